@@ -1,0 +1,89 @@
+//! The OpenAPI document's frame (info, security scheme, tags) and the problem responses that
+//! routes share. Paths and schemas are collected from the routes by `utoipa-actix-web`.
+
+use confrontas_api::Problem;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{IntoResponses, Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Confrontas API",
+        description = "Servicio de Integración de Información de Confrontas (DGTIC/DSSD/003): \
+                       solicitudes, padrón de productores y confrontas contra RENAPO y SAT. \
+                       Errors are RFC 9457 problem documents with a Spanish `detail`.",
+    ),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "auth", description = "Login, tokens and the current principal"),
+        (name = "admin", description = "Users, administrative units and API clients (role admin)"),
+        (name = "ops", description = "Liveness and readiness"),
+    ),
+    components(schemas(Problem))
+)]
+pub struct ApiDoc;
+
+/// Name of the bearer security scheme routes refer to with `security(("bearer" = []))`.
+pub const BEARER: &str = "bearer";
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut http = Http::new(HttpAuthScheme::Bearer);
+        http.bearer_format = Some("JWT".into());
+        http.description = Some("Access token from /api/v1/auth/login or /api/v1/auth/token".into());
+        components.add_security_scheme(BEARER, SecurityScheme::Http(http));
+    }
+}
+
+/// Missing, invalid, expired or revoked access token.
+#[derive(IntoResponses)]
+#[response(status = 401, content_type = "application/problem+json")]
+pub struct Unauthenticated(pub Problem);
+
+/// The caller's role or kind may not do this.
+#[derive(IntoResponses)]
+#[response(status = 403, content_type = "application/problem+json")]
+pub struct Forbidden(pub Problem);
+
+/// No such record (or not visible to the caller).
+#[derive(IntoResponses)]
+#[response(status = 404, content_type = "application/problem+json")]
+pub struct NotFound(pub Problem);
+
+/// Malformed body, unknown field, wrong content type or bad parameter.
+#[derive(IntoResponses)]
+#[response(status = 400, content_type = "application/problem+json")]
+pub struct BadRequest(pub Problem);
+
+/// Fields present but not acceptable; `errors` lists them.
+#[derive(IntoResponses)]
+#[response(status = 422, content_type = "application/problem+json")]
+pub struct Unprocessable(pub Problem);
+
+/// The change conflicts with existing data (e.g. a duplicate key).
+#[derive(IntoResponses)]
+#[response(status = 409, content_type = "application/problem+json")]
+pub struct Conflict(pub Problem);
+
+/// Too many failed attempts; see `Retry-After`.
+#[derive(IntoResponses)]
+#[response(status = 429, content_type = "application/problem+json")]
+pub struct TooManyRequests(pub Problem);
+
+/// The body exceeds the size limit.
+#[derive(IntoResponses)]
+#[response(status = 413, content_type = "application/problem+json")]
+pub struct PayloadTooLarge(pub Problem);
+
+/// The content type is not accepted.
+#[derive(IntoResponses)]
+#[response(status = 415, content_type = "application/problem+json")]
+pub struct UnsupportedMediaType(pub Problem);
+
+/// A dependency (the database) is unavailable.
+#[derive(IntoResponses)]
+#[response(status = 503, content_type = "application/problem+json")]
+pub struct Unavailable(pub Problem);

@@ -1,0 +1,313 @@
+//! Assembly: shared state, routes, middleware (security headers, request log, problem fallback),
+//! the OpenAPI document, Swagger UI and the single-page app.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_files::{Files, NamedFile};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, fn_service};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{App, HttpRequest, HttpResponse, ResponseError, web};
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::api_doc::ApiDoc;
+use crate::auth::password::PasswordHasher;
+use crate::auth::tokens::TokenKeys;
+use crate::config::Config;
+use crate::db::{self, Backend, DbPool};
+use crate::error::{AppError, PROBLEM_CONTENT_TYPE};
+use crate::{api_clients, auth, ops, units, users};
+
+/// Everything handlers share. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub pool: DbPool,
+    pub tokens: Arc<TokenKeys>,
+    pub hasher: PasswordHasher,
+    pub backend: Backend,
+}
+
+impl AppState {
+    /// Opens the database, applies migrations and prepares keys.
+    pub fn open(config: Config) -> Result<AppState, String> {
+        let pool = db::connect(&config.database_url, config.db_pool_size, std::time::Duration::from_secs(10))?;
+        let mut conn = pool.get().map_err(|e| format!("cannot open the database: {e}"))?;
+        let applied = db::migrate(&mut conn)?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "migrations applied");
+        }
+        let backend = conn.backend();
+        if !config.web_dir.join("index.html").is_file() {
+            tracing::warn!(web_dir = %config.web_dir.display(), "the SPA is not built there; pages will say how to build it");
+        }
+        if config.jwt.ephemeral {
+            tracing::warn!("CONFRONTAS_JWT_KEYS is not set: using a key generated for this process; sessions end on restart");
+        }
+        Ok(AppState {
+            tokens: Arc::new(TokenKeys::new(&config.jwt)),
+            hasher: PasswordHasher::new(config.login.hash_concurrency),
+            config: Arc::new(config),
+            pool,
+            backend,
+        })
+    }
+}
+
+/// Every documented route: `/api/v1/...` and the operations endpoints.
+fn routes(config: &mut ServiceConfig) {
+    config.service(
+        utoipa_actix_web::scope("/api/v1")
+            .configure(auth::routes)
+            .configure(units::routes)
+            .configure(users::routes)
+            .configure(api_clients::routes),
+    );
+    ops::routes(config);
+}
+
+/// The OpenAPI document, generated from the same route registrations the server uses.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, mut api) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes).split_for_parts();
+    api.info.version = env!("CARGO_PKG_VERSION").into();
+    api
+}
+
+/// The actix application for one worker.
+pub fn build(
+    state: web::Data<AppState>,
+    openapi: Arc<utoipa::openapi::OpenApi>,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let config = state.config.clone();
+    let mut app = App::new()
+        .app_data(state)
+        .app_data(web::JsonConfig::default().limit(config.json_limit_bytes).error_handler(|error, _| json_error(error).into()))
+        .app_data(web::PayloadConfig::default().limit(config.json_limit_bytes))
+        .app_data(web::QueryConfig::default().error_handler(|error, _| query_error(error).into()))
+        .app_data(web::PathConfig::default().error_handler(|_, _| {
+            AppError::bad_request("invalid_path_parameter", "Un identificador de la ruta no es válido.").into()
+        }))
+        .configure(|cfg| routes(&mut ServiceConfig::new(cfg)))
+        .service(web::scope("/api").default_service(web::to(api_not_found)));
+
+    app = if config.swagger_ui {
+        app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", (*openapi).clone()))
+            .route("/swagger-ui", web::get().to(|| async { redirect("/swagger-ui/") }))
+    } else {
+        let document = openapi.clone();
+        app.route("/api-docs/openapi.json", web::get().to(move || {
+            let document = document.clone();
+            async move { HttpResponse::Ok().json(&*document) }
+        }))
+    };
+
+    app.service(spa(&config.web_dir))
+        .wrap(ErrorHandlers::new().default_handler(problem_fallback))
+        .wrap_fn(|req, service| {
+            let started = Instant::now();
+            let method = req.method().clone();
+            let path = req.path().to_owned();
+            let response = service.call(req);
+            async move {
+                let mut response = response.await?;
+                harden(&path, response.headers_mut());
+                let status = response.status().as_u16();
+                let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+                if path == "/health" || path == "/ready" {
+                    tracing::debug!(%method, path, status, elapsed_ms, "request");
+                } else {
+                    tracing::info!(%method, path, status, elapsed_ms, "request");
+                }
+                Ok(response)
+            }
+        })
+}
+
+fn redirect(location: &'static str) -> HttpResponse {
+    HttpResponse::PermanentRedirect().insert_header((header::LOCATION, location)).finish()
+}
+
+/// Content Security Policy of the SPA: scripts only from this origin, plus compiling our wasm.
+pub const SPA_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+     img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+     form-action 'self'; frame-ancestors 'none'";
+/// Swagger UI sets inline styles, so its pages get a slightly wider policy.
+const SWAGGER_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+fn harden(path: &str, headers: &mut header::HeaderMap) {
+    let set = |headers: &mut header::HeaderMap, name: header::HeaderName, value: &'static str| {
+        headers.insert(name, header::HeaderValue::from_static(value));
+    };
+    let csp = if path.starts_with("/swagger-ui") { SWAGGER_CSP } else { SPA_CSP };
+    set(headers, header::CONTENT_SECURITY_POLICY, csp);
+    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(headers, header::X_FRAME_OPTIONS, "DENY");
+    set(headers, header::REFERRER_POLICY, "no-referrer");
+    set(headers, header::HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
+    set(headers, header::HeaderName::from_static("cross-origin-resource-policy"), "same-origin");
+    set(headers, header::HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=(), payment=()");
+    if path.starts_with("/api/") && !headers.contains_key(header::CACHE_CONTROL) {
+        set(headers, header::CACHE_CONTROL, "no-store");
+    }
+}
+
+async fn api_not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::not_found("La ruta solicitada no existe en la API."))
+}
+
+/// Any error answer under `/api/` that is not already a problem document (e.g. produced by
+/// actix itself) becomes one, so clients always get the same shape and never internals.
+fn problem_fallback<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_api = response.request().path().starts_with("/api/");
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_CONTENT_TYPE.as_bytes()));
+    if !is_api || is_problem {
+        return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
+    }
+    let status = response.status();
+    let error = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+        StatusCode::NOT_FOUND => AppError::not_found("La ruta solicitada no existe en la API."),
+        StatusCode::METHOD_NOT_ALLOWED => AppError::new(status, "method_not_allowed", "El método HTTP no se admite en esta ruta."),
+        status if status.is_client_error() => AppError::new(status, "bad_request", "La solicitud no es válida."),
+        _ => AppError::internal(format!("unhandled error response {status}")),
+    };
+    let (request, _) = response.into_parts();
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(request, error.error_response()).map_into_right_body()))
+}
+
+fn too_large() -> AppError {
+    AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "El contenido enviado excede el tamaño permitido.")
+}
+
+fn json_error(error: actix_web::error::JsonPayloadError) -> AppError {
+    use actix_web::error::JsonPayloadError as E;
+    match error {
+        E::Overflow { .. } | E::OverflowKnownLength { .. } => too_large(),
+        E::ContentType => AppError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "El cuerpo debe enviarse como application/json.",
+        ),
+        E::Deserialize(error) => {
+            let position = format!(" (línea {}, columna {})", error.line(), error.column());
+            malformed(&error.to_string(), &position)
+        }
+        other => AppError::bad_request("malformed_body", format!("No se pudo leer el cuerpo de la solicitud{}.", if matches!(other, E::Payload(_)) { " (conexión interrumpida)" } else { "" })),
+    }
+}
+
+fn query_error(error: actix_web::error::QueryPayloadError) -> AppError {
+    let actix_web::error::QueryPayloadError::Deserialize(error) = error else {
+        return AppError::bad_request("invalid_query", "Los parámetros de la consulta no son válidos.");
+    };
+    let mut problem = malformed(&error.to_string(), "");
+    problem.code = "invalid_query";
+    problem.detail = problem.detail.replace("El campo", "El parámetro");
+    problem
+}
+
+/// Turns a serde message into a Spanish detail naming the field, without echoing values.
+fn malformed(message: &str, position: &str) -> AppError {
+    let quoted = |prefix: &str| {
+        message.split_once(prefix).and_then(|(_, rest)| rest.split_once('`')).map(|(name, _)| name.to_owned())
+    };
+    let (detail, field) = if let Some(field) = quoted("unknown field `") {
+        (format!("El campo «{field}» no se reconoce{position}."), Some(field))
+    } else if let Some(field) = quoted("missing field `") {
+        (format!("Falta el campo obligatorio «{field}»{position}."), Some(field))
+    } else if let Some(variant) = quoted("unknown variant `") {
+        (format!("El valor «{variant}» no es una opción válida{position}."), None)
+    } else if message.starts_with("invalid type") || message.starts_with("invalid value") || message.starts_with("invalid digit") {
+        (format!("Un valor tiene un tipo o formato incorrecto{position}."), None)
+    } else {
+        (format!("El contenido no es JSON válido{position}."), None)
+    };
+    let mut error = AppError::bad_request("malformed_body", detail.clone());
+    if let Some(field) = field {
+        error.errors = vec![confrontas_api::FieldError::new(&field, detail)];
+    }
+    error
+}
+
+/// Static files of the SPA, with `index.html` for every other GET (client-side routes).
+/// Without a built SPA, every page explains how to build it.
+fn spa(web_dir: &Path) -> Files {
+    let index: PathBuf = web_dir.join("index.html");
+    // `Files` logs an error per worker for a missing directory; serve an empty one's worth instead.
+    let root = if web_dir.is_dir() { web_dir.to_path_buf() } else { std::env::temp_dir().join("confrontas-no-web") };
+    let _ = std::fs::create_dir_all(&root);
+    Files::new("/", root)
+        .index_file("index.html")
+        .use_etag(true)
+        .use_last_modified(true)
+        .default_handler(fn_service(move |req: ServiceRequest| {
+            let index = index.clone();
+            async move {
+                let (req, _) = req.into_parts();
+                let response = spa_index(&req, &index);
+                Ok(ServiceResponse::new(req, response))
+            }
+        }))
+}
+
+fn spa_index(req: &HttpRequest, index: &Path) -> HttpResponse {
+    if req.method() != actix_web::http::Method::GET && req.method() != actix_web::http::Method::HEAD {
+        return HttpResponse::MethodNotAllowed().finish();
+    }
+    match NamedFile::open(index) {
+        Ok(file) => {
+            let mut response = file.into_response(req);
+            response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-cache"));
+            response
+        }
+        Err(_) => HttpResponse::ServiceUnavailable().content_type("text/html; charset=utf-8").body(
+            "<!doctype html><html lang=\"es-MX\"><meta charset=\"utf-8\"><title>Confrontas</title>\
+             <h1>La aplicación web no está compilada</h1><p>El servidor funciona, pero no encontró la \
+             aplicación web (CONFRONTAS_WEB_DIR). Ejecute <code>scripts/run</code>, que la compila.</p></html>",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_messages_become_spanish_details_naming_the_field() {
+        let unknown = malformed("unknown field `admin`, expected `email` or `password`", " (línea 1, columna 9)");
+        assert_eq!(unknown.detail, "El campo «admin» no se reconoce (línea 1, columna 9).");
+        assert_eq!(unknown.errors[0].field, "admin");
+        let missing = malformed("missing field `password`", "");
+        assert_eq!(missing.detail, "Falta el campo obligatorio «password».");
+        let wrong = malformed("invalid type: integer `5`, expected a string", "");
+        assert!(!wrong.detail.contains('5'), "values are not echoed: {}", wrong.detail);
+    }
+
+    #[test]
+    fn api_responses_are_not_cached_and_carry_a_csp() {
+        let mut headers = header::HeaderMap::new();
+        harden("/api/v1/me", &mut headers);
+        assert_eq!(headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+        assert!(headers.get(header::CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap().contains("'wasm-unsafe-eval'"));
+        let mut swagger = header::HeaderMap::new();
+        harden("/swagger-ui/index.html", &mut swagger);
+        assert!(swagger.get(header::CACHE_CONTROL).is_none());
+    }
+}

@@ -1,0 +1,220 @@
+//! Who is calling: the bearer token checked against the database, and role extractors.
+//!
+//! A handler's signature says who may call it: `Staff<AdminOnly>`, `Staff<AnyStaff>`, `Principal`.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::net::IpAddr;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use confrontas_api::{ApiScope, Role};
+use diesel::prelude::*;
+
+use crate::app::AppState;
+use crate::db;
+use crate::error::AppError;
+use crate::schema::{api_clients, sessions, users};
+
+/// A staff user with a live session.
+#[derive(Debug, Clone)]
+pub struct StaffUser {
+    pub id: i64,
+    pub role: Role,
+    pub unit_id: i64,
+    pub session_id: String,
+}
+
+/// A partner system authenticated with the client-credentials grant.
+#[derive(Debug, Clone)]
+pub struct ClientPrincipal {
+    pub id: i64,
+    pub client_id: String,
+    pub unit_id: i64,
+    pub scopes: Vec<ApiScope>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Principal {
+    Staff(StaffUser),
+    Client(ClientPrincipal),
+}
+
+impl Principal {
+    /// How the audit log names the actor.
+    pub fn actor(&self) -> String {
+        match self {
+            Principal::Staff(user) => format!("user:{}", user.id),
+            Principal::Client(client) => format!("client:{}", client.client_id),
+        }
+    }
+}
+
+fn unauthenticated() -> AppError {
+    AppError::unauthorized("unauthenticated", "Su sesión no es válida o expiró. Inicie sesión de nuevo.")
+}
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
+    let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| AppError::internal("AppState missing"))?.clone();
+    let token = bearer(&req).ok_or_else(|| {
+        AppError::unauthorized("missing_token", "Falta el encabezado Authorization: Bearer con un token de acceso.")
+    })?;
+    let claims = state.tokens.verify(&token).map_err(|rejection| {
+        tracing::info!(?rejection, "access token refused");
+        unauthenticated()
+    })?;
+    let now = db::now();
+    let principal = db::run(&state.pool, move |conn| {
+        if let Some(user_id) = claims.sub.strip_prefix("user:").and_then(|id| id.parse::<i64>().ok()) {
+            let session_id = claims.sid.ok_or_else(unauthenticated)?;
+            let (role, unit_id) = sessions::table
+                .inner_join(users::table)
+                .filter(sessions::id.eq(&session_id))
+                .filter(sessions::user_id.eq(user_id))
+                .filter(sessions::revoked_at.is_null())
+                .filter(sessions::expires_at.gt(now))
+                .filter(users::active.eq(true))
+                .select((users::role, users::unit_id))
+                .first::<(String, i64)>(conn)
+                .optional()?
+                .ok_or_else(unauthenticated)?;
+            let role = Role::parse(&role).ok_or_else(|| AppError::internal(format!("unknown role {role:?} in database")))?;
+            Ok(Principal::Staff(StaffUser { id: user_id, role, unit_id, session_id }))
+        } else if let Some(client_id) = claims.sub.strip_prefix("client:") {
+            let (id, unit_id, allowed) = api_clients::table
+                .filter(api_clients::client_id.eq(client_id))
+                .filter(api_clients::active.eq(true))
+                .select((api_clients::id, api_clients::unit_id, api_clients::scopes))
+                .first::<(i64, i64, String)>(conn)
+                .optional()?
+                .ok_or_else(unauthenticated)?;
+            // The token's scopes, narrowed to what the client may still do now.
+            let granted = claims.scope.unwrap_or_default();
+            let scopes = parse_scopes(&granted).into_iter().filter(|s| parse_scopes(&allowed).contains(s)).collect();
+            Ok(Principal::Client(ClientPrincipal { id, client_id: client_id.to_owned(), unit_id, scopes }))
+        } else {
+            Err(unauthenticated())
+        }
+    })
+    .await?;
+    Ok(principal)
+}
+
+/// Scopes stored or sent as a space-separated list; unknown names are ignored.
+pub fn parse_scopes(list: &str) -> Vec<ApiScope> {
+    list.split_whitespace().filter_map(ApiScope::parse).collect()
+}
+
+pub fn format_scopes(scopes: &[ApiScope]) -> String {
+    scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+impl FromRequest for Principal {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        Box::pin(authenticate(req.clone()))
+    }
+}
+
+/// The roles a `Staff<_>` extractor admits.
+pub trait RoleSet {
+    const ROLES: &'static [Role];
+}
+
+/// Every staff role.
+pub struct AnyStaff;
+impl RoleSet for AnyStaff {
+    const ROLES: &'static [Role] = &Role::ALL;
+}
+
+/// Administrators only.
+pub struct AdminOnly;
+impl RoleSet for AdminOnly {
+    const ROLES: &'static [Role] = &[Role::Admin];
+}
+
+/// A staff user whose role is in `R`; API clients and other roles get 403.
+pub struct Staff<R: RoleSet> {
+    pub user: StaffUser,
+    _roles: PhantomData<R>,
+}
+
+impl<R: RoleSet> Staff<R> {
+    pub fn actor(&self) -> String {
+        format!("user:{}", self.user.id)
+    }
+}
+
+impl<R: RoleSet + 'static> FromRequest for Staff<R> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let principal = authenticate(req.clone());
+        Box::pin(async move {
+            match principal.await? {
+                Principal::Staff(user) if R::ROLES.contains(&user.role) => Ok(Staff { user, _roles: PhantomData }),
+                Principal::Staff(_) => Err(AppError::forbidden("Su rol no permite realizar esta acción.")),
+                Principal::Client(_) => {
+                    Err(AppError::forbidden("Esta operación es solo para personal; los clientes API no tienen acceso."))
+                }
+            }
+        })
+    }
+}
+
+/// The caller's IP: the peer address, or — when the peer is a trusted proxy — the right-most
+/// `X-Forwarded-For` address that is not itself a trusted proxy. Spoofed headers from anyone
+/// else are ignored.
+pub fn client_ip(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> IpAddr {
+    let peer = req.peer_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    if !trusted_proxies.contains(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|ip| ip.trim().parse().ok())
+        .collect();
+    forwarded.into_iter().rev().find(|ip| !trusted_proxies.contains(ip)).unwrap_or(peer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let req = TestRequest::default()
+            .peer_addr("203.0.113.9:5000".parse().unwrap())
+            .insert_header(("x-forwarded-for", "1.2.3.4"))
+            .to_http_request();
+        assert_eq!(client_ip(&req, &[proxy]), "203.0.113.9".parse::<IpAddr>().unwrap());
+
+        let via_proxy = TestRequest::default()
+            .peer_addr("10.0.0.1:5000".parse().unwrap())
+            .insert_header(("x-forwarded-for", "6.6.6.6, 198.51.100.7"))
+            .to_http_request();
+        assert_eq!(client_ip(&via_proxy, &[proxy]), "198.51.100.7".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive_and_requires_a_token() {
+        let req = |value: &str| TestRequest::default().insert_header((header::AUTHORIZATION, value)).to_http_request();
+        assert_eq!(bearer(&req("bearer abc")), Some("abc".into()));
+        assert_eq!(bearer(&req("Bearer ")), None);
+        assert_eq!(bearer(&req("Basic abc")), None);
+    }
+}

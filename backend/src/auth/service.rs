@@ -1,0 +1,390 @@
+//! Login, refresh-token rotation, logout, client credentials, password change, revocation.
+
+use std::net::IpAddr;
+
+use chrono::{NaiveDateTime, TimeDelta};
+use confrontas_api::{ApiScope, ClientToken, Role, SessionTokens};
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::principal::{format_scopes, parse_scopes};
+use super::throttle;
+use super::tokens::{constant_time_eq, random_token, sha256_hex};
+use crate::app::AppState;
+use crate::audit::{self, AuditEntry};
+use crate::db::{self, AnyConnection};
+use crate::error::{AppError, AppResult};
+use crate::schema::{api_clients, refresh_tokens, sessions, users};
+
+fn invalid_credentials() -> AppError {
+    AppError::unauthorized("invalid_credentials", "Correo o contraseña incorrectos.")
+}
+
+fn throttled(seconds: u64) -> AppError {
+    let minutes = seconds.div_ceil(60);
+    AppError::too_many_requests(
+        format!("Demasiados intentos fallidos. Espere {minutes} minuto(s) antes de intentar de nuevo."),
+        seconds,
+    )
+}
+
+fn invalid_refresh() -> AppError {
+    AppError::unauthorized("invalid_refresh_token", "La sesión expiró o fue cerrada. Inicie sesión de nuevo.")
+}
+
+/// Request facts the audit log and the session keep.
+pub struct Origin {
+    pub ip: IpAddr,
+    pub user_agent: String,
+}
+
+/// Refuses at once when the account or the IP is locked, before any password hashing.
+async fn ensure_not_locked(state: &AppState, keys: Vec<String>) -> AppResult<()> {
+    let now = db::now();
+    match db::run(&state.pool, move |conn| Ok(throttle::locked_for(conn, &keys, now)?)).await? {
+        Some(seconds) => Err(throttled(seconds)),
+        None => Ok(()),
+    }
+}
+
+async fn record_failure(state: &AppState, account_key: String, ip_key: String) -> AppResult<()> {
+    let limits = state.config.login.clone();
+    let now = db::now();
+    db::run(&state.pool, move |conn| {
+        conn.write_transaction(|conn| {
+            throttle::record_failure(conn, &account_key, limits.account_max_failures, &limits, now)?;
+            throttle::record_failure(conn, &ip_key, limits.ip_max_failures, &limits, now)?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+pub async fn login(state: &AppState, email: &str, password: String, origin: Origin) -> AppResult<SessionTokens> {
+    let email = email.trim().to_lowercase();
+    let account_key = throttle::account_key(&email);
+    let ip_key = throttle::ip_key(&origin.ip);
+    ensure_not_locked(state, vec![account_key.clone(), ip_key.clone()]).await?;
+
+    let lookup_email = email.clone();
+    let account = db::run(&state.pool, move |conn| {
+        Ok(users::table
+            .filter(users::email.eq(lookup_email))
+            .select((users::id, users::password_hash, users::active, users::role, users::unit_id))
+            .first::<(i64, String, bool, String, i64)>(conn)
+            .optional()?)
+    })
+    .await?;
+    let hash = account.as_ref().map(|(_, hash, ..)| hash.clone());
+    let password_ok = state.hasher.verify(password, hash).await?;
+
+    let Some((user_id, _, true, role, unit_id)) = account.filter(|_| password_ok) else {
+        tracing::warn!(ip = %origin.ip, "failed login");
+        record_failure(state, account_key, ip_key).await?;
+        return Err(invalid_credentials());
+    };
+    let role = Role::parse(&role).ok_or_else(|| AppError::internal("unknown role in database"))?;
+    let state_ref = state.clone_handles();
+    db::run(&state.pool, move |conn| {
+        conn.write_transaction(|conn| {
+            throttle::clear(conn, &account_key)?;
+            let now = db::now();
+            diesel::update(users::table.find(user_id)).set(users::last_login_at.eq(now)).execute(conn)?;
+            let tokens = open_session(conn, &state_ref, user_id, role, unit_id, &origin, now)?;
+            audit::record(conn, AuditEntry {
+                actor: &format!("user:{user_id}"),
+                action: "login",
+                entity: "user",
+                entity_id: user_id.to_string(),
+                detail: json!({}),
+                client_ip: Some(origin.ip.to_string()),
+            })?;
+            Ok(tokens)
+        })
+    })
+    .await
+}
+
+/// The shareable parts of the state a blocking closure needs to sign tokens.
+#[derive(Clone)]
+pub struct SigningHandles {
+    tokens: std::sync::Arc<super::tokens::TokenKeys>,
+    refresh_ttl: TimeDelta,
+}
+
+impl AppState {
+    pub fn clone_handles(&self) -> SigningHandles {
+        SigningHandles {
+            tokens: self.tokens.clone(),
+            refresh_ttl: TimeDelta::from_std(self.config.jwt.refresh_ttl).unwrap_or(TimeDelta::hours(12)),
+        }
+    }
+}
+
+fn open_session(
+    conn: &mut AnyConnection,
+    handles: &SigningHandles,
+    user_id: i64,
+    role: Role,
+    unit_id: i64,
+    origin: &Origin,
+    now: NaiveDateTime,
+) -> AppResult<SessionTokens> {
+    let session_id = random_token(18);
+    let expires_at = now + handles.refresh_ttl;
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(&session_id),
+            sessions::user_id.eq(user_id),
+            sessions::created_at.eq(now),
+            sessions::expires_at.eq(expires_at),
+            sessions::client_ip.eq(origin.ip.to_string()),
+            sessions::user_agent.eq(origin.user_agent.chars().take(300).collect::<String>()),
+        ))
+        .execute(conn)?;
+    issue_session_tokens(conn, handles, &session_id, user_id, role, unit_id, now, expires_at)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn issue_session_tokens(
+    conn: &mut AnyConnection,
+    handles: &SigningHandles,
+    session_id: &str,
+    user_id: i64,
+    role: Role,
+    unit_id: i64,
+    now: NaiveDateTime,
+    session_expires_at: NaiveDateTime,
+) -> AppResult<SessionTokens> {
+    let refresh_token = random_token(32);
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::token_hash.eq(sha256_hex(&refresh_token)),
+            refresh_tokens::session_id.eq(session_id),
+            refresh_tokens::created_at.eq(now),
+            refresh_tokens::expires_at.eq(session_expires_at),
+        ))
+        .execute(conn)?;
+    let mut claims = handles.tokens.claims(format!("user:{user_id}"), unit_id);
+    claims.role = Some(role.as_str().to_owned());
+    claims.sid = Some(session_id.to_owned());
+    Ok(SessionTokens {
+        access_token: handles.tokens.sign(&claims),
+        token_type: "Bearer".into(),
+        expires_in: handles.tokens.access_ttl_secs as u64,
+        refresh_token,
+        refresh_expires_in: (session_expires_at - now).num_seconds().max(0) as u64,
+    })
+}
+
+enum RefreshOutcome {
+    Issued(Box<SessionTokens>),
+    Refused,
+    /// A refresh token came back after it had been used: someone holds a copy.
+    ReuseDetected { user_id: i64, session_id: String },
+}
+
+/// Exchanges a refresh token for new tokens. Each refresh token works once; presenting a used
+/// one revokes the whole session.
+pub async fn refresh(state: &AppState, refresh_token: &str, origin: Origin) -> AppResult<SessionTokens> {
+    let token_hash = sha256_hex(refresh_token);
+    let handles = state.clone_handles();
+    let outcome = db::run(&state.pool, move |conn| {
+        conn.write_transaction(|conn| -> AppResult<RefreshOutcome> {
+            let now = db::now();
+            let found = refresh_tokens::table
+                .inner_join(sessions::table.inner_join(users::table))
+                .filter(refresh_tokens::token_hash.eq(&token_hash))
+                .select((
+                    refresh_tokens::used_at,
+                    refresh_tokens::expires_at,
+                    sessions::id,
+                    sessions::revoked_at,
+                    sessions::expires_at,
+                    users::id,
+                    users::active,
+                    users::role,
+                    users::unit_id,
+                ))
+                .first::<(Option<NaiveDateTime>, NaiveDateTime, String, Option<NaiveDateTime>, NaiveDateTime, i64, bool, String, i64)>(conn)
+                .optional()?;
+            let Some((used_at, expires_at, session_id, revoked_at, session_expires, user_id, active, role, unit_id)) = found else {
+                return Ok(RefreshOutcome::Refused);
+            };
+            if used_at.is_some() {
+                if revoked_at.is_none() {
+                    revoke_session(conn, &session_id, now)?;
+                    audit::record(conn, AuditEntry {
+                        actor: "system",
+                        action: "refresh_token_reuse_detected",
+                        entity: "user",
+                        entity_id: user_id.to_string(),
+                        detail: json!({ "session": session_id }),
+                        client_ip: Some(origin.ip.to_string()),
+                    })?;
+                }
+                return Ok(RefreshOutcome::ReuseDetected { user_id, session_id });
+            }
+            if revoked_at.is_some() || expires_at <= now || session_expires <= now || !active {
+                return Ok(RefreshOutcome::Refused);
+            }
+            // Conditional on still being unused, so two concurrent refreshes cannot both win.
+            let claimed = diesel::update(refresh_tokens::table.find(&token_hash).filter(refresh_tokens::used_at.is_null()))
+                .set(refresh_tokens::used_at.eq(now))
+                .execute(conn)?;
+            if claimed == 0 {
+                return Ok(RefreshOutcome::Refused);
+            }
+            let role = Role::parse(&role).ok_or_else(|| AppError::internal("unknown role in database"))?;
+            let tokens = issue_session_tokens(conn, &handles, &session_id, user_id, role, unit_id, now, session_expires)?;
+            Ok(RefreshOutcome::Issued(Box::new(tokens)))
+        })
+    })
+    .await?;
+    match outcome {
+        RefreshOutcome::Issued(tokens) => Ok(*tokens),
+        RefreshOutcome::Refused => Err(invalid_refresh()),
+        RefreshOutcome::ReuseDetected { user_id, session_id } => {
+            tracing::warn!(user_id, session_id, "refresh token reuse: session revoked");
+            Err(invalid_refresh())
+        }
+    }
+}
+
+fn revoke_session(conn: &mut AnyConnection, session_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(sessions::table.find(session_id).filter(sessions::revoked_at.is_null()))
+        .set(sessions::revoked_at.eq(now))
+        .execute(conn)
+}
+
+/// Ends every session of a user (password change, user disabled, role or unit changed).
+pub fn revoke_user_sessions(conn: &mut AnyConnection, user_id: i64) -> QueryResult<usize> {
+    diesel::update(sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::revoked_at.is_null()))
+        .set(sessions::revoked_at.eq(db::now()))
+        .execute(conn)
+}
+
+pub async fn logout(state: &AppState, user_id: i64, session_id: String, ip: IpAddr) -> AppResult<()> {
+    db::run(&state.pool, move |conn| {
+        conn.write_transaction(|conn| {
+            revoke_session(conn, &session_id, db::now())?;
+            audit::record(conn, AuditEntry {
+                actor: &format!("user:{user_id}"),
+                action: "logout",
+                entity: "user",
+                entity_id: user_id.to_string(),
+                detail: json!({}),
+                client_ip: Some(ip.to_string()),
+            })?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// OAuth 2.0 client-credentials grant (RFC 6749 §4.4).
+pub async fn client_token(
+    state: &AppState,
+    request: confrontas_api::ClientCredentialsRequest,
+    ip: IpAddr,
+) -> AppResult<ClientToken> {
+    if request.grant_type != "client_credentials" {
+        return Err(AppError::bad_request(
+            "unsupported_grant_type",
+            "Solo se admite grant_type=client_credentials.",
+        ));
+    }
+    let account_key = format!("client:{}", request.client_id);
+    let ip_key = throttle::ip_key(&ip);
+    ensure_not_locked(state, vec![account_key.clone(), ip_key.clone()]).await?;
+    let client_id = request.client_id.clone();
+    let client = db::run(&state.pool, move |conn| {
+        Ok(api_clients::table
+            .filter(api_clients::client_id.eq(client_id))
+            .filter(api_clients::active.eq(true))
+            .select((api_clients::id, api_clients::secret_hash, api_clients::unit_id, api_clients::scopes))
+            .first::<(i64, String, i64, String)>(conn)
+            .optional()?)
+    })
+    .await?;
+    let presented = sha256_hex(&request.client_secret);
+    let Some((id, _, unit_id, allowed)) = client.filter(|(_, hash, ..)| constant_time_eq(hash, &presented)) else {
+        record_failure(state, account_key, ip_key).await?;
+        return Err(AppError::unauthorized("invalid_client", "Credenciales de cliente incorrectas."));
+    };
+    let allowed = parse_scopes(&allowed);
+    let granted: Vec<ApiScope> = match request.scope.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => allowed,
+        Some(requested) => {
+            let mut granted = Vec::new();
+            for name in requested.split_whitespace() {
+                match ApiScope::parse(name).filter(|scope| allowed.contains(scope)) {
+                    Some(scope) => granted.push(scope),
+                    None => {
+                        return Err(AppError::bad_request(
+                            "invalid_scope",
+                            format!("El alcance «{name}» no existe o no está autorizado para este cliente."),
+                        ));
+                    }
+                }
+            }
+            granted
+        }
+    };
+    let scope = format_scopes(&granted);
+    let mut claims = state.tokens.claims(format!("client:{}", request.client_id), unit_id);
+    claims.scope = Some(scope.clone());
+    let access_token = state.tokens.sign(&claims);
+    db::run(&state.pool, move |conn| {
+        diesel::update(api_clients::table.find(id))
+            .set(api_clients::last_used_at.eq(db::now()))
+            .execute(conn)?;
+        Ok(())
+    })
+    .await?;
+    Ok(ClientToken { access_token, token_type: "Bearer".into(), expires_in: state.tokens.access_ttl_secs as u64, scope })
+}
+
+/// Changes the caller's password after checking the current one; ends all the user's sessions.
+pub async fn change_password(
+    state: &AppState,
+    user_id: i64,
+    current: String,
+    new: String,
+    ip: IpAddr,
+) -> AppResult<()> {
+    let hash = db::run(&state.pool, move |conn| {
+        Ok(users::table.find(user_id).select((users::email, users::password_hash)).first::<(String, String)>(conn)?)
+    })
+    .await?;
+    let (email, hash) = hash;
+    let account_key = throttle::account_key(&email);
+    ensure_not_locked(state, vec![account_key.clone()]).await?;
+    if !state.hasher.verify(current, Some(hash)).await? {
+        record_failure(state, account_key, throttle::ip_key(&ip)).await?;
+        return Err(AppError::new(
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "wrong_current_password",
+            "La contraseña actual no es correcta.",
+        ));
+    }
+    let new_hash = state.hasher.hash(new).await?;
+    db::run(&state.pool, move |conn| {
+        conn.write_transaction(|conn| {
+            diesel::update(users::table.find(user_id))
+                .set((users::password_hash.eq(new_hash), users::updated_at.eq(db::now())))
+                .execute(conn)?;
+            revoke_user_sessions(conn, user_id)?;
+            audit::record(conn, AuditEntry {
+                actor: &format!("user:{user_id}"),
+                action: "password_changed",
+                entity: "user",
+                entity_id: user_id.to_string(),
+                detail: json!({}),
+                client_ip: Some(ip.to_string()),
+            })?;
+            Ok(())
+        })
+    })
+    .await
+}

@@ -1,0 +1,268 @@
+//! Settings, read from the environment (every variable is listed in README.md).
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use base64::Engine;
+
+/// A signing key for access tokens, named by the `kid` header.
+#[derive(Clone)]
+pub struct JwtKey {
+    pub kid: String,
+    pub secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for JwtKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtKey").field("kid", &self.kid).field("secret", &"<redacted>").finish()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    /// Every key that may verify a token; during rotation the old key stays here for a while.
+    pub keys: Vec<JwtKey>,
+    /// The key that signs new tokens.
+    pub active_kid: String,
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    /// Leeway for `exp`/`nbf` to absorb clock skew between instances.
+    pub leeway: Duration,
+    /// True when no key was configured and one was generated for this process only.
+    pub ephemeral: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoginLimits {
+    /// Failures per account within `window` before the account is locked.
+    pub account_max_failures: u32,
+    /// Failures per client IP within `window` before the IP is locked.
+    pub ip_max_failures: u32,
+    pub window: Duration,
+    /// First lock duration; each further failure while over the limit doubles it, up to `max_lockout`.
+    pub lockout: Duration,
+    pub max_lockout: Duration,
+    /// Password hashes computed at once; more logins wait.
+    pub hash_concurrency: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub database_url: String,
+    pub db_pool_size: u32,
+    pub web_dir: PathBuf,
+    pub swagger_ui: bool,
+    pub jwt: JwtSettings,
+    pub login: LoginLimits,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub bootstrap_admin: Option<(String, String)>,
+    pub demo_password: Option<String>,
+    pub log_format: LogFormat,
+    pub json_limit_bytes: usize,
+}
+
+/// A setting that could not be used, with the variable's name.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+fn invalid(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError { variable, message: message.into() }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Builds the configuration from any variable lookup (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let parse_num = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            get(name).map_or(Ok(default), |v| v.trim().parse().map_err(|_| invalid(name, format!("not a whole number: {v:?}"))))
+        };
+        let parse_bool = |name: &'static str, default: bool| -> Result<bool, ConfigError> {
+            match get(name).as_deref().map(str::trim) {
+                None => Ok(default),
+                Some("1" | "true" | "yes") => Ok(true),
+                Some("0" | "false" | "no") => Ok(false),
+                Some(other) => Err(invalid(name, format!("expected true or false, got {other:?}"))),
+            }
+        };
+
+        let bind = get("CONFRONTAS_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let bind = bind.parse().map_err(|_| invalid("CONFRONTAS_BIND", format!("not an address:port: {bind:?}")))?;
+
+        let jwt = JwtSettings {
+            keys: Vec::new(),
+            active_kid: String::new(),
+            issuer: get("CONFRONTAS_JWT_ISSUER").unwrap_or_else(|| "confrontas".into()),
+            audience: get("CONFRONTAS_JWT_AUDIENCE").unwrap_or_else(|| "confrontas-api".into()),
+            access_ttl: Duration::from_secs(parse_num("CONFRONTAS_ACCESS_TOKEN_TTL_SECS", 900)?),
+            refresh_ttl: Duration::from_secs(parse_num("CONFRONTAS_REFRESH_TOKEN_TTL_SECS", 12 * 3600)?),
+            leeway: Duration::from_secs(parse_num("CONFRONTAS_JWT_LEEWAY_SECS", 30)?),
+            ephemeral: false,
+        };
+        let jwt = with_keys(jwt, get("CONFRONTAS_JWT_KEYS"), get("CONFRONTAS_JWT_ACTIVE_KID"))?;
+        if jwt.access_ttl.is_zero() || jwt.access_ttl > Duration::from_secs(3600) {
+            return Err(invalid("CONFRONTAS_ACCESS_TOKEN_TTL_SECS", "must be between 1 and 3600 seconds"));
+        }
+
+        let login = LoginLimits {
+            account_max_failures: parse_num("CONFRONTAS_LOGIN_MAX_FAILURES_ACCOUNT", 5)? as u32,
+            ip_max_failures: parse_num("CONFRONTAS_LOGIN_MAX_FAILURES_IP", 30)? as u32,
+            window: Duration::from_secs(parse_num("CONFRONTAS_LOGIN_WINDOW_SECS", 900)?),
+            lockout: Duration::from_secs(parse_num("CONFRONTAS_LOGIN_LOCKOUT_SECS", 900)?),
+            max_lockout: Duration::from_secs(parse_num("CONFRONTAS_LOGIN_MAX_LOCKOUT_SECS", 86_400)?),
+            hash_concurrency: parse_num("CONFRONTAS_HASH_CONCURRENCY", 2)?.max(1) as usize,
+        };
+
+        let trusted_proxies = get("CONFRONTAS_TRUSTED_PROXIES")
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|ip| ip.parse().map_err(|_| invalid("CONFRONTAS_TRUSTED_PROXIES", format!("not an IP address: {ip:?}"))))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+
+        let bootstrap_admin = match (get("CONFRONTAS_ADMIN_EMAIL"), get("CONFRONTAS_ADMIN_PASSWORD")) {
+            (Some(email), Some(password)) => {
+                if let Some(problem) = confrontas_api::password_problem(&password) {
+                    return Err(invalid("CONFRONTAS_ADMIN_PASSWORD", problem));
+                }
+                Some((email.trim().to_lowercase(), password))
+            }
+            (None, None) => None,
+            _ => return Err(invalid("CONFRONTAS_ADMIN_EMAIL", "set both CONFRONTAS_ADMIN_EMAIL and CONFRONTAS_ADMIN_PASSWORD, or neither")),
+        };
+        let demo_password = get("CONFRONTAS_DEMO_PASSWORD");
+        if let Some(problem) = demo_password.as_deref().and_then(confrontas_api::password_problem) {
+            return Err(invalid("CONFRONTAS_DEMO_PASSWORD", problem));
+        }
+
+        let log_format = match get("CONFRONTAS_LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(invalid("CONFRONTAS_LOG_FORMAT", format!("expected text or json, got {other:?}"))),
+        };
+
+        Ok(Config {
+            bind,
+            database_url: get("DATABASE_URL").unwrap_or_else(|| "data/confrontas.sqlite".into()),
+            db_pool_size: parse_num("CONFRONTAS_DB_POOL_SIZE", 8)?.clamp(1, 256) as u32,
+            web_dir: get("CONFRONTAS_WEB_DIR").map_or_else(|| PathBuf::from("frontend/dist"), PathBuf::from),
+            swagger_ui: parse_bool("CONFRONTAS_SWAGGER_UI", true)?,
+            jwt,
+            login,
+            trusted_proxies,
+            bootstrap_admin,
+            demo_password,
+            log_format,
+            json_limit_bytes: parse_num("CONFRONTAS_JSON_LIMIT_BYTES", 64 * 1024)? as usize,
+        })
+    }
+}
+
+/// `CONFRONTAS_JWT_KEYS` is `kid:base64-secret[,kid:base64-secret…]`, each secret at least 32 bytes.
+fn with_keys(mut jwt: JwtSettings, keys: Option<String>, active: Option<String>) -> Result<JwtSettings, ConfigError> {
+    const VAR: &str = "CONFRONTAS_JWT_KEYS";
+    let Some(keys) = keys else {
+        let mut secret = vec![0u8; 32];
+        rand::fill(&mut secret[..]);
+        let kid = format!("ephemeral-{}", crate::auth::tokens::random_token(6));
+        jwt.keys = vec![JwtKey { kid: kid.clone(), secret }];
+        jwt.active_kid = kid;
+        jwt.ephemeral = true;
+        return Ok(jwt);
+    };
+    for entry in keys.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (kid, encoded) = entry.split_once(':').ok_or_else(|| invalid(VAR, "each entry must be kid:base64-secret"))?;
+        let kid = kid.trim();
+        if kid.is_empty() || kid.len() > 64 || !kid.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+            return Err(invalid(VAR, "a kid must be 1-64 characters of A-Z a-z 0-9 - _ ."));
+        }
+        let secret = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(encoded.trim()))
+            .map_err(|_| invalid(VAR, format!("the secret of kid {kid:?} is not base64")))?;
+        if secret.len() < 32 {
+            return Err(invalid(VAR, format!("the secret of kid {kid:?} must be at least 32 bytes (256 bits)")));
+        }
+        if jwt.keys.iter().any(|k| k.kid == kid) {
+            return Err(invalid(VAR, format!("kid {kid:?} appears twice")));
+        }
+        jwt.keys.push(JwtKey { kid: kid.to_owned(), secret });
+    }
+    let first = jwt.keys.first().ok_or_else(|| invalid(VAR, "no key given"))?.kid.clone();
+    jwt.active_kid = active.unwrap_or(first);
+    if !jwt.keys.iter().any(|k| k.kid == jwt.active_kid) {
+        return Err(invalid("CONFRONTAS_JWT_ACTIVE_KID", format!("{:?} is not in CONFRONTAS_JWT_KEYS", jwt.active_kid)));
+    }
+    Ok(jwt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_bind_loopback_and_sqlite_under_data() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.database_url, "data/confrontas.sqlite");
+        assert!(config.jwt.ephemeral);
+        assert_eq!(config.jwt.access_ttl, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn jwt_keys_parse_and_the_active_kid_must_exist() {
+        let secret = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+        let keys = format!("new:{secret},old:{secret}");
+        let ok = config(&[("CONFRONTAS_JWT_KEYS", &keys), ("CONFRONTAS_JWT_ACTIVE_KID", "new")]).unwrap();
+        assert_eq!(ok.jwt.keys.len(), 2);
+        assert!(!ok.jwt.ephemeral);
+        let error = config(&[("CONFRONTAS_JWT_KEYS", &keys), ("CONFRONTAS_JWT_ACTIVE_KID", "other")]).unwrap_err();
+        assert_eq!(error.variable, "CONFRONTAS_JWT_ACTIVE_KID");
+    }
+
+    #[test]
+    fn short_jwt_secrets_are_refused_and_not_echoed() {
+        let short = base64::engine::general_purpose::STANDARD.encode([7u8; 16]);
+        let error = config(&[("CONFRONTAS_JWT_KEYS", &format!("k1:{short}"))]).unwrap_err();
+        assert!(error.message.contains("32 bytes"));
+        assert!(!error.to_string().contains(&short));
+    }
+
+    #[test]
+    fn half_a_bootstrap_admin_is_an_error() {
+        assert!(config(&[("CONFRONTAS_ADMIN_EMAIL", "a@b.mx")]).is_err());
+        assert!(config(&[("CONFRONTAS_ADMIN_EMAIL", "a@b.mx"), ("CONFRONTAS_ADMIN_PASSWORD", "corta")]).is_err());
+    }
+
+    #[test]
+    fn bad_numbers_name_their_variable() {
+        let error = config(&[("CONFRONTAS_DB_POOL_SIZE", "muchos")]).unwrap_err();
+        assert_eq!(error.variable, "CONFRONTAS_DB_POOL_SIZE");
+    }
+}

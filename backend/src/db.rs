@@ -1,0 +1,247 @@
+//! One connection type over SQLite and PostgreSQL, the pool, and the embedded migrations.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::AppError;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// A connection to whichever backend `DATABASE_URL` names. PostgreSQL comes first because
+/// `establish` tries the variants in order and SQLite accepts any string as a file name.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type DbPool = r2d2::Pool<ConnectionManager<AnyConnection>>;
+pub type DbConn = PooledConnection<ConnectionManager<AnyConnection>>;
+
+/// Instantiates the same Diesel expression once per backend, for the statements the
+/// `MultiConnection` enum cannot express (batch insert, upsert).
+#[macro_export]
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::AnyConnection::Postgresql($c) => $body,
+            $crate::db::AnyConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+impl AnyConnection {
+    pub fn backend(&self) -> Backend {
+        match self {
+            AnyConnection::Postgresql(_) => Backend::Postgres,
+            AnyConnection::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Runs `work` in a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so the write lock is
+    /// taken up front and concurrent writers wait on `busy_timeout` instead of failing when a
+    /// deferred read transaction tries to upgrade.
+    pub fn write_transaction<T, E>(&mut self, work: impl FnOnce(&mut Self) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
+        type Manager = <AnyConnection as Connection>::TransactionManager;
+        match self {
+            AnyConnection::Sqlite(conn) => AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN IMMEDIATE")?,
+            AnyConnection::Postgresql(_) => Manager::begin_transaction(self)?,
+        }
+        // The inner connection holds the transaction state, so the enum's manager (which
+        // delegates to it) commits or rolls back what was begun above.
+        match work(self) {
+            Ok(value) => {
+                Manager::commit_transaction(self)?;
+                Ok(value)
+            }
+            Err(error) => {
+                Manager::rollback_transaction(self)?;
+                Err(error)
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
+        if let AnyConnection::Sqlite(conn) = conn {
+            // busy_timeout must come before journal_mode: switching to WAL needs the lock.
+            conn.batch_execute(
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// Builds the pool. SQLite parent directories are created; the pool waits at most
+/// `connect_timeout` for a connection so a wrong URL fails fast with a readable message.
+pub fn connect(url: &str, max_size: u32, connect_timeout: Duration) -> Result<DbPool, String> {
+    if Backend::of_url(url) == Backend::Sqlite {
+        let path = url.strip_prefix("sqlite://").unwrap_or(url);
+        if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create the database directory {}: {e}", parent.display()))?;
+        }
+    } else {
+        // Establish once directly: the pool hides libpq's message behind a generic one.
+        use diesel::Connection;
+        diesel::PgConnection::establish(url).map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
+    }
+    let manager = ConnectionManager::<AnyConnection>::new(sqlite_path(url));
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(connect_timeout)
+        .connection_customizer(Box::new(SqlitePragmas))
+        .build(manager)
+        .map_err(|e| format!("cannot open the database: {e}"))
+}
+
+fn sqlite_path(url: &str) -> String {
+    url.strip_prefix("sqlite://").unwrap_or(url).to_owned()
+}
+
+/// Applies pending migrations of the connection's backend; returns the versions applied.
+pub fn migrate(conn: &mut AnyConnection) -> Result<Vec<String>, String> {
+    let applied = match conn {
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| format!("migration failed: {e}"))?;
+    Ok(applied.into_iter().map(|v| v.to_string()).collect())
+}
+
+/// Whether every embedded migration of the connection's backend has been applied.
+pub fn migrations_current(conn: &mut AnyConnection) -> Result<bool, String> {
+    let pending = match conn {
+        AnyConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+        AnyConnection::Postgresql(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(!pending)
+}
+
+/// The current UTC time, truncated to microseconds: what both backends store exactly.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{DurationRound, TimeDelta};
+    let now = chrono::Utc::now().naive_utc();
+    now.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(now)
+}
+
+/// Runs blocking database work on the blocking thread pool.
+pub async fn run<T, F>(pool: &DbPool, work: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get().map_err(AppError::from)?;
+        work(&mut conn)
+    })
+    .await
+    .map_err(|_| AppError::internal("database task was cancelled"))?
+}
+
+diesel::define_sql_function!(
+    /// SQL `lower()`, for case-insensitive search on both backends (PostgreSQL's LIKE is case-sensitive).
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text
+);
+
+/// A `LIKE` pattern matching `text` anywhere, lower-cased, with `%`, `_` and `\` escaped (use
+/// `.escape('\\')`).
+pub fn contains_pattern(text: &str) -> String {
+    let escaped: String = text
+        .trim()
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    format!("%{escaped}%")
+}
+
+/// A validated page request.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl PageRequest {
+    pub fn new(page: Option<u32>, per_page: Option<u32>) -> Result<PageRequest, AppError> {
+        let (page, per_page) = confrontas_api::PageParams { page, per_page }
+            .resolve()
+            .map_err(|e| AppError::validation(vec![e]))?;
+        Ok(PageRequest { page, per_page })
+    }
+
+    pub fn offset(self) -> i64 {
+        i64::from(self.page - 1) * i64::from(self.per_page)
+    }
+
+    pub fn limit(self) -> i64 {
+        i64::from(self.per_page)
+    }
+
+    pub fn of<T>(self, items: Vec<T>, total: i64) -> confrontas_api::Page<T> {
+        confrontas_api::Page { items, page: self.page, per_page: self.per_page, total: total.max(0) as u64 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contains_pattern_escapes_like_wildcards() {
+        assert_eq!(contains_pattern(" Ana_100% "), "%ana\\_100\\%%");
+        assert_eq!(contains_pattern("a\\b"), "%a\\\\b%");
+    }
+
+    #[test]
+    fn backend_is_chosen_by_url_scheme() {
+        assert_eq!(Backend::of_url("postgres://u@h/db"), Backend::Postgres);
+        assert_eq!(Backend::of_url("postgresql://u@h/db"), Backend::Postgres);
+        assert_eq!(Backend::of_url("data/confrontas.sqlite"), Backend::Sqlite);
+        assert_eq!(Backend::of_url("sqlite://data/x.sqlite"), Backend::Sqlite);
+    }
+}

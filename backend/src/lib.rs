@@ -1,0 +1,19 @@
+//! Confrontas server: REST API, SPA host and (in later slices) the confrontation job engine.
+//!
+//! Feature slices own their routes, service logic and queries: `auth`, `users`, `units`,
+//! `api_clients`, `audit`, `ops`. Cross-cutting: `config`, `db`, `error`, `app`, `api_doc`.
+
+pub mod api_clients;
+pub mod api_doc;
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod ops;
+pub mod schema;
+pub mod seed;
+pub mod server;
+pub mod units;
+pub mod users;

@@ -1,0 +1,127 @@
+//! `confrontas-server`: command-line entry point.
+
+use std::process::ExitCode;
+
+use confrontas_server::app::{AppState, openapi_document};
+use confrontas_server::config::{Config, LogFormat};
+use confrontas_server::seed::{self, DemoSeed};
+use confrontas_server::{db, server};
+
+const USAGE: &str = "\
+Uso: confrontas-server <orden> [opciones]
+
+Órdenes:
+  serve [--demo]   Inicia el servidor. Con --demo, en una base de datos vacía crea
+                   unidades y un usuario de demostración por rol, e imprime los accesos.
+  migrate          Aplica las migraciones pendientes y termina.
+  openapi          Imprime el documento OpenAPI (JSON) y termina.
+  help             Muestra esta ayuda.
+
+La configuración se lee de variables de entorno; vea README.md.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["openapi"] => {
+            println!("{}", openapi_document().to_pretty_json().expect("the OpenAPI document serializes"));
+            ExitCode::SUCCESS
+        }
+        ["migrate"] => with_config(|config| {
+            init_tracing(config.log_format);
+            let pool = db::connect(&config.database_url, 1, std::time::Duration::from_secs(10))?;
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let applied = db::migrate(&mut conn)?;
+            println!("Migraciones aplicadas: {}", if applied.is_empty() { "ninguna pendiente".into() } else { applied.join(", ") });
+            Ok(())
+        }),
+        ["serve"] => with_config(|config| run_server(config, false)),
+        ["serve", "--demo"] => with_config(|config| run_server(config, true)),
+        [] | ["help" | "--help" | "-h"] => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("Orden no reconocida: {}\n\n{USAGE}", args.join(" "));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn with_config(run: impl FnOnce(Config) -> Result<(), String>) -> ExitCode {
+    let outcome = Config::from_env().map_err(|e| format!("configuración inválida: {e}")).and_then(run);
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("Error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,actix_server=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn run_server(config: Config, demo: bool) -> Result<(), String> {
+    init_tracing(config.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let state = AppState::open(config)?;
+        let demo_seed = if demo { Some(seed::demo(&state).await.map_err(|e| e.to_string())?) } else { None };
+        if seed::bootstrap_admin(&state).await.map_err(|e| e.to_string())? {
+            tracing::info!("bootstrap administrator created");
+        }
+        let backend = state.backend;
+        let (server, address) = server::start(state).map_err(|e| format!("no se pudo escuchar: {e}"))?;
+        print_banner(address, backend.as_str(), demo_seed.as_ref());
+        let handle = server.handle();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutdown signal received; finishing requests in flight");
+            handle.stop(true).await;
+        });
+        server.await.map_err(|e| e.to_string())
+    })
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler installs");
+        tokio::select! { _ = interrupt => {}, _ = terminate.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+fn print_banner(address: std::net::SocketAddr, backend: &str, demo: Option<&DemoSeed>) {
+    println!("\nConfrontas está listo en http://{address}/  (base de datos: {backend})");
+    println!("  API:        http://{address}/api/v1");
+    println!("  Swagger UI: http://{address}/swagger-ui/");
+    match demo {
+        Some(DemoSeed::Seeded { password, generated, logins }) => {
+            println!("\nUsuarios de demostración (contraseña para todos: {password}){}:", if *generated { " — generada; guárdela" } else { "" });
+            for login in logins {
+                println!("  {:<34} {:<28} {}", login.email, login.role.label(), login.name);
+            }
+        }
+        Some(DemoSeed::AlreadyPresent { logins }) => {
+            println!("\nLa base de datos ya tenía usuarios; no se sembraron datos de demostración.");
+            println!("Cuentas de demostración (con la contraseña que se imprimió la primera vez o CONFRONTAS_DEMO_PASSWORD):");
+            for login in logins {
+                println!("  {:<34} {}", login.email, login.role.label());
+            }
+        }
+        None => {}
+    }
+    println!();
+}

@@ -1,0 +1,49 @@
+//! Liveness (`/health`) and readiness (`/ready`).
+
+use actix_web::{HttpResponse, get, web};
+use confrontas_api::{Health, Readiness};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::app::AppState;
+use crate::db;
+
+pub fn routes(config: &mut ServiceConfig) {
+    config.service(health).service(ready);
+}
+
+/// The process is up.
+#[utoipa::path(tag = "ops", responses((status = 200, body = Health)))]
+#[get("/health")]
+async fn health() -> web::Json<Health> {
+    web::Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })
+}
+
+/// The server can work: the database answers and every migration is applied (503 otherwise).
+#[utoipa::path(tag = "ops", responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
+#[get("/ready")]
+async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    let pool = state.pool.clone();
+    let check = web::block(move || -> Result<bool, String> {
+        let mut conn = pool.get().map_err(|e| e.to_string())?;
+        db::migrations_current(&mut conn)
+    })
+    .await;
+    let (reachable, migrated) = match check {
+        Ok(Ok(current)) => (true, current),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "readiness check failed");
+            (false, false)
+        }
+        Err(error) => {
+            tracing::warn!(%error, "readiness check cancelled");
+            (false, false)
+        }
+    };
+    let readiness = Readiness {
+        status: if reachable && migrated { "ready" } else { "not_ready" }.into(),
+        database: state.backend.as_str().into(),
+        database_reachable: reachable,
+        migrations_applied: migrated,
+    };
+    if reachable && migrated { HttpResponse::Ok().json(readiness) } else { HttpResponse::ServiceUnavailable().json(readiness) }
+}

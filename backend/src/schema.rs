@@ -1,0 +1,104 @@
+//! Diesel table definitions, written for both backends (see `migrations/sqlite` and
+//! `migrations/postgres`; `tests/schema_parity.rs` checks they agree with this file).
+
+diesel::table! {
+    units (id) {
+        id -> BigInt,
+        key -> Text,
+        name -> Text,
+        is_ministry -> Bool,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        name -> Text,
+        position -> Text,
+        unit_id -> BigInt,
+        role -> Text,
+        password_hash -> Text,
+        active -> Bool,
+        last_login_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        client_ip -> Text,
+        user_agent -> Text,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        session_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_clients (id) {
+        id -> BigInt,
+        client_id -> Text,
+        name -> Text,
+        secret_hash -> Text,
+        unit_id -> BigInt,
+        scopes -> Text,
+        active -> Bool,
+        last_used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_throttle (key) {
+        key -> Text,
+        failures -> Integer,
+        window_started_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        entity -> Text,
+        entity_id -> Text,
+        detail -> Text,
+        client_ip -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(users -> units (unit_id));
+diesel::joinable!(api_clients -> units (unit_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(refresh_tokens -> sessions (session_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    units,
+    users,
+    sessions,
+    refresh_tokens,
+    api_clients,
+    login_throttle,
+    audit_log,
+);

@@ -1,0 +1,15 @@
+//! The API contract shared by the Confrontas server and its single-page app.
+//!
+//! Everything here compiles for the server and for `wasm32-unknown-unknown`. With the `openapi`
+//! feature (enabled by the server) the types also derive their OpenAPI schemas, so the document
+//! served at `/api-docs/openapi.json` is generated from the same definitions the SPA uses.
+
+pub mod auth;
+pub mod common;
+pub mod directory;
+pub mod ops;
+
+pub use auth::*;
+pub use common::*;
+pub use directory::*;
+pub use ops::*;
