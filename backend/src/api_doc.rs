@@ -33,7 +33,8 @@ impl Modify for BearerScheme {
         let components = openapi.components.get_or_insert_with(Default::default);
         let mut http = Http::new(HttpAuthScheme::Bearer);
         http.bearer_format = Some("JWT".into());
-        http.description = Some("Access token from /api/v1/auth/login or /api/v1/auth/token".into());
+        http.description =
+            Some("Access token from /api/v1/auth/login or /api/v1/auth/token".into());
         components.add_security_scheme(BEARER, SecurityScheme::Http(http));
     }
 }

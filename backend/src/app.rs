@@ -36,8 +36,14 @@ pub struct AppState {
 impl AppState {
     /// Opens the database, applies migrations and prepares keys.
     pub fn open(config: Config) -> Result<AppState, String> {
-        let pool = db::connect(&config.database_url, config.db_pool_size, std::time::Duration::from_secs(10))?;
-        let mut conn = pool.get().map_err(|e| format!("cannot open the database: {e}"))?;
+        let pool = db::connect(
+            &config.database_url,
+            config.db_pool_size,
+            std::time::Duration::from_secs(10),
+        )?;
+        let mut conn = pool
+            .get()
+            .map_err(|e| format!("cannot open the database: {e}"))?;
         let applied = db::migrate(&mut conn)?;
         if !applied.is_empty() {
             tracing::info!(?applied, "migrations applied");
@@ -47,7 +53,9 @@ impl AppState {
             tracing::warn!(web_dir = %config.web_dir.display(), "the SPA is not built there; pages will say how to build it");
         }
         if config.jwt.ephemeral {
-            tracing::warn!("CONFRONTAS_JWT_KEYS is not set: using a key generated for this process; sessions end on restart");
+            tracing::warn!(
+                "CONFRONTAS_JWT_KEYS is not set: using a key generated for this process; sessions end on restart"
+            );
         }
         Ok(AppState {
             tokens: Arc::new(TokenKeys::new(&config.jwt)),
@@ -73,7 +81,11 @@ fn routes(config: &mut ServiceConfig) {
 
 /// The OpenAPI document, generated from the same route registrations the server uses.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, mut api) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes).split_for_parts();
+    let (_, mut api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").into();
     api
 }
@@ -94,24 +106,40 @@ pub fn build(
     let config = state.config.clone();
     let mut app = App::new()
         .app_data(state)
-        .app_data(web::JsonConfig::default().limit(config.json_limit_bytes).error_handler(|error, _| json_error(error).into()))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(config.json_limit_bytes)
+                .error_handler(|error, _| json_error(error).into()),
+        )
         .app_data(web::PayloadConfig::default().limit(config.json_limit_bytes))
         .app_data(web::QueryConfig::default().error_handler(|error, _| query_error(error).into()))
         .app_data(web::PathConfig::default().error_handler(|_, _| {
-            AppError::bad_request("invalid_path_parameter", "Un identificador de la ruta no es válido.").into()
+            AppError::bad_request(
+                "invalid_path_parameter",
+                "Un identificador de la ruta no es válido.",
+            )
+            .into()
         }))
         .configure(|cfg| routes(&mut ServiceConfig::new(cfg)))
         .service(web::scope("/api").default_service(web::to(api_not_found)));
 
     app = if config.swagger_ui {
-        app.service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", (*openapi).clone()))
-            .route("/swagger-ui", web::get().to(|| async { redirect("/swagger-ui/") }))
+        app.service(
+            SwaggerUi::new("/swagger-ui/{_:.*}").url("/api-docs/openapi.json", (*openapi).clone()),
+        )
+        .route(
+            "/swagger-ui",
+            web::get().to(|| async { redirect("/swagger-ui/") }),
+        )
     } else {
         let document = openapi.clone();
-        app.route("/api-docs/openapi.json", web::get().to(move || {
-            let document = document.clone();
-            async move { HttpResponse::Ok().json(&*document) }
-        }))
+        app.route(
+            "/api-docs/openapi.json",
+            web::get().to(move || {
+                let document = document.clone();
+                async move { HttpResponse::Ok().json(&*document) }
+            }),
+        )
     };
 
     app.service(spa(&config.web_dir))
@@ -137,7 +165,9 @@ pub fn build(
 }
 
 fn redirect(location: &'static str) -> HttpResponse {
-    HttpResponse::PermanentRedirect().insert_header((header::LOCATION, location)).finish()
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, location))
+        .finish()
 }
 
 /// Content Security Policy of the SPA: scripts only from this origin, plus compiling our wasm.
@@ -152,21 +182,39 @@ fn harden(path: &str, headers: &mut header::HeaderMap) {
     let set = |headers: &mut header::HeaderMap, name: header::HeaderName, value: &'static str| {
         headers.insert(name, header::HeaderValue::from_static(value));
     };
-    let csp = if path.starts_with("/swagger-ui") { SWAGGER_CSP } else { SPA_CSP };
+    let csp = if path.starts_with("/swagger-ui") {
+        SWAGGER_CSP
+    } else {
+        SPA_CSP
+    };
     set(headers, header::CONTENT_SECURITY_POLICY, csp);
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(headers, header::X_FRAME_OPTIONS, "DENY");
     set(headers, header::REFERRER_POLICY, "no-referrer");
-    set(headers, header::HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
-    set(headers, header::HeaderName::from_static("cross-origin-resource-policy"), "same-origin");
-    set(headers, header::HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=(), payment=()");
+    set(
+        headers,
+        header::HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    set(
+        headers,
+        header::HeaderName::from_static("cross-origin-resource-policy"),
+        "same-origin",
+    );
+    set(
+        headers,
+        header::HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=(), payment=()",
+    );
     if path.starts_with("/api/") && !headers.contains_key(header::CACHE_CONTROL) {
         set(headers, header::CACHE_CONTROL, "no-store");
     }
 }
 
 async fn api_not_found() -> Result<HttpResponse, AppError> {
-    Err(AppError::not_found("La ruta solicitada no existe en la API."))
+    Err(AppError::not_found(
+        "La ruta solicitada no existe en la API.",
+    ))
 }
 
 /// Any error answer under `/api/` that is not already a problem document (e.g. produced by
@@ -178,22 +226,36 @@ fn problem_fallback<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorH
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_CONTENT_TYPE.as_bytes()));
     if !is_api || is_problem {
-        return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
+        return Ok(ErrorHandlerResponse::Response(
+            response.map_into_left_body(),
+        ));
     }
     let status = response.status();
     let error = match status {
         StatusCode::PAYLOAD_TOO_LARGE => too_large(),
         StatusCode::NOT_FOUND => AppError::not_found("La ruta solicitada no existe en la API."),
-        StatusCode::METHOD_NOT_ALLOWED => AppError::new(status, "method_not_allowed", "El método HTTP no se admite en esta ruta."),
-        status if status.is_client_error() => AppError::new(status, "bad_request", "La solicitud no es válida."),
+        StatusCode::METHOD_NOT_ALLOWED => AppError::new(
+            status,
+            "method_not_allowed",
+            "El método HTTP no se admite en esta ruta.",
+        ),
+        status if status.is_client_error() => {
+            AppError::new(status, "bad_request", "La solicitud no es válida.")
+        }
         _ => AppError::internal(format!("unhandled error response {status}")),
     };
     let (request, _) = response.into_parts();
-    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(request, error.error_response()).map_into_right_body()))
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(request, error.error_response()).map_into_right_body(),
+    ))
 }
 
 fn too_large() -> AppError {
-    AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "El contenido enviado excede el tamaño permitido.")
+    AppError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "El contenido enviado excede el tamaño permitido.",
+    )
 }
 
 fn json_error(error: actix_web::error::JsonPayloadError) -> AppError {
@@ -209,13 +271,26 @@ fn json_error(error: actix_web::error::JsonPayloadError) -> AppError {
             let position = format!(" (línea {}, columna {})", error.line(), error.column());
             malformed(&error.to_string(), &position)
         }
-        other => AppError::bad_request("malformed_body", format!("No se pudo leer el cuerpo de la solicitud{}.", if matches!(other, E::Payload(_)) { " (conexión interrumpida)" } else { "" })),
+        other => AppError::bad_request(
+            "malformed_body",
+            format!(
+                "No se pudo leer el cuerpo de la solicitud{}.",
+                if matches!(other, E::Payload(_)) {
+                    " (conexión interrumpida)"
+                } else {
+                    ""
+                }
+            ),
+        ),
     }
 }
 
 fn query_error(error: actix_web::error::QueryPayloadError) -> AppError {
     let actix_web::error::QueryPayloadError::Deserialize(error) = error else {
-        return AppError::bad_request("invalid_query", "Los parámetros de la consulta no son válidos.");
+        return AppError::bad_request(
+            "invalid_query",
+            "Los parámetros de la consulta no son válidos.",
+        );
     };
     let mut problem = malformed(&error.to_string(), "");
     problem.code = "invalid_query";
@@ -226,16 +301,34 @@ fn query_error(error: actix_web::error::QueryPayloadError) -> AppError {
 /// Turns a serde message into a Spanish detail naming the field, without echoing values.
 fn malformed(message: &str, position: &str) -> AppError {
     let quoted = |prefix: &str| {
-        message.split_once(prefix).and_then(|(_, rest)| rest.split_once('`')).map(|(name, _)| name.to_owned())
+        message
+            .split_once(prefix)
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .map(|(name, _)| name.to_owned())
     };
     let (detail, field) = if let Some(field) = quoted("unknown field `") {
-        (format!("El campo «{field}» no se reconoce{position}."), Some(field))
+        (
+            format!("El campo «{field}» no se reconoce{position}."),
+            Some(field),
+        )
     } else if let Some(field) = quoted("missing field `") {
-        (format!("Falta el campo obligatorio «{field}»{position}."), Some(field))
+        (
+            format!("Falta el campo obligatorio «{field}»{position}."),
+            Some(field),
+        )
     } else if let Some(variant) = quoted("unknown variant `") {
-        (format!("El valor «{variant}» no es una opción válida{position}."), None)
-    } else if message.starts_with("invalid type") || message.starts_with("invalid value") || message.starts_with("invalid digit") {
-        (format!("Un valor tiene un tipo o formato incorrecto{position}."), None)
+        (
+            format!("El valor «{variant}» no es una opción válida{position}."),
+            None,
+        )
+    } else if message.starts_with("invalid type")
+        || message.starts_with("invalid value")
+        || message.starts_with("invalid digit")
+    {
+        (
+            format!("Un valor tiene un tipo o formato incorrecto{position}."),
+            None,
+        )
     } else {
         (format!("El contenido no es JSON válido{position}."), None)
     };
@@ -251,7 +344,11 @@ fn malformed(message: &str, position: &str) -> AppError {
 fn spa(web_dir: &Path) -> Files {
     let index: PathBuf = web_dir.join("index.html");
     // `Files` logs an error per worker for a missing directory; serve an empty one's worth instead.
-    let root = if web_dir.is_dir() { web_dir.to_path_buf() } else { std::env::temp_dir().join("confrontas-no-web") };
+    let root = if web_dir.is_dir() {
+        web_dir.to_path_buf()
+    } else {
+        std::env::temp_dir().join("confrontas-no-web")
+    };
     let _ = std::fs::create_dir_all(&root);
     Files::new("/", root)
         .index_file("index.html")
@@ -268,7 +365,8 @@ fn spa(web_dir: &Path) -> Files {
 }
 
 fn spa_index(req: &HttpRequest, index: &Path) -> HttpResponse {
-    if req.method() != actix_web::http::Method::GET && req.method() != actix_web::http::Method::HEAD {
+    if req.method() != actix_web::http::Method::GET && req.method() != actix_web::http::Method::HEAD
+    {
         return HttpResponse::MethodNotAllowed().finish();
     }
     match NamedFile::open(index) {
@@ -291,13 +389,23 @@ mod tests {
 
     #[test]
     fn serde_messages_become_spanish_details_naming_the_field() {
-        let unknown = malformed("unknown field `admin`, expected `email` or `password`", " (línea 1, columna 9)");
-        assert_eq!(unknown.detail, "El campo «admin» no se reconoce (línea 1, columna 9).");
+        let unknown = malformed(
+            "unknown field `admin`, expected `email` or `password`",
+            " (línea 1, columna 9)",
+        );
+        assert_eq!(
+            unknown.detail,
+            "El campo «admin» no se reconoce (línea 1, columna 9)."
+        );
         assert_eq!(unknown.errors[0].field, "admin");
         let missing = malformed("missing field `password`", "");
         assert_eq!(missing.detail, "Falta el campo obligatorio «password».");
         let wrong = malformed("invalid type: integer `5`, expected a string", "");
-        assert!(!wrong.detail.contains('5'), "values are not echoed: {}", wrong.detail);
+        assert!(
+            !wrong.detail.contains('5'),
+            "values are not echoed: {}",
+            wrong.detail
+        );
     }
 
     #[test]
@@ -305,7 +413,14 @@ mod tests {
         let mut headers = header::HeaderMap::new();
         harden("/api/v1/me", &mut headers);
         assert_eq!(headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
-        assert!(headers.get(header::CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap().contains("'wasm-unsafe-eval'"));
+        assert!(
+            headers
+                .get(header::CONTENT_SECURITY_POLICY)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .contains("'wasm-unsafe-eval'")
+        );
         let mut swagger = header::HeaderMap::new();
         harden("/swagger-ui/index.html", &mut swagger);
         assert!(swagger.get(header::CACHE_CONTROL).is_none());

@@ -15,7 +15,10 @@ pub struct JwtKey {
 
 impl std::fmt::Debug for JwtKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JwtKey").field("kid", &self.kid).field("secret", &"<redacted>").finish()
+        f.debug_struct("JwtKey")
+            .field("kid", &self.kid)
+            .field("secret", &"<redacted>")
+            .finish()
     }
 }
 
@@ -80,7 +83,10 @@ pub struct ConfigError {
 }
 
 fn invalid(variable: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError { variable, message: message.into() }
+    ConfigError {
+        variable,
+        message: message.into(),
+    }
 }
 
 impl Config {
@@ -91,19 +97,28 @@ impl Config {
     /// Builds the configuration from any variable lookup (tests pass a map).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let parse_num = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
-            get(name).map_or(Ok(default), |v| v.trim().parse().map_err(|_| invalid(name, format!("not a whole number: {v:?}"))))
+            get(name).map_or(Ok(default), |v| {
+                v.trim()
+                    .parse()
+                    .map_err(|_| invalid(name, format!("not a whole number: {v:?}")))
+            })
         };
         let parse_bool = |name: &'static str, default: bool| -> Result<bool, ConfigError> {
             match get(name).as_deref().map(str::trim) {
                 None => Ok(default),
                 Some("1" | "true" | "yes") => Ok(true),
                 Some("0" | "false" | "no") => Ok(false),
-                Some(other) => Err(invalid(name, format!("expected true or false, got {other:?}"))),
+                Some(other) => Err(invalid(
+                    name,
+                    format!("expected true or false, got {other:?}"),
+                )),
             }
         };
 
         let bind = get("CONFRONTAS_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
-        let bind = bind.parse().map_err(|_| invalid("CONFRONTAS_BIND", format!("not an address:port: {bind:?}")))?;
+        let bind = bind
+            .parse()
+            .map_err(|_| invalid("CONFRONTAS_BIND", format!("not an address:port: {bind:?}")))?;
 
         let jwt = JwtSettings {
             keys: Vec::new(),
@@ -111,13 +126,23 @@ impl Config {
             issuer: get("CONFRONTAS_JWT_ISSUER").unwrap_or_else(|| "confrontas".into()),
             audience: get("CONFRONTAS_JWT_AUDIENCE").unwrap_or_else(|| "confrontas-api".into()),
             access_ttl: Duration::from_secs(parse_num("CONFRONTAS_ACCESS_TOKEN_TTL_SECS", 900)?),
-            refresh_ttl: Duration::from_secs(parse_num("CONFRONTAS_REFRESH_TOKEN_TTL_SECS", 12 * 3600)?),
+            refresh_ttl: Duration::from_secs(parse_num(
+                "CONFRONTAS_REFRESH_TOKEN_TTL_SECS",
+                12 * 3600,
+            )?),
             leeway: Duration::from_secs(parse_num("CONFRONTAS_JWT_LEEWAY_SECS", 30)?),
             ephemeral: false,
         };
-        let jwt = with_keys(jwt, get("CONFRONTAS_JWT_KEYS"), get("CONFRONTAS_JWT_ACTIVE_KID"))?;
+        let jwt = with_keys(
+            jwt,
+            get("CONFRONTAS_JWT_KEYS"),
+            get("CONFRONTAS_JWT_ACTIVE_KID"),
+        )?;
         if jwt.access_ttl.is_zero() || jwt.access_ttl > Duration::from_secs(3600) {
-            return Err(invalid("CONFRONTAS_ACCESS_TOKEN_TTL_SECS", "must be between 1 and 3600 seconds"));
+            return Err(invalid(
+                "CONFRONTAS_ACCESS_TOKEN_TTL_SECS",
+                "must be between 1 and 3600 seconds",
+            ));
         }
 
         let login = LoginLimits {
@@ -125,7 +150,10 @@ impl Config {
             ip_max_failures: parse_num("CONFRONTAS_LOGIN_MAX_FAILURES_IP", 30)? as u32,
             window: Duration::from_secs(parse_num("CONFRONTAS_LOGIN_WINDOW_SECS", 900)?),
             lockout: Duration::from_secs(parse_num("CONFRONTAS_LOGIN_LOCKOUT_SECS", 900)?),
-            max_lockout: Duration::from_secs(parse_num("CONFRONTAS_LOGIN_MAX_LOCKOUT_SECS", 86_400)?),
+            max_lockout: Duration::from_secs(parse_num(
+                "CONFRONTAS_LOGIN_MAX_LOCKOUT_SECS",
+                86_400,
+            )?),
             hash_concurrency: parse_num("CONFRONTAS_HASH_CONCURRENCY", 2)?.max(1) as usize,
         };
 
@@ -134,13 +162,23 @@ impl Config {
                 list.split(',')
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
-                    .map(|ip| ip.parse().map_err(|_| invalid("CONFRONTAS_TRUSTED_PROXIES", format!("not an IP address: {ip:?}"))))
+                    .map(|ip| {
+                        ip.parse().map_err(|_| {
+                            invalid(
+                                "CONFRONTAS_TRUSTED_PROXIES",
+                                format!("not an IP address: {ip:?}"),
+                            )
+                        })
+                    })
                     .collect::<Result<Vec<_>, _>>()
             })
             .transpose()?
             .unwrap_or_default();
 
-        let bootstrap_admin = match (get("CONFRONTAS_ADMIN_EMAIL"), get("CONFRONTAS_ADMIN_PASSWORD")) {
+        let bootstrap_admin = match (
+            get("CONFRONTAS_ADMIN_EMAIL"),
+            get("CONFRONTAS_ADMIN_PASSWORD"),
+        ) {
             (Some(email), Some(password)) => {
                 if let Some(problem) = confrontas_api::password_problem(&password) {
                     return Err(invalid("CONFRONTAS_ADMIN_PASSWORD", problem));
@@ -148,24 +186,38 @@ impl Config {
                 Some((email.trim().to_lowercase(), password))
             }
             (None, None) => None,
-            _ => return Err(invalid("CONFRONTAS_ADMIN_EMAIL", "set both CONFRONTAS_ADMIN_EMAIL and CONFRONTAS_ADMIN_PASSWORD, or neither")),
+            _ => {
+                return Err(invalid(
+                    "CONFRONTAS_ADMIN_EMAIL",
+                    "set both CONFRONTAS_ADMIN_EMAIL and CONFRONTAS_ADMIN_PASSWORD, or neither",
+                ));
+            }
         };
         let demo_password = get("CONFRONTAS_DEMO_PASSWORD");
-        if let Some(problem) = demo_password.as_deref().and_then(confrontas_api::password_problem) {
+        if let Some(problem) = demo_password
+            .as_deref()
+            .and_then(confrontas_api::password_problem)
+        {
             return Err(invalid("CONFRONTAS_DEMO_PASSWORD", problem));
         }
 
         let log_format = match get("CONFRONTAS_LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
-            Some(other) => return Err(invalid("CONFRONTAS_LOG_FORMAT", format!("expected text or json, got {other:?}"))),
+            Some(other) => {
+                return Err(invalid(
+                    "CONFRONTAS_LOG_FORMAT",
+                    format!("expected text or json, got {other:?}"),
+                ));
+            }
         };
 
         Ok(Config {
             bind,
             database_url: get("DATABASE_URL").unwrap_or_else(|| "data/confrontas.sqlite".into()),
             db_pool_size: parse_num("CONFRONTAS_DB_POOL_SIZE", 8)?.clamp(1, 256) as u32,
-            web_dir: get("CONFRONTAS_WEB_DIR").map_or_else(|| PathBuf::from("frontend/dist"), PathBuf::from),
+            web_dir: get("CONFRONTAS_WEB_DIR")
+                .map_or_else(|| PathBuf::from("frontend/dist"), PathBuf::from),
             swagger_ui: parse_bool("CONFRONTAS_SWAGGER_UI", true)?,
             jwt,
             login,
@@ -179,39 +231,70 @@ impl Config {
 }
 
 /// `CONFRONTAS_JWT_KEYS` is `kid:base64-secret[,kid:base64-secret…]`, each secret at least 32 bytes.
-fn with_keys(mut jwt: JwtSettings, keys: Option<String>, active: Option<String>) -> Result<JwtSettings, ConfigError> {
+fn with_keys(
+    mut jwt: JwtSettings,
+    keys: Option<String>,
+    active: Option<String>,
+) -> Result<JwtSettings, ConfigError> {
     const VAR: &str = "CONFRONTAS_JWT_KEYS";
     let Some(keys) = keys else {
         let mut secret = vec![0u8; 32];
         rand::fill(&mut secret[..]);
         let kid = format!("ephemeral-{}", crate::auth::tokens::random_token(6));
-        jwt.keys = vec![JwtKey { kid: kid.clone(), secret }];
+        jwt.keys = vec![JwtKey {
+            kid: kid.clone(),
+            secret,
+        }];
         jwt.active_kid = kid;
         jwt.ephemeral = true;
         return Ok(jwt);
     };
     for entry in keys.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        let (kid, encoded) = entry.split_once(':').ok_or_else(|| invalid(VAR, "each entry must be kid:base64-secret"))?;
+        let (kid, encoded) = entry
+            .split_once(':')
+            .ok_or_else(|| invalid(VAR, "each entry must be kid:base64-secret"))?;
         let kid = kid.trim();
-        if kid.is_empty() || kid.len() > 64 || !kid.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-            return Err(invalid(VAR, "a kid must be 1-64 characters of A-Z a-z 0-9 - _ ."));
+        if kid.is_empty()
+            || kid.len() > 64
+            || !kid
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return Err(invalid(
+                VAR,
+                "a kid must be 1-64 characters of A-Z a-z 0-9 - _ .",
+            ));
         }
         let secret = base64::engine::general_purpose::STANDARD
             .decode(encoded.trim())
             .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(encoded.trim()))
             .map_err(|_| invalid(VAR, format!("the secret of kid {kid:?} is not base64")))?;
         if secret.len() < 32 {
-            return Err(invalid(VAR, format!("the secret of kid {kid:?} must be at least 32 bytes (256 bits)")));
+            return Err(invalid(
+                VAR,
+                format!("the secret of kid {kid:?} must be at least 32 bytes (256 bits)"),
+            ));
         }
         if jwt.keys.iter().any(|k| k.kid == kid) {
             return Err(invalid(VAR, format!("kid {kid:?} appears twice")));
         }
-        jwt.keys.push(JwtKey { kid: kid.to_owned(), secret });
+        jwt.keys.push(JwtKey {
+            kid: kid.to_owned(),
+            secret,
+        });
     }
-    let first = jwt.keys.first().ok_or_else(|| invalid(VAR, "no key given"))?.kid.clone();
+    let first = jwt
+        .keys
+        .first()
+        .ok_or_else(|| invalid(VAR, "no key given"))?
+        .kid
+        .clone();
     jwt.active_kid = active.unwrap_or(first);
     if !jwt.keys.iter().any(|k| k.kid == jwt.active_kid) {
-        return Err(invalid("CONFRONTAS_JWT_ACTIVE_KID", format!("{:?} is not in CONFRONTAS_JWT_KEYS", jwt.active_kid)));
+        return Err(invalid(
+            "CONFRONTAS_JWT_ACTIVE_KID",
+            format!("{:?} is not in CONFRONTAS_JWT_KEYS", jwt.active_kid),
+        ));
     }
     Ok(jwt)
 }
@@ -222,7 +305,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -239,10 +325,18 @@ mod tests {
     fn jwt_keys_parse_and_the_active_kid_must_exist() {
         let secret = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
         let keys = format!("new:{secret},old:{secret}");
-        let ok = config(&[("CONFRONTAS_JWT_KEYS", &keys), ("CONFRONTAS_JWT_ACTIVE_KID", "new")]).unwrap();
+        let ok = config(&[
+            ("CONFRONTAS_JWT_KEYS", &keys),
+            ("CONFRONTAS_JWT_ACTIVE_KID", "new"),
+        ])
+        .unwrap();
         assert_eq!(ok.jwt.keys.len(), 2);
         assert!(!ok.jwt.ephemeral);
-        let error = config(&[("CONFRONTAS_JWT_KEYS", &keys), ("CONFRONTAS_JWT_ACTIVE_KID", "other")]).unwrap_err();
+        let error = config(&[
+            ("CONFRONTAS_JWT_KEYS", &keys),
+            ("CONFRONTAS_JWT_ACTIVE_KID", "other"),
+        ])
+        .unwrap_err();
         assert_eq!(error.variable, "CONFRONTAS_JWT_ACTIVE_KID");
     }
 
@@ -257,7 +351,13 @@ mod tests {
     #[test]
     fn half_a_bootstrap_admin_is_an_error() {
         assert!(config(&[("CONFRONTAS_ADMIN_EMAIL", "a@b.mx")]).is_err());
-        assert!(config(&[("CONFRONTAS_ADMIN_EMAIL", "a@b.mx"), ("CONFRONTAS_ADMIN_PASSWORD", "corta")]).is_err());
+        assert!(
+            config(&[
+                ("CONFRONTAS_ADMIN_EMAIL", "a@b.mx"),
+                ("CONFRONTAS_ADMIN_PASSWORD", "corta")
+            ])
+            .is_err()
+        );
     }
 
     #[test]

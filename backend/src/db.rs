@@ -68,14 +68,19 @@ impl AnyConnection {
     /// Runs `work` in a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so the write lock is
     /// taken up front and concurrent writers wait on `busy_timeout` instead of failing when a
     /// deferred read transaction tries to upgrade.
-    pub fn write_transaction<T, E>(&mut self, work: impl FnOnce(&mut Self) -> Result<T, E>) -> Result<T, E>
+    pub fn write_transaction<T, E>(
+        &mut self,
+        work: impl FnOnce(&mut Self) -> Result<T, E>,
+    ) -> Result<T, E>
     where
         E: From<diesel::result::Error>,
     {
         use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
         type Manager = <AnyConnection as Connection>::TransactionManager;
         match self {
-            AnyConnection::Sqlite(conn) => AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN IMMEDIATE")?,
+            AnyConnection::Sqlite(conn) => {
+                AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN IMMEDIATE")?
+            }
             AnyConnection::Postgresql(_) => Manager::begin_transaction(self)?,
         }
         // The inner connection holds the transaction state, so the enum's manager (which
@@ -115,14 +120,22 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
 pub fn connect(url: &str, max_size: u32, connect_timeout: Duration) -> Result<DbPool, String> {
     if Backend::of_url(url) == Backend::Sqlite {
         let path = url.strip_prefix("sqlite://").unwrap_or(url);
-        if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create the database directory {}: {e}", parent.display()))?;
+        if let Some(parent) = std::path::Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                format!(
+                    "cannot create the database directory {}: {e}",
+                    parent.display()
+                )
+            })?;
         }
     } else {
         // Establish once directly: the pool hides libpq's message behind a generic one.
         use diesel::Connection;
-        diesel::PgConnection::establish(url).map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
+        diesel::PgConnection::establish(url)
+            .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
     }
     let manager = ConnectionManager::<AnyConnection>::new(sqlite_path(url));
     r2d2::Pool::builder()
@@ -161,7 +174,8 @@ pub fn migrations_current(conn: &mut AnyConnection) -> Result<bool, String> {
 pub fn now() -> chrono::NaiveDateTime {
     use chrono::{DurationRound, TimeDelta};
     let now = chrono::Utc::now().naive_utc();
-    now.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(now)
+    now.duration_trunc(TimeDelta::microseconds(1))
+        .unwrap_or(now)
 }
 
 /// Runs blocking database work on the blocking thread pool.
@@ -223,7 +237,12 @@ impl PageRequest {
     }
 
     pub fn of<T>(self, items: Vec<T>, total: i64) -> confrontas_api::Page<T> {
-        confrontas_api::Page { items, page: self.page, per_page: self.per_page, total: total.max(0) as u64 }
+        confrontas_api::Page {
+            items,
+            page: self.page,
+            per_page: self.per_page,
+            total: total.max(0) as u64,
+        }
     }
 }
 

@@ -22,7 +22,13 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, code, detail: detail.into(), errors: Vec::new(), retry_after_secs: None }
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after_secs: None,
+        }
     }
 
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
@@ -35,7 +41,14 @@ impl AppError {
             [one] => format!("El campo «{}» no es válido: {}", one.field, one.message),
             _ => "Algunos campos no son válidos; revise la lista de errores.".to_owned(),
         };
-        Self { errors, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail) }
+        Self {
+            errors,
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                detail,
+            )
+        }
     }
 
     pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
@@ -62,7 +75,10 @@ impl AppError {
     }
 
     pub fn unavailable(code: &'static str, detail: impl Into<String>) -> Self {
-        Self { retry_after_secs: Some(5), ..Self::new(StatusCode::SERVICE_UNAVAILABLE, code, detail) }
+        Self {
+            retry_after_secs: Some(5),
+            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, code, detail)
+        }
     }
 
     /// Something broke on our side. `cause` is logged, never sent.
@@ -137,9 +153,10 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 AppError::conflict("already_exists", "Ya existe un registro con esos datos.")
             }
-            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
-                AppError::conflict("referenced_record", "El registro está relacionado con otros y no puede cambiarse así.")
-            }
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => AppError::conflict(
+                "referenced_record",
+                "El registro está relacionado con otros y no puede cambiarse así.",
+            ),
             other => AppError::internal(other),
         }
     }
@@ -148,7 +165,10 @@ impl From<diesel::result::Error> for AppError {
 impl From<r2d2::Error> for AppError {
     fn from(error: r2d2::Error) -> Self {
         tracing::error!(%error, "database pool exhausted or unreachable");
-        AppError::unavailable("database_unavailable", "La base de datos no está disponible en este momento. Intente en unos segundos.")
+        AppError::unavailable(
+            "database_unavailable",
+            "La base de datos no está disponible en este momento. Intente en unos segundos.",
+        )
     }
 }
 
@@ -170,24 +190,44 @@ mod tests {
     fn problem_has_rfc9457_members_and_spanish_title() {
         let problem = AppError::too_many_requests("Espere.", 30).problem();
         assert_eq!(problem.status, 429);
-        assert_eq!(problem.problem_type, "urn:confrontas:problem:too_many_requests");
+        assert_eq!(
+            problem.problem_type,
+            "urn:confrontas:problem:too_many_requests"
+        );
         assert_eq!(problem.title, "Demasiadas solicitudes");
         let response = AppError::too_many_requests("Espere.", 30).error_response();
         assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "30");
-        assert_eq!(response.headers().get(header::CONTENT_TYPE).unwrap(), PROBLEM_CONTENT_TYPE);
+        assert_eq!(
+            response.headers().get(header::CONTENT_TYPE).unwrap(),
+            PROBLEM_CONTENT_TYPE
+        );
     }
 
     #[test]
     fn unique_violation_maps_to_conflict() {
         struct Info;
         impl diesel::result::DatabaseErrorInformation for Info {
-            fn message(&self) -> &str { "UNIQUE constraint failed: users.email" }
-            fn details(&self) -> Option<&str> { None }
-            fn hint(&self) -> Option<&str> { None }
-            fn table_name(&self) -> Option<&str> { None }
-            fn column_name(&self) -> Option<&str> { None }
-            fn constraint_name(&self) -> Option<&str> { None }
-            fn statement_position(&self) -> Option<i32> { None }
+            fn message(&self) -> &str {
+                "UNIQUE constraint failed: users.email"
+            }
+            fn details(&self) -> Option<&str> {
+                None
+            }
+            fn hint(&self) -> Option<&str> {
+                None
+            }
+            fn table_name(&self) -> Option<&str> {
+                None
+            }
+            fn column_name(&self) -> Option<&str> {
+                None
+            }
+            fn constraint_name(&self) -> Option<&str> {
+                None
+            }
+            fn statement_position(&self) -> Option<i32> {
+                None
+            }
         }
         let error: AppError = diesel::result::Error::DatabaseError(
             diesel::result::DatabaseErrorKind::UniqueViolation,

@@ -24,7 +24,12 @@ fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         ["openapi"] => {
-            println!("{}", openapi_document().to_pretty_json().expect("the OpenAPI document serializes"));
+            println!(
+                "{}",
+                openapi_document()
+                    .to_pretty_json()
+                    .expect("the OpenAPI document serializes")
+            );
             ExitCode::SUCCESS
         }
         ["migrate"] => with_config(|config| {
@@ -32,7 +37,14 @@ fn main() -> ExitCode {
             let pool = db::connect(&config.database_url, 1, std::time::Duration::from_secs(10))?;
             let mut conn = pool.get().map_err(|e| e.to_string())?;
             let applied = db::migrate(&mut conn)?;
-            println!("Migraciones aplicadas: {}", if applied.is_empty() { "ninguna pendiente".into() } else { applied.join(", ") });
+            println!(
+                "Migraciones aplicadas: {}",
+                if applied.is_empty() {
+                    "ninguna pendiente".into()
+                } else {
+                    applied.join(", ")
+                }
+            );
             Ok(())
         }),
         ["serve"] => with_config(|config| run_server(config, false)),
@@ -49,7 +61,9 @@ fn main() -> ExitCode {
 }
 
 fn with_config(run: impl FnOnce(Config) -> Result<(), String>) -> ExitCode {
-    let outcome = Config::from_env().map_err(|e| format!("configuración inválida: {e}")).and_then(run);
+    let outcome = Config::from_env()
+        .map_err(|e| format!("configuración inválida: {e}"))
+        .and_then(run);
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -62,7 +76,9 @@ fn with_config(run: impl FnOnce(Config) -> Result<(), String>) -> ExitCode {
 fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,actix_server=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -71,15 +87,26 @@ fn init_tracing(format: LogFormat) {
 
 fn run_server(config: Config, demo: bool) -> Result<(), String> {
     init_tracing(config.log_format);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let state = AppState::open(config)?;
-        let demo_seed = if demo { Some(seed::demo(&state).await.map_err(|e| e.to_string())?) } else { None };
-        if seed::bootstrap_admin(&state).await.map_err(|e| e.to_string())? {
+        let demo_seed = if demo {
+            Some(seed::demo(&state).await.map_err(|e| e.to_string())?)
+        } else {
+            None
+        };
+        if seed::bootstrap_admin(&state)
+            .await
+            .map_err(|e| e.to_string())?
+        {
             tracing::info!("bootstrap administrator created");
         }
         let backend = state.backend;
-        let (server, address) = server::start(state).map_err(|e| format!("no se pudo escuchar: {e}"))?;
+        let (server, address) =
+            server::start(state).map_err(|e| format!("no se pudo escuchar: {e}"))?;
         print_banner(address, backend.as_str(), demo_seed.as_ref());
         let handle = server.handle();
         tokio::spawn(async move {
@@ -95,8 +122,9 @@ async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler installs");
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("SIGTERM handler installs");
         tokio::select! { _ = interrupt => {}, _ = terminate.recv() => {} }
     }
     #[cfg(not(unix))]
@@ -108,15 +136,35 @@ fn print_banner(address: std::net::SocketAddr, backend: &str, demo: Option<&Demo
     println!("  API:        http://{address}/api/v1");
     println!("  Swagger UI: http://{address}/swagger-ui/");
     match demo {
-        Some(DemoSeed::Seeded { password, generated, logins }) => {
-            println!("\nUsuarios de demostración (contraseña para todos: {password}){}:", if *generated { " — generada; guárdela" } else { "" });
+        Some(DemoSeed::Seeded {
+            password,
+            generated,
+            logins,
+        }) => {
+            println!(
+                "\nUsuarios de demostración (contraseña para todos: {password}){}:",
+                if *generated {
+                    " — generada; guárdela"
+                } else {
+                    ""
+                }
+            );
             for login in logins {
-                println!("  {:<34} {:<28} {}", login.email, login.role.label(), login.name);
+                println!(
+                    "  {:<34} {:<28} {}",
+                    login.email,
+                    login.role.label(),
+                    login.name
+                );
             }
         }
         Some(DemoSeed::AlreadyPresent { logins }) => {
-            println!("\nLa base de datos ya tenía usuarios; no se sembraron datos de demostración.");
-            println!("Cuentas de demostración (con la contraseña que se imprimió la primera vez o CONFRONTAS_DEMO_PASSWORD):");
+            println!(
+                "\nLa base de datos ya tenía usuarios; no se sembraron datos de demostración."
+            );
+            println!(
+                "Cuentas de demostración (con la contraseña que se imprimió la primera vez o CONFRONTAS_DEMO_PASSWORD):"
+            );
             for login in logins {
                 println!("  {:<34} {}", login.email, login.role.label());
             }

@@ -25,7 +25,12 @@ fn dgtic() -> NewUnit {
 
 /// The unit's id, inserting it first if its key is new.
 fn ensure_unit(conn: &mut AnyConnection, unit: &NewUnit) -> AppResult<i64> {
-    match units::table.filter(units::key.eq(&unit.key)).select(units::id).first::<i64>(conn).optional()? {
+    match units::table
+        .filter(units::key.eq(&unit.key))
+        .select(units::id)
+        .first::<i64>(conn)
+        .optional()?
+    {
         Some(id) => Ok(id),
         None => Ok(insert_unit(conn, unit)?.id),
     }
@@ -39,7 +44,11 @@ pub async fn bootstrap_admin(state: &AppState) -> AppResult<bool> {
     };
     let lookup = email.clone();
     let exists = db::run(&state.pool, move |conn| {
-        Ok(users::table.filter(users::email.eq(lookup)).count().get_result::<i64>(conn)? > 0)
+        Ok(users::table
+            .filter(users::email.eq(lookup))
+            .count()
+            .get_result::<i64>(conn)?
+            > 0)
     })
     .await?;
     if exists {
@@ -58,14 +67,17 @@ pub async fn bootstrap_admin(state: &AppState) -> AppResult<bool> {
                 password,
             };
             let created = insert_user(conn, &user, &hash)?;
-            audit::record(conn, AuditEntry {
-                actor: "system",
-                action: "bootstrap_admin_created",
-                entity: "user",
-                entity_id: created.id.to_string(),
-                detail: json!({ "email": created.email }),
-                client_ip: None,
-            })?;
+            audit::record(
+                conn,
+                AuditEntry {
+                    actor: "system",
+                    action: "bootstrap_admin_created",
+                    entity: "user",
+                    entity_id: created.id.to_string(),
+                    detail: json!({ "email": created.email }),
+                    client_ip: None,
+                },
+            )?;
             Ok(true)
         })
     })
@@ -83,17 +95,41 @@ pub struct DemoLogin {
 #[derive(Debug, Clone)]
 pub enum DemoSeed {
     /// The database was empty and now holds the demo data; `password` opens every demo account.
-    Seeded { password: String, generated: bool, logins: Vec<DemoLogin> },
+    Seeded {
+        password: String,
+        generated: bool,
+        logins: Vec<DemoLogin>,
+    },
     /// The database already had users; nothing was changed.
     AlreadyPresent { logins: Vec<DemoLogin> },
 }
 
 fn demo_people() -> Vec<(Role, &'static str, &'static str, &'static str)> {
     vec![
-        (Role::Area, "Laura Hernández Ruiz", "Directora de Área", "DGFA"),
-        (Role::Mesa, "Mario Sánchez López", "Analista de la Mesa de Servicios", "DGTIC"),
-        (Role::Subdireccion, "Daniela Flores Ortega", "Subdirectora de Operación y Administración de Sistemas", "DGTIC"),
-        (Role::Admin, "Roberto Peña Díaz", "Administrador del Sistema", "DGTIC"),
+        (
+            Role::Area,
+            "Laura Hernández Ruiz",
+            "Directora de Área",
+            "DGFA",
+        ),
+        (
+            Role::Mesa,
+            "Mario Sánchez López",
+            "Analista de la Mesa de Servicios",
+            "DGTIC",
+        ),
+        (
+            Role::Subdireccion,
+            "Daniela Flores Ortega",
+            "Subdirectora de Operación y Administración de Sistemas",
+            "DGTIC",
+        ),
+        (
+            Role::Admin,
+            "Roberto Peña Díaz",
+            "Administrador del Sistema",
+            "DGTIC",
+        ),
     ]
 }
 
@@ -105,9 +141,16 @@ pub fn demo_email(role: Role) -> String {
 pub async fn demo(state: &AppState) -> AppResult<DemoSeed> {
     let logins: Vec<DemoLogin> = demo_people()
         .into_iter()
-        .map(|(role, name, ..)| DemoLogin { email: demo_email(role), role, name: name.into() })
+        .map(|(role, name, ..)| DemoLogin {
+            email: demo_email(role),
+            role,
+            name: name.into(),
+        })
         .collect();
-    let empty = db::run(&state.pool, |conn| Ok(users::table.count().get_result::<i64>(conn)? == 0)).await?;
+    let empty = db::run(&state.pool, |conn| {
+        Ok(users::table.count().get_result::<i64>(conn)? == 0)
+    })
+    .await?;
     if !empty {
         return Ok(DemoSeed::AlreadyPresent { logins });
     }
@@ -120,18 +163,28 @@ pub async fn demo(state: &AppState) -> AppResult<DemoSeed> {
     db::run(&state.pool, move |conn| {
         conn.write_transaction(|conn| {
             let dgtic_id = ensure_unit(conn, &dgtic())?;
-            let dgfa_id = ensure_unit(conn, &NewUnit {
-                key: "DGFA".into(),
-                name: "Dirección General de Fomento a la Agricultura".into(),
-                is_ministry: true,
-            })?;
-            ensure_unit(conn, &NewUnit {
-                key: "EXT-OPA".into(),
-                name: "Organismo de Productores Asociados (externo)".into(),
-                is_ministry: false,
-            })?;
+            let dgfa_id = ensure_unit(
+                conn,
+                &NewUnit {
+                    key: "DGFA".into(),
+                    name: "Dirección General de Fomento a la Agricultura".into(),
+                    is_ministry: true,
+                },
+            )?;
+            ensure_unit(
+                conn,
+                &NewUnit {
+                    key: "EXT-OPA".into(),
+                    name: "Organismo de Productores Asociados (externo)".into(),
+                    is_ministry: false,
+                },
+            )?;
             for (role, name, position, unit_key) in demo_people() {
-                let unit_id = if unit_key == "DGFA" { dgfa_id } else { dgtic_id };
+                let unit_id = if unit_key == "DGFA" {
+                    dgfa_id
+                } else {
+                    dgtic_id
+                };
                 let user = NewUser {
                     email: demo_email(role),
                     name: name.into(),
@@ -142,17 +195,24 @@ pub async fn demo(state: &AppState) -> AppResult<DemoSeed> {
                 };
                 insert_user(conn, &user, &hash)?;
             }
-            audit::record(conn, AuditEntry {
-                actor: "system",
-                action: "demo_seeded",
-                entity: "system",
-                entity_id: "demo".into(),
-                detail: json!({ "users": 4 }),
-                client_ip: None,
-            })?;
+            audit::record(
+                conn,
+                AuditEntry {
+                    actor: "system",
+                    action: "demo_seeded",
+                    entity: "system",
+                    entity_id: "demo".into(),
+                    detail: json!({ "users": 4 }),
+                    client_ip: None,
+                },
+            )?;
             Ok(())
         })
     })
     .await?;
-    Ok(DemoSeed::Seeded { password, generated, logins })
+    Ok(DemoSeed::Seeded {
+        password,
+        generated,
+        logins,
+    })
 }

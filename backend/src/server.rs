@@ -19,6 +19,9 @@ pub fn start(state: AppState) -> std::io::Result<(actix_web::dev::Server, Socket
         .disable_signals()
         .shutdown_timeout(30)
         .client_request_timeout(Duration::from_secs(10));
-    let address = *server.addrs().first().ok_or_else(|| std::io::Error::other("no address bound"))?;
+    let address = *server
+        .addrs()
+        .first()
+        .ok_or_else(|| std::io::Error::other("no address bound"))?;
     Ok((server.run(), address))
 }

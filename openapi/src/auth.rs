@@ -67,7 +67,9 @@ impl ApiScope {
     }
 
     pub fn parse(value: &str) -> Option<ApiScope> {
-        ApiScope::ALL.into_iter().find(|scope| scope.as_str() == value)
+        ApiScope::ALL
+            .into_iter()
+            .find(|scope| scope.as_str() == value)
     }
 }
 
@@ -86,9 +88,21 @@ impl LoginRequest {
     pub fn validate(&self) -> Result<(), Vec<crate::FieldError>> {
         let mut checks = Checks::default();
         checks
-            .check(is_plausible_email(self.email.trim()), "email", "Escriba un correo electrónico válido.")
-            .check(!self.password.is_empty(), "password", "Escriba su contraseña.")
-            .check(self.password.len() <= 1024, "password", "La contraseña es demasiado larga.");
+            .check(
+                is_plausible_email(self.email.trim()),
+                "email",
+                "Escriba un correo electrónico válido.",
+            )
+            .check(
+                !self.password.is_empty(),
+                "password",
+                "Escriba su contraseña.",
+            )
+            .check(
+                self.password.len() <= 1024,
+                "password",
+                "La contraseña es demasiado larga.",
+            );
         checks.finish()
     }
 }
@@ -186,7 +200,11 @@ pub struct ChangePasswordRequest {
 impl ChangePasswordRequest {
     pub fn validate(&self) -> Result<(), Vec<crate::FieldError>> {
         let mut checks = Checks::default();
-        checks.check(!self.current_password.is_empty(), "current_password", "Escriba su contraseña actual.");
+        checks.check(
+            !self.current_password.is_empty(),
+            "current_password",
+            "Escriba su contraseña actual.",
+        );
         if let Some(problem) = password_problem(&self.new_password) {
             checks.check(false, "new_password", &problem);
         }
@@ -215,7 +233,10 @@ mod tests {
 
     #[test]
     fn login_request_names_each_bad_field() {
-        let request = LoginRequest { email: "no-es-correo".into(), password: String::new() };
+        let request = LoginRequest {
+            email: "no-es-correo".into(),
+            password: String::new(),
+        };
         let errors = request.validate().unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["email", "password"]);

@@ -35,7 +35,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: &str, message: impl Into<String>) -> Self {
-        Self { field: field.to_owned(), message: message.into() }
+        Self {
+            field: field.to_owned(),
+            message: message.into(),
+        }
     }
 }
 
@@ -111,7 +114,11 @@ impl Checks {
     }
 
     pub fn finish(self) -> Result<(), Vec<FieldError>> {
-        if self.0.is_empty() { Ok(()) } else { Err(self.0) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.0)
+        }
     }
 }
 
@@ -137,9 +144,13 @@ pub const PASSWORD_MAX_CHARS: usize = 128;
 pub fn password_problem(password: &str) -> Option<String> {
     let chars = password.chars().count();
     if chars < PASSWORD_MIN_CHARS {
-        Some(format!("La contraseña debe tener al menos {PASSWORD_MIN_CHARS} caracteres."))
+        Some(format!(
+            "La contraseña debe tener al menos {PASSWORD_MIN_CHARS} caracteres."
+        ))
     } else if chars > PASSWORD_MAX_CHARS {
-        Some(format!("La contraseña no puede exceder {PASSWORD_MAX_CHARS} caracteres."))
+        Some(format!(
+            "La contraseña no puede exceder {PASSWORD_MAX_CHARS} caracteres."
+        ))
     } else {
         None
     }
@@ -165,16 +176,45 @@ mod tests {
 
     #[test]
     fn page_params_default_and_bounds() {
-        let params = PageParams { page: None, per_page: None };
+        let params = PageParams {
+            page: None,
+            per_page: None,
+        };
         assert_eq!(params.resolve(), Ok((1, DEFAULT_PER_PAGE)));
-        assert!(PageParams { page: Some(0), per_page: None }.resolve().is_err());
-        assert!(PageParams { page: None, per_page: Some(201) }.resolve().is_err());
-        assert_eq!(PageParams { page: Some(3), per_page: Some(200) }.resolve(), Ok((3, 200)));
+        assert!(
+            PageParams {
+                page: Some(0),
+                per_page: None
+            }
+            .resolve()
+            .is_err()
+        );
+        assert!(
+            PageParams {
+                page: None,
+                per_page: Some(201)
+            }
+            .resolve()
+            .is_err()
+        );
+        assert_eq!(
+            PageParams {
+                page: Some(3),
+                per_page: Some(200)
+            }
+            .resolve(),
+            Ok((3, 200))
+        );
     }
 
     #[test]
     fn page_count_rounds_up_and_is_never_zero() {
-        let page = |total| Page::<()> { items: vec![], page: 1, per_page: 50, total };
+        let page = |total| Page::<()> {
+            items: vec![],
+            page: 1,
+            per_page: 50,
+            total,
+        };
         assert_eq!(page(0).page_count(), 1);
         assert_eq!(page(50).page_count(), 1);
         assert_eq!(page(51).page_count(), 2);
@@ -183,7 +223,16 @@ mod tests {
     #[test]
     fn email_plausibility() {
         assert!(is_plausible_email("area@demo.confrontas.mx"));
-        for bad in ["", "sin-arroba", "@dominio.mx", "a@b", "a b@c.mx", "a@.mx", "a@c.mx.", "a@b@c.mx"] {
+        for bad in [
+            "",
+            "sin-arroba",
+            "@dominio.mx",
+            "a@b",
+            "a b@c.mx",
+            "a@.mx",
+            "a@c.mx.",
+            "a@b@c.mx",
+        ] {
             assert!(!is_plausible_email(bad), "{bad:?} should be refused");
         }
     }

@@ -49,7 +49,9 @@ pub struct NewUnit {
 /// Whether a unit key is 2 to 20 of `A-Z 0-9 - _`.
 pub fn unit_key_problem(key: &str) -> Option<String> {
     let ok = (2..=UNIT_KEY_MAX).contains(&key.len())
-        && key.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        && key
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_');
     (!ok).then(|| {
         format!("La clave debe tener de 2 a {UNIT_KEY_MAX} caracteres: mayúsculas, dígitos, guion o guion bajo.")
     })
@@ -81,7 +83,11 @@ pub struct UnitPatch {
 impl UnitPatch {
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut checks = Checks::default();
-        if let Some(problem) = self.name.as_deref().and_then(|name| text_problem(name, NAME_MAX)) {
+        if let Some(problem) = self
+            .name
+            .as_deref()
+            .and_then(|name| text_problem(name, NAME_MAX))
+        {
             checks.push(FieldError::new("name", problem));
         }
         checks.finish()
@@ -105,9 +111,18 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
 }
 
-fn check_person(checks: &mut Checks, email: Option<&str>, name: Option<&str>, position: Option<&str>) {
+fn check_person(
+    checks: &mut Checks,
+    email: Option<&str>,
+    name: Option<&str>,
+    position: Option<&str>,
+) {
     if let Some(email) = email {
-        checks.check(is_plausible_email(email.trim()), "email", "Escriba un correo electrónico válido.");
+        checks.check(
+            is_plausible_email(email.trim()),
+            "email",
+            "Escriba un correo electrónico válido.",
+        );
     }
     for (field, value) in [("name", name), ("position", position)] {
         if let Some(problem) = value.and_then(|value| text_problem(value, NAME_MAX)) {
@@ -133,7 +148,12 @@ pub struct NewUser {
 impl NewUser {
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut checks = Checks::default();
-        check_person(&mut checks, Some(&self.email), Some(&self.name), Some(&self.position));
+        check_person(
+            &mut checks,
+            Some(&self.email),
+            Some(&self.name),
+            Some(&self.position),
+        );
         if let Some(problem) = password_problem(&self.password) {
             checks.push(FieldError::new("password", problem));
         }
@@ -158,7 +178,12 @@ pub struct UserPatch {
 impl UserPatch {
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut checks = Checks::default();
-        check_person(&mut checks, None, self.name.as_deref(), self.position.as_deref());
+        check_person(
+            &mut checks,
+            None,
+            self.name.as_deref(),
+            self.position.as_deref(),
+        );
         if let Some(problem) = self.password.as_deref().and_then(password_problem) {
             checks.push(FieldError::new("password", problem));
         }
@@ -198,7 +223,11 @@ impl NewApiClient {
         if let Some(problem) = text_problem(&self.name, NAME_MAX) {
             checks.push(FieldError::new("name", problem));
         }
-        checks.check(!self.scopes.is_empty(), "scopes", "Indique al menos un alcance.");
+        checks.check(
+            !self.scopes.is_empty(),
+            "scopes",
+            "Indique al menos un alcance.",
+        );
         checks.finish()
     }
 }
@@ -216,7 +245,11 @@ pub struct ApiClientPatch {
 impl ApiClientPatch {
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut checks = Checks::default();
-        if let Some(problem) = self.name.as_deref().and_then(|name| text_problem(name, NAME_MAX)) {
+        if let Some(problem) = self
+            .name
+            .as_deref()
+            .and_then(|name| text_problem(name, NAME_MAX))
+        {
             checks.push(FieldError::new("name", problem));
         }
         checks.check(

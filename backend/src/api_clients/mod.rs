@@ -2,7 +2,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::NaiveDateTime;
-use confrontas_api::{ApiClient, ApiClientCredentials, ApiClientPatch, NameFilter, NewApiClient, Page};
+use confrontas_api::{
+    ApiClient, ApiClientCredentials, ApiClientPatch, NameFilter, NewApiClient, Page,
+};
 use diesel::prelude::*;
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -46,7 +48,10 @@ fn to_dtos(conn: &mut AnyConnection, rows: Vec<ClientRow>) -> AppResult<Vec<ApiC
     rows.into_iter()
         .map(|row| {
             Ok(ApiClient {
-                unit: units.get(&row.unit_id).cloned().ok_or_else(|| AppError::internal("client without unit"))?,
+                unit: units
+                    .get(&row.unit_id)
+                    .cloned()
+                    .ok_or_else(|| AppError::internal("client without unit"))?,
                 scopes: parse_scopes(&row.scopes),
                 id: row.id,
                 client_id: row.client_id,
@@ -86,7 +91,11 @@ fn new_secret() -> (String, String) {
     responses((status = 200, body = Page<ApiClient>), BadRequest, Unauthenticated, Forbidden, Unprocessable)
 )]
 #[get("/api-clients")]
-async fn list_clients(state: web::Data<AppState>, _admin: Staff<AdminOnly>, filter: web::Query<NameFilter>) -> AppResult<web::Json<Page<ApiClient>>> {
+async fn list_clients(
+    state: web::Data<AppState>,
+    _admin: Staff<AdminOnly>,
+    filter: web::Query<NameFilter>,
+) -> AppResult<web::Json<Page<ApiClient>>> {
     let filter = filter.into_inner();
     let page = PageRequest::new(filter.page, filter.per_page)?;
     let result = db::run(&state.pool, move |conn| {
@@ -95,7 +104,10 @@ async fn list_clients(state: web::Data<AppState>, _admin: Staff<AdminOnly>, filt
             if let Some(text) = filter.q.as_deref().filter(|q| !q.trim().is_empty()) {
                 let pattern = contains_pattern(text);
                 query = query.filter(
-                    lower(api_clients::client_id).like(pattern.clone()).escape('\\').or(lower(api_clients::name).like(pattern).escape('\\')),
+                    lower(api_clients::client_id)
+                        .like(pattern.clone())
+                        .escape('\\')
+                        .or(lower(api_clients::name).like(pattern).escape('\\')),
                 );
             }
             if let Some(active) = filter.active {
@@ -124,7 +136,12 @@ async fn list_clients(state: web::Data<AppState>, _admin: Staff<AdminOnly>, filt
     responses((status = 201, body = ApiClientCredentials), BadRequest, Unauthenticated, Forbidden, Unprocessable)
 )]
 #[post("/api-clients")]
-async fn create_client(state: web::Data<AppState>, req: HttpRequest, admin: Staff<AdminOnly>, body: web::Json<NewApiClient>) -> AppResult<HttpResponse> {
+async fn create_client(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    admin: Staff<AdminOnly>,
+    body: web::Json<NewApiClient>,
+) -> AppResult<HttpResponse> {
     let client = body.into_inner();
     client.validate().map_err(AppError::validation)?;
     let actor = admin.actor();
@@ -171,9 +188,15 @@ async fn create_client(state: web::Data<AppState>, req: HttpRequest, admin: Staf
     responses((status = 200, body = ApiClient), BadRequest, Unauthenticated, Forbidden, NotFound)
 )]
 #[get("/api-clients/{id}")]
-async fn get_client(state: web::Data<AppState>, _admin: Staff<AdminOnly>, id: web::Path<i64>) -> AppResult<web::Json<ApiClient>> {
+async fn get_client(
+    state: web::Data<AppState>,
+    _admin: Staff<AdminOnly>,
+    id: web::Path<i64>,
+) -> AppResult<web::Json<ApiClient>> {
     let id = id.into_inner();
-    Ok(web::Json(db::run(&state.pool, move |conn| load_client(conn, id)).await?))
+    Ok(web::Json(
+        db::run(&state.pool, move |conn| load_client(conn, id)).await?,
+    ))
 }
 
 /// Change an API client's name, scopes or active flag. A disabled client's tokens stop working at once.
@@ -235,7 +258,12 @@ async fn update_client(
     responses((status = 200, body = ApiClientCredentials), BadRequest, Unauthenticated, Forbidden, NotFound)
 )]
 #[post("/api-clients/{id}/secret")]
-async fn rotate_secret(state: web::Data<AppState>, req: HttpRequest, admin: Staff<AdminOnly>, id: web::Path<i64>) -> AppResult<web::Json<ApiClientCredentials>> {
+async fn rotate_secret(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    admin: Staff<AdminOnly>,
+    id: web::Path<i64>,
+) -> AppResult<web::Json<ApiClientCredentials>> {
     let id = id.into_inner();
     let actor = admin.actor();
     let ip = client_ip(&req, &state.config.trusted_proxies).to_string();
@@ -244,17 +272,26 @@ async fn rotate_secret(state: web::Data<AppState>, req: HttpRequest, admin: Staf
             load_client(conn, id)?;
             let (secret, hash) = new_secret();
             diesel::update(api_clients::table.find(id))
-                .set((api_clients::secret_hash.eq(hash), api_clients::updated_at.eq(db::now())))
+                .set((
+                    api_clients::secret_hash.eq(hash),
+                    api_clients::updated_at.eq(db::now()),
+                ))
                 .execute(conn)?;
-            audit::record(conn, AuditEntry {
-                actor: &actor,
-                action: "api_client_secret_rotated",
-                entity: "api_client",
-                entity_id: id.to_string(),
-                detail: json!({}),
-                client_ip: Some(ip),
-            })?;
-            Ok(ApiClientCredentials { client: load_client(conn, id)?, client_secret: secret })
+            audit::record(
+                conn,
+                AuditEntry {
+                    actor: &actor,
+                    action: "api_client_secret_rotated",
+                    entity: "api_client",
+                    entity_id: id.to_string(),
+                    detail: json!({}),
+                    client_ip: Some(ip),
+                },
+            )?;
+            Ok(ApiClientCredentials {
+                client: load_client(conn, id)?,
+                client_secret: secret,
+            })
         })
     })
     .await?;

@@ -32,7 +32,11 @@ pub fn record(conn: &mut AnyConnection, entry: AuditEntry<'_>) -> QueryResult<()
 }
 
 /// The actions recorded for an entity, oldest first (used by tests and, later, the UI).
-pub fn actions_for(conn: &mut AnyConnection, entity: &str, entity_id: &str) -> QueryResult<Vec<(String, String)>> {
+pub fn actions_for(
+    conn: &mut AnyConnection,
+    entity: &str,
+    entity_id: &str,
+) -> QueryResult<Vec<(String, String)>> {
     audit_log::table
         .filter(audit_log::entity.eq(entity))
         .filter(audit_log::entity_id.eq(entity_id))

@@ -9,14 +9,15 @@ pub mod tokens;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use confrontas_api::{
-    ChangePasswordRequest, ClientCredentialsRequest, ClientToken, LoginRequest, Me, PrincipalKind, RefreshRequest,
-    SessionTokens, UnitRef,
+    ChangePasswordRequest, ClientCredentialsRequest, ClientToken, LoginRequest, Me, PrincipalKind,
+    RefreshRequest, SessionTokens, UnitRef,
 };
 use diesel::prelude::*;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api_doc::{
-    BadRequest, Forbidden, PayloadTooLarge, TooManyRequests, Unauthenticated, Unprocessable, UnsupportedMediaType,
+    BadRequest, Forbidden, PayloadTooLarge, TooManyRequests, Unauthenticated, Unprocessable,
+    UnsupportedMediaType,
 };
 use crate::app::AppState;
 use crate::db;
@@ -36,8 +37,15 @@ pub fn routes(config: &mut ServiceConfig) {
 }
 
 fn origin(req: &HttpRequest, state: &AppState) -> Origin {
-    let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    Origin { ip: client_ip(req, &state.config.trusted_proxies), user_agent: user_agent.to_owned() }
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    Origin {
+        ip: client_ip(req, &state.config.trusted_proxies),
+        user_agent: user_agent.to_owned(),
+    }
 }
 
 /// Log in with e-mail and password.
@@ -50,7 +58,11 @@ fn origin(req: &HttpRequest, state: &AppState) -> Origin {
     responses((status = 200, body = SessionTokens), BadRequest, Unauthenticated, Unprocessable, TooManyRequests, PayloadTooLarge)
 )]
 #[post("/auth/login")]
-async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Json<LoginRequest>) -> AppResult<HttpResponse> {
+async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LoginRequest>,
+) -> AppResult<HttpResponse> {
     let body = body.into_inner();
     body.validate().map_err(AppError::validation)?;
     let tokens = service::login(&state, &body.email, body.password, origin(&req, &state)).await?;
@@ -66,7 +78,11 @@ async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Json<Log
     responses((status = 200, body = SessionTokens), BadRequest, Unauthenticated)
 )]
 #[post("/auth/refresh")]
-async fn refresh(state: web::Data<AppState>, req: HttpRequest, body: web::Json<RefreshRequest>) -> AppResult<HttpResponse> {
+async fn refresh(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<RefreshRequest>,
+) -> AppResult<HttpResponse> {
     let tokens = service::refresh(&state, &body.refresh_token, origin(&req, &state)).await?;
     Ok(HttpResponse::Ok().json(tokens))
 }
@@ -78,7 +94,11 @@ async fn refresh(state: web::Data<AppState>, req: HttpRequest, body: web::Json<R
     responses((status = 204, description = "Session ended"), Unauthenticated, Forbidden)
 )]
 #[post("/auth/logout")]
-async fn logout(state: web::Data<AppState>, req: HttpRequest, staff: Staff<AnyStaff>) -> AppResult<HttpResponse> {
+async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    staff: Staff<AnyStaff>,
+) -> AppResult<HttpResponse> {
     let ip = client_ip(&req, &state.config.trusted_proxies);
     service::logout(&state, staff.user.id, staff.user.session_id, ip).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -96,14 +116,37 @@ async fn logout(state: web::Data<AppState>, req: HttpRequest, staff: Staff<AnySt
     responses((status = 200, body = ClientToken), BadRequest, Unauthenticated, TooManyRequests, UnsupportedMediaType, PayloadTooLarge)
 )]
 #[post("/auth/token")]
-async fn client_token(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> AppResult<HttpResponse> {
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let mime = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+async fn client_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     let request: ClientCredentialsRequest = match mime.as_str() {
-        "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes(&body)
-            .map_err(|_| AppError::bad_request("malformed_body", "El formulario no es válido: se esperan grant_type, client_id y client_secret."))?,
-        "application/json" => serde_json::from_slice(&body)
-            .map_err(|_| AppError::bad_request("malformed_body", "El JSON no es válido: se esperan grant_type, client_id y client_secret."))?,
+        "application/x-www-form-urlencoded" => {
+            serde_urlencoded::from_bytes(&body).map_err(|_| {
+                AppError::bad_request(
+                    "malformed_body",
+                    "El formulario no es válido: se esperan grant_type, client_id y client_secret.",
+                )
+            })?
+        }
+        "application/json" => serde_json::from_slice(&body).map_err(|_| {
+            AppError::bad_request(
+                "malformed_body",
+                "El JSON no es válido: se esperan grant_type, client_id y client_secret.",
+            )
+        })?,
         _ => {
             return Err(AppError::new(
                 actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -130,7 +173,14 @@ async fn me(state: web::Data<AppState>, principal: Principal) -> AppResult<web::
             let (id, email, name, position, role, unit) = users::table
                 .inner_join(units::table)
                 .filter(users::id.eq(user.id))
-                .select((users::id, users::email, users::name, users::position, users::role, (units::id, units::key, units::name)))
+                .select((
+                    users::id,
+                    users::email,
+                    users::name,
+                    users::position,
+                    users::role,
+                    (units::id, units::key, units::name),
+                ))
                 .first::<(i64, String, String, String, String, (i64, String, String))>(conn)?;
             Ok(Me {
                 kind: PrincipalKind::User,
@@ -139,7 +189,11 @@ async fn me(state: web::Data<AppState>, principal: Principal) -> AppResult<web::
                 email: Some(email),
                 position: Some(position),
                 role: confrontas_api::Role::parse(&role),
-                unit: UnitRef { id: unit.0, key: unit.1, name: unit.2 },
+                unit: UnitRef {
+                    id: unit.0,
+                    key: unit.1,
+                    name: unit.2,
+                },
                 scopes: Vec::new(),
             })
         }
@@ -156,7 +210,11 @@ async fn me(state: web::Data<AppState>, principal: Principal) -> AppResult<web::
                 email: None,
                 position: None,
                 role: None,
-                unit: UnitRef { id: unit.0, key: unit.1, name: unit.2 },
+                unit: UnitRef {
+                    id: unit.0,
+                    key: unit.1,
+                    name: unit.2,
+                },
                 scopes: client.scopes,
             })
         }
@@ -182,6 +240,13 @@ async fn change_password(
     let body = body.into_inner();
     body.validate().map_err(AppError::validation)?;
     let ip = client_ip(&req, &state.config.trusted_proxies);
-    service::change_password(&state, staff.user.id, body.current_password, body.new_password, ip).await?;
+    service::change_password(
+        &state,
+        staff.user.id,
+        body.current_password,
+        body.new_password,
+        ip,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

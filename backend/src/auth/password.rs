@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use tokio::sync::Semaphore;
 
 use crate::error::AppError;
@@ -17,8 +17,12 @@ pub struct PasswordHasher {
 
 impl PasswordHasher {
     pub fn new(concurrency: usize) -> PasswordHasher {
-        let dummy_hash = hash_now("confrontas-dummy-password-for-timing").expect("argon2 with default parameters");
-        PasswordHasher { permits: Arc::new(Semaphore::new(concurrency.max(1))), dummy_hash: dummy_hash.into() }
+        let dummy_hash = hash_now("confrontas-dummy-password-for-timing")
+            .expect("argon2 with default parameters");
+        PasswordHasher {
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            dummy_hash: dummy_hash.into(),
+        }
     }
 
     /// Hashes a new password (argon2id, OWASP parameters, PHC string).
@@ -43,11 +47,16 @@ impl PasswordHasher {
 }
 
 pub fn hash_now(password: &str) -> Result<String, String> {
-    Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| e.to_string())
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
 }
 
 fn verify_now(password: &str, hash: &str) -> bool {
-    Argon2::default().verify_password(password.as_bytes(), hash).is_ok()
+    Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
 }
 
 #[cfg(test)]
@@ -58,14 +67,32 @@ mod tests {
     async fn hashes_are_argon2id_phc_and_verify() {
         let hasher = PasswordHasher::new(1);
         let hash = hasher.hash("correcta-larga-1".into()).await.unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(hasher.verify("correcta-larga-1".into(), Some(hash.clone())).await.unwrap());
-        assert!(!hasher.verify("incorrecta-larga".into(), Some(hash)).await.unwrap());
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(
+            hasher
+                .verify("correcta-larga-1".into(), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify("incorrecta-larga".into(), Some(hash))
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]
     async fn an_unknown_account_never_verifies_even_with_the_dummy_password() {
         let hasher = PasswordHasher::new(1);
-        assert!(!hasher.verify("confrontas-dummy-password-for-timing".into(), None).await.unwrap());
+        assert!(
+            !hasher
+                .verify("confrontas-dummy-password-for-timing".into(), None)
+                .await
+                .unwrap()
+        );
     }
 }

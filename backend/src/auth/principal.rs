@@ -51,19 +51,31 @@ impl Principal {
 }
 
 fn unauthenticated() -> AppError {
-    AppError::unauthorized("unauthenticated", "Su sesión no es válida o expiró. Inicie sesión de nuevo.")
+    AppError::unauthorized(
+        "unauthenticated",
+        "Su sesión no es válida o expiró. Inicie sesión de nuevo.",
+    )
 }
 
 fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+        .filter(|t| !t.is_empty())
 }
 
 async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
-    let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| AppError::internal("AppState missing"))?.clone();
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::internal("AppState missing"))?
+        .clone();
     let token = bearer(&req).ok_or_else(|| {
-        AppError::unauthorized("missing_token", "Falta el encabezado Authorization: Bearer con un token de acceso.")
+        AppError::unauthorized(
+            "missing_token",
+            "Falta el encabezado Authorization: Bearer con un token de acceso.",
+        )
     })?;
     let claims = state.tokens.verify(&token).map_err(|rejection| {
         tracing::info!(?rejection, "access token refused");
@@ -71,7 +83,11 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
     })?;
     let now = db::now();
     let principal = db::run(&state.pool, move |conn| {
-        if let Some(user_id) = claims.sub.strip_prefix("user:").and_then(|id| id.parse::<i64>().ok()) {
+        if let Some(user_id) = claims
+            .sub
+            .strip_prefix("user:")
+            .and_then(|id| id.parse::<i64>().ok())
+        {
             let session_id = claims.sid.ok_or_else(unauthenticated)?;
             let (role, unit_id) = sessions::table
                 .inner_join(users::table)
@@ -84,8 +100,14 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
                 .first::<(String, i64)>(conn)
                 .optional()?
                 .ok_or_else(unauthenticated)?;
-            let role = Role::parse(&role).ok_or_else(|| AppError::internal(format!("unknown role {role:?} in database")))?;
-            Ok(Principal::Staff(StaffUser { id: user_id, role, unit_id, session_id }))
+            let role = Role::parse(&role)
+                .ok_or_else(|| AppError::internal(format!("unknown role {role:?} in database")))?;
+            Ok(Principal::Staff(StaffUser {
+                id: user_id,
+                role,
+                unit_id,
+                session_id,
+            }))
         } else if let Some(client_id) = claims.sub.strip_prefix("client:") {
             let (id, unit_id, allowed) = api_clients::table
                 .filter(api_clients::client_id.eq(client_id))
@@ -96,8 +118,16 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
                 .ok_or_else(unauthenticated)?;
             // The token's scopes, narrowed to what the client may still do now.
             let granted = claims.scope.unwrap_or_default();
-            let scopes = parse_scopes(&granted).into_iter().filter(|s| parse_scopes(&allowed).contains(s)).collect();
-            Ok(Principal::Client(ClientPrincipal { id, client_id: client_id.to_owned(), unit_id, scopes }))
+            let scopes = parse_scopes(&granted)
+                .into_iter()
+                .filter(|s| parse_scopes(&allowed).contains(s))
+                .collect();
+            Ok(Principal::Client(ClientPrincipal {
+                id,
+                client_id: client_id.to_owned(),
+                unit_id,
+                scopes,
+            }))
         } else {
             Err(unauthenticated())
         }
@@ -108,11 +138,17 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
 
 /// Scopes stored or sent as a space-separated list; unknown names are ignored.
 pub fn parse_scopes(list: &str) -> Vec<ApiScope> {
-    list.split_whitespace().filter_map(ApiScope::parse).collect()
+    list.split_whitespace()
+        .filter_map(ApiScope::parse)
+        .collect()
 }
 
 pub fn format_scopes(scopes: &[ApiScope]) -> String {
-    scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl FromRequest for Principal {
@@ -161,11 +197,16 @@ impl<R: RoleSet + 'static> FromRequest for Staff<R> {
         let principal = authenticate(req.clone());
         Box::pin(async move {
             match principal.await? {
-                Principal::Staff(user) if R::ROLES.contains(&user.role) => Ok(Staff { user, _roles: PhantomData }),
-                Principal::Staff(_) => Err(AppError::forbidden("Su rol no permite realizar esta acción.")),
-                Principal::Client(_) => {
-                    Err(AppError::forbidden("Esta operación es solo para personal; los clientes API no tienen acceso."))
-                }
+                Principal::Staff(user) if R::ROLES.contains(&user.role) => Ok(Staff {
+                    user,
+                    _roles: PhantomData,
+                }),
+                Principal::Staff(_) => Err(AppError::forbidden(
+                    "Su rol no permite realizar esta acción.",
+                )),
+                Principal::Client(_) => Err(AppError::forbidden(
+                    "Esta operación es solo para personal; los clientes API no tienen acceso.",
+                )),
             }
         })
     }
@@ -175,7 +216,10 @@ impl<R: RoleSet + 'static> FromRequest for Staff<R> {
 /// `X-Forwarded-For` address that is not itself a trusted proxy. Spoofed headers from anyone
 /// else are ignored.
 pub fn client_ip(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> IpAddr {
-    let peer = req.peer_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let peer = req
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
     if !trusted_proxies.contains(&peer) {
         return peer;
     }
@@ -186,7 +230,11 @@ pub fn client_ip(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> IpAddr {
         .flat_map(|v| v.split(','))
         .filter_map(|ip| ip.trim().parse().ok())
         .collect();
-    forwarded.into_iter().rev().find(|ip| !trusted_proxies.contains(ip)).unwrap_or(peer)
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !trusted_proxies.contains(ip))
+        .unwrap_or(peer)
 }
 
 #[cfg(test)]
@@ -201,18 +249,28 @@ mod tests {
             .peer_addr("203.0.113.9:5000".parse().unwrap())
             .insert_header(("x-forwarded-for", "1.2.3.4"))
             .to_http_request();
-        assert_eq!(client_ip(&req, &[proxy]), "203.0.113.9".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_ip(&req, &[proxy]),
+            "203.0.113.9".parse::<IpAddr>().unwrap()
+        );
 
         let via_proxy = TestRequest::default()
             .peer_addr("10.0.0.1:5000".parse().unwrap())
             .insert_header(("x-forwarded-for", "6.6.6.6, 198.51.100.7"))
             .to_http_request();
-        assert_eq!(client_ip(&via_proxy, &[proxy]), "198.51.100.7".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_ip(&via_proxy, &[proxy]),
+            "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
     }
 
     #[test]
     fn bearer_scheme_is_case_insensitive_and_requires_a_token() {
-        let req = |value: &str| TestRequest::default().insert_header((header::AUTHORIZATION, value)).to_http_request();
+        let req = |value: &str| {
+            TestRequest::default()
+                .insert_header((header::AUTHORIZATION, value))
+                .to_http_request()
+        };
         assert_eq!(bearer(&req("bearer abc")), Some("abc".into()));
         assert_eq!(bearer(&req("Bearer ")), None);
         assert_eq!(bearer(&req("Basic abc")), None);

@@ -23,13 +23,18 @@ fn invalid_credentials() -> AppError {
 fn throttled(seconds: u64) -> AppError {
     let minutes = seconds.div_ceil(60);
     AppError::too_many_requests(
-        format!("Demasiados intentos fallidos. Espere {minutes} minuto(s) antes de intentar de nuevo."),
+        format!(
+            "Demasiados intentos fallidos. Espere {minutes} minuto(s) antes de intentar de nuevo."
+        ),
         seconds,
     )
 }
 
 fn invalid_refresh() -> AppError {
-    AppError::unauthorized("invalid_refresh_token", "La sesión expiró o fue cerrada. Inicie sesión de nuevo.")
+    AppError::unauthorized(
+        "invalid_refresh_token",
+        "La sesión expiró o fue cerrada. Inicie sesión de nuevo.",
+    )
 }
 
 /// Request facts the audit log and the session keep.
@@ -41,7 +46,11 @@ pub struct Origin {
 /// Refuses at once when the account or the IP is locked, before any password hashing.
 async fn ensure_not_locked(state: &AppState, keys: Vec<String>) -> AppResult<()> {
     let now = db::now();
-    match db::run(&state.pool, move |conn| Ok(throttle::locked_for(conn, &keys, now)?)).await? {
+    match db::run(&state.pool, move |conn| {
+        Ok(throttle::locked_for(conn, &keys, now)?)
+    })
+    .await?
+    {
         Some(seconds) => Err(throttled(seconds)),
         None => Ok(()),
     }
@@ -52,7 +61,13 @@ async fn record_failure(state: &AppState, account_key: String, ip_key: String) -
     let now = db::now();
     db::run(&state.pool, move |conn| {
         conn.write_transaction(|conn| {
-            throttle::record_failure(conn, &account_key, limits.account_max_failures, &limits, now)?;
+            throttle::record_failure(
+                conn,
+                &account_key,
+                limits.account_max_failures,
+                &limits,
+                now,
+            )?;
             throttle::record_failure(conn, &ip_key, limits.ip_max_failures, &limits, now)?;
             Ok(())
         })
@@ -60,7 +75,12 @@ async fn record_failure(state: &AppState, account_key: String, ip_key: String) -
     .await
 }
 
-pub async fn login(state: &AppState, email: &str, password: String, origin: Origin) -> AppResult<SessionTokens> {
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password: String,
+    origin: Origin,
+) -> AppResult<SessionTokens> {
     let email = email.trim().to_lowercase();
     let account_key = throttle::account_key(&email);
     let ip_key = throttle::ip_key(&origin.ip);
@@ -70,7 +90,13 @@ pub async fn login(state: &AppState, email: &str, password: String, origin: Orig
     let account = db::run(&state.pool, move |conn| {
         Ok(users::table
             .filter(users::email.eq(lookup_email))
-            .select((users::id, users::password_hash, users::active, users::role, users::unit_id))
+            .select((
+                users::id,
+                users::password_hash,
+                users::active,
+                users::role,
+                users::unit_id,
+            ))
             .first::<(i64, String, bool, String, i64)>(conn)
             .optional()?)
     })
@@ -89,16 +115,21 @@ pub async fn login(state: &AppState, email: &str, password: String, origin: Orig
         conn.write_transaction(|conn| {
             throttle::clear(conn, &account_key)?;
             let now = db::now();
-            diesel::update(users::table.find(user_id)).set(users::last_login_at.eq(now)).execute(conn)?;
+            diesel::update(users::table.find(user_id))
+                .set(users::last_login_at.eq(now))
+                .execute(conn)?;
             let tokens = open_session(conn, &state_ref, user_id, role, unit_id, &origin, now)?;
-            audit::record(conn, AuditEntry {
-                actor: &format!("user:{user_id}"),
-                action: "login",
-                entity: "user",
-                entity_id: user_id.to_string(),
-                detail: json!({}),
-                client_ip: Some(origin.ip.to_string()),
-            })?;
+            audit::record(
+                conn,
+                AuditEntry {
+                    actor: &format!("user:{user_id}"),
+                    action: "login",
+                    entity: "user",
+                    entity_id: user_id.to_string(),
+                    detail: json!({}),
+                    client_ip: Some(origin.ip.to_string()),
+                },
+            )?;
             Ok(tokens)
         })
     })
@@ -116,7 +147,8 @@ impl AppState {
     pub fn clone_handles(&self) -> SigningHandles {
         SigningHandles {
             tokens: self.tokens.clone(),
-            refresh_ttl: TimeDelta::from_std(self.config.jwt.refresh_ttl).unwrap_or(TimeDelta::hours(12)),
+            refresh_ttl: TimeDelta::from_std(self.config.jwt.refresh_ttl)
+                .unwrap_or(TimeDelta::hours(12)),
         }
     }
 }
@@ -142,7 +174,16 @@ fn open_session(
             sessions::user_agent.eq(origin.user_agent.chars().take(300).collect::<String>()),
         ))
         .execute(conn)?;
-    issue_session_tokens(conn, handles, &session_id, user_id, role, unit_id, now, expires_at)
+    issue_session_tokens(
+        conn,
+        handles,
+        &session_id,
+        user_id,
+        role,
+        unit_id,
+        now,
+        expires_at,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -181,12 +222,19 @@ enum RefreshOutcome {
     Issued(Box<SessionTokens>),
     Refused,
     /// A refresh token came back after it had been used: someone holds a copy.
-    ReuseDetected { user_id: i64, session_id: String },
+    ReuseDetected {
+        user_id: i64,
+        session_id: String,
+    },
 }
 
 /// Exchanges a refresh token for new tokens. Each refresh token works once; presenting a used
 /// one revokes the whole session.
-pub async fn refresh(state: &AppState, refresh_token: &str, origin: Origin) -> AppResult<SessionTokens> {
+pub async fn refresh(
+    state: &AppState,
+    refresh_token: &str,
+    origin: Origin,
+) -> AppResult<SessionTokens> {
     let token_hash = sha256_hex(refresh_token);
     let handles = state.clone_handles();
     let outcome = db::run(&state.pool, move |conn| {
@@ -206,37 +254,78 @@ pub async fn refresh(state: &AppState, refresh_token: &str, origin: Origin) -> A
                     users::role,
                     users::unit_id,
                 ))
-                .first::<(Option<NaiveDateTime>, NaiveDateTime, String, Option<NaiveDateTime>, NaiveDateTime, i64, bool, String, i64)>(conn)
+                .first::<(
+                    Option<NaiveDateTime>,
+                    NaiveDateTime,
+                    String,
+                    Option<NaiveDateTime>,
+                    NaiveDateTime,
+                    i64,
+                    bool,
+                    String,
+                    i64,
+                )>(conn)
                 .optional()?;
-            let Some((used_at, expires_at, session_id, revoked_at, session_expires, user_id, active, role, unit_id)) = found else {
+            let Some((
+                used_at,
+                expires_at,
+                session_id,
+                revoked_at,
+                session_expires,
+                user_id,
+                active,
+                role,
+                unit_id,
+            )) = found
+            else {
                 return Ok(RefreshOutcome::Refused);
             };
             if used_at.is_some() {
                 if revoked_at.is_none() {
                     revoke_session(conn, &session_id, now)?;
-                    audit::record(conn, AuditEntry {
-                        actor: "system",
-                        action: "refresh_token_reuse_detected",
-                        entity: "user",
-                        entity_id: user_id.to_string(),
-                        detail: json!({ "session": session_id }),
-                        client_ip: Some(origin.ip.to_string()),
-                    })?;
+                    audit::record(
+                        conn,
+                        AuditEntry {
+                            actor: "system",
+                            action: "refresh_token_reuse_detected",
+                            entity: "user",
+                            entity_id: user_id.to_string(),
+                            detail: json!({ "session": session_id }),
+                            client_ip: Some(origin.ip.to_string()),
+                        },
+                    )?;
                 }
-                return Ok(RefreshOutcome::ReuseDetected { user_id, session_id });
+                return Ok(RefreshOutcome::ReuseDetected {
+                    user_id,
+                    session_id,
+                });
             }
             if revoked_at.is_some() || expires_at <= now || session_expires <= now || !active {
                 return Ok(RefreshOutcome::Refused);
             }
             // Conditional on still being unused, so two concurrent refreshes cannot both win.
-            let claimed = diesel::update(refresh_tokens::table.find(&token_hash).filter(refresh_tokens::used_at.is_null()))
-                .set(refresh_tokens::used_at.eq(now))
-                .execute(conn)?;
+            let claimed = diesel::update(
+                refresh_tokens::table
+                    .find(&token_hash)
+                    .filter(refresh_tokens::used_at.is_null()),
+            )
+            .set(refresh_tokens::used_at.eq(now))
+            .execute(conn)?;
             if claimed == 0 {
                 return Ok(RefreshOutcome::Refused);
             }
-            let role = Role::parse(&role).ok_or_else(|| AppError::internal("unknown role in database"))?;
-            let tokens = issue_session_tokens(conn, &handles, &session_id, user_id, role, unit_id, now, session_expires)?;
+            let role =
+                Role::parse(&role).ok_or_else(|| AppError::internal("unknown role in database"))?;
+            let tokens = issue_session_tokens(
+                conn,
+                &handles,
+                &session_id,
+                user_id,
+                role,
+                unit_id,
+                now,
+                session_expires,
+            )?;
             Ok(RefreshOutcome::Issued(Box::new(tokens)))
         })
     })
@@ -244,38 +333,61 @@ pub async fn refresh(state: &AppState, refresh_token: &str, origin: Origin) -> A
     match outcome {
         RefreshOutcome::Issued(tokens) => Ok(*tokens),
         RefreshOutcome::Refused => Err(invalid_refresh()),
-        RefreshOutcome::ReuseDetected { user_id, session_id } => {
+        RefreshOutcome::ReuseDetected {
+            user_id,
+            session_id,
+        } => {
             tracing::warn!(user_id, session_id, "refresh token reuse: session revoked");
             Err(invalid_refresh())
         }
     }
 }
 
-fn revoke_session(conn: &mut AnyConnection, session_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(sessions::table.find(session_id).filter(sessions::revoked_at.is_null()))
-        .set(sessions::revoked_at.eq(now))
-        .execute(conn)
+fn revoke_session(
+    conn: &mut AnyConnection,
+    session_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        sessions::table
+            .find(session_id)
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)
 }
 
 /// Ends every session of a user (password change, user disabled, role or unit changed).
 pub fn revoke_user_sessions(conn: &mut AnyConnection, user_id: i64) -> QueryResult<usize> {
-    diesel::update(sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::revoked_at.is_null()))
-        .set(sessions::revoked_at.eq(db::now()))
-        .execute(conn)
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(db::now()))
+    .execute(conn)
 }
 
-pub async fn logout(state: &AppState, user_id: i64, session_id: String, ip: IpAddr) -> AppResult<()> {
+pub async fn logout(
+    state: &AppState,
+    user_id: i64,
+    session_id: String,
+    ip: IpAddr,
+) -> AppResult<()> {
     db::run(&state.pool, move |conn| {
         conn.write_transaction(|conn| {
             revoke_session(conn, &session_id, db::now())?;
-            audit::record(conn, AuditEntry {
-                actor: &format!("user:{user_id}"),
-                action: "logout",
-                entity: "user",
-                entity_id: user_id.to_string(),
-                detail: json!({}),
-                client_ip: Some(ip.to_string()),
-            })?;
+            audit::record(
+                conn,
+                AuditEntry {
+                    actor: &format!("user:{user_id}"),
+                    action: "logout",
+                    entity: "user",
+                    entity_id: user_id.to_string(),
+                    detail: json!({}),
+                    client_ip: Some(ip.to_string()),
+                },
+            )?;
             Ok(())
         })
     })
@@ -302,18 +414,33 @@ pub async fn client_token(
         Ok(api_clients::table
             .filter(api_clients::client_id.eq(client_id))
             .filter(api_clients::active.eq(true))
-            .select((api_clients::id, api_clients::secret_hash, api_clients::unit_id, api_clients::scopes))
+            .select((
+                api_clients::id,
+                api_clients::secret_hash,
+                api_clients::unit_id,
+                api_clients::scopes,
+            ))
             .first::<(i64, String, i64, String)>(conn)
             .optional()?)
     })
     .await?;
     let presented = sha256_hex(&request.client_secret);
-    let Some((id, _, unit_id, allowed)) = client.filter(|(_, hash, ..)| constant_time_eq(hash, &presented)) else {
+    let Some((id, _, unit_id, allowed)) =
+        client.filter(|(_, hash, ..)| constant_time_eq(hash, &presented))
+    else {
         record_failure(state, account_key, ip_key).await?;
-        return Err(AppError::unauthorized("invalid_client", "Credenciales de cliente incorrectas."));
+        return Err(AppError::unauthorized(
+            "invalid_client",
+            "Credenciales de cliente incorrectas.",
+        ));
     };
     let allowed = parse_scopes(&allowed);
-    let granted: Vec<ApiScope> = match request.scope.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let granted: Vec<ApiScope> = match request
+        .scope
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => allowed,
         Some(requested) => {
             let mut granted = Vec::new();
@@ -323,7 +450,9 @@ pub async fn client_token(
                     None => {
                         return Err(AppError::bad_request(
                             "invalid_scope",
-                            format!("El alcance «{name}» no existe o no está autorizado para este cliente."),
+                            format!(
+                                "El alcance «{name}» no existe o no está autorizado para este cliente."
+                            ),
                         ));
                     }
                 }
@@ -332,7 +461,9 @@ pub async fn client_token(
         }
     };
     let scope = format_scopes(&granted);
-    let mut claims = state.tokens.claims(format!("client:{}", request.client_id), unit_id);
+    let mut claims = state
+        .tokens
+        .claims(format!("client:{}", request.client_id), unit_id);
     claims.scope = Some(scope.clone());
     let access_token = state.tokens.sign(&claims);
     db::run(&state.pool, move |conn| {
@@ -342,7 +473,12 @@ pub async fn client_token(
         Ok(())
     })
     .await?;
-    Ok(ClientToken { access_token, token_type: "Bearer".into(), expires_in: state.tokens.access_ttl_secs as u64, scope })
+    Ok(ClientToken {
+        access_token,
+        token_type: "Bearer".into(),
+        expires_in: state.tokens.access_ttl_secs as u64,
+        scope,
+    })
 }
 
 /// Changes the caller's password after checking the current one; ends all the user's sessions.
@@ -354,7 +490,10 @@ pub async fn change_password(
     ip: IpAddr,
 ) -> AppResult<()> {
     let hash = db::run(&state.pool, move |conn| {
-        Ok(users::table.find(user_id).select((users::email, users::password_hash)).first::<(String, String)>(conn)?)
+        Ok(users::table
+            .find(user_id)
+            .select((users::email, users::password_hash))
+            .first::<(String, String)>(conn)?)
     })
     .await?;
     let (email, hash) = hash;
@@ -372,17 +511,23 @@ pub async fn change_password(
     db::run(&state.pool, move |conn| {
         conn.write_transaction(|conn| {
             diesel::update(users::table.find(user_id))
-                .set((users::password_hash.eq(new_hash), users::updated_at.eq(db::now())))
+                .set((
+                    users::password_hash.eq(new_hash),
+                    users::updated_at.eq(db::now()),
+                ))
                 .execute(conn)?;
             revoke_user_sessions(conn, user_id)?;
-            audit::record(conn, AuditEntry {
-                actor: &format!("user:{user_id}"),
-                action: "password_changed",
-                entity: "user",
-                entity_id: user_id.to_string(),
-                detail: json!({}),
-                client_ip: Some(ip.to_string()),
-            })?;
+            audit::record(
+                conn,
+                AuditEntry {
+                    actor: &format!("user:{user_id}"),
+                    action: "password_changed",
+                    entity: "user",
+                    entity_id: user_id.to_string(),
+                    detail: json!({}),
+                    client_ip: Some(ip.to_string()),
+                },
+            )?;
             Ok(())
         })
     })

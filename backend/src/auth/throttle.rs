@@ -30,7 +30,11 @@ pub fn ip_key(ip: &std::net::IpAddr) -> String {
 }
 
 /// Seconds until the latest lock among `keys` ends, if any is locked at `now`.
-pub fn locked_for(conn: &mut AnyConnection, keys: &[String], now: NaiveDateTime) -> QueryResult<Option<u64>> {
+pub fn locked_for(
+    conn: &mut AnyConnection,
+    keys: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<Option<u64>> {
     let until: Option<NaiveDateTime> = login_throttle::table
         .filter(login_throttle::key.eq_any(keys))
         .filter(login_throttle::locked_until.gt(now))
@@ -48,15 +52,32 @@ pub fn record_failure(
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     let window = TimeDelta::from_std(limits.window).unwrap_or(TimeDelta::MAX);
-    let existing = login_throttle::table.find(key).select(ThrottleRow::as_select()).first(conn).optional()?;
+    let existing = login_throttle::table
+        .find(key)
+        .select(ThrottleRow::as_select())
+        .first(conn)
+        .optional()?;
     let mut row = match existing {
-        Some(row) if row.window_started_at + window > now || row.locked_until.is_some_and(|t| t > now) => row,
-        _ => ThrottleRow { key: key.to_owned(), failures: 0, window_started_at: now, locked_until: None },
+        Some(row)
+            if row.window_started_at + window > now
+                || row.locked_until.is_some_and(|t| t > now) =>
+        {
+            row
+        }
+        _ => ThrottleRow {
+            key: key.to_owned(),
+            failures: 0,
+            window_started_at: now,
+            locked_until: None,
+        },
     };
     row.failures = row.failures.saturating_add(1);
     if row.failures as u32 >= max_failures {
         let doublings = (row.failures as u32 - max_failures).min(20);
-        let lock = limits.lockout.saturating_mul(1 << doublings).min(limits.max_lockout);
+        let lock = limits
+            .lockout
+            .saturating_mul(1 << doublings)
+            .min(limits.max_lockout);
         row.locked_until = Some(now + TimeDelta::from_std(lock).unwrap_or(TimeDelta::MAX));
     }
     per_backend!(conn, |c| diesel::insert_into(login_throttle::table)
@@ -70,5 +91,7 @@ pub fn record_failure(
 
 /// Forgets the failures of `key` (after a successful login).
 pub fn clear(conn: &mut AnyConnection, key: &str) -> QueryResult<()> {
-    diesel::delete(login_throttle::table.find(key)).execute(conn).map(drop)
+    diesel::delete(login_throttle::table.find(key))
+        .execute(conn)
+        .map(drop)
 }

@@ -55,7 +55,11 @@ pub struct TokenKeys {
 
 impl TokenKeys {
     pub fn new(settings: &JwtSettings) -> TokenKeys {
-        let active = settings.keys.iter().find(|k| k.kid == settings.active_kid).expect("active kid validated by config");
+        let active = settings
+            .keys
+            .iter()
+            .find(|k| k.kid == settings.active_kid)
+            .expect("active kid validated by config");
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub", "nbf"]);
         validation.set_issuer(&[&settings.issuer]);
@@ -66,7 +70,11 @@ impl TokenKeys {
         TokenKeys {
             active_kid: active.kid.clone(),
             encoding: EncodingKey::from_secret(&active.secret),
-            decoding: settings.keys.iter().map(|k| (k.kid.clone(), DecodingKey::from_secret(&k.secret))).collect(),
+            decoding: settings
+                .keys
+                .iter()
+                .map(|k| (k.kid.clone(), DecodingKey::from_secret(&k.secret)))
+                .collect(),
             validation,
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
@@ -102,7 +110,11 @@ impl TokenKeys {
     /// The key is looked up by `kid` in the configured set only; the header names nothing else.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenRejection> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRejection::Malformed)?;
-        let key = header.kid.as_deref().and_then(|kid| self.decoding.get(kid)).ok_or(TokenRejection::UnknownKey)?;
+        let key = header
+            .kid
+            .as_deref()
+            .and_then(|kid| self.decoding.get(kid))
+            .ok_or(TokenRejection::UnknownKey)?;
         jsonwebtoken::decode::<Claims>(token, key, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| TokenRejection::Invalid(e.to_string()))
@@ -118,12 +130,19 @@ pub fn random_token(bytes: usize) -> String {
 
 /// Hex SHA-256, used to store refresh tokens and API client secrets (both high-entropy).
 pub fn sha256_hex(value: &str) -> String {
-    Sha256::digest(value.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(value.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Compares two strings in time independent of where they differ.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 #[cfg(test)]
@@ -134,7 +153,13 @@ mod tests {
 
     fn settings(keys: &[(&str, u8)], active: &str) -> JwtSettings {
         JwtSettings {
-            keys: keys.iter().map(|(kid, byte)| JwtKey { kid: kid.to_string(), secret: vec![*byte; 32] }).collect(),
+            keys: keys
+                .iter()
+                .map(|(kid, byte)| JwtKey {
+                    kid: kid.to_string(),
+                    secret: vec![*byte; 32],
+                })
+                .collect(),
             active_kid: active.into(),
             issuer: "confrontas".into(),
             audience: "confrontas-api".into(),
@@ -161,7 +186,11 @@ mod tests {
         let old_token = old.sign(&old.claims("user:1".into(), 1));
         let overlap = TokenKeys::new(&settings(&[("new", 2), ("old", 1)], "new"));
         assert!(overlap.verify(&old_token).is_ok());
-        assert!(overlap.verify(&overlap.sign(&overlap.claims("user:1".into(), 1))).is_ok());
+        assert!(
+            overlap
+                .verify(&overlap.sign(&overlap.claims("user:1".into(), 1)))
+                .is_ok()
+        );
         let retired = TokenKeys::new(&settings(&[("new", 2)], "new"));
         assert_eq!(retired.verify(&old_token), Err(TokenRejection::UnknownKey));
     }
@@ -171,7 +200,10 @@ mod tests {
         let ours = TokenKeys::new(&settings(&[("k1", 1)], "k1"));
         let forged = TokenKeys::new(&settings(&[("k1", 9)], "k1"));
         let token = forged.sign(&forged.claims("user:1".into(), 1));
-        assert!(matches!(ours.verify(&token), Err(TokenRejection::Invalid(_))));
+        assert!(matches!(
+            ours.verify(&token),
+            Err(TokenRejection::Invalid(_))
+        ));
     }
 
     #[test]

@@ -15,7 +15,10 @@ pub fn routes(config: &mut ServiceConfig) {
 #[utoipa::path(tag = "ops", responses((status = 200, body = Health)))]
 #[get("/health")]
 async fn health() -> web::Json<Health> {
-    web::Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })
+    web::Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
 }
 
 /// The server can work: the database answers and every migration is applied (503 otherwise).
@@ -40,10 +43,19 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
         }
     };
     let readiness = Readiness {
-        status: if reachable && migrated { "ready" } else { "not_ready" }.into(),
+        status: if reachable && migrated {
+            "ready"
+        } else {
+            "not_ready"
+        }
+        .into(),
         database: state.backend.as_str().into(),
         database_reachable: reachable,
         migrations_applied: migrated,
     };
-    if reachable && migrated { HttpResponse::Ok().json(readiness) } else { HttpResponse::ServiceUnavailable().json(readiness) }
+    if reachable && migrated {
+        HttpResponse::Ok().json(readiness)
+    } else {
+        HttpResponse::ServiceUnavailable().json(readiness)
+    }
 }

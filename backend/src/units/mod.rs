@@ -18,7 +18,11 @@ use crate::error::{AppError, AppResult};
 use crate::schema::units;
 
 pub fn routes(config: &mut ServiceConfig) {
-    config.service(list_units).service(create_unit).service(get_unit).service(update_unit);
+    config
+        .service(list_units)
+        .service(create_unit)
+        .service(get_unit)
+        .service(update_unit);
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -53,24 +57,41 @@ pub fn unit_refs(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashMap<i
         .filter(units::id.eq_any(ids))
         .select((units::id, units::key, units::name))
         .load::<(i64, String, String)>(conn)?;
-    Ok(rows.into_iter().map(|(id, key, name)| (id, UnitRef { id, key, name })).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(id, key, name)| (id, UnitRef { id, key, name }))
+        .collect())
 }
 
 /// Checks that `unit_id` names an active unit; otherwise a field error for `field`.
 pub fn require_active_unit(conn: &mut AnyConnection, unit_id: i64, field: &str) -> AppResult<()> {
-    let active = units::table.find(unit_id).select(units::active).first::<bool>(conn).optional()?;
+    let active = units::table
+        .find(unit_id)
+        .select(units::active)
+        .first::<bool>(conn)
+        .optional()?;
     match active {
         Some(true) => Ok(()),
-        _ => Err(AppError::validation(vec![FieldError::new(field, "La unidad no existe o está inactiva.")])),
+        _ => Err(AppError::validation(vec![FieldError::new(
+            field,
+            "La unidad no existe o está inactiva.",
+        )])),
     }
 }
 
 /// Inserts a unit (used by the API, the bootstrap admin and the demo seed).
 pub fn insert_unit(conn: &mut AnyConnection, unit: &NewUnit) -> AppResult<Unit> {
     let now = db::now();
-    let taken = units::table.filter(units::key.eq(&unit.key)).count().get_result::<i64>(conn)? > 0;
+    let taken = units::table
+        .filter(units::key.eq(&unit.key))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
     if taken {
-        return Err(AppError::conflict("unit_key_taken", format!("Ya existe una unidad con la clave {}.", unit.key)));
+        return Err(AppError::conflict(
+            "unit_key_taken",
+            format!("Ya existe una unidad con la clave {}.", unit.key),
+        ));
     }
     let row = diesel::insert_into(units::table)
         .values((
@@ -94,7 +115,11 @@ pub fn insert_unit(conn: &mut AnyConnection, unit: &NewUnit) -> AppResult<Unit> 
     responses((status = 200, body = Page<Unit>), BadRequest, Unauthenticated, Forbidden, Unprocessable)
 )]
 #[get("/units")]
-async fn list_units(state: web::Data<AppState>, _admin: Staff<AdminOnly>, filter: web::Query<NameFilter>) -> AppResult<web::Json<Page<Unit>>> {
+async fn list_units(
+    state: web::Data<AppState>,
+    _admin: Staff<AdminOnly>,
+    filter: web::Query<NameFilter>,
+) -> AppResult<web::Json<Page<Unit>>> {
     let filter = filter.into_inner();
     let page = PageRequest::new(filter.page, filter.per_page)?;
     let result = db::run(&state.pool, move |conn| {
@@ -102,7 +127,12 @@ async fn list_units(state: web::Data<AppState>, _admin: Staff<AdminOnly>, filter
             let mut query = units::table.into_boxed();
             if let Some(text) = filter.q.as_deref().filter(|q| !q.trim().is_empty()) {
                 let pattern = contains_pattern(text);
-                query = query.filter(lower(units::key).like(pattern.clone()).escape('\\').or(lower(units::name).like(pattern).escape('\\')));
+                query = query.filter(
+                    lower(units::key)
+                        .like(pattern.clone())
+                        .escape('\\')
+                        .or(lower(units::name).like(pattern).escape('\\')),
+                );
             }
             if let Some(active) = filter.active {
                 query = query.filter(units::active.eq(active));
@@ -130,7 +160,12 @@ async fn list_units(state: web::Data<AppState>, _admin: Staff<AdminOnly>, filter
     responses((status = 201, body = Unit), BadRequest, Unauthenticated, Forbidden, Conflict, Unprocessable)
 )]
 #[post("/units")]
-async fn create_unit(state: web::Data<AppState>, req: HttpRequest, admin: Staff<AdminOnly>, body: web::Json<NewUnit>) -> AppResult<HttpResponse> {
+async fn create_unit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    admin: Staff<AdminOnly>,
+    body: web::Json<NewUnit>,
+) -> AppResult<HttpResponse> {
     let mut unit = body.into_inner();
     unit.key = unit.key.trim().to_uppercase();
     unit.validate().map_err(AppError::validation)?;
@@ -171,7 +206,11 @@ fn find_unit(conn: &mut AnyConnection, id: i64) -> AppResult<UnitRow> {
     responses((status = 200, body = Unit), BadRequest, Unauthenticated, Forbidden, NotFound)
 )]
 #[get("/units/{id}")]
-async fn get_unit(state: web::Data<AppState>, _admin: Staff<AdminOnly>, id: web::Path<i64>) -> AppResult<web::Json<Unit>> {
+async fn get_unit(
+    state: web::Data<AppState>,
+    _admin: Staff<AdminOnly>,
+    id: web::Path<i64>,
+) -> AppResult<web::Json<Unit>> {
     let id = id.into_inner();
     let row = db::run(&state.pool, move |conn| find_unit(conn, id)).await?;
     Ok(web::Json(row.into()))

@@ -18,7 +18,11 @@ use crate::schema::users;
 use crate::units::{require_active_unit, unit_refs};
 
 pub fn routes(config: &mut ServiceConfig) {
-    config.service(list_users).service(create_user).service(get_user).service(update_user);
+    config
+        .service(list_users)
+        .service(create_user)
+        .service(get_user)
+        .service(update_user);
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -42,8 +46,12 @@ fn to_dtos(conn: &mut AnyConnection, rows: Vec<UserRow>) -> AppResult<Vec<User>>
     rows.into_iter()
         .map(|row| {
             Ok(User {
-                unit: units.get(&row.unit_id).cloned().ok_or_else(|| AppError::internal("user without unit"))?,
-                role: Role::parse(&row.role).ok_or_else(|| AppError::internal("unknown role in database"))?,
+                unit: units
+                    .get(&row.unit_id)
+                    .cloned()
+                    .ok_or_else(|| AppError::internal("user without unit"))?,
+                role: Role::parse(&row.role)
+                    .ok_or_else(|| AppError::internal("unknown role in database"))?,
                 id: row.id,
                 email: row.email,
                 name: row.name,
@@ -69,12 +77,23 @@ fn load_user(conn: &mut AnyConnection, id: i64) -> AppResult<User> {
 
 /// Inserts a user whose password is already hashed (used by the API, the bootstrap admin and
 /// the demo seed, so every account is created the same way).
-pub fn insert_user(conn: &mut AnyConnection, user: &NewUser, password_hash: &str) -> AppResult<User> {
+pub fn insert_user(
+    conn: &mut AnyConnection,
+    user: &NewUser,
+    password_hash: &str,
+) -> AppResult<User> {
     let email = user.email.trim().to_lowercase();
     require_active_unit(conn, user.unit_id, "unit_id")?;
-    let taken = users::table.filter(users::email.eq(&email)).count().get_result::<i64>(conn)? > 0;
+    let taken = users::table
+        .filter(users::email.eq(&email))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
     if taken {
-        return Err(AppError::conflict("email_taken", format!("Ya existe un usuario con el correo {email}.")));
+        return Err(AppError::conflict(
+            "email_taken",
+            format!("Ya existe un usuario con el correo {email}."),
+        ));
     }
     let now = db::now();
     let id = diesel::insert_into(users::table)
@@ -102,7 +121,11 @@ pub fn insert_user(conn: &mut AnyConnection, user: &NewUser, password_hash: &str
     responses((status = 200, body = Page<User>), BadRequest, Unauthenticated, Forbidden, Unprocessable)
 )]
 #[get("/users")]
-async fn list_users(state: web::Data<AppState>, _admin: Staff<AdminOnly>, filter: web::Query<UserFilter>) -> AppResult<web::Json<Page<User>>> {
+async fn list_users(
+    state: web::Data<AppState>,
+    _admin: Staff<AdminOnly>,
+    filter: web::Query<UserFilter>,
+) -> AppResult<web::Json<Page<User>>> {
     let filter = filter.into_inner();
     let page = PageRequest::new(filter.page, filter.per_page)?;
     let result = db::run(&state.pool, move |conn| {
@@ -110,7 +133,12 @@ async fn list_users(state: web::Data<AppState>, _admin: Staff<AdminOnly>, filter
             let mut query = users::table.into_boxed();
             if let Some(text) = filter.q.as_deref().filter(|q| !q.trim().is_empty()) {
                 let pattern = contains_pattern(text);
-                query = query.filter(lower(users::email).like(pattern.clone()).escape('\\').or(lower(users::name).like(pattern).escape('\\')));
+                query = query.filter(
+                    lower(users::email)
+                        .like(pattern.clone())
+                        .escape('\\')
+                        .or(lower(users::name).like(pattern).escape('\\')),
+                );
             }
             if let Some(role) = filter.role {
                 query = query.filter(users::role.eq(role.as_str()));
@@ -144,7 +172,12 @@ async fn list_users(state: web::Data<AppState>, _admin: Staff<AdminOnly>, filter
     responses((status = 201, body = User), BadRequest, Unauthenticated, Forbidden, Conflict, Unprocessable)
 )]
 #[post("/users")]
-async fn create_user(state: web::Data<AppState>, req: HttpRequest, admin: Staff<AdminOnly>, body: web::Json<NewUser>) -> AppResult<HttpResponse> {
+async fn create_user(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    admin: Staff<AdminOnly>,
+    body: web::Json<NewUser>,
+) -> AppResult<HttpResponse> {
     let user = body.into_inner();
     user.validate().map_err(AppError::validation)?;
     let hash = state.hasher.hash(user.password.clone()).await?;
@@ -176,9 +209,15 @@ async fn create_user(state: web::Data<AppState>, req: HttpRequest, admin: Staff<
     responses((status = 200, body = User), BadRequest, Unauthenticated, Forbidden, NotFound)
 )]
 #[get("/users/{id}")]
-async fn get_user(state: web::Data<AppState>, _admin: Staff<AdminOnly>, id: web::Path<i64>) -> AppResult<web::Json<User>> {
+async fn get_user(
+    state: web::Data<AppState>,
+    _admin: Staff<AdminOnly>,
+    id: web::Path<i64>,
+) -> AppResult<web::Json<User>> {
     let id = id.into_inner();
-    Ok(web::Json(db::run(&state.pool, move |conn| load_user(conn, id)).await?))
+    Ok(web::Json(
+        db::run(&state.pool, move |conn| load_user(conn, id)).await?,
+    ))
 }
 
 /// Change a user. Disabling, a new password, or a new role or unit ends the user's sessions.
@@ -200,7 +239,9 @@ async fn update_user(
     let patch = body.into_inner();
     patch.validate().map_err(AppError::validation)?;
     let id = id.into_inner();
-    if id == admin.user.id && (patch.active == Some(false) || patch.role.is_some_and(|r| r != Role::Admin)) {
+    if id == admin.user.id
+        && (patch.active == Some(false) || patch.role.is_some_and(|r| r != Role::Admin))
+    {
         return Err(AppError::conflict(
             "cannot_demote_self",
             "No puede desactivarse ni quitarse el rol de administrador a sí mismo; pídalo a otro administrador.",

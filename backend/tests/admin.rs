@@ -1,0 +1,240 @@
+//! Administration endpoints: who may call them, and what they do.
+
+mod common;
+
+use common::{TestApp, problem};
+use confrontas_api::{Page, Role, Unit, User};
+use reqwest::Method;
+use serde_json::json;
+
+on_both_backends!(
+    every_admin_endpoint_is_denied_to_other_roles_clients_and_anonymous,
+    admin_manages_units_with_validation_and_duplicates_refused,
+    admin_manages_users_and_lists_paginate_and_filter,
+    admin_cannot_disable_or_demote_themselves,
+);
+
+/// Every admin route with a body that would be valid, so only authorization can refuse it.
+fn admin_routes() -> Vec<(Method, &'static str, serde_json::Value)> {
+    let user = json!({ "email": "nuevo@ejemplo.mx", "name": "Nuevo", "position": "Analista", "unit_id": 1, "role": "area", "password": "contraseña-larga-1" });
+    vec![
+        (Method::GET, "/api/v1/units", json!(null)),
+        (
+            Method::POST,
+            "/api/v1/units",
+            json!({ "key": "NUEVA", "name": "Unidad nueva", "is_ministry": true }),
+        ),
+        (Method::GET, "/api/v1/units/1", json!(null)),
+        (
+            Method::PATCH,
+            "/api/v1/units/1",
+            json!({ "name": "Otro nombre" }),
+        ),
+        (Method::GET, "/api/v1/users", json!(null)),
+        (Method::POST, "/api/v1/users", user),
+        (Method::GET, "/api/v1/users/1", json!(null)),
+        (Method::PATCH, "/api/v1/users/1", json!({ "name": "Otro" })),
+        (Method::GET, "/api/v1/api-clients", json!(null)),
+        (
+            Method::POST,
+            "/api/v1/api-clients",
+            json!({ "name": "Socio", "unit_id": 1, "scopes": ["consulta_curp"] }),
+        ),
+        (Method::GET, "/api/v1/api-clients/1", json!(null)),
+        (
+            Method::PATCH,
+            "/api/v1/api-clients/1",
+            json!({ "name": "Otro" }),
+        ),
+        (Method::POST, "/api/v1/api-clients/1/secret", json!(null)),
+    ]
+}
+
+async fn every_admin_endpoint_is_denied_to_other_roles_clients_and_anonymous(app: TestApp) {
+    let admin = app.login(Role::Admin).await;
+    // A partner client token, to show that scopes never open staff endpoints.
+    let created: serde_json::Value = app
+        .send_json(
+            Method::POST,
+            "/api/v1/api-clients",
+            &admin.access_token,
+            json!({ "name": "Socio", "unit_id": 1, "scopes": ["consulta_curp"] }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let client: confrontas_api::ClientToken = app
+        .http
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({ "grant_type": "client_credentials", "client_id": created["client"]["client_id"], "client_secret": created["client_secret"] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    let mut callers = vec![("api client".to_owned(), client.access_token)];
+    for role in [Role::Area, Role::Mesa, Role::Subdireccion] {
+        callers.push((role.as_str().to_owned(), app.login(role).await.access_token));
+    }
+    for (method, path, body) in admin_routes() {
+        for (who, token) in &callers {
+            let response = app
+                .send_json(method.clone(), path, token, body.clone())
+                .await;
+            assert_eq!(response.status(), 403, "{who} {method} {path}");
+            assert_eq!(problem(response).await.code, "forbidden");
+        }
+        let anonymous = app
+            .http
+            .request(method.clone(), app.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(anonymous.status(), 401, "anonymous {method} {path}");
+        // And the admin is let through (2xx, or a business answer — never 401/403).
+        let allowed = app
+            .send_json(method.clone(), path, &admin.access_token, body.clone())
+            .await;
+        assert!(
+            ![401, 403].contains(&allowed.status().as_u16()),
+            "admin {method} {path}: {}",
+            allowed.status()
+        );
+    }
+}
+
+async fn admin_manages_units_with_validation_and_duplicates_refused(app: TestApp) {
+    let admin = app.login(Role::Admin).await.access_token;
+    let created = app.send_json(Method::POST, "/api/v1/units", &admin, json!({ "key": "dgpp", "name": " Dirección General de Planeación ", "is_ministry": true })).await;
+    assert_eq!(created.status(), 201);
+    let unit: Unit = created.json().await.unwrap();
+    assert_eq!(unit.key, "DGPP", "keys are upper-cased");
+    assert_eq!(
+        unit.name, "Dirección General de Planeación",
+        "names are trimmed"
+    );
+
+    let duplicate = app
+        .send_json(
+            Method::POST,
+            "/api/v1/units",
+            &admin,
+            json!({ "key": "DGPP", "name": "Otra", "is_ministry": true }),
+        )
+        .await;
+    assert_eq!(duplicate.status(), 409);
+    assert_eq!(problem(duplicate).await.code, "unit_key_taken");
+
+    let invalid = app
+        .send_json(
+            Method::POST,
+            "/api/v1/units",
+            &admin,
+            json!({ "key": "X", "name": "", "is_ministry": true }),
+        )
+        .await;
+    assert_eq!(invalid.status(), 422);
+    let invalid = problem(invalid).await;
+    let fields: Vec<_> = invalid.errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["key", "name"]);
+
+    let patched: Unit = app
+        .send_json(
+            Method::PATCH,
+            &format!("/api/v1/units/{}", unit.id),
+            &admin,
+            json!({ "active": false }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!patched.active);
+    assert_eq!(patched.key, "DGPP");
+    let missing = app.get("/api/v1/units/999999", &admin).await;
+    assert_eq!(missing.status(), 404);
+    assert_eq!(problem(missing).await.code, "not_found");
+
+    // A user cannot be put in an inactive unit.
+    let user = json!({ "email": "x@ejemplo.mx", "name": "X", "position": "Y", "unit_id": unit.id, "role": "area", "password": "contraseña-larga-1" });
+    let refused = app
+        .send_json(Method::POST, "/api/v1/users", &admin, user)
+        .await;
+    assert_eq!(refused.status(), 422);
+    assert_eq!(problem(refused).await.errors[0].field, "unit_id");
+}
+
+async fn admin_manages_users_and_lists_paginate_and_filter(app: TestApp) {
+    let admin = app.login(Role::Admin).await.access_token;
+    for n in 0..7 {
+        let body = json!({ "email": format!("Analista{n}@Ejemplo.MX"), "name": format!("Analista {n}"), "position": "Analista", "unit_id": 1, "role": "mesa", "password": "contraseña-larga-1" });
+        let created = app
+            .send_json(Method::POST, "/api/v1/users", &admin, body)
+            .await;
+        assert_eq!(created.status(), 201);
+    }
+    let dup = json!({ "email": "analista0@ejemplo.mx", "name": "Otro", "position": "Analista", "unit_id": 1, "role": "mesa", "password": "contraseña-larga-1" });
+    let dup = app
+        .send_json(Method::POST, "/api/v1/users", &admin, dup)
+        .await;
+    assert_eq!(dup.status(), 409, "e-mails are compared case-insensitively");
+
+    let page: Page<User> = app
+        .get("/api/v1/users?q=ANALISTA&per_page=3&page=3", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page.total, 7);
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].email, "analista6@ejemplo.mx");
+    let mesa: Page<User> = app
+        .get("/api/v1/users?role=mesa&per_page=200", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mesa.total, 8, "7 analysts plus the demo desk user");
+    let wildcard: Page<User> = app
+        .get("/api/v1/users?q=%25", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(wildcard.total, 0, "% is searched literally");
+
+    let too_big = app.get("/api/v1/users?per_page=500", &admin).await;
+    assert_eq!(too_big.status(), 422);
+    assert_eq!(problem(too_big).await.errors[0].field, "per_page");
+    let unknown_param = app.get("/api/v1/users?rol=mesa", &admin).await;
+    assert_eq!(unknown_param.status(), 400);
+    assert!(problem(unknown_param).await.detail.contains("«rol»"));
+
+    // The new user can log in, with the role and unit the admin gave.
+    let login = app
+        .login_as("analista3@ejemplo.mx", "contraseña-larga-1")
+        .await;
+    assert_eq!(login.status(), 200);
+}
+
+async fn admin_cannot_disable_or_demote_themselves(app: TestApp) {
+    let admin = app.login(Role::Admin).await.access_token;
+    let me: confrontas_api::Me = app.get("/api/v1/me", &admin).await.json().await.unwrap();
+    for body in [json!({ "active": false }), json!({ "role": "mesa" })] {
+        let response = app
+            .send_json(
+                Method::PATCH,
+                &format!("/api/v1/users/{}", me.id),
+                &admin,
+                body,
+            )
+            .await;
+        assert_eq!(response.status(), 409);
+        assert_eq!(problem(response).await.code, "cannot_demote_self");
+    }
+    assert_eq!(app.get("/api/v1/me", &admin).await.status(), 200);
+}

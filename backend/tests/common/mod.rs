@@ -1,0 +1,279 @@
+//! Test harness: the real server on a free port, over a fresh SQLite file or a fresh
+//! PostgreSQL database (from `CONFRONTAS_TEST_PG_URL`) per test.
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use base64::Engine;
+use confrontas_api::{Role, SessionTokens};
+use confrontas_server::app::AppState;
+use confrontas_server::config::Config;
+use confrontas_server::{seed, server};
+use diesel::{Connection, RunQueryDsl};
+
+pub const DEMO_PASSWORD: &str = "contraseña-de-prueba-1";
+pub const TEST_KID: &str = "test-2026";
+pub const TEST_SECRET: [u8; 32] = [42; 32];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh PostgreSQL database, dropped with the test.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = diesel::PgConnection::establish(&self.admin_url) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn);
+        }
+    }
+}
+
+pub fn unique_name(prefix: &str) -> String {
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        confrontas_server::auth::tokens::random_token(6)
+            .to_lowercase()
+            .replace(['-', '_'], "x")
+    )
+}
+
+/// The URL of a new empty PostgreSQL database, or `None` when PostgreSQL tests are not configured.
+/// In CI (`CI=true`) a missing `CONFRONTAS_TEST_PG_URL` is an error, never a silent skip.
+fn postgres_database() -> Option<(String, PgDatabase)> {
+    let Ok(admin_url) = std::env::var("CONFRONTAS_TEST_PG_URL") else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must set CONFRONTAS_TEST_PG_URL: PostgreSQL tests may not be skipped there"
+        );
+        eprintln!("CONFRONTAS_TEST_PG_URL is not set: skipping the PostgreSQL variant");
+        return None;
+    };
+    let name = unique_name("confrontas_test");
+    let mut conn =
+        diesel::PgConnection::establish(&admin_url).expect("CONFRONTAS_TEST_PG_URL reachable");
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .expect("create test database");
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .expect("URL with a database path");
+    let url = format!("{base}/{name}");
+    Some((url, PgDatabase { admin_url, name }))
+}
+
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        let path = std::env::temp_dir().join(unique_name("confrontas"));
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A database for a test: its URL and whatever must live as long as it.
+pub struct TestDatabase {
+    pub url: String,
+    pub db: Db,
+    _dir: TempDir,
+    _pg: Option<PgDatabase>,
+}
+
+pub fn test_database(db: Db) -> Option<TestDatabase> {
+    let dir = TempDir::new();
+    match db {
+        Db::Sqlite => Some(TestDatabase {
+            url: dir.0.join("confrontas.sqlite").display().to_string(),
+            db,
+            _dir: dir,
+            _pg: None,
+        }),
+        Db::Postgres => {
+            let (url, pg) = postgres_database()?;
+            Some(TestDatabase {
+                url,
+                db,
+                _dir: dir,
+                _pg: Some(pg),
+            })
+        }
+    }
+}
+
+pub fn test_vars(database_url: &str) -> HashMap<String, String> {
+    let secret = base64::engine::general_purpose::STANDARD.encode(TEST_SECRET);
+    [
+        ("CONFRONTAS_BIND", "127.0.0.1:0".to_owned()),
+        ("DATABASE_URL", database_url.to_owned()),
+        ("CONFRONTAS_JWT_KEYS", format!("{TEST_KID}:{secret}")),
+        ("CONFRONTAS_DEMO_PASSWORD", DEMO_PASSWORD.to_owned()),
+        (
+            "CONFRONTAS_WEB_DIR",
+            std::env::temp_dir()
+                .join("confrontas-no-web")
+                .display()
+                .to_string(),
+        ),
+        ("CONFRONTAS_DB_POOL_SIZE", "4".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// A running server with the demo data set.
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub state: AppState,
+    pub db: Db,
+    handle: actix_web::dev::ServerHandle,
+    _database: TestDatabase,
+}
+
+impl TestApp {
+    pub async fn start(db: Db) -> Option<TestApp> {
+        TestApp::start_with(db, |_| {}).await
+    }
+
+    /// Starts with the test settings, changed by `tweak` (variable name → value).
+    pub async fn start_with(
+        db: Db,
+        tweak: impl FnOnce(&mut HashMap<String, String>),
+    ) -> Option<TestApp> {
+        let database = test_database(db)?;
+        let mut vars = test_vars(&database.url);
+        tweak(&mut vars);
+        let config = Config::from_lookup(|name| vars.get(name).cloned())
+            .expect("test configuration is valid");
+        let state = AppState::open(config).expect("database opens and migrates");
+        seed::demo(&state).await.expect("demo data seeds");
+        seed::bootstrap_admin(&state)
+            .await
+            .expect("bootstrap admin");
+        let (server, address) = server::start(state.clone()).expect("server binds a free port");
+        let handle = server.handle();
+        tokio::spawn(server);
+        Some(TestApp {
+            base: format!("http://{address}"),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            state,
+            db,
+            handle,
+            _database: database,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn login_as(&self, email: &str, password: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Logs in a demo user and returns its tokens (panics on failure).
+    pub async fn login(&self, role: Role) -> SessionTokens {
+        let response = self.login_as(&seed::demo_email(role), DEMO_PASSWORD).await;
+        assert_eq!(response.status(), 200, "demo login for {role:?}");
+        response.json().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        self.http
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn stop(self) {
+        self.handle.stop(false).await;
+    }
+}
+
+/// Reads a problem+json answer, checking its shape.
+pub async fn problem(response: reqwest::Response) -> confrontas_api::Problem {
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(
+        content_type.as_deref(),
+        Some("application/problem+json"),
+        "status {}",
+        response.status()
+    );
+    response.json().await.unwrap()
+}
+
+/// Declares each listed `async fn name(app: TestApp)` as two tests, `sqlite::name` and
+/// `postgres::name`, each on its own fresh database and server.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::common::TestApp::start($crate::common::Db::Sqlite).await.unwrap();
+                    super::$name(app).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::common::TestApp::start($crate::common::Db::Postgres).await {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,170 @@
+//! The HTTP contract every route shares: problem documents, limits, headers, readiness.
+
+mod common;
+
+use common::{TestApp, problem};
+use confrontas_api::{Readiness, Role};
+use reqwest::Method;
+use serde_json::json;
+
+on_both_backends!(
+    malformed_bodies_get_spanish_problems_without_internals,
+    oversized_bodies_are_refused_with_413,
+    unknown_api_routes_are_problem_404_not_the_spa,
+    responses_carry_security_headers,
+    ready_reports_database_and_migrations,
+);
+
+async fn malformed_bodies_get_spanish_problems_without_internals(app: TestApp) {
+    let login = |body: &'static str, content_type: &'static str| {
+        app.http
+            .post(app.url("/api/v1/auth/login"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let cases = [
+        (
+            r#"{"email":"a@b.mx","password":"x","rol":"admin"}"#,
+            "application/json",
+            400,
+            "«rol» no se reconoce",
+        ),
+        (
+            r#"{"email":"a@b.mx"}"#,
+            "application/json",
+            400,
+            "Falta el campo obligatorio «password»",
+        ),
+        (
+            r#"{"email":"a@b.mx","password":5}"#,
+            "application/json",
+            400,
+            "tipo o formato incorrecto",
+        ),
+        (r#"{"email":"#, "application/json", 400, "no es JSON válido"),
+        (r#"email=a"#, "text/plain", 415, "application/json"),
+        (
+            r#"{"email":"sin-arroba","password":"x"}"#,
+            "application/json",
+            422,
+            "correo electrónico válido",
+        ),
+    ];
+    for (body, content_type, status, fragment) in cases {
+        let response = login(body, content_type).await.unwrap();
+        assert_eq!(response.status(), status, "{body}");
+        let problem = problem(response).await;
+        assert!(
+            problem.detail.contains(fragment),
+            "{body}: {}",
+            problem.detail
+        );
+        assert!(problem.problem_type.starts_with("urn:confrontas:problem:"));
+        for leak in ["serde", "diesel", "SELECT", "/src/", "panicked", "expected"] {
+            assert!(
+                !problem.detail.contains(leak),
+                "{body} leaks {leak}: {}",
+                problem.detail
+            );
+        }
+    }
+}
+
+async fn oversized_bodies_are_refused_with_413(app: TestApp) {
+    let big = format!(
+        r#"{{"email":"a@b.mx","password":"{}"}}"#,
+        "x".repeat(70 * 1024)
+    );
+    let response = app
+        .http
+        .post(app.url("/api/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    assert_eq!(problem(response).await.code, "payload_too_large");
+    let form = app
+        .http
+        .post(app.url("/api/v1/auth/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 413);
+    assert_eq!(problem(form).await.code, "payload_too_large");
+    // The server is still fine.
+    assert_eq!(
+        app.http
+            .get(app.url("/health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+async fn unknown_api_routes_are_problem_404_not_the_spa(app: TestApp) {
+    let token = app.login(Role::Admin).await.access_token;
+    for path in ["/api/v1/no-existe", "/api/v2/users", "/api/"] {
+        let response = app.get(path, &token).await;
+        assert_eq!(response.status(), 404, "{path}");
+        assert_eq!(problem(response).await.code, "not_found");
+    }
+    let wrong_method = app
+        .send_json(Method::DELETE, "/api/v1/users/1", &token, json!(null))
+        .await;
+    assert!(wrong_method.status().is_client_error());
+    problem(wrong_method).await;
+    let bad_id = app.get("/api/v1/users/abc", &token).await;
+    assert_eq!(bad_id.status(), 400);
+    assert_eq!(problem(bad_id).await.code, "invalid_path_parameter");
+}
+
+async fn responses_carry_security_headers(app: TestApp) {
+    for path in ["/health", "/api/v1/me", "/", "/perfil"] {
+        let response = app.http.get(app.url(path)).send().await.unwrap();
+        let headers = response.headers();
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval'")
+                && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
+        assert!(!csp.contains("unsafe-inline"), "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+    }
+    let login = app
+        .login_as("admin@demo.confrontas.mx", common::DEMO_PASSWORD)
+        .await;
+    assert_eq!(
+        login.headers()["cache-control"],
+        "no-store",
+        "tokens are never cached"
+    );
+    let swagger = app.http.get(app.url("/swagger-ui")).send().await.unwrap();
+    assert_eq!(swagger.status(), 308);
+    assert_eq!(swagger.headers()["location"], "/swagger-ui/");
+    let ui = app.http.get(app.url("/swagger-ui/")).send().await.unwrap();
+    assert_eq!(ui.status(), 200);
+    assert!(ui.text().await.unwrap().contains("swagger"));
+}
+
+async fn ready_reports_database_and_migrations(app: TestApp) {
+    let response = app.http.get(app.url("/ready")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let ready: Readiness = response.json().await.unwrap();
+    assert_eq!(ready.status, "ready");
+    assert!(ready.database_reachable && ready.migrations_applied);
+    let expected = match app.db {
+        common::Db::Sqlite => "sqlite",
+        common::Db::Postgres => "postgres",
+    };
+    assert_eq!(ready.database, expected);
+}
