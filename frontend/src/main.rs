@@ -1,1 +1,12 @@
-fn main() {}
+//! Confrontas single-page app (Leptos, client-side rendered, Spanish UI).
+
+mod api;
+mod app;
+mod layout;
+mod pages;
+mod session;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

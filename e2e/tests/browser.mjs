@@ -1,0 +1,44 @@
+// Shared Chromium setup: Debian's Chromium through playwright-core, a fresh profile per run.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+export const BASE_URL = process.env.E2E_BASE_URL;
+export const DEMO_PASSWORD = process.env.E2E_DEMO_PASSWORD;
+export const OUTPUT = process.env.E2E_OUTPUT ?? join(tmpdir(), "confrontas-e2e");
+
+if (!BASE_URL || !DEMO_PASSWORD) {
+  throw new Error("E2E_BASE_URL and E2E_DEMO_PASSWORD must be set (scripts/test sets them)");
+}
+
+export async function launch() {
+  return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "confrontas-chromium-")), {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    viewport: { width: 1200, height: 800 },
+    locale: "es-MX",
+    args: [
+      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ],
+  });
+}
+
+/** Collects page errors and console errors, so a test can assert there were none. */
+export function watchErrors(page) {
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(`console: ${message.text()}`);
+  });
+  return errors;
+}
+
+export async function logIn(page, email, password) {
+  await page.goto(`${BASE_URL}/`);
+  await page.waitForURL("**/ingresar");
+  await page.getByLabel("Correo electrónico").fill(email);
+  await page.getByLabel("Contraseña", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Iniciar sesión" }).click();
+}

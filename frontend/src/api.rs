@@ -1,0 +1,234 @@
+//! Talking to the server: JSON requests with the access token, one retry after refreshing an
+//! expired token, and problem documents turned into Spanish messages.
+//!
+//! The access token lives only in memory; the refresh token in `sessionStorage` (one session per
+//! tab, so two tabs never race to rotate the same single-use refresh token).
+
+use std::cell::{Cell, RefCell};
+
+use confrontas_api::{Problem, RefreshRequest, SessionTokens};
+use gloo_net::http::{Method, RequestBuilder, Response};
+use gloo_storage::{SessionStorage, Storage};
+use gloo_timers::callback::Timeout;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+const REFRESH_TOKEN_KEY: &str = "confrontas.refresh_token";
+/// Refresh this long before the access token expires.
+const REFRESH_MARGIN_SECS: u64 = 60;
+
+thread_local! {
+    static ACCESS_TOKEN: RefCell<Option<String>> = const { RefCell::new(None) };
+    static REFRESH_TIMER: RefCell<Option<Timeout>> = const { RefCell::new(None) };
+    static REFRESHING: Cell<bool> = const { Cell::new(false) };
+    static ON_SESSION_LOST: RefCell<Option<Box<dyn Fn()>>> = RefCell::new(None);
+}
+
+/// A failed call: the server's problem document, or a network failure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub status: u16,
+    pub problem: Option<Problem>,
+}
+
+impl ApiError {
+    fn network() -> ApiError {
+        ApiError {
+            status: 0,
+            problem: None,
+        }
+    }
+
+    /// What to show the person.
+    pub fn message(&self) -> String {
+        match &self.problem {
+            Some(problem) => problem.detail.clone(),
+            None if self.status == 0 => {
+                "No se pudo conectar con el servidor. Revise su conexión e intente de nuevo.".into()
+            }
+            None => format!(
+                "El servidor respondió con un error ({}). Intente de nuevo.",
+                self.status
+            ),
+        }
+    }
+
+    /// Message for one field, when the server named it.
+    pub fn field_message(&self, field: &str) -> Option<String> {
+        self.problem
+            .as_ref()?
+            .errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.clone())
+    }
+}
+
+/// Called when the session cannot be renewed (the app then shows the login page).
+pub fn on_session_lost(callback: impl Fn() + 'static) {
+    ON_SESSION_LOST.with(|slot| *slot.borrow_mut() = Some(Box::new(callback)));
+}
+
+fn session_lost() {
+    forget_tokens();
+    ON_SESSION_LOST.with(|slot| {
+        if let Some(callback) = slot.borrow().as_ref() {
+            callback();
+        }
+    });
+}
+
+/// Keeps new tokens and schedules their renewal.
+pub fn keep_tokens(tokens: &SessionTokens) {
+    ACCESS_TOKEN.with(|slot| *slot.borrow_mut() = Some(tokens.access_token.clone()));
+    let _ = SessionStorage::set(REFRESH_TOKEN_KEY, &tokens.refresh_token);
+    let delay_ms = tokens.expires_in.saturating_sub(REFRESH_MARGIN_SECS).max(5) * 1000;
+    let timer = Timeout::new(delay_ms.min(u32::MAX as u64) as u32, || {
+        leptos::task::spawn_local(async {
+            if renew().await.is_err() {
+                session_lost();
+            }
+        });
+    });
+    REFRESH_TIMER.with(|slot| *slot.borrow_mut() = Some(timer));
+}
+
+pub fn forget_tokens() {
+    ACCESS_TOKEN.with(|slot| *slot.borrow_mut() = None);
+    REFRESH_TIMER.with(|slot| *slot.borrow_mut() = None);
+    SessionStorage::delete(REFRESH_TOKEN_KEY);
+}
+
+pub fn has_stored_session() -> bool {
+    SessionStorage::get::<String>(REFRESH_TOKEN_KEY).is_ok()
+}
+
+fn access_token() -> Option<String> {
+    ACCESS_TOKEN.with(|slot| slot.borrow().clone())
+}
+
+/// Exchanges the stored refresh token for new tokens. Only one renewal runs at a time; callers
+/// arriving meanwhile wait for it instead of spending the same single-use token twice.
+pub async fn renew() -> Result<(), ApiError> {
+    if REFRESHING.with(Cell::get) {
+        while REFRESHING.with(Cell::get) {
+            gloo_timers::future::TimeoutFuture::new(50).await;
+        }
+        return if access_token().is_some() {
+            Ok(())
+        } else {
+            Err(ApiError {
+                status: 401,
+                problem: None,
+            })
+        };
+    }
+    let Ok(refresh_token) = SessionStorage::get::<String>(REFRESH_TOKEN_KEY) else {
+        return Err(ApiError {
+            status: 401,
+            problem: None,
+        });
+    };
+    REFRESHING.with(|flag| flag.set(true));
+    let result = async {
+        let response = send(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            Some(&RefreshRequest { refresh_token }),
+            None,
+        )
+        .await?;
+        let tokens: SessionTokens = read(response).await?;
+        keep_tokens(&tokens);
+        Ok(())
+    }
+    .await;
+    if result.is_err() {
+        forget_tokens();
+    }
+    REFRESHING.with(|flag| flag.set(false));
+    result
+}
+
+async fn send<B: Serialize>(
+    method: Method,
+    path: &str,
+    body: Option<&B>,
+    token: Option<&str>,
+) -> Result<Response, ApiError> {
+    let mut builder = RequestBuilder::new(path)
+        .method(method)
+        .header("Accept", "application/json");
+    if let Some(token) = token {
+        builder = builder.header("Authorization", &format!("Bearer {token}"));
+    }
+    let request = match body {
+        Some(body) => builder.json(body).map_err(|_| ApiError::network())?,
+        None => builder.build().map_err(|_| ApiError::network())?,
+    };
+    request.send().await.map_err(|_| ApiError::network())
+}
+
+async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    if response.ok() {
+        return response.json::<T>().await.map_err(|_| ApiError {
+            status: response.status(),
+            problem: None,
+        });
+    }
+    Err(ApiError {
+        status: response.status(),
+        problem: response.json::<Problem>().await.ok(),
+    })
+}
+
+/// An authenticated call; after a 401 it renews the session once and retries.
+async fn call(
+    method: Method,
+    path: &str,
+    body: Option<&impl Serialize>,
+) -> Result<Response, ApiError> {
+    let response = send(method.clone(), path, body, access_token().as_deref()).await?;
+    if response.status() != 401 || !has_stored_session() {
+        return Ok(response);
+    }
+    if renew().await.is_err() {
+        session_lost();
+        return Ok(response);
+    }
+    send(method, path, body, access_token().as_deref()).await
+}
+
+pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    read(call(Method::GET, path, None::<&()>).await?).await
+}
+
+pub async fn send_json<B: Serialize, T: DeserializeOwned>(
+    method: Method,
+    path: &str,
+    body: &B,
+) -> Result<T, ApiError> {
+    read(call(method, path, Some(body)).await?).await
+}
+
+/// A call whose success has no body (204).
+pub async fn send_empty<B: Serialize>(
+    method: Method,
+    path: &str,
+    body: Option<&B>,
+) -> Result<(), ApiError> {
+    let response = call(method, path, body).await?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(ApiError {
+            status: response.status(),
+            problem: response.json::<Problem>().await.ok(),
+        })
+    }
+}
+
+/// Login is unauthenticated and must not trigger the renewal logic.
+pub async fn login(request: &confrontas_api::LoginRequest) -> Result<SessionTokens, ApiError> {
+    read(send(Method::POST, "/api/v1/auth/login", Some(request), None).await?).await
+}

@@ -1,0 +1,33 @@
+//! Routes. Everything but the login page sits inside the authenticated layout.
+
+use leptos::prelude::*;
+use leptos_router::components::{ProtectedParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::layout::Layout;
+use crate::pages::{
+    home::HomePage, login::LoginPage, not_found::NotFoundPage, profile::ProfilePage,
+};
+use crate::session::Session;
+
+#[component]
+pub fn App() -> impl IntoView {
+    let session = Session::provide();
+    view! {
+        <Router>
+            <Routes fallback=NotFoundPage>
+                <Route path=path!("/ingresar") view=LoginPage />
+                <ProtectedParentRoute
+                    path=path!("")
+                    view=Layout
+                    condition=move || session.is_active()
+                    redirect_path=|| "/ingresar"
+                    fallback=|| view! { <p class="loading" role="status">"Recuperando su sesión…"</p> }
+                >
+                    <Route path=path!("") view=HomePage />
+                    <Route path=path!("perfil") view=ProfilePage />
+                </ProtectedParentRoute>
+            </Routes>
+        </Router>
+    }
+}
