@@ -32,6 +32,22 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// Field errors found before sending, shown exactly like the server's.
+    pub fn from_fields(errors: Vec<confrontas_api::FieldError>) -> ApiError {
+        let problem = Problem {
+            problem_type: "urn:confrontas:problem:validation_failed".into(),
+            title: "Datos no válidos".into(),
+            status: 422,
+            detail: "Revise los campos marcados.".into(),
+            code: "validation_failed".into(),
+            errors,
+        };
+        ApiError {
+            status: 422,
+            problem: Some(problem),
+        }
+    }
+
     fn network() -> ApiError {
         ApiError {
             status: 0,

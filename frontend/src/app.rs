@@ -1,10 +1,12 @@
 //! Routes. Everything but the login page sits inside the authenticated layout.
 
+use confrontas_api::Role;
 use leptos::prelude::*;
-use leptos_router::components::{ProtectedParentRoute, Route, Router, Routes};
+use leptos_router::components::{Outlet, ProtectedParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::layout::Layout;
+use crate::pages::admin::{api_clients::ApiClientsPage, units::UnitsPage, users::UsersPage};
 use crate::pages::{
     home::HomePage, login::LoginPage, not_found::NotFoundPage, profile::ProfilePage,
 };
@@ -26,6 +28,16 @@ pub fn App() -> impl IntoView {
                 >
                     <Route path=path!("") view=HomePage />
                     <Route path=path!("perfil") view=ProfilePage />
+                    <ProtectedParentRoute
+                        path=path!("admin")
+                        view=Outlet
+                        condition=move || session.is_active().map(|_| session.role() == Some(Role::Admin))
+                        redirect_path=|| "/"
+                    >
+                        <Route path=path!("usuarios") view=UsersPage />
+                        <Route path=path!("unidades") view=UnitsPage />
+                        <Route path=path!("clientes-api") view=ApiClientsPage />
+                    </ProtectedParentRoute>
                 </ProtectedParentRoute>
             </Routes>
         </Router>

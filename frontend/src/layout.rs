@@ -22,6 +22,21 @@ const NAVIGATION: &[NavItem] = &[
         roles: &[],
     },
     NavItem {
+        href: "/admin/usuarios",
+        label: "Usuarios",
+        roles: &[Role::Admin],
+    },
+    NavItem {
+        href: "/admin/unidades",
+        label: "Unidades",
+        roles: &[Role::Admin],
+    },
+    NavItem {
+        href: "/admin/clientes-api",
+        label: "Clientes API",
+        roles: &[Role::Admin],
+    },
+    NavItem {
         href: "/perfil",
         label: "Mi perfil",
         roles: &[],

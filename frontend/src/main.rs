@@ -2,6 +2,7 @@
 
 mod api;
 mod app;
+mod components;
 mod layout;
 mod pages;
 mod session;

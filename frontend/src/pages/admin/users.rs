@@ -1,0 +1,211 @@
+use confrontas_api::{NewUser, Page, Role, Unit, User, UserPatch};
+use gloo_net::http::Method;
+use leptos::prelude::*;
+
+use super::active_units;
+use crate::api::{self, ApiError};
+use crate::components::{Alert, Pager, TextField, encode, field_error, format_time, status_badge};
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let search = RwSignal::new(String::new());
+    let role_filter = RwSignal::new(String::new());
+    let page = RwSignal::new(1u32);
+    let failure = RwSignal::new(None::<ApiError>);
+    let notice = RwSignal::new(None::<String>);
+    let users = LocalResource::new(move || {
+        let role = role_filter.get();
+        let role = if role.is_empty() {
+            String::new()
+        } else {
+            format!("&role={role}")
+        };
+        let url = format!(
+            "/api/v1/users?per_page=20&page={}&q={}{role}",
+            page.get(),
+            encode(&search.get())
+        );
+        async move { api::get::<Page<User>>(&url).await }
+    });
+    let units = LocalResource::new(active_units);
+
+    let toggle = move |user: User| {
+        leptos::task::spawn_local(async move {
+            let patch = UserPatch {
+                active: Some(!user.active),
+                ..Default::default()
+            };
+            match api::send_json::<_, User>(
+                Method::PATCH,
+                &format!("/api/v1/users/{}", user.id),
+                &patch,
+            )
+            .await
+            {
+                Ok(updated) => {
+                    failure.set(None);
+                    let state = if updated.active {
+                        "activa; ya puede iniciar sesión"
+                    } else {
+                        "desactivada; sus sesiones se cerraron"
+                    };
+                    notice.set(Some(format!(
+                        "La cuenta de {} quedó {state}.",
+                        updated.name
+                    )));
+                    users.refetch();
+                }
+                Err(error) => failure.set(Some(error)),
+            }
+        });
+    };
+
+    view! {
+        <h1>"Usuarios"</h1>
+        <NewUserForm units=units on_created=Callback::new(move |user: User| {
+            notice.set(Some(format!("Se creó la cuenta de {} ({}).", user.name, user.email)));
+            users.refetch();
+        }) />
+        <section class="card" aria-labelledby="users-title">
+            <h2 id="users-title">"Cuentas registradas"</h2>
+            <div class="filters">
+                <div class="field">
+                    <label for="users-search">"Buscar por nombre o correo"</label>
+                    <input id="users-search" type="search" bind:value=search on:input=move |_| page.set(1) />
+                </div>
+                <div class="field">
+                    <label for="users-role">"Filtrar por rol"</label>
+                    <select id="users-role" bind:value=role_filter on:change=move |_| page.set(1)>
+                        <option value="">"Todos"</option>
+                        {Role::ALL.iter().map(|role| view! { <option value=role.as_str()>{role.label()}</option> }).collect_view()}
+                    </select>
+                </div>
+            </div>
+            <Alert failure=failure notice=notice />
+            <Suspense fallback=|| view! { <p role="status">"Cargando usuarios…"</p> }>
+                {move || users.get().map(|result| match result {
+                    Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
+                    Ok(list) if list.items.is_empty() => view! { <p class="empty">"No hay usuarios que coincidan con los filtros."</p> }.into_any(),
+                    Ok(list) => {
+                        let (count, total) = (list.page_count(), list.total);
+                        view! {
+                            <div class="table-scroll">
+                                <table>
+                                    <caption class="visually-hidden">"Usuarios"</caption>
+                                    <thead><tr><th scope="col">"Nombre"</th><th scope="col">"Correo"</th><th scope="col">"Unidad"</th><th scope="col">"Rol"</th><th scope="col">"Estado"</th><th scope="col">"Último acceso"</th><th scope="col">"Acciones"</th></tr></thead>
+                                    <tbody>
+                                        {list.items.into_iter().map(|user| {
+                                            let action = if user.active { "Desactivar" } else { "Activar" };
+                                            let label = format!("{action} a {}", user.name);
+                                            let target = user.clone();
+                                            view! {
+                                                <tr>
+                                                    <td>{user.name.clone()}<br /><span class="muted">{user.position.clone()}</span></td>
+                                                    <td>{user.email.clone()}</td>
+                                                    <td><abbr title=user.unit.name.clone()>{user.unit.key.clone()}</abbr></td>
+                                                    <td>{user.role.label()}</td>
+                                                    <td>{status_badge(user.active)}</td>
+                                                    <td>{format_time(user.last_login_at)}</td>
+                                                    <td><button type="button" class="ghost" aria-label=label on:click=move |_| toggle(target.clone())>{action}</button></td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            <Pager page=page page_count=count total=total noun=("usuario", "usuarios") />
+                        }.into_any()
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn NewUserForm(
+    units: LocalResource<Result<Vec<Unit>, ApiError>>,
+    on_created: Callback<User>,
+) -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let position = RwSignal::new(String::new());
+    let unit_id = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::Area.as_str().to_owned());
+    let password = RwSignal::new(String::new());
+    let failure = RwSignal::new(None::<ApiError>);
+    let busy = RwSignal::new(false);
+
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let Some(unit) = unit_id.get_untracked().parse::<i64>().ok() else {
+            failure.set(Some(local_problem(
+                "unit_id",
+                "Elija la unidad administrativa.",
+            )));
+            return;
+        };
+        let user = NewUser {
+            email: email.get_untracked(),
+            name: name.get_untracked(),
+            position: position.get_untracked(),
+            unit_id: unit,
+            role: Role::parse(&role.get_untracked()).unwrap_or(Role::Area),
+            password: password.get_untracked(),
+        };
+        if let Err(errors) = user.validate() {
+            failure.set(Some(ApiError::from_fields(errors)));
+            return;
+        }
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let outcome = api::send_json::<_, User>(Method::POST, "/api/v1/users", &user).await;
+            busy.set(false);
+            match outcome {
+                Ok(created) => {
+                    failure.set(None);
+                    for field in [email, name, position, password] {
+                        field.set(String::new());
+                    }
+                    on_created.run(created);
+                }
+                Err(error) => failure.set(Some(error)),
+            }
+        });
+    };
+
+    view! {
+        <section class="card" aria-labelledby="new-user-title">
+            <h2 id="new-user-title">"Nuevo usuario"</h2>
+            <form on:submit=submit novalidate class="grid-form">
+                <TextField id="email" label="Correo electrónico" value=email input_type="email" error=field_error(failure, "email") />
+                <TextField id="name" label="Nombre completo" value=name error=field_error(failure, "name") />
+                <TextField id="position" label="Cargo" value=position error=field_error(failure, "position") />
+                <div class="field">
+                    <label for="unit_id">"Unidad administrativa"</label>
+                    <select id="unit_id" bind:value=unit_id aria-describedby="unit_id-error"
+                        aria-invalid=move || field_error(failure, "unit_id").get().is_some().to_string()>
+                        <option value="">"Elija una unidad"</option>
+                        {move || units.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|unit| {
+                            view! { <option value=unit.id.to_string()>{format!("{} — {}", unit.key, unit.name)}</option> }
+                        }).collect_view()}
+                    </select>
+                    <p id="unit_id-error" class="field-error">{move || field_error(failure, "unit_id").get()}</p>
+                </div>
+                <div class="field">
+                    <label for="role">"Rol"</label>
+                    <select id="role" bind:value=role>
+                        {Role::ALL.iter().map(|role| view! { <option value=role.as_str()>{role.label()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <TextField id="password" label="Contraseña inicial" value=password input_type="password" autocomplete="new-password" error=field_error(failure, "password") />
+                <Alert failure=failure notice=Signal::derive(|| None::<String>) />
+                <button type="submit" disabled=move || busy.get()>"Crear usuario"</button>
+            </form>
+        </section>
+    }
+}
+
+fn local_problem(field: &str, message: &str) -> ApiError {
+    ApiError::from_fields(vec![confrontas_api::FieldError::new(field, message)])
+}
