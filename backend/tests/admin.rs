@@ -14,6 +14,65 @@ on_both_backends!(
     admin_cannot_disable_or_demote_themselves,
 );
 
+/// `CONFRONTAS_ADMIN_EMAIL`/`_PASSWORD` create an administrator once; a later start with another
+/// password does not reset it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bootstrap_admin_is_created_once_and_never_reset() {
+    let app = TestApp::start_with(common::Db::Sqlite, |vars| {
+        vars.insert(
+            "CONFRONTAS_ADMIN_EMAIL".into(),
+            "Jefa.Sistemas@Agricultura.gob.mx".into(),
+        );
+        vars.insert(
+            "CONFRONTAS_ADMIN_PASSWORD".into(),
+            "arranque-seguro-2026".into(),
+        );
+    })
+    .await
+    .unwrap();
+    let login = app
+        .login_as("jefa.sistemas@agricultura.gob.mx", "arranque-seguro-2026")
+        .await;
+    assert_eq!(login.status(), 200);
+    let tokens: confrontas_api::SessionTokens = login.json().await.unwrap();
+    let me: confrontas_api::Me = app
+        .get("/api/v1/me", &tokens.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me.role, Some(Role::Admin));
+    assert_eq!(me.unit.key, "DGTIC");
+
+    let mut config = (*app.state.config).clone();
+    config.bootstrap_admin = Some((
+        "jefa.sistemas@agricultura.gob.mx".into(),
+        "otra-contraseña-2026".into(),
+    ));
+    let restarted = confrontas_server::app::AppState {
+        config: std::sync::Arc::new(config),
+        ..app.state.clone()
+    };
+    assert!(
+        !confrontas_server::seed::bootstrap_admin(&restarted)
+            .await
+            .unwrap(),
+        "nothing created the second time"
+    );
+    assert_eq!(
+        app.login_as("jefa.sistemas@agricultura.gob.mx", "arranque-seguro-2026")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.login_as("jefa.sistemas@agricultura.gob.mx", "otra-contraseña-2026")
+            .await
+            .status(),
+        401
+    );
+}
+
 /// Every admin route with a body that would be valid, so only authorization can refuse it.
 fn admin_routes() -> Vec<(Method, &'static str, serde_json::Value)> {
     let user = json!({ "email": "nuevo@ejemplo.mx", "name": "Nuevo", "position": "Analista", "unit_id": 1, "role": "area", "password": "contraseña-larga-1" });

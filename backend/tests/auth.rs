@@ -23,6 +23,7 @@ on_both_backends!(
     changing_the_password_ends_sessions_and_the_new_password_works,
     client_credentials_grant_scoped_tokens_and_disabled_clients_lose_access,
     forged_and_malformed_tokens_are_refused_with_401,
+    housekeeping_purges_expired_sessions_and_counters_and_keeps_live_ones,
 );
 
 async fn each_demo_role_logs_in_and_me_shows_name_unit_and_role(app: TestApp) {
@@ -363,6 +364,14 @@ async fn client_credentials_grant_scoped_tokens_and_disabled_clients_lose_access
     let wrong_secret = json_grant("secreto-equivocado", None).await.unwrap();
     assert_eq!(wrong_secret.status(), 401);
     assert_eq!(problem(wrong_secret).await.code, "invalid_client");
+    let oversized = app
+        .http
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({ "grant_type": "client_credentials", "client_id": "x".repeat(5000), "client_secret": "s" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(oversized).await.code, "invalid_client");
     let wrong_grant = app
         .http
         .post(app.url("/api/v1/auth/token"))
@@ -569,6 +578,59 @@ async fn forged_and_malformed_tokens_are_refused_with_401(app: TestApp) {
     let missing = app.http.get(app.url("/api/v1/me")).send().await.unwrap();
     assert_eq!(missing.status(), 401);
     assert_eq!(problem(missing).await.code, "missing_token");
+}
+
+async fn housekeeping_purges_expired_sessions_and_counters_and_keeps_live_ones(app: TestApp) {
+    use confrontas_server::auth::housekeeping::{Purged, purge_expired};
+    use confrontas_server::schema::{login_throttle, refresh_tokens, sessions};
+    use diesel::prelude::*;
+
+    let live = app.login(Role::Admin).await;
+    let stale = app.login(Role::Mesa).await;
+    let stale_user = me_id(&app, &stale.access_token).await;
+    assert_eq!(app.login_as("nadie@ejemplo.mx", "x").await.status(), 401);
+    let purged = db::run(&app.state.pool, move |conn| {
+        let long_ago = db::now() - chrono::TimeDelta::days(2);
+        let stale_sessions = sessions::table
+            .filter(sessions::user_id.eq(stale_user))
+            .select(sessions::id);
+        diesel::update(
+            refresh_tokens::table.filter(refresh_tokens::session_id.eq_any(stale_sessions)),
+        )
+        .set(refresh_tokens::expires_at.eq(long_ago))
+        .execute(conn)?;
+        diesel::update(sessions::table.filter(sessions::user_id.eq(stale_user)))
+            .set(sessions::expires_at.eq(long_ago))
+            .execute(conn)?;
+        diesel::update(login_throttle::table)
+            .set(login_throttle::window_started_at.eq(long_ago))
+            .execute(conn)?;
+        Ok(purge_expired(
+            conn,
+            db::now(),
+            chrono::TimeDelta::minutes(15),
+        )?)
+    })
+    .await
+    .unwrap();
+    // One stale refresh token and session; the counters of the e-mail and of the IP.
+    assert_eq!(
+        purged,
+        Purged {
+            refresh_tokens: 1,
+            sessions: 1,
+            throttle_counters: 2
+        }
+    );
+    assert_eq!(
+        app.get("/api/v1/me", &live.access_token).await.status(),
+        200
+    );
+    assert_eq!(refresh(&app, &live.refresh_token).await.status(), 200);
+    assert_eq!(
+        app.get("/api/v1/me", &stale.access_token).await.status(),
+        401
+    );
 }
 
 // --- helpers -------------------------------------------------------------------------------

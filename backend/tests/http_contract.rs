@@ -151,6 +151,25 @@ async fn responses_carry_security_headers(app: TestApp) {
     let swagger = app.http.get(app.url("/swagger-ui")).send().await.unwrap();
     assert_eq!(swagger.status(), 308);
     assert_eq!(swagger.headers()["location"], "/swagger-ui/");
+    let served: serde_json::Value = app
+        .http
+        .get(app.url("/api-docs/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let generated: serde_json::Value = serde_json::from_str(
+        &confrontas_server::app::openapi_document()
+            .to_json()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        served, generated,
+        "the served document is the generated one"
+    );
     let ui = app.http.get(app.url("/swagger-ui/")).send().await.unwrap();
     assert_eq!(ui.status(), 200);
     assert!(ui.text().await.unwrap().contains("swagger"));

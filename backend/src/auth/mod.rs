@@ -1,5 +1,6 @@
 //! Authentication slice: login, refresh, logout, client credentials, `/me`, password change.
 
+pub mod housekeeping;
 pub mod password;
 pub mod principal;
 pub mod service;

@@ -20,6 +20,10 @@ fn invalid_credentials() -> AppError {
     AppError::unauthorized("invalid_credentials", "Correo o contraseña incorrectos.")
 }
 
+fn invalid_client() -> AppError {
+    AppError::unauthorized("invalid_client", "Credenciales de cliente incorrectas.")
+}
+
 fn throttled(seconds: u64) -> AppError {
     let minutes = seconds.div_ceil(60);
     AppError::too_many_requests(
@@ -56,18 +60,20 @@ async fn ensure_not_locked(state: &AppState, keys: Vec<String>) -> AppResult<()>
     }
 }
 
-async fn record_failure(state: &AppState, account_key: String, ip_key: String) -> AppResult<()> {
+/// Counts a failure against the client IP and, when there is one, the account.
+async fn record_failure(
+    state: &AppState,
+    account_key: Option<String>,
+    ip_key: String,
+) -> AppResult<()> {
     let limits = state.config.login.clone();
     let now = db::now();
     db::run(&state.pool, move |conn| {
         conn.write_transaction(|conn| {
-            throttle::record_failure(
-                conn,
-                &account_key,
-                limits.account_max_failures,
-                &limits,
-                now,
-            )?;
+            if let Some(account_key) = &account_key {
+                let max = limits.account_max_failures;
+                throttle::record_failure(conn, account_key, max, &limits, now)?;
+            }
             throttle::record_failure(conn, &ip_key, limits.ip_max_failures, &limits, now)?;
             Ok(())
         })
@@ -106,11 +112,11 @@ pub async fn login(
 
     let Some((user_id, _, true, role, unit_id)) = account.filter(|_| password_ok) else {
         tracing::warn!(ip = %origin.ip, "failed login");
-        record_failure(state, account_key, ip_key).await?;
+        record_failure(state, Some(account_key), ip_key).await?;
         return Err(invalid_credentials());
     };
     let role = Role::parse(&role).ok_or_else(|| AppError::internal("unknown role in database"))?;
-    let state_ref = state.clone_handles();
+    let handles = SigningHandles::of(state);
     db::run(&state.pool, move |conn| {
         conn.write_transaction(|conn| {
             throttle::clear(conn, &account_key)?;
@@ -118,7 +124,7 @@ pub async fn login(
             diesel::update(users::table.find(user_id))
                 .set(users::last_login_at.eq(now))
                 .execute(conn)?;
-            let tokens = open_session(conn, &state_ref, user_id, role, unit_id, &origin, now)?;
+            let tokens = open_session(conn, &handles, user_id, role, unit_id, &origin, now)?;
             audit::record(
                 conn,
                 AuditEntry {
@@ -136,18 +142,17 @@ pub async fn login(
     .await
 }
 
-/// The shareable parts of the state a blocking closure needs to sign tokens.
-#[derive(Clone)]
-pub struct SigningHandles {
+/// What a blocking database closure needs to sign a session's tokens.
+struct SigningHandles {
     tokens: std::sync::Arc<super::tokens::TokenKeys>,
     refresh_ttl: TimeDelta,
 }
 
-impl AppState {
-    pub fn clone_handles(&self) -> SigningHandles {
+impl SigningHandles {
+    fn of(state: &AppState) -> SigningHandles {
         SigningHandles {
-            tokens: self.tokens.clone(),
-            refresh_ttl: TimeDelta::from_std(self.config.jwt.refresh_ttl)
+            tokens: state.tokens.clone(),
+            refresh_ttl: TimeDelta::from_std(state.config.jwt.refresh_ttl)
                 .unwrap_or(TimeDelta::hours(12)),
         }
     }
@@ -236,7 +241,7 @@ pub async fn refresh(
     origin: Origin,
 ) -> AppResult<SessionTokens> {
     let token_hash = sha256_hex(refresh_token);
-    let handles = state.clone_handles();
+    let handles = SigningHandles::of(state);
     let outcome = db::run(&state.pool, move |conn| {
         conn.write_transaction(|conn| -> AppResult<RefreshOutcome> {
             let now = db::now();
@@ -406,8 +411,18 @@ pub async fn client_token(
             "Solo se admite grant_type=client_credentials.",
         ));
     }
-    let account_key = format!("client:{}", request.client_id);
     let ip_key = throttle::ip_key(&ip);
+    // Client ids are short tokens; anything else is refused before it becomes a throttle key.
+    let plausible = (1..=64).contains(&request.client_id.len())
+        && request
+            .client_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !plausible {
+        record_failure(state, None, ip_key).await?;
+        return Err(invalid_client());
+    }
+    let account_key = format!("client:{}", request.client_id);
     ensure_not_locked(state, vec![account_key.clone(), ip_key.clone()]).await?;
     let client_id = request.client_id.clone();
     let client = db::run(&state.pool, move |conn| {
@@ -428,11 +443,8 @@ pub async fn client_token(
     let Some((id, _, unit_id, allowed)) =
         client.filter(|(_, hash, ..)| constant_time_eq(hash, &presented))
     else {
-        record_failure(state, account_key, ip_key).await?;
-        return Err(AppError::unauthorized(
-            "invalid_client",
-            "Credenciales de cliente incorrectas.",
-        ));
+        record_failure(state, Some(account_key), ip_key).await?;
+        return Err(invalid_client());
     };
     let allowed = parse_scopes(&allowed);
     let granted: Vec<ApiScope> = match request
@@ -500,7 +512,7 @@ pub async fn change_password(
     let account_key = throttle::account_key(&email);
     ensure_not_locked(state, vec![account_key.clone()]).await?;
     if !state.hasher.verify(current, Some(hash)).await? {
-        record_failure(state, account_key, throttle::ip_key(&ip)).await?;
+        record_failure(state, Some(account_key), throttle::ip_key(&ip)).await?;
         return Err(AppError::new(
             actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
             "wrong_current_password",

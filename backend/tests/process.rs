@@ -1,0 +1,76 @@
+//! The binary as operators run it: start, answer, stop gracefully on SIGTERM.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[test]
+fn serve_demo_prints_url_and_logins_and_stops_cleanly_on_sigterm() {
+    let dir = common::TempDir::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_confrontas-server"))
+        .args(["serve", "--demo"])
+        .env("CONFRONTAS_BIND", "127.0.0.1:0")
+        .env("DATABASE_URL", dir.0.join("process.sqlite"))
+        .env("CONFRONTAS_WEB_DIR", dir.0.join("no-web"))
+        .env_remove("CONFRONTAS_DEMO_PASSWORD")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut banner = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .take(30)
+    {
+        let line = line.unwrap();
+        let last = line.contains("admin@demo.confrontas.mx");
+        banner.push(line);
+        if last {
+            break;
+        }
+    }
+    let text = banner.join("\n");
+    let url = text
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("URL printed")
+        .to_owned();
+    for email in ["area@", "mesa@", "subdireccion@", "admin@"] {
+        assert!(
+            text.contains(&format!("{email}demo.confrontas.mx")),
+            "{text}"
+        );
+    }
+    assert!(
+        text.contains("generada"),
+        "without CONFRONTAS_DEMO_PASSWORD a password is generated and shown: {text}"
+    );
+
+    assert_eq!(status_of(&format!("{url}health")), 200);
+
+    let started = Instant::now();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the server did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "graceful shutdown exits 0, got {status}");
+}
+
+/// The status of a GET, on a runtime of its own (the test itself is synchronous).
+fn status_of(url: &str) -> u16 {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async { reqwest::get(url).await.unwrap().status().as_u16() })
+}
