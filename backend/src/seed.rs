@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::app::AppState;
-use crate::audit::{self, AuditEntry};
+use crate::audit::Actor;
 use crate::auth::tokens::random_token;
 use crate::db::{self, AnyConnection};
 use crate::error::AppResult;
@@ -67,16 +67,12 @@ pub async fn bootstrap_admin(state: &AppState) -> AppResult<bool> {
                 password,
             };
             let created = insert_user(conn, &user, &hash)?;
-            audit::record(
+            Actor::system(None).record(
                 conn,
-                AuditEntry {
-                    actor: "system",
-                    action: "bootstrap_admin_created",
-                    entity: "user",
-                    entity_id: created.id.to_string(),
-                    detail: json!({ "email": created.email }),
-                    client_ip: None,
-                },
+                "bootstrap_admin_created",
+                "user",
+                created.id,
+                json!({ "email": created.email }),
             )?;
             Ok(true)
         })
@@ -195,16 +191,12 @@ pub async fn demo(state: &AppState) -> AppResult<DemoSeed> {
                 };
                 insert_user(conn, &user, &hash)?;
             }
-            audit::record(
+            Actor::system(None).record(
                 conn,
-                AuditEntry {
-                    actor: "system",
-                    action: "demo_seeded",
-                    entity: "system",
-                    entity_id: "demo".into(),
-                    detail: json!({ "users": 4 }),
-                    client_ip: None,
-                },
+                "demo_seeded",
+                "system",
+                "demo",
+                json!({ "users": 4 }),
             )?;
             Ok(())
         })

@@ -1,6 +1,6 @@
 //! API clients: partner systems that call the API with the client-credentials grant.
 
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::NaiveDateTime;
 use confrontas_api::{
     ApiClient, ApiClientCredentials, ApiClientPatch, NameFilter, NewApiClient, Page,
@@ -11,8 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api_doc::{BadRequest, Forbidden, NotFound, Unauthenticated, Unprocessable};
 use crate::app::AppState;
-use crate::audit::{self, AuditEntry};
-use crate::auth::principal::{AdminOnly, Staff, client_ip, format_scopes, parse_scopes};
+use crate::auth::principal::{AdminOnly, Staff, format_scopes, parse_scopes};
 use crate::auth::tokens::{random_token, sha256_hex};
 use crate::db::{self, AnyConnection, PageRequest, contains_pattern, lower};
 use crate::error::{AppError, AppResult};
@@ -138,14 +137,12 @@ async fn list_clients(
 #[post("/api-clients")]
 async fn create_client(
     state: web::Data<AppState>,
-    req: HttpRequest,
     admin: Staff<AdminOnly>,
     body: web::Json<NewApiClient>,
 ) -> AppResult<HttpResponse> {
     let client = body.into_inner();
     client.validate().map_err(AppError::validation)?;
     let actor = admin.actor();
-    let ip = client_ip(&req, &state.config.trusted_proxies).to_string();
     let credentials = db::run(&state.pool, move |conn| {
         conn.write_transaction(|conn| {
             require_active_unit(conn, client.unit_id, "unit_id")?;
@@ -165,14 +162,8 @@ async fn create_client(
                 .returning(api_clients::id)
                 .get_result::<i64>(conn)?;
             let created = load_client(conn, id)?;
-            audit::record(conn, AuditEntry {
-                actor: &actor,
-                action: "api_client_created",
-                entity: "api_client",
-                entity_id: id.to_string(),
-                detail: json!({ "client_id": created.client_id, "unit_id": created.unit.id, "scopes": created.scopes }),
-                client_ip: Some(ip),
-            })?;
+            let detail = json!({ "client_id": created.client_id, "unit_id": created.unit.id, "scopes": created.scopes });
+            actor.record(conn, "api_client_created", "api_client", id, detail)?;
             Ok(ApiClientCredentials { client: created, client_secret: secret })
         })
     })
@@ -210,7 +201,6 @@ async fn get_client(
 #[patch("/api-clients/{id}")]
 async fn update_client(
     state: web::Data<AppState>,
-    req: HttpRequest,
     admin: Staff<AdminOnly>,
     id: web::Path<i64>,
     body: web::Json<ApiClientPatch>,
@@ -219,7 +209,6 @@ async fn update_client(
     patch.validate().map_err(AppError::validation)?;
     let id = id.into_inner();
     let actor = admin.actor();
-    let ip = client_ip(&req, &state.config.trusted_proxies).to_string();
     let updated = db::run(&state.pool, move |conn| {
         conn.write_transaction(|conn| {
             let before = load_client(conn, id)?;
@@ -232,17 +221,10 @@ async fn update_client(
                 ))
                 .execute(conn)?;
             let after = load_client(conn, id)?;
-            audit::record(conn, AuditEntry {
-                actor: &actor,
-                action: "api_client_updated",
-                entity: "api_client",
-                entity_id: id.to_string(),
-                detail: json!({
+            actor.record(conn, "api_client_updated", "api_client", id, json!({
                     "before": { "name": before.name, "scopes": before.scopes, "active": before.active },
                     "after": { "name": after.name, "scopes": after.scopes, "active": after.active },
-                }),
-                client_ip: Some(ip),
-            })?;
+                }))?;
             Ok(after)
         })
     })
@@ -260,13 +242,11 @@ async fn update_client(
 #[post("/api-clients/{id}/secret")]
 async fn rotate_secret(
     state: web::Data<AppState>,
-    req: HttpRequest,
     admin: Staff<AdminOnly>,
     id: web::Path<i64>,
 ) -> AppResult<web::Json<ApiClientCredentials>> {
     let id = id.into_inner();
     let actor = admin.actor();
-    let ip = client_ip(&req, &state.config.trusted_proxies).to_string();
     let credentials = db::run(&state.pool, move |conn| {
         conn.write_transaction(|conn| {
             load_client(conn, id)?;
@@ -277,16 +257,12 @@ async fn rotate_secret(
                     api_clients::updated_at.eq(db::now()),
                 ))
                 .execute(conn)?;
-            audit::record(
+            actor.record(
                 conn,
-                AuditEntry {
-                    actor: &actor,
-                    action: "api_client_secret_rotated",
-                    entity: "api_client",
-                    entity_id: id.to_string(),
-                    detail: json!({}),
-                    client_ip: Some(ip),
-                },
+                "api_client_secret_rotated",
+                "api_client",
+                id.to_string(),
+                json!({}),
             )?;
             Ok(ApiClientCredentials {
                 client: load_client(conn, id)?,

@@ -1,37 +1,68 @@
 //! The audit log: one row per state change, written in the same transaction as the change.
 
-use crate::db;
+use std::net::IpAddr;
+
 use diesel::prelude::*;
 
-use crate::db::AnyConnection;
+use crate::db::{self, AnyConnection};
 use crate::schema::audit_log;
 
-/// One audited action. `detail` is a small JSON object; secrets never go in it.
-pub struct AuditEntry<'a> {
-    pub actor: &'a str,
-    pub action: &'a str,
-    pub entity: &'a str,
-    pub entity_id: String,
-    pub detail: serde_json::Value,
+/// Who did something, as the audit log names them: `user:{id}`, `client:{client_id}` or `system`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub name: String,
     pub client_ip: Option<String>,
 }
 
-pub fn record(conn: &mut AnyConnection, entry: AuditEntry<'_>) -> QueryResult<()> {
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::at.eq(db::now()),
-            audit_log::actor.eq(entry.actor),
-            audit_log::action.eq(entry.action),
-            audit_log::entity.eq(entry.entity),
-            audit_log::entity_id.eq(entry.entity_id),
-            audit_log::detail.eq(entry.detail.to_string()),
-            audit_log::client_ip.eq(entry.client_ip),
-        ))
-        .execute(conn)
-        .map(drop)
+impl Actor {
+    pub fn user(id: i64, ip: IpAddr) -> Actor {
+        Actor {
+            name: format!("user:{id}"),
+            client_ip: Some(ip.to_string()),
+        }
+    }
+
+    pub fn client(client_id: &str, ip: IpAddr) -> Actor {
+        Actor {
+            name: format!("client:{client_id}"),
+            client_ip: Some(ip.to_string()),
+        }
+    }
+
+    /// The server itself (seeding, security reactions), optionally on behalf of a request from `ip`.
+    pub fn system(ip: Option<IpAddr>) -> Actor {
+        Actor {
+            name: "system".into(),
+            client_ip: ip.map(|ip| ip.to_string()),
+        }
+    }
+
+    /// Records `action` on `entity` `entity_id`, inside the caller's transaction. `detail` is a
+    /// small JSON object; secrets never go in it.
+    pub fn record(
+        &self,
+        conn: &mut AnyConnection,
+        action: &str,
+        entity: &str,
+        entity_id: impl ToString,
+        detail: serde_json::Value,
+    ) -> QueryResult<()> {
+        diesel::insert_into(audit_log::table)
+            .values((
+                audit_log::at.eq(db::now()),
+                audit_log::actor.eq(&self.name),
+                audit_log::action.eq(action),
+                audit_log::entity.eq(entity),
+                audit_log::entity_id.eq(entity_id.to_string()),
+                audit_log::detail.eq(detail.to_string()),
+                audit_log::client_ip.eq(&self.client_ip),
+            ))
+            .execute(conn)
+            .map(drop)
+    }
 }
 
-/// The actions recorded for an entity, oldest first (used by tests and, later, the UI).
+/// The actions recorded for an entity, oldest first, as (actor, action).
 pub fn actions_for(
     conn: &mut AnyConnection,
     entity: &str,

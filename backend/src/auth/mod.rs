@@ -95,13 +95,9 @@ async fn refresh(
     responses((status = 204, description = "Session ended"), Unauthenticated, Forbidden)
 )]
 #[post("/auth/logout")]
-async fn logout(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    staff: Staff<AnyStaff>,
-) -> AppResult<HttpResponse> {
-    let ip = client_ip(&req, &state.config.trusted_proxies);
-    service::logout(&state, staff.user.id, staff.user.session_id, ip).await?;
+async fn logout(state: web::Data<AppState>, staff: Staff<AnyStaff>) -> AppResult<HttpResponse> {
+    let user = staff.user;
+    service::logout(&state, user.id, user.session_id, user.client_ip).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -234,13 +230,12 @@ async fn me(state: web::Data<AppState>, principal: Principal) -> AppResult<web::
 #[post("/me/password")]
 async fn change_password(
     state: web::Data<AppState>,
-    req: HttpRequest,
     staff: Staff<AnyStaff>,
     body: web::Json<ChangePasswordRequest>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner();
     body.validate().map_err(AppError::validation)?;
-    let ip = client_ip(&req, &state.config.trusted_proxies);
+    let ip = staff.user.client_ip;
     service::change_password(
         &state,
         staff.user.id,

@@ -12,6 +12,7 @@ use confrontas_api::{ApiScope, Role};
 use diesel::prelude::*;
 
 use crate::app::AppState;
+use crate::audit::Actor;
 use crate::db;
 use crate::error::AppError;
 use crate::schema::{api_clients, sessions, users};
@@ -23,6 +24,7 @@ pub struct StaffUser {
     pub role: Role,
     pub unit_id: i64,
     pub session_id: String,
+    pub client_ip: IpAddr,
 }
 
 /// A partner system authenticated with the client-credentials grant.
@@ -32,6 +34,7 @@ pub struct ClientPrincipal {
     pub client_id: String,
     pub unit_id: i64,
     pub scopes: Vec<ApiScope>,
+    pub client_ip: IpAddr,
 }
 
 #[derive(Debug, Clone)]
@@ -42,10 +45,10 @@ pub enum Principal {
 
 impl Principal {
     /// How the audit log names the actor.
-    pub fn actor(&self) -> String {
+    pub fn actor(&self) -> Actor {
         match self {
-            Principal::Staff(user) => format!("user:{}", user.id),
-            Principal::Client(client) => format!("client:{}", client.client_id),
+            Principal::Staff(user) => Actor::user(user.id, user.client_ip),
+            Principal::Client(client) => Actor::client(&client.client_id, client.client_ip),
         }
     }
 }
@@ -82,6 +85,7 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
         unauthenticated()
     })?;
     let now = db::now();
+    let ip = client_ip(&req, &state.config.trusted_proxies);
     let principal = db::run(&state.pool, move |conn| {
         if let Some(user_id) = claims
             .sub
@@ -107,6 +111,7 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
                 role,
                 unit_id,
                 session_id,
+                client_ip: ip,
             }))
         } else if let Some(client_id) = claims.sub.strip_prefix("client:") {
             let (id, unit_id, allowed) = api_clients::table
@@ -127,6 +132,7 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
                 client_id: client_id.to_owned(),
                 unit_id,
                 scopes,
+                client_ip: ip,
             }))
         } else {
             Err(unauthenticated())
@@ -184,8 +190,8 @@ pub struct Staff<R: RoleSet> {
 }
 
 impl<R: RoleSet> Staff<R> {
-    pub fn actor(&self) -> String {
-        format!("user:{}", self.user.id)
+    pub fn actor(&self) -> Actor {
+        Actor::user(self.user.id, self.user.client_ip)
     }
 }
 

@@ -11,7 +11,7 @@ use super::principal::{format_scopes, parse_scopes};
 use super::throttle;
 use super::tokens::{constant_time_eq, random_token, sha256_hex};
 use crate::app::AppState;
-use crate::audit::{self, AuditEntry};
+use crate::audit::Actor;
 use crate::db::{self, AnyConnection};
 use crate::error::{AppError, AppResult};
 use crate::schema::{api_clients, refresh_tokens, sessions, users};
@@ -125,17 +125,7 @@ pub async fn login(
                 .set(users::last_login_at.eq(now))
                 .execute(conn)?;
             let tokens = open_session(conn, &handles, user_id, role, unit_id, &origin, now)?;
-            audit::record(
-                conn,
-                AuditEntry {
-                    actor: &format!("user:{user_id}"),
-                    action: "login",
-                    entity: "user",
-                    entity_id: user_id.to_string(),
-                    detail: json!({}),
-                    client_ip: Some(origin.ip.to_string()),
-                },
-            )?;
+            Actor::user(user_id, origin.ip).record(conn, "login", "user", user_id, json!({}))?;
             Ok(tokens)
         })
     })
@@ -288,16 +278,12 @@ pub async fn refresh(
             if used_at.is_some() {
                 if revoked_at.is_none() {
                     revoke_session(conn, &session_id, now)?;
-                    audit::record(
+                    Actor::system(Some(origin.ip)).record(
                         conn,
-                        AuditEntry {
-                            actor: "system",
-                            action: "refresh_token_reuse_detected",
-                            entity: "user",
-                            entity_id: user_id.to_string(),
-                            detail: json!({ "session": session_id }),
-                            client_ip: Some(origin.ip.to_string()),
-                        },
+                        "refresh_token_reuse_detected",
+                        "user",
+                        user_id,
+                        json!({ "session": session_id }),
                     )?;
                 }
                 return Ok(RefreshOutcome::ReuseDetected {
@@ -382,17 +368,7 @@ pub async fn logout(
     db::run(&state.pool, move |conn| {
         conn.write_transaction(|conn| {
             revoke_session(conn, &session_id, db::now())?;
-            audit::record(
-                conn,
-                AuditEntry {
-                    actor: &format!("user:{user_id}"),
-                    action: "logout",
-                    entity: "user",
-                    entity_id: user_id.to_string(),
-                    detail: json!({}),
-                    client_ip: Some(ip.to_string()),
-                },
-            )?;
+            Actor::user(user_id, ip).record(conn, "logout", "user", user_id, json!({}))?;
             Ok(())
         })
     })
@@ -529,16 +505,12 @@ pub async fn change_password(
                 ))
                 .execute(conn)?;
             revoke_user_sessions(conn, user_id)?;
-            audit::record(
+            Actor::user(user_id, ip).record(
                 conn,
-                AuditEntry {
-                    actor: &format!("user:{user_id}"),
-                    action: "password_changed",
-                    entity: "user",
-                    entity_id: user_id.to_string(),
-                    detail: json!({}),
-                    client_ip: Some(ip.to_string()),
-                },
+                "password_changed",
+                "user",
+                user_id,
+                json!({}),
             )?;
             Ok(())
         })

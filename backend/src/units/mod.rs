@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::NaiveDateTime;
 use confrontas_api::{FieldError, NameFilter, NewUnit, Page, Unit, UnitPatch, UnitRef};
 use diesel::prelude::*;
@@ -11,8 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api_doc::{BadRequest, Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable};
 use crate::app::AppState;
-use crate::audit::{self, AuditEntry};
-use crate::auth::principal::{AdminOnly, Staff, client_ip};
+use crate::auth::principal::{AdminOnly, Staff};
 use crate::db::{self, AnyConnection, PageRequest, contains_pattern, lower};
 use crate::error::{AppError, AppResult};
 use crate::schema::units;
@@ -162,7 +161,6 @@ async fn list_units(
 #[post("/units")]
 async fn create_unit(
     state: web::Data<AppState>,
-    req: HttpRequest,
     admin: Staff<AdminOnly>,
     body: web::Json<NewUnit>,
 ) -> AppResult<HttpResponse> {
@@ -170,18 +168,11 @@ async fn create_unit(
     unit.key = unit.key.trim().to_uppercase();
     unit.validate().map_err(AppError::validation)?;
     let actor = admin.actor();
-    let ip = client_ip(&req, &state.config.trusted_proxies).to_string();
     let created = db::run(&state.pool, move |conn| {
         conn.write_transaction(|conn| {
             let created = insert_unit(conn, &unit)?;
-            audit::record(conn, AuditEntry {
-                actor: &actor,
-                action: "unit_created",
-                entity: "unit",
-                entity_id: created.id.to_string(),
-                detail: json!({ "key": created.key, "name": created.name, "is_ministry": created.is_ministry }),
-                client_ip: Some(ip),
-            })?;
+            let detail = json!({ "key": created.key, "name": created.name, "is_ministry": created.is_ministry });
+            actor.record(conn, "unit_created", "unit", created.id, detail)?;
             Ok(created)
         })
     })
@@ -227,7 +218,6 @@ async fn get_unit(
 #[patch("/units/{id}")]
 async fn update_unit(
     state: web::Data<AppState>,
-    req: HttpRequest,
     admin: Staff<AdminOnly>,
     id: web::Path<i64>,
     body: web::Json<UnitPatch>,
@@ -236,7 +226,6 @@ async fn update_unit(
     patch.validate().map_err(AppError::validation)?;
     let id = id.into_inner();
     let actor = admin.actor();
-    let ip = client_ip(&req, &state.config.trusted_proxies).to_string();
     let updated = db::run(&state.pool, move |conn| {
         conn.write_transaction(|conn| {
             let before = find_unit(conn, id)?;
@@ -250,17 +239,10 @@ async fn update_unit(
                 ))
                 .returning(units::all_columns)
                 .get_result::<UnitRow>(conn)?;
-            audit::record(conn, AuditEntry {
-                actor: &actor,
-                action: "unit_updated",
-                entity: "unit",
-                entity_id: id.to_string(),
-                detail: json!({
+            actor.record(conn, "unit_updated", "unit", id, json!({
                     "before": { "name": before.name, "is_ministry": before.is_ministry, "active": before.active },
                     "after": { "name": row.name, "is_ministry": row.is_ministry, "active": row.active },
-                }),
-                client_ip: Some(ip),
-            })?;
+                }))?;
             Ok(Unit::from(row))
         })
     })

@@ -1,6 +1,6 @@
 //! Staff users: admin-managed accounts with a role and a unit.
 
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::NaiveDateTime;
 use confrontas_api::{NewUser, Page, Role, User, UserFilter, UserPatch};
 use diesel::prelude::*;
@@ -9,8 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api_doc::{BadRequest, Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable};
 use crate::app::AppState;
-use crate::audit::{self, AuditEntry};
-use crate::auth::principal::{AdminOnly, Staff, client_ip};
+use crate::auth::principal::{AdminOnly, Staff};
 use crate::auth::service::revoke_user_sessions;
 use crate::db::{self, AnyConnection, PageRequest, contains_pattern, lower};
 use crate::error::{AppError, AppResult};
@@ -174,7 +173,6 @@ async fn list_users(
 #[post("/users")]
 async fn create_user(
     state: web::Data<AppState>,
-    req: HttpRequest,
     admin: Staff<AdminOnly>,
     body: web::Json<NewUser>,
 ) -> AppResult<HttpResponse> {
@@ -182,18 +180,16 @@ async fn create_user(
     user.validate().map_err(AppError::validation)?;
     let hash = state.hasher.hash(user.password.clone()).await?;
     let actor = admin.actor();
-    let ip = client_ip(&req, &state.config.trusted_proxies).to_string();
     let created = db::run(&state.pool, move |conn| {
         conn.write_transaction(|conn| {
             let created = insert_user(conn, &user, &hash)?;
-            audit::record(conn, AuditEntry {
-                actor: &actor,
-                action: "user_created",
-                entity: "user",
-                entity_id: created.id.to_string(),
-                detail: json!({ "email": created.email, "role": created.role, "unit_id": created.unit.id }),
-                client_ip: Some(ip),
-            })?;
+            actor.record(
+                conn,
+                "user_created",
+                "user",
+                created.id.to_string(),
+                json!({ "email": created.email, "role": created.role, "unit_id": created.unit.id }),
+            )?;
             Ok(created)
         })
     })
@@ -231,7 +227,6 @@ async fn get_user(
 #[patch("/users/{id}")]
 async fn update_user(
     state: web::Data<AppState>,
-    req: HttpRequest,
     admin: Staff<AdminOnly>,
     id: web::Path<i64>,
     body: web::Json<UserPatch>,
@@ -252,7 +247,6 @@ async fn update_user(
         None => None,
     };
     let actor = admin.actor();
-    let ip = client_ip(&req, &state.config.trusted_proxies).to_string();
     let updated = db::run(&state.pool, move |conn| {
         conn.write_transaction(|conn| {
             let before = load_user(conn, id)?;
@@ -278,19 +272,12 @@ async fn update_user(
             let ends_sessions = new_hash.is_some() || !after_active || after_role != before.role || after_unit != before.unit.id;
             let sessions_ended = if ends_sessions { revoke_user_sessions(conn, id)? } else { 0 };
             let after = load_user(conn, id)?;
-            audit::record(conn, AuditEntry {
-                actor: &actor,
-                action: "user_updated",
-                entity: "user",
-                entity_id: id.to_string(),
-                detail: json!({
+            actor.record(conn, "user_updated", "user", id, json!({
                     "before": { "name": before.name, "position": before.position, "unit_id": before.unit.id, "role": before.role, "active": before.active },
                     "after": { "name": after.name, "position": after.position, "unit_id": after.unit.id, "role": after.role, "active": after.active },
                     "password_reset": new_hash.is_some(),
                     "sessions_ended": sessions_ended,
-                }),
-                client_ip: Some(ip),
-            })?;
+                }))?;
             Ok(after)
         })
     })
