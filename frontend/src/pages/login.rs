@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api;
+use crate::components::TextField;
 use crate::session::{SessionState, use_session};
 
 #[component]
@@ -88,34 +89,8 @@ pub fn LoginPage() -> impl IntoView {
                 <h1 id="login-title">"Iniciar sesión"</h1>
                 <p class="subtitle">"Servicio de Integración de Información de Confrontas de la DGTIC"</p>
                 <form on:submit=submit novalidate>
-                    <div class="field">
-                        <label for="email">"Correo electrónico"</label>
-                        <input
-                            id="email"
-                            name="email"
-                            type="email"
-                            autocomplete="username"
-                            required
-                            bind:value=email
-                            aria-invalid=move || email_error.get().is_some().to_string()
-                            aria-describedby="email-error"
-                        />
-                        <p id="email-error" class="field-error">{move || email_error.get()}</p>
-                    </div>
-                    <div class="field">
-                        <label for="password">"Contraseña"</label>
-                        <input
-                            id="password"
-                            name="password"
-                            type="password"
-                            autocomplete="current-password"
-                            required
-                            bind:value=password
-                            aria-invalid=move || password_error.get().is_some().to_string()
-                            aria-describedby="password-error"
-                        />
-                        <p id="password-error" class="field-error">{move || password_error.get()}</p>
-                    </div>
+                    <TextField id="email" label="Correo electrónico" value=email error=email_error input_type="email" autocomplete="username" />
+                    <TextField id="password" label="Contraseña" value=password error=password_error input_type="password" autocomplete="current-password" />
                     <div class="alert" role="alert">
                         {move || form_error.get().map(|message| view! { <p class="alert-error">{message}</p> })}
                     </div>

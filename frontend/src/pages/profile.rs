@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use crate::api;
+use crate::components::TextField;
 use crate::session::{SessionState, use_session};
 
 #[component]
@@ -109,28 +110,6 @@ fn ChangePassword() -> impl IntoView {
         });
     };
 
-    let field = move |id: &'static str,
-                      label: &'static str,
-                      autocomplete: &'static str,
-                      value: RwSignal<String>| {
-        let error = error_for(id);
-        let error_id = format!("{id}-error");
-        view! {
-            <div class="field">
-                <label for=id>{label}</label>
-                <input
-                    id=id
-                    type="password"
-                    autocomplete=autocomplete
-                    bind:value=value
-                    aria-invalid=move || error().is_some().to_string()
-                    aria-describedby=error_id.clone()
-                />
-                <p id=error_id class="field-error">{error}</p>
-            </div>
-        }
-    };
-
     view! {
         <section class="card" aria-labelledby="password-title">
             <h2 id="password-title">"Cambiar contraseña"</h2>
@@ -138,9 +117,9 @@ fn ChangePassword() -> impl IntoView {
                 {format!("Use al menos {PASSWORD_MIN_CHARS} caracteres. Al cambiarla se cierran todas sus sesiones.")}
             </p>
             <form on:submit=submit novalidate>
-                {field("current_password", "Contraseña actual", "current-password", current)}
-                {field("new_password", "Nueva contraseña", "new-password", new)}
-                {field("confirm", "Confirme la nueva contraseña", "new-password", confirm)}
+                <TextField id="current_password" label="Contraseña actual" value=current error=error_for("current_password") input_type="password" autocomplete="current-password" />
+                <TextField id="new_password" label="Nueva contraseña" value=new error=error_for("new_password") input_type="password" autocomplete="new-password" />
+                <TextField id="confirm" label="Confirme la nueva contraseña" value=confirm error=error_for("confirm") input_type="password" autocomplete="new-password" />
                 <div class="alert" role="alert">
                     {move || form_error.get().map(|message| view! { <p class="alert-error">{message}</p> })}
                 </div>
