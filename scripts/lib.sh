@@ -40,6 +40,17 @@ npm_install() { # dir
   fi
 }
 
+# schemathesis from PyPI in a project-local virtualenv (target/ is already ignored by git).
+SCHEMATHESIS_VERSION="4.32.5"
+SCHEMATHESIS="$ROOT/target/schemathesis/bin/schemathesis"
+ensure_schemathesis() {
+  if [ "$("$SCHEMATHESIS" --version 2>/dev/null | awk '{print $3}')" != "$SCHEMATHESIS_VERSION" ]; then
+    say "Installing schemathesis $SCHEMATHESIS_VERSION (PyPI, virtualenv under target/)"
+    python3 -m venv "$ROOT/target/schemathesis" || { as_root apt-get install -y python3-venv && python3 -m venv "$ROOT/target/schemathesis"; }
+    "$ROOT/target/schemathesis/bin/pip" install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
+}
+
 ensure_chromium() {
   if [ ! -x /usr/bin/chromium ]; then
     say "Installing Chromium (Debian) for the browser tests"

@@ -74,17 +74,24 @@ pub struct Conflict(pub Problem);
 #[response(status = 429, content_type = "application/problem+json")]
 pub struct TooManyRequests(pub Problem);
 
-/// The body exceeds the size limit.
-#[derive(IntoResponses)]
-#[response(status = 413, content_type = "application/problem+json")]
-pub struct PayloadTooLarge(pub Problem);
-
-/// The content type is not accepted.
-#[derive(IntoResponses)]
-#[response(status = 415, content_type = "application/problem+json")]
-pub struct UnsupportedMediaType(pub Problem);
-
 /// A dependency (the database) is unavailable.
 #[derive(IntoResponses)]
 #[response(status = 503, content_type = "application/problem+json")]
 pub struct Unavailable(pub Problem);
+
+/// What any route with a JSON body may answer when the body is not acceptable.
+#[derive(IntoResponses)]
+pub enum BodyErrors {
+    /// Malformed JSON, an unknown field or a value of the wrong type.
+    #[response(status = 400, content_type = "application/problem+json")]
+    Malformed(Problem),
+    /// The body exceeds the size limit.
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// The body's media type is not accepted (JSON; `/auth/token` also takes a form).
+    #[response(status = 415, content_type = "application/problem+json")]
+    WrongMediaType(Problem),
+    /// Fields present but not acceptable; `errors` lists them.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Invalid(Problem),
+}

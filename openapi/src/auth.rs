@@ -79,7 +79,15 @@ impl ApiScope {
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     #[cfg_attr(feature = "openapi", schema(example = "area@demo.confrontas.mx"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 254,
+            pattern = r"^\s*[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s.\x00-\x1f\x7f-\x9f]+(\.[^@\s.\x00-\x1f\x7f-\x9f]+)+\s*$"
+        )
+    )]
     pub email: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 256))]
     pub password: String,
 }
 
@@ -139,7 +147,9 @@ pub struct RefreshRequest {
 pub struct ClientCredentialsRequest {
     /// Must be `client_credentials`.
     #[cfg_attr(feature = "openapi", schema(example = "client_credentials"))]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^client_credentials$"))]
     pub grant_type: String,
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z0-9_-]{1,64}$"))]
     pub client_id: String,
     pub client_secret: String,
     /// Space-separated subset of the client's scopes; all of them when absent.
@@ -193,7 +203,9 @@ pub struct Me {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 256))]
     pub current_password: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 12, max_length = 128))]
     pub new_password: String,
 }
 

@@ -44,6 +44,8 @@ impl FieldError {
 
 /// Largest page a list endpoint returns.
 pub const MAX_PER_PAGE: u32 = 200;
+/// Highest page number accepted (far beyond any real list; keeps offsets small).
+pub const MAX_PAGE: u32 = 1_000_000;
 /// Page size when the caller does not ask for one.
 pub const DEFAULT_PER_PAGE: u32 = 50;
 
@@ -53,7 +55,10 @@ pub const DEFAULT_PER_PAGE: u32 = 50;
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct PageParams {
     /// Page number, starting at 1.
-    #[cfg_attr(feature = "openapi", param(minimum = 1, default = 1))]
+    #[cfg_attr(
+        feature = "openapi",
+        param(minimum = 1, maximum = 1000000, default = 1)
+    )]
     pub page: Option<u32>,
     /// Items per page (1 to 200).
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200, default = 50))]
@@ -65,8 +70,9 @@ impl PageParams {
     pub fn resolve(&self) -> Result<(u32, u32), FieldError> {
         let page = self.page.unwrap_or(1);
         let per_page = self.per_page.unwrap_or(DEFAULT_PER_PAGE);
-        if page == 0 {
-            return Err(FieldError::new("page", "La página debe ser 1 o mayor."));
+        if page == 0 || page > MAX_PAGE {
+            let message = format!("La página debe estar entre 1 y {MAX_PAGE}.");
+            return Err(FieldError::new("page", message));
         }
         if per_page == 0 || per_page > MAX_PER_PAGE {
             return Err(FieldError::new(
@@ -193,6 +199,14 @@ mod tests {
             PageParams {
                 page: None,
                 per_page: Some(201)
+            }
+            .resolve()
+            .is_err()
+        );
+        assert!(
+            PageParams {
+                page: Some(MAX_PAGE + 1),
+                per_page: None
             }
             .resolve()
             .is_err()

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::api_doc::{BadRequest, Forbidden, NotFound, Unauthenticated, Unprocessable};
+use crate::api_doc::{BadRequest, BodyErrors, Forbidden, NotFound, Unauthenticated, Unprocessable};
 use crate::app::AppState;
 use crate::auth::principal::{AdminOnly, Staff, format_scopes, parse_scopes};
 use crate::auth::tokens::{random_token, sha256_hex};
@@ -132,8 +132,7 @@ async fn list_clients(
     tag = "admin",
     security(("bearer" = [])),
     request_body = NewApiClient,
-    responses((status = 201, body = ApiClientCredentials), BadRequest, Unauthenticated, Forbidden, Unprocessable)
-)]
+    responses((status = 201, body = ApiClientCredentials), BodyErrors, Unauthenticated, Forbidden))]
 #[post("/api-clients")]
 async fn create_client(
     state: web::Data<AppState>,
@@ -196,8 +195,7 @@ async fn get_client(
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "API client record id")),
     request_body = ApiClientPatch,
-    responses((status = 200, body = ApiClient), BadRequest, Unauthenticated, Forbidden, NotFound, Unprocessable)
-)]
+    responses((status = 200, body = ApiClient), BodyErrors, Unauthenticated, Forbidden, NotFound))]
 #[patch("/api-clients/{id}")]
 async fn update_client(
     state: web::Data<AppState>,

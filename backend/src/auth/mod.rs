@@ -16,10 +16,7 @@ use confrontas_api::{
 use diesel::prelude::*;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::api_doc::{
-    BadRequest, Forbidden, PayloadTooLarge, TooManyRequests, Unauthenticated, Unprocessable,
-    UnsupportedMediaType,
-};
+use crate::api_doc::{BodyErrors, Forbidden, TooManyRequests, Unauthenticated};
 use crate::app::AppState;
 use crate::db;
 use crate::error::{AppError, AppResult};
@@ -56,8 +53,7 @@ fn origin(req: &HttpRequest, state: &AppState) -> Origin {
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
-    responses((status = 200, body = SessionTokens), BadRequest, Unauthenticated, Unprocessable, TooManyRequests, PayloadTooLarge)
-)]
+    responses((status = 200, body = SessionTokens), BodyErrors, Unauthenticated, TooManyRequests))]
 #[post("/auth/login")]
 async fn login(
     state: web::Data<AppState>,
@@ -76,8 +72,7 @@ async fn login(
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,
-    responses((status = 200, body = SessionTokens), BadRequest, Unauthenticated)
-)]
+    responses((status = 200, body = SessionTokens), BodyErrors, Unauthenticated))]
 #[post("/auth/refresh")]
 async fn refresh(
     state: web::Data<AppState>,
@@ -110,8 +105,7 @@ async fn logout(state: web::Data<AppState>, staff: Staff<AnyStaff>) -> AppResult
         (ClientCredentialsRequest = "application/x-www-form-urlencoded"),
         (ClientCredentialsRequest = "application/json"),
     )),
-    responses((status = 200, body = ClientToken), BadRequest, Unauthenticated, TooManyRequests, UnsupportedMediaType, PayloadTooLarge)
-)]
+    responses((status = 200, body = ClientToken), BodyErrors, Unauthenticated, TooManyRequests))]
 #[post("/auth/token")]
 async fn client_token(
     state: web::Data<AppState>,
@@ -225,8 +219,7 @@ async fn me(state: web::Data<AppState>, principal: Principal) -> AppResult<web::
     tag = "auth",
     security(("bearer" = [])),
     request_body = ChangePasswordRequest,
-    responses((status = 204, description = "Password changed; sessions ended"), BadRequest, Unauthenticated, Forbidden, Unprocessable, TooManyRequests)
-)]
+    responses((status = 204, description = "Password changed; sessions ended"), BodyErrors, Unauthenticated, Forbidden, TooManyRequests))]
 #[post("/me/password")]
 async fn change_password(
     state: web::Data<AppState>,

@@ -9,7 +9,9 @@ use diesel::prelude::*;
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::api_doc::{BadRequest, Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable};
+use crate::api_doc::{
+    BadRequest, BodyErrors, Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable,
+};
 use crate::app::AppState;
 use crate::auth::principal::{AdminOnly, Staff};
 use crate::db::{self, AnyConnection, PageRequest, contains_pattern, lower};
@@ -156,8 +158,7 @@ async fn list_units(
     tag = "admin",
     security(("bearer" = [])),
     request_body = NewUnit,
-    responses((status = 201, body = Unit), BadRequest, Unauthenticated, Forbidden, Conflict, Unprocessable)
-)]
+    responses((status = 201, body = Unit), BodyErrors, Unauthenticated, Forbidden, Conflict))]
 #[post("/units")]
 async fn create_unit(
     state: web::Data<AppState>,
@@ -213,8 +214,7 @@ async fn get_unit(
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Unit id")),
     request_body = UnitPatch,
-    responses((status = 200, body = Unit), BadRequest, Unauthenticated, Forbidden, NotFound, Unprocessable)
-)]
+    responses((status = 200, body = Unit), BodyErrors, Unauthenticated, Forbidden, NotFound))]
 #[patch("/units/{id}")]
 async fn update_unit(
     state: web::Data<AppState>,

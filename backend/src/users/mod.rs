@@ -7,7 +7,9 @@ use diesel::prelude::*;
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::api_doc::{BadRequest, Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable};
+use crate::api_doc::{
+    BadRequest, BodyErrors, Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable,
+};
 use crate::app::AppState;
 use crate::auth::principal::{AdminOnly, Staff};
 use crate::auth::service::revoke_user_sessions;
@@ -168,8 +170,7 @@ async fn list_users(
     tag = "admin",
     security(("bearer" = [])),
     request_body = NewUser,
-    responses((status = 201, body = User), BadRequest, Unauthenticated, Forbidden, Conflict, Unprocessable)
-)]
+    responses((status = 201, body = User), BodyErrors, Unauthenticated, Forbidden, Conflict))]
 #[post("/users")]
 async fn create_user(
     state: web::Data<AppState>,
@@ -222,8 +223,7 @@ async fn get_user(
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "User id")),
     request_body = UserPatch,
-    responses((status = 200, body = User), BadRequest, Unauthenticated, Forbidden, NotFound, Conflict, Unprocessable)
-)]
+    responses((status = 200, body = User), BodyErrors, Unauthenticated, Forbidden, NotFound, Conflict))]
 #[patch("/users/{id}")]
 async fn update_user(
     state: web::Data<AppState>,
