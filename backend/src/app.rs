@@ -142,8 +142,14 @@ pub fn build(
         )
     };
 
-    app.service(spa(&config.web_dir))
-        .wrap(ErrorHandlers::new().default_handler(problem_fallback))
+    app = if config.web_dir.is_dir() {
+        app.service(spa(&config.web_dir))
+    } else {
+        app.default_service(web::to(|req: HttpRequest| async move {
+            spa_index(&req, Path::new(""))
+        }))
+    };
+    app.wrap(ErrorHandlers::new().default_handler(problem_fallback))
         .wrap_fn(|req, service| {
             let started = Instant::now();
             let method = req.method().clone();
@@ -340,17 +346,9 @@ fn malformed(message: &str, position: &str) -> AppError {
 }
 
 /// Static files of the SPA, with `index.html` for every other GET (client-side routes).
-/// Without a built SPA, every page explains how to build it.
 fn spa(web_dir: &Path) -> Files {
     let index: PathBuf = web_dir.join("index.html");
-    // `Files` logs an error per worker for a missing directory; serve an empty one's worth instead.
-    let root = if web_dir.is_dir() {
-        web_dir.to_path_buf()
-    } else {
-        std::env::temp_dir().join("confrontas-no-web")
-    };
-    let _ = std::fs::create_dir_all(&root);
-    Files::new("/", root)
+    Files::new("/", web_dir)
         .index_file("index.html")
         .use_etag(true)
         .use_last_modified(true)
@@ -364,6 +362,7 @@ fn spa(web_dir: &Path) -> Files {
         }))
 }
 
+/// The SPA's `index.html`; without a built SPA, a page that says how to build it.
 fn spa_index(req: &HttpRequest, index: &Path) -> HttpResponse {
     if req.method() != actix_web::http::Method::GET && req.method() != actix_web::http::Method::HEAD
     {

@@ -148,6 +148,15 @@ async fn responses_carry_security_headers(app: TestApp) {
         "no-store",
         "tokens are never cached"
     );
+    // The tests run without a built SPA: pages say so in Spanish instead of failing obscurely.
+    let page = app.http.get(app.url("/perfil")).send().await.unwrap();
+    assert_eq!(page.status(), 503);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("La aplicación web no está compilada")
+    );
     let swagger = app.http.get(app.url("/swagger-ui")).send().await.unwrap();
     assert_eq!(swagger.status(), 308);
     assert_eq!(swagger.headers()["location"], "/swagger-ui/");
