@@ -8,7 +8,7 @@ use std::time::Instant;
 use actix_files::{Files, NamedFile};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, fn_service};
 use actix_web::http::{StatusCode, header};
-use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::middleware::{Compress, ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{App, HttpRequest, HttpResponse, ResponseError, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
@@ -143,7 +143,13 @@ pub fn build(
     };
 
     app = if config.web_dir.is_dir() {
-        app.service(spa(&config.web_dir))
+        // Only the static files are compressed (the wasm shrinks ~60 %); API answers carry tokens
+        // and personal data and stay uncompressed.
+        app.service(
+            web::scope("")
+                .wrap(Compress::default())
+                .service(spa(&config.web_dir)),
+        )
     } else {
         app.default_service(web::to(|req: HttpRequest| async move {
             spa_index(&req, Path::new(""))

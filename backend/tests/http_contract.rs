@@ -196,3 +196,66 @@ async fn ready_reports_database_and_migrations(app: TestApp) {
     };
     assert_eq!(ready.database, expected);
 }
+
+/// With a built SPA: files are served compressed when asked, unknown paths get `index.html`,
+/// and API answers are never compressed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spa_files_are_compressed_and_deep_links_get_the_index_but_api_answers_are_not() {
+    let web = common::TempDir::new();
+    std::fs::write(
+        web.0.join("index.html"),
+        "<!doctype html><title>Confrontas</title><body>app</body>",
+    )
+    .unwrap();
+    std::fs::write(
+        web.0.join("app.js"),
+        "console.log('confrontas');\n".repeat(200),
+    )
+    .unwrap();
+    let web_dir = web.0.display().to_string();
+    let app = TestApp::start_with(common::Db::Sqlite, |vars| {
+        vars.insert("CONFRONTAS_WEB_DIR".into(), web_dir);
+    })
+    .await
+    .unwrap();
+    let get = |path: &str| {
+        app.http
+            .get(app.url(path))
+            .header("accept-encoding", "gzip")
+            .send()
+    };
+
+    let script = get("/app.js").await.unwrap();
+    assert_eq!(script.status(), 200);
+    assert_eq!(script.headers()["content-encoding"], "gzip");
+
+    let deep_link = get("/admin/usuarios").await.unwrap();
+    assert_eq!(deep_link.status(), 200);
+    assert_eq!(deep_link.headers()["cache-control"], "no-cache");
+    assert!(
+        deep_link.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("wasm-unsafe-eval")
+    );
+
+    let login = app
+        .http
+        .post(app.url("/api/v1/auth/login"))
+        .header("accept-encoding", "gzip")
+        .json(&json!({ "email": "admin@demo.confrontas.mx", "password": common::DEMO_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    assert!(
+        login.headers().get("content-encoding").is_none(),
+        "tokens are never sent compressed"
+    );
+    let missing = get("/api/v1/nada").await.unwrap();
+    assert_eq!(
+        missing.status(),
+        404,
+        "the SPA fallback never swallows API paths"
+    );
+}
