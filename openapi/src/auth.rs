@@ -78,16 +78,9 @@ impl ApiScope {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    #[cfg_attr(feature = "openapi", schema(example = "area@demo.confrontas.mx"))]
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            max_length = 254,
-            pattern = r"^\s*[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s.\x00-\x1f\x7f-\x9f]+(\.[^@\s.\x00-\x1f\x7f-\x9f]+)+\s*$"
-        )
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::email))]
     pub email: String,
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 256))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::password))]
     pub password: String,
 }
 
@@ -203,9 +196,9 @@ pub struct Me {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 256))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::password))]
     pub current_password: String,
-    #[cfg_attr(feature = "openapi", schema(min_length = 12, max_length = 128))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::new_password))]
     pub new_password: String,
 }
 

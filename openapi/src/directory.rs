@@ -43,14 +43,7 @@ pub struct NewUnit {
     #[cfg_attr(feature = "openapi", schema(example = "DGPP"))]
     #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z0-9_-]{2,20}$"))]
     pub key: String,
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 200,
-            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-        )
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::name))]
     pub name: String,
     pub is_ministry: bool,
 }
@@ -84,14 +77,7 @@ impl NewUnit {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UnitPatch {
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 200,
-            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-        )
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::optional_name))]
     pub name: Option<String>,
     pub is_ministry: Option<bool>,
     pub active: Option<bool>,
@@ -153,37 +139,17 @@ fn check_person(
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            max_length = 254,
-            pattern = r"^\s*[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s.\x00-\x1f\x7f-\x9f]+(\.[^@\s.\x00-\x1f\x7f-\x9f]+)+\s*$"
-        )
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::email))]
     pub email: String,
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 200,
-            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-        )
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::name))]
     pub name: String,
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 200,
-            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-        )
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::name))]
     pub position: String,
     #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub unit_id: i64,
     pub role: Role,
     /// Initial password (at least 12 characters).
-    #[cfg_attr(feature = "openapi", schema(min_length = 12, max_length = 128))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::new_password))]
     pub password: String,
 }
 
@@ -209,29 +175,15 @@ impl NewUser {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 200,
-            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-        )
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::optional_name))]
     pub name: Option<String>,
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 200,
-            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-        )
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::optional_name))]
     pub position: Option<String>,
     #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub unit_id: Option<i64>,
     pub role: Option<Role>,
     pub active: Option<bool>,
-    #[cfg_attr(feature = "openapi", schema(min_length = 12, max_length = 128))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::optional_new_password))]
     pub password: Option<String>,
 }
 
@@ -272,14 +224,7 @@ pub struct ApiClient {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewApiClient {
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 200,
-            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-        )
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::name))]
     pub name: String,
     #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub unit_id: i64,
@@ -307,14 +252,7 @@ impl NewApiClient {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ApiClientPatch {
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 200,
-            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-        )
-    )]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::optional_name))]
     pub name: Option<String>,
     #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub scopes: Option<Vec<ApiScope>>,

@@ -8,6 +8,8 @@ pub mod auth;
 pub mod common;
 pub mod directory;
 pub mod ops;
+#[cfg(feature = "openapi")]
+mod schemas;
 
 pub use auth::*;
 pub use common::*;
