@@ -132,26 +132,35 @@ async fn shutdown_signal() {
     let _ = interrupt.await;
 }
 
+/// Prints where the server listens and the demo logins. Written with errors ignored: a closed
+/// stdout (e.g. piped through `head`) must not bring the server down.
 fn print_banner(address: std::net::SocketAddr, backend: &str, demo: Option<&DemoSeed>) {
-    println!("\nConfrontas está listo en http://{address}/  (base de datos: {backend})");
-    println!("  API:        http://{address}/api/v1");
-    println!("  Swagger UI: http://{address}/swagger-ui/");
+    use std::fmt::Write as _;
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "\nConfrontas está listo en http://{address}/  (base de datos: {backend})"
+    );
+    let _ = writeln!(text, "  API:        http://{address}/api/v1");
+    let _ = writeln!(text, "  Swagger UI: http://{address}/swagger-ui/");
     match demo {
         Some(DemoSeed::Seeded {
             password,
             generated,
             logins,
         }) => {
-            println!(
-                "\nUsuarios de demostración (contraseña para todos: {password}){}:",
-                if *generated {
-                    " — generada; guárdela"
-                } else {
-                    ""
-                }
+            let note = if *generated {
+                " — generada; guárdela"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                text,
+                "\nUsuarios de demostración (contraseña para todos: {password}){note}:"
             );
             for login in logins {
-                println!(
+                let _ = writeln!(
+                    text,
                     "  {:<34} {:<28} {}",
                     login.email,
                     login.role.label(),
@@ -160,17 +169,22 @@ fn print_banner(address: std::net::SocketAddr, backend: &str, demo: Option<&Demo
             }
         }
         Some(DemoSeed::AlreadyPresent { logins }) => {
-            println!(
+            let _ = writeln!(
+                text,
                 "\nLa base de datos ya tenía usuarios; no se sembraron datos de demostración."
             );
-            println!(
+            let _ = writeln!(
+                text,
                 "Cuentas de demostración (con la contraseña que se imprimió la primera vez o CONFRONTAS_DEMO_PASSWORD):"
             );
             for login in logins {
-                println!("  {:<34} {}", login.email, login.role.label());
+                let _ = writeln!(text, "  {:<34} {}", login.email, login.role.label());
             }
         }
         None => {}
     }
-    println!();
+    text.push('\n');
+    let mut stdout = std::io::stdout().lock();
+    let _ = std::io::Write::write_all(&mut stdout, text.as_bytes());
+    let _ = std::io::Write::flush(&mut stdout);
 }

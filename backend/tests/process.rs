@@ -20,11 +20,11 @@ fn serve_demo_prints_url_and_logins_and_stops_cleanly_on_sigterm() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    // Read until the last login line, then keep draining stdout in the background: the server
+    // must keep running whatever happens to its stdout, and the test must not close it early.
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut banner = Vec::new();
-    for line in BufReader::new(child.stdout.take().unwrap())
-        .lines()
-        .take(30)
-    {
+    for line in lines.by_ref().take(30) {
         let line = line.unwrap();
         let last = line.contains("admin@demo.confrontas.mx");
         banner.push(line);
@@ -32,6 +32,7 @@ fn serve_demo_prints_url_and_logins_and_stops_cleanly_on_sigterm() {
             break;
         }
     }
+    std::thread::spawn(move || lines.for_each(drop));
     let text = banner.join("\n");
     let url = text
         .split_whitespace()
