@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod ops;
+pub mod population;
 pub mod schema;
 pub mod seed;
 pub mod server;

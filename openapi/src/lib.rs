@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod common;
 pub mod directory;
+pub mod identity;
 pub mod ops;
 #[cfg(feature = "openapi")]
 mod schemas;
@@ -14,4 +15,5 @@ mod schemas;
 pub use auth::*;
 pub use common::*;
 pub use directory::*;
+pub use identity::{Curp, CurpProblem, Rfc, RfcKind, RfcProblem, RfcWarning, Sex};
 pub use ops::*;

@@ -1,0 +1,670 @@
+//! Mexican identifiers: CURP (population registry key) and RFC (tax id), as validated value types.
+//!
+//! Rules and vectors: `shared/reference/renapo-sat.md` §3–4. A failed check names its reason with a
+//! stable code (`format`, `date`, `sex`, `state`, `inconvenient_word`, `century`, `check_digit`) and a
+//! Spanish message. RFC check-digit failures are *warnings*: about 1.5 % of real RFCs fail it.
+
+use std::fmt;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+/// Birth-state codes of positions 12–13, with the state's name; `NE` = born abroad. The order is
+/// INEGI's numbering (01 Aguascalientes … 32 Zacatecas), which RENAPO answers use.
+pub const STATES: [(&str, &str); 33] = [
+    ("AS", "Aguascalientes"),
+    ("BC", "Baja California"),
+    ("BS", "Baja California Sur"),
+    ("CC", "Campeche"),
+    ("CL", "Coahuila"),
+    ("CM", "Colima"),
+    ("CS", "Chiapas"),
+    ("CH", "Chihuahua"),
+    ("DF", "Ciudad de México"),
+    ("DG", "Durango"),
+    ("GT", "Guanajuato"),
+    ("GR", "Guerrero"),
+    ("HG", "Hidalgo"),
+    ("JC", "Jalisco"),
+    ("MC", "México"),
+    ("MN", "Michoacán"),
+    ("MS", "Morelos"),
+    ("NT", "Nayarit"),
+    ("NL", "Nuevo León"),
+    ("OC", "Oaxaca"),
+    ("PL", "Puebla"),
+    ("QT", "Querétaro"),
+    ("QR", "Quintana Roo"),
+    ("SP", "San Luis Potosí"),
+    ("SL", "Sinaloa"),
+    ("SR", "Sonora"),
+    ("TC", "Tabasco"),
+    ("TS", "Tamaulipas"),
+    ("TL", "Tlaxcala"),
+    ("VZ", "Veracruz"),
+    ("YN", "Yucatán"),
+    ("ZS", "Zacatecas"),
+    ("NE", "Nacido en el extranjero"),
+];
+
+/// Name of a state code, if it is one.
+pub fn state_name(code: &str) -> Option<&'static str> {
+    STATES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, name)| *name)
+}
+
+/// First four letters RENAPO never issues (Anexo 2 of the Instructivo Normativo, 81 words): it
+/// replaces the second letter with `X`.
+pub const CURP_INCONVENIENT_WORDS: [&str; 81] = [
+    "BACA", "BAKA", "BUEI", "BUEY", "CACA", "CACO", "CAGA", "CAGO", "CAKA", "CAKO", "COGE", "COGI",
+    "COJA", "COJE", "COJI", "COJO", "COLA", "CULO", "FALO", "FETO", "GETA", "GUEI", "GUEY", "JETA",
+    "JOTO", "KACA", "KACO", "KAGA", "KAGO", "KAKA", "KAKO", "KOGE", "KOGI", "KOJA", "KOJE", "KOJI",
+    "KOJO", "KOLA", "KULO", "LILO", "LOCA", "LOCO", "LOKA", "LOKO", "MAME", "MAMO", "MEAR", "MEAS",
+    "MEON", "MIAR", "MION", "MOCO", "MOKO", "MULA", "MULO", "NACA", "NACO", "PEDA", "PEDO", "PENE",
+    "PIPI", "PITO", "POPO", "PUTA", "PUTO", "QULO", "RATA", "ROBA", "ROBE", "ROBO", "RUIN", "SENO",
+    "TETA", "VACA", "VAGA", "VAGO", "VAKA", "VUEI", "VUEY", "WUEI", "WUEY",
+];
+
+/// First four letters the SAT never issues in an RFC (41 words): it replaces the last letter with `X`.
+pub const RFC_INCONVENIENT_WORDS: [&str; 41] = [
+    "BUEI", "BUEY", "CACA", "CACO", "CAGA", "CAGO", "CAKA", "CAKO", "COGE", "COJA", "COJE", "COJI",
+    "COJO", "CULO", "FETO", "GUEY", "JOTO", "KACA", "KACO", "KAGA", "KAGO", "KAKA", "KOGE", "KOJO",
+    "KULO", "MAME", "MAMO", "MEAR", "MEAS", "MEON", "MION", "MOCO", "MULA", "PEDA", "PEDO", "PENE",
+    "PUTA", "PUTO", "QULO", "RATA", "RUIN",
+];
+
+/// Sex as recorded in the CURP (position 11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Sex {
+    /// `H` (hombre).
+    Male,
+    /// `M` (mujer).
+    Female,
+}
+
+impl Sex {
+    pub fn letter(self) -> char {
+        match self {
+            Sex::Male => 'H',
+            Sex::Female => 'M',
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Sex::Male => "Hombre",
+            Sex::Female => "Mujer",
+        }
+    }
+}
+
+/// Why a CURP is not valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CurpProblem {
+    /// Not 18 characters of the right kinds in the right places.
+    Format,
+    /// Positions 5–10 are not a real calendar date.
+    Date,
+    /// Position 11 is neither `H` nor `M`.
+    Sex,
+    /// Positions 12–13 are not a state code.
+    State,
+    /// The first four letters are a word RENAPO never issues.
+    InconvenientWord,
+    /// Position 17 is a letter (born from 2000 on) but that birth date is still in the future.
+    Century,
+    /// Position 18 does not match the other 17.
+    CheckDigit,
+}
+
+impl CurpProblem {
+    pub fn code(self) -> &'static str {
+        match self {
+            CurpProblem::Format => "format",
+            CurpProblem::Date => "date",
+            CurpProblem::Sex => "sex",
+            CurpProblem::State => "state",
+            CurpProblem::InconvenientWord => "inconvenient_word",
+            CurpProblem::Century => "century",
+            CurpProblem::CheckDigit => "check_digit",
+        }
+    }
+
+    /// What is wrong, for people (es-MX).
+    pub fn message(self) -> &'static str {
+        match self {
+            CurpProblem::Format => {
+                "La CURP debe tener 18 caracteres: 4 letras, 6 dígitos de fecha, sexo, entidad, 3 consonantes, \
+                 un carácter diferenciador y un dígito verificador."
+            }
+            CurpProblem::Date => {
+                "La fecha de nacimiento de la CURP (posiciones 5 a 10) no existe en el calendario."
+            }
+            CurpProblem::Sex => "El sexo de la CURP (posición 11) debe ser H o M.",
+            CurpProblem::State => {
+                "La entidad de nacimiento de la CURP (posiciones 12 y 13) no es una clave válida."
+            }
+            CurpProblem::InconvenientWord => {
+                "Las primeras cuatro letras forman una palabra que RENAPO no asigna (se sustituye la segunda por X)."
+            }
+            CurpProblem::Century => {
+                "El carácter 17 no corresponde al siglo de nacimiento: dígito para nacidos hasta 1999, letra desde 2000."
+            }
+            CurpProblem::CheckDigit => {
+                "El dígito verificador de la CURP (posición 18) no corresponde."
+            }
+        }
+    }
+}
+
+impl fmt::Display for CurpProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// A valid CURP (upper case, 18 characters).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Curp(String);
+
+const CURP_ALPHABET: &str = "0123456789ABCDEFGHIJKLMNÑOPQRSTUVWXYZ";
+
+fn is_vowel_or_x(c: u8) -> bool {
+    matches!(c, b'A' | b'E' | b'I' | b'O' | b'U' | b'X')
+}
+
+fn is_consonant(c: u8) -> bool {
+    c.is_ascii_uppercase() && !matches!(c, b'A' | b'E' | b'I' | b'O' | b'U')
+}
+
+impl Curp {
+    /// Validates a CURP. Surrounding spaces are ignored and letters are upper-cased.
+    pub fn parse(input: &str) -> Result<Curp, CurpProblem> {
+        let value = input.trim().to_uppercase();
+        let b = value.as_bytes();
+        let format_ok = b.len() == 18
+            && b[0].is_ascii_uppercase()
+            && is_vowel_or_x(b[1])
+            && b[2..4].iter().all(u8::is_ascii_uppercase)
+            && b[4..10].iter().all(u8::is_ascii_digit)
+            && b[10].is_ascii_uppercase()
+            && b[11..13].iter().all(u8::is_ascii_uppercase)
+            && b[13..16].iter().all(|&c| is_consonant(c))
+            && (b[16].is_ascii_digit() || b[16].is_ascii_uppercase())
+            && b[17].is_ascii_digit();
+        if !format_ok {
+            return Err(CurpProblem::Format);
+        }
+        let born_2000s = b[16].is_ascii_uppercase();
+        let date = curp_date(&value[4..10], born_2000s).ok_or(CurpProblem::Date)?;
+        if !matches!(b[10], b'H' | b'M') {
+            return Err(CurpProblem::Sex);
+        }
+        if state_name(&value[11..13]).is_none() {
+            return Err(CurpProblem::State);
+        }
+        if CURP_INCONVENIENT_WORDS.contains(&&value[..4]) {
+            return Err(CurpProblem::InconvenientWord);
+        }
+        if born_2000s && date > chrono::Utc::now().date_naive() {
+            return Err(CurpProblem::Century);
+        }
+        if Curp::check_digit(&value[..17]) != Some(b[17] as char) {
+            return Err(CurpProblem::CheckDigit);
+        }
+        Ok(Curp(value))
+    }
+
+    /// The check digit (position 18) for the first 17 characters, or `None` if they contain a
+    /// character outside the CURP alphabet.
+    pub fn check_digit(first_17: &str) -> Option<char> {
+        let mut sum = 0u32;
+        for (i, c) in first_17.chars().enumerate() {
+            let value = CURP_ALPHABET.chars().position(|a| a == c)? as u32;
+            sum += value * (18 - i as u32);
+        }
+        char::from_digit((10 - sum % 10) % 10, 10)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Birth date: positions 5–10, the century given by position 17 (digit 1900s, letter 2000s).
+    pub fn birth_date(&self) -> NaiveDate {
+        let born_2000s = self.0.as_bytes()[16].is_ascii_uppercase();
+        curp_date(&self.0[4..10], born_2000s).expect("validated on parse")
+    }
+
+    pub fn sex(&self) -> Sex {
+        if self.0.as_bytes()[10] == b'H' {
+            Sex::Male
+        } else {
+            Sex::Female
+        }
+    }
+
+    /// Birth-state code (positions 12–13), `NE` for born abroad.
+    pub fn state(&self) -> &str {
+        &self.0[11..13]
+    }
+}
+
+fn curp_date(yymmdd: &str, born_2000s: bool) -> Option<NaiveDate> {
+    let yy: i32 = yymmdd[0..2].parse().ok()?;
+    let month: u32 = yymmdd[2..4].parse().ok()?;
+    let day: u32 = yymmdd[4..6].parse().ok()?;
+    NaiveDate::from_ymd_opt(if born_2000s { 2000 + yy } else { 1900 + yy }, month, day)
+}
+
+impl fmt::Display for Curp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for Curp {
+    type Error = CurpProblem;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Curp::parse(&value)
+    }
+}
+
+impl From<Curp> for String {
+    fn from(curp: Curp) -> String {
+        curp.0
+    }
+}
+
+/// Persona física (13 characters) or persona moral (12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RfcKind {
+    Fisica,
+    Moral,
+}
+
+/// Why an RFC is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RfcProblem {
+    Format,
+    Date,
+    InconvenientWord,
+}
+
+impl RfcProblem {
+    pub fn code(self) -> &'static str {
+        match self {
+            RfcProblem::Format => "format",
+            RfcProblem::Date => "date",
+            RfcProblem::InconvenientWord => "inconvenient_word",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            RfcProblem::Format => {
+                "El RFC debe tener 13 caracteres (persona física) o 12 (persona moral): letras, fecha AAMMDD y homoclave."
+            }
+            RfcProblem::Date => "La fecha del RFC (AAMMDD) no existe en el calendario.",
+            RfcProblem::InconvenientWord => {
+                "Las primeras cuatro letras del RFC forman una palabra que el SAT no asigna (se sustituye la última por X)."
+            }
+        }
+    }
+}
+
+impl fmt::Display for RfcProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// Something worth telling about an RFC that is still accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RfcWarning {
+    /// The mod-11 check digit does not match (≈1.5 % of real RFCs).
+    CheckDigit,
+    /// A generic RFC (`XAXX010101000` público en general, `XEXX010101000` extranjero).
+    Generic,
+}
+
+impl RfcWarning {
+    pub fn code(self) -> &'static str {
+        match self {
+            RfcWarning::CheckDigit => "check_digit",
+            RfcWarning::Generic => "generic",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            RfcWarning::CheckDigit => {
+                "El dígito verificador del RFC no corresponde; hay RFC reales así, verifíquelo con la constancia del SAT."
+            }
+            RfcWarning::Generic => {
+                "Es un RFC genérico (público en general o extranjero), no identifica a una persona."
+            }
+        }
+    }
+}
+
+/// A well-formed RFC (upper case; spaces and hyphens removed).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Rfc(String);
+
+const RFC_ALPHABET: &str = "0123456789ABCDEFGHIJKLMN&OPQRSTUVWXYZ Ñ";
+const GENERIC_RFCS: [&str; 2] = ["XAXX010101000", "XEXX010101000"];
+
+fn is_rfc_letter(c: char) -> bool {
+    c.is_ascii_uppercase() || c == '&' || c == 'Ñ'
+}
+
+impl Rfc {
+    /// Validates an RFC's form and date. Check-digit mismatches are reported by [`Rfc::warnings`].
+    pub fn parse(input: &str) -> Result<Rfc, RfcProblem> {
+        let value: String = input
+            .trim()
+            .to_uppercase()
+            .chars()
+            .filter(|c| *c != ' ' && *c != '-')
+            .collect();
+        let chars: Vec<char> = value.chars().collect();
+        let letters = match chars.len() {
+            13 => 4,
+            12 => 3,
+            _ => return Err(RfcProblem::Format),
+        };
+        let homoclave = &chars[letters + 6..];
+        let format_ok = chars[..letters].iter().all(|&c| is_rfc_letter(c))
+            && chars[letters..letters + 6].iter().all(char::is_ascii_digit)
+            && homoclave[..2]
+                .iter()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            && (homoclave[2].is_ascii_digit() || homoclave[2] == 'A');
+        if !format_ok {
+            return Err(RfcProblem::Format);
+        }
+        let date: String = chars[letters..letters + 6].iter().collect();
+        if curp_date(&date, false).is_none() && curp_date(&date, true).is_none() {
+            return Err(RfcProblem::Date);
+        }
+        let initials: String = chars[..letters].iter().collect();
+        if letters == 4 && RFC_INCONVENIENT_WORDS.contains(&initials.as_str()) {
+            return Err(RfcProblem::InconvenientWord);
+        }
+        Ok(Rfc(value))
+    }
+
+    /// The mod-11 check digit for an RFC without its last character (11 or 12 characters).
+    pub fn check_digit(without_check: &str) -> Option<char> {
+        let chars: Vec<char> = without_check.chars().collect();
+        if !(11..=12).contains(&chars.len()) {
+            return None;
+        }
+        let padded = std::iter::repeat_n(' ', 12 - chars.len()).chain(chars);
+        let mut sum = 0u32;
+        for (i, c) in padded.enumerate() {
+            let value = RFC_ALPHABET.chars().position(|a| a == c)? as u32;
+            sum += value * (13 - i as u32);
+        }
+        RFC_ALPHABET.chars().nth(((11 - sum % 11) % 11) as usize)
+    }
+
+    pub fn kind(&self) -> RfcKind {
+        if self.0.chars().count() == 13 {
+            RfcKind::Fisica
+        } else {
+            RfcKind::Moral
+        }
+    }
+
+    /// What to tell about an accepted RFC (empty when nothing).
+    pub fn warnings(&self) -> Vec<RfcWarning> {
+        let mut warnings = Vec::new();
+        if GENERIC_RFCS.contains(&self.0.as_str()) {
+            warnings.push(RfcWarning::Generic);
+        }
+        let (body, last) = self.0.split_at(self.0.len() - 1);
+        if Rfc::check_digit(body).map(String::from).as_deref() != Some(last) {
+            warnings.push(RfcWarning::CheckDigit);
+        }
+        warnings
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Rfc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for Rfc {
+    type Error = RfcProblem;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Rfc::parse(&value)
+    }
+}
+
+impl From<Rfc> for String {
+    fn from(rfc: Rfc) -> String {
+        rfc.0
+    }
+}
+
+/// Age in whole years on `on` (for plausibility checks and display).
+pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
+    let mut years = on.year() - birth.year();
+    if (on.month(), on.day()) < (birth.month(), birth.day()) {
+        years -= 1;
+    }
+    years
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every CURP vector of `renapo-sat.md` §3.5, with the expected outcome.
+    #[test]
+    fn curp_reference_vectors() {
+        let valid = [
+            "HEGG560427MVZRRL04",
+            "BEML920313HMCLNS09",
+            "PEGL890909MJCRMS08",
+            "BOXW310820HNERXN09",
+            "AAMG890608HDFLJL00",
+            "BAAD890419HMNRRV07",
+            "MESJ890928HMNZNS00",
+            "VIAA900930MMNCLL08",
+            "OOMG890727HMNRSR06",
+            "SASO750909HDFNNS05",
+            "ZUNA540308MNELTN05",
+            "SABC560626MDFLRN01",
+            "MOTR930411HJCRMN03",
+            "PXNE660720HMCXTN06",
+        ];
+        for curp in valid {
+            assert_eq!(
+                Curp::parse(curp).map(|c| c.to_string()),
+                Ok(curp.to_owned()),
+                "{curp}"
+            );
+        }
+        let invalid = [
+            ("BOXW310820HNERXN08", CurpProblem::CheckDigit),
+            ("PEGL890909MJCRMS09", CurpProblem::CheckDigit),
+            ("HEGG560427MVZRRL03", CurpProblem::CheckDigit),
+            ("SABC560626MDFLRN09", CurpProblem::CheckDigit),
+            ("BACA890909MJCRMS05", CurpProblem::InconvenientWord),
+            ("PEGL891313MJCRMS06", CurpProblem::Date),
+            ("PEGL890909QJCRMS08", CurpProblem::Sex),
+            ("PEGL890909MQQRMS02", CurpProblem::State),
+            ("1230", CurpProblem::Format),
+            ("123ZZZZZZZZZZZZZ90", CurpProblem::Format),
+        ];
+        for (curp, problem) in invalid {
+            assert_eq!(Curp::parse(curp), Err(problem), "{curp}");
+        }
+    }
+
+    #[test]
+    fn curp_parts_are_read_back() {
+        let curp = Curp::parse(" hegg560427mvzrrl04 ").unwrap();
+        assert_eq!(curp.as_str(), "HEGG560427MVZRRL04");
+        assert_eq!(
+            curp.birth_date(),
+            NaiveDate::from_ymd_opt(1956, 4, 27).unwrap()
+        );
+        assert_eq!(curp.sex(), Sex::Female);
+        assert_eq!(curp.state(), "VZ");
+        assert_eq!(state_name(curp.state()), Some("Veracruz"));
+        assert_eq!(Curp::parse("BOXW310820HNERXN09").unwrap().state(), "NE");
+    }
+
+    /// Position 17 decides the century: a digit is 19YY, a letter 20YY.
+    #[test]
+    fn position_17_sets_the_century_of_the_date() {
+        let with = |yymmdd: &str, homonym: char| {
+            let first_17 = format!("GOAJ{yymmdd}HDFNRN{homonym}");
+            format!("{first_17}{}", Curp::check_digit(&first_17).unwrap())
+        };
+        let born_2004 = Curp::parse(&with("040229", 'A')).unwrap();
+        assert_eq!(
+            born_2004.birth_date(),
+            NaiveDate::from_ymd_opt(2004, 2, 29).unwrap()
+        );
+        assert_eq!(
+            Curp::parse(&with("000229", 'A'))
+                .unwrap()
+                .birth_date()
+                .year(),
+            2000,
+            "2000 is leap"
+        );
+        assert_eq!(
+            Curp::parse(&with("000229", '0')),
+            Err(CurpProblem::Date),
+            "1900 is not leap"
+        );
+        // A letter on '88 means 2088: not born yet. (python-stdnum accepts TOMA880125HMNRRNO2.)
+        assert_eq!(Curp::parse(&with("880125", 'O')), Err(CurpProblem::Century));
+        assert_eq!(Curp::parse("TOMA880125HMNRRNO2"), Err(CurpProblem::Century));
+        // The reference warns this public fixture's digit is wrong: 4, not 6.
+        assert_eq!(
+            Curp::parse("GOAJ040229HDFNRNA6"),
+            Err(CurpProblem::CheckDigit)
+        );
+        assert!(Curp::parse("GOAJ040229HDFNRNA4").is_ok());
+    }
+
+    #[test]
+    fn curp_format_checks_vowel_and_consonant_positions() {
+        // Position 2 must be a vowel or X; positions 14–16 consonants.
+        assert_eq!(Curp::parse("HBGG560427MVZRRL04"), Err(CurpProblem::Format));
+        assert_eq!(Curp::parse("HEGG560427MVZARL04"), Err(CurpProblem::Format));
+        assert_eq!(Curp::parse("HEGG560427MVZRRL0A"), Err(CurpProblem::Format));
+        assert_eq!(Curp::parse("HEGG560427MVZRRL04X"), Err(CurpProblem::Format));
+    }
+
+    #[test]
+    fn curp_serde_validates_and_problems_have_codes_and_spanish_messages() {
+        assert_eq!(
+            serde_json::from_str::<Curp>("\"PEGL890909MJCRMS08\"")
+                .unwrap()
+                .as_str(),
+            "PEGL890909MJCRMS08"
+        );
+        assert!(serde_json::from_str::<Curp>("\"PEGL890909MJCRMS09\"").is_err());
+        assert_eq!(
+            serde_json::to_string(&CurpProblem::InconvenientWord).unwrap(),
+            "\"inconvenient_word\""
+        );
+        assert_eq!(CurpProblem::CheckDigit.code(), "check_digit");
+        assert!(CurpProblem::Date.message().contains("fecha"));
+    }
+
+    /// Every RFC vector of `renapo-sat.md` §4.2.
+    #[test]
+    fn rfc_reference_vectors() {
+        let clean = [
+            "GODE561231GR8",
+            "CFE010608HC8",
+            "AAA390128530",
+            "&&&030828PX7",
+            "AEL7407151YA",
+            "MUÑ110218LJ6",
+            "CACX7605101P8",
+        ];
+        for rfc in clean {
+            let parsed = Rfc::parse(rfc).unwrap_or_else(|e| panic!("{rfc}: {e}"));
+            assert_eq!(parsed.warnings(), vec![], "{rfc}");
+        }
+        assert_eq!(Rfc::parse("MAB9307148T4").unwrap().kind(), RfcKind::Moral);
+        assert_eq!(Rfc::parse("GODE561231GR8").unwrap().kind(), RfcKind::Fisica);
+        assert_eq!(
+            Rfc::parse("XEXX010101000").unwrap().warnings(),
+            vec![RfcWarning::Generic]
+        );
+        assert_eq!(
+            Rfc::parse("XAXX010101000").unwrap().warnings(),
+            vec![RfcWarning::Generic, RfcWarning::CheckDigit]
+        );
+        for real_but_wrong in ["VACE460910SX6", "SIN9311169P8", "GODE561231GR7"] {
+            assert_eq!(
+                Rfc::parse(real_but_wrong).unwrap().warnings(),
+                vec![RfcWarning::CheckDigit],
+                "{real_but_wrong}"
+            );
+        }
+        assert_eq!(Rfc::parse("AABN 821103 8Ñ2"), Err(RfcProblem::Format));
+        assert_eq!(
+            Rfc::parse("CACA 580710 NF7"),
+            Err(RfcProblem::InconvenientWord)
+        );
+        assert_eq!(
+            Rfc::parse("GODE-561231-GR8").unwrap().as_str(),
+            "GODE561231GR8"
+        );
+        assert_eq!(Rfc::parse("GODE561331GR8"), Err(RfcProblem::Date));
+        assert_eq!(Rfc::parse("GODE56123GR8"), Err(RfcProblem::Format));
+    }
+
+    #[test]
+    fn rfc_check_digit_is_mod_11_with_a_for_ten() {
+        assert_eq!(Rfc::check_digit("GODE561231GR"), Some('8'));
+        assert_eq!(Rfc::check_digit("AEL7407151Y"), Some('A'));
+        assert_eq!(Rfc::check_digit("MAB9307148T"), Some('4'));
+        assert_eq!(Rfc::check_digit("short"), None);
+    }
+
+    #[test]
+    fn age_counts_whole_years() {
+        let birth = NaiveDate::from_ymd_opt(1956, 4, 27).unwrap();
+        assert_eq!(
+            age_on(birth, NaiveDate::from_ymd_opt(2026, 4, 26).unwrap()),
+            69
+        );
+        assert_eq!(
+            age_on(birth, NaiveDate::from_ymd_opt(2026, 4, 27).unwrap()),
+            70
+        );
+    }
+}
