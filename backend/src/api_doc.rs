@@ -17,6 +17,7 @@ use utoipa::{IntoResponses, Modify, OpenApi};
     tags(
         (name = "auth", description = "Login, tokens and the current principal"),
         (name = "admin", description = "Users, administrative units and API clients (role admin)"),
+        (name = "registry", description = "Farmer registry (padrón de productores): search, detail, edits with history"),
         (name = "ops", description = "Liveness and readiness"),
     ),
     components(schemas(Problem))

@@ -21,7 +21,7 @@ use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
 use crate::db::{self, Backend, DbPool};
 use crate::error::{AppError, PROBLEM_CONTENT_TYPE};
-use crate::{api_clients, auth, ops, units, users};
+use crate::{api_clients, auth, ops, registry, units, users};
 
 /// Everything handlers share. Cheap to clone.
 #[derive(Clone)]
@@ -74,7 +74,8 @@ fn routes(config: &mut ServiceConfig) {
             .configure(auth::routes)
             .configure(units::routes)
             .configure(users::routes)
-            .configure(api_clients::routes),
+            .configure(api_clients::routes)
+            .configure(registry::routes),
     );
     ops::routes(config);
 }

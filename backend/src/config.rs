@@ -70,6 +70,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpAddr>,
     pub bootstrap_admin: Option<(String, String)>,
     pub demo_password: Option<String>,
+    /// Synthetic farmers the demo seeds into the registry.
+    pub demo_farmers: u64,
     pub log_format: LogFormat,
     pub json_limit_bytes: usize,
 }
@@ -224,6 +226,7 @@ impl Config {
             trusted_proxies,
             bootstrap_admin,
             demo_password,
+            demo_farmers: parse_num("CONFRONTAS_DEMO_FARMERS", 10_000)?.min(5_000_000),
             log_format,
             json_limit_bytes: parse_num("CONFRONTAS_JSON_LIMIT_BYTES", 64 * 1024)? as usize,
         })

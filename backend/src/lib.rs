@@ -13,6 +13,7 @@ pub mod db;
 pub mod error;
 pub mod ops;
 pub mod population;
+pub mod registry;
 pub mod schema;
 pub mod seed;
 pub mod server;

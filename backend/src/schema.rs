@@ -102,3 +102,48 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttle,
     audit_log,
 );
+
+diesel::table! {
+    farmers (id) {
+        id -> BigInt,
+        curp -> Text,
+        rfc -> Nullable<Text>,
+        given_names -> Text,
+        first_surname -> Text,
+        second_surname -> Nullable<Text>,
+        search_name -> Text,
+        birth_date -> Date,
+        sex -> Text,
+        birth_state -> Text,
+        state -> Nullable<Text>,
+        municipality -> Nullable<Text>,
+        producer_folio -> Nullable<Text>,
+        status -> Text,
+        last_proof_of_life_at -> Nullable<Timestamp>,
+        sat_opinion -> Nullable<Text>,
+        sat_folio -> Nullable<Text>,
+        sat_issued_on -> Nullable<Date>,
+        sat_valid_until -> Nullable<Date>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    farmer_history (id) {
+        id -> BigInt,
+        farmer_id -> BigInt,
+        field -> Text,
+        before_value -> Nullable<Text>,
+        after_value -> Nullable<Text>,
+        source -> Text,
+        source_ref -> Nullable<Text>,
+        comment -> Nullable<Text>,
+        actor -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::joinable!(farmer_history -> farmers (farmer_id));
+diesel::allow_tables_to_appear_in_same_query!(farmers, farmer_history);

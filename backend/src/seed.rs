@@ -1,7 +1,7 @@
 //! Data the server creates by itself: the bootstrap administrator and the demo data set.
 //! Both go through the same inserts as the API (`units::insert_unit`, `users::insert_user`).
 
-use confrontas_api::{NewUnit, NewUser, Role};
+use confrontas_api::{ChangeSource, NewUnit, NewUser, Role};
 use diesel::prelude::*;
 use serde_json::json;
 
@@ -10,6 +10,8 @@ use crate::audit::Actor;
 use crate::auth::tokens::random_token;
 use crate::db::{self, AnyConnection};
 use crate::error::AppResult;
+use crate::population::{DEMO_SEED, Population};
+use crate::registry::{NewFarmer, insert_new_farmers};
 use crate::schema::{units, users};
 use crate::units::insert_unit;
 use crate::users::insert_user;
@@ -156,6 +158,7 @@ pub async fn demo(state: &AppState) -> AppResult<DemoSeed> {
     };
     let hash = state.hasher.hash(password.clone()).await?;
     let demo_password = password.clone();
+    let farmer_count = state.config.demo_farmers;
     db::run(&state.pool, move |conn| {
         conn.write_transaction(|conn| {
             let dgtic_id = ensure_unit(conn, &dgtic())?;
@@ -191,13 +194,15 @@ pub async fn demo(state: &AppState) -> AppResult<DemoSeed> {
                 };
                 insert_user(conn, &user, &hash)?;
             }
-            Actor::system(None).record(
-                conn,
-                "demo_seeded",
-                "system",
-                "demo",
-                json!({ "users": 4 }),
-            )?;
+            let now = db::now();
+            let farmers: Vec<NewFarmer> = Population::new(DEMO_SEED)
+                .people(farmer_count)
+                .map(|person| NewFarmer::from_person(&person, now))
+                .collect();
+            let system = Actor::system(None);
+            insert_new_farmers(conn, &farmers, ChangeSource::Demo, Some("demo"), &system)?;
+            let detail = json!({ "users": 4, "farmers": farmer_count });
+            system.record(conn, "demo_seeded", "system", "demo", detail)?;
             Ok(())
         })
     })

@@ -469,6 +469,23 @@ impl From<Rfc> for String {
     }
 }
 
+/// Upper case without accents or repeated spaces (Ñ is kept): how names are compared and searched.
+pub fn plain_upper(text: &str) -> String {
+    let upper: String = text
+        .to_uppercase()
+        .chars()
+        .map(|c| match c {
+            'Á' | 'À' | 'Ä' | 'Â' => 'A',
+            'É' | 'È' | 'Ë' | 'Ê' => 'E',
+            'Í' | 'Ì' | 'Ï' | 'Î' => 'I',
+            'Ó' | 'Ò' | 'Ö' | 'Ô' => 'O',
+            'Ú' | 'Ù' | 'Ü' | 'Û' => 'U',
+            other => other,
+        })
+        .collect();
+    upper.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Age in whole years on `on` (for plausibility checks and display).
 pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
     let mut years = on.year() - birth.year();
@@ -653,6 +670,14 @@ mod tests {
         assert_eq!(Rfc::check_digit("AEL7407151Y"), Some('A'));
         assert_eq!(Rfc::check_digit("MAB9307148T"), Some('4'));
         assert_eq!(Rfc::check_digit("short"), None);
+    }
+
+    #[test]
+    fn plain_upper_drops_accents_and_extra_spaces_but_keeps_n_tilde() {
+        assert_eq!(
+            plain_upper("  María de los   Ángeles Núñez "),
+            "MARIA DE LOS ANGELES NUÑEZ"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod common;
 pub mod directory;
 pub mod identity;
 pub mod ops;
+pub mod registry;
 #[cfg(feature = "openapi")]
 mod schemas;
 
@@ -17,3 +18,4 @@ pub use common::*;
 pub use directory::*;
 pub use identity::{Curp, CurpProblem, Rfc, RfcKind, RfcProblem, RfcWarning, Sex};
 pub use ops::*;
+pub use registry::*;

@@ -15,7 +15,9 @@ mod names;
 use std::collections::HashSet;
 
 use chrono::{Datelike, NaiveDate};
-use confrontas_api::identity::{CURP_INCONVENIENT_WORDS, RFC_INCONVENIENT_WORDS, STATES};
+use confrontas_api::identity::{
+    CURP_INCONVENIENT_WORDS, RFC_INCONVENIENT_WORDS, STATES, plain_upper,
+};
 use confrontas_api::{Curp, Rfc, Sex};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -48,6 +50,9 @@ impl Person {
         name
     }
 }
+
+/// Seed of the demo's population; the RENAPO and SAT simulators answer from the same people.
+pub const DEMO_SEED: u64 = 20_261_122;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Population {
@@ -153,24 +158,9 @@ const PARTICLES: &[&str] = &[
 /// Given names skipped when another follows (MARÍA JOSÉ → JOSÉ; JOSÉ LUIS → LUIS).
 const COMMON_FIRST_NAMES: &[&str] = &["MARIA", "MA.", "MA", "M.", "M", "JOSE", "J.", "J"];
 
-/// Upper case without accents; Ñ kept (callers decide).
-fn plain(text: &str) -> String {
-    text.to_uppercase()
-        .chars()
-        .map(|c| match c {
-            'Á' | 'À' | 'Ä' => 'A',
-            'É' | 'È' | 'Ë' => 'E',
-            'Í' | 'Ì' | 'Ï' => 'I',
-            'Ó' | 'Ò' | 'Ö' => 'O',
-            'Ú' | 'Ù' | 'Ü' => 'U',
-            other => other,
-        })
-        .collect()
-}
-
 /// The word of a (possibly compound) name that the CURP uses.
 fn significant_word(name: &str, skip_common_first_names: bool) -> String {
-    let words: Vec<String> = plain(name)
+    let words: Vec<String> = plain_upper(name)
         .split_whitespace()
         .filter(|w| !PARTICLES.contains(w))
         .map(str::to_owned)
@@ -183,7 +173,7 @@ fn significant_word(name: &str, skip_common_first_names: bool) -> String {
         }
         [first, ..] => first,
         [] => {
-            return plain(name)
+            return plain_upper(name)
                 .split_whitespace()
                 .last()
                 .unwrap_or("X")
@@ -287,7 +277,7 @@ impl CurpNames {
             letters[3] = 'X';
         }
         const HOMOCLAVE: &[u8] = b"123456789ABCDEFGHIJKLMNPQRSTUVWXYZ";
-        let hash = plain(&format!("{given} {first} {}", second.unwrap_or_default()))
+        let hash = plain_upper(&format!("{given} {first} {}", second.unwrap_or_default()))
             .bytes()
             .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
                 (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)

@@ -134,6 +134,7 @@ pub fn test_vars(database_url: &str) -> HashMap<String, String> {
                 .to_string(),
         ),
         ("CONFRONTAS_DB_POOL_SIZE", "4".to_owned()),
+        ("CONFRONTAS_DEMO_FARMERS", "300".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -1,0 +1,2 @@
+DROP TABLE farmer_history;
+DROP TABLE farmers;

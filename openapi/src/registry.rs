@@ -1,0 +1,229 @@
+//! The farmer registry (padrón de productores).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::common::{Checks, FieldError, text_problem};
+use crate::directory::NAME_MAX;
+use crate::identity::{Rfc, Sex, state_name};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FarmerStatus {
+    /// En el padrón.
+    Active,
+    /// Baja por defunción (set by a RENAPO confrontation).
+    Deceased,
+    /// Baja administrativa.
+    Deregistered,
+}
+
+impl FarmerStatus {
+    pub const ALL: [FarmerStatus; 3] = [
+        FarmerStatus::Active,
+        FarmerStatus::Deceased,
+        FarmerStatus::Deregistered,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FarmerStatus::Active => "active",
+            FarmerStatus::Deceased => "deceased",
+            FarmerStatus::Deregistered => "deregistered",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<FarmerStatus> {
+        FarmerStatus::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            FarmerStatus::Active => "Activo",
+            FarmerStatus::Deceased => "Baja por defunción",
+            FarmerStatus::Deregistered => "Baja administrativa",
+        }
+    }
+}
+
+/// A farmer of the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Farmer {
+    pub id: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "HEGG560427MVZRRL04"))]
+    pub curp: String,
+    pub rfc: Option<String>,
+    pub given_names: String,
+    pub first_surname: String,
+    pub second_surname: Option<String>,
+    pub birth_date: NaiveDate,
+    pub sex: Sex,
+    /// CURP state code of birth (`NE` = abroad).
+    pub birth_state: String,
+    /// State of residence (CURP state code).
+    pub state: Option<String>,
+    pub municipality: Option<String>,
+    /// Folio of the farmer in the ministry's programs.
+    pub producer_folio: Option<String>,
+    pub status: FarmerStatus,
+    /// Last time RENAPO found the CURP active and not deceased.
+    pub last_proof_of_life_at: Option<DateTime<Utc>>,
+    pub sat_opinion: Option<String>,
+    pub sat_folio: Option<String>,
+    pub sat_issued_on: Option<NaiveDate>,
+    pub sat_valid_until: Option<NaiveDate>,
+    /// Increases with every change; send it back in `PATCH` to avoid overwriting someone else's edit.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Sort orders of `GET /api/v1/farmers`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FarmerSort {
+    /// By first surname, second surname, given names.
+    #[default]
+    Name,
+    Curp,
+    /// Most recently changed first.
+    Recent,
+}
+
+/// Filters of `GET /api/v1/farmers`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct FarmerFilter {
+    /// CURP prefix (1 to 18 characters).
+    pub curp: Option<String>,
+    /// Words of the name, in any order, with or without accents.
+    pub q: Option<String>,
+    /// State of residence (CURP state code).
+    pub state: Option<String>,
+    pub status: Option<FarmerStatus>,
+    pub sort: Option<FarmerSort>,
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
+    pub page: Option<u32>,
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
+    pub per_page: Option<u32>,
+}
+
+/// `PATCH /api/v1/farmers/{curp}`: the fields staff may change by hand. Names, birth data and
+/// deaths come from RENAPO through confrontations. Every change needs a reason.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FarmerPatch {
+    /// The `version` the change is based on.
+    pub version: i32,
+    /// Why the change is made (kept in the history).
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::name))]
+    pub comment: String,
+    /// New RFC; an empty string removes it.
+    pub rfc: Option<String>,
+    /// CURP state code of residence; an empty string removes it.
+    pub state: Option<String>,
+    /// An empty string removes it.
+    pub municipality: Option<String>,
+    /// An empty string removes it.
+    pub producer_folio: Option<String>,
+    /// `active` or `deregistered` (deaths are recorded by RENAPO confrontations).
+    pub status: Option<FarmerStatus>,
+}
+
+impl FarmerPatch {
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut checks = Checks::default();
+        if let Some(problem) = text_problem(&self.comment, NAME_MAX) {
+            checks.push(FieldError::new(
+                "comment",
+                format!("Indique el motivo del cambio. {problem}"),
+            ));
+        }
+        if let Some(rfc) = self.rfc.as_deref().filter(|r| !r.trim().is_empty())
+            && let Err(problem) = Rfc::parse(rfc)
+        {
+            checks.push(FieldError::new("rfc", problem.message()));
+        }
+        if let Some(state) = self.state.as_deref().filter(|s| !s.trim().is_empty()) {
+            checks.check(
+                state != "NE" && state_name(&state.trim().to_uppercase()).is_some(),
+                "state",
+                "La entidad debe ser una clave de estado de la CURP (por ejemplo, JC o DF).",
+            );
+        }
+        for (field, value) in [
+            ("municipality", &self.municipality),
+            ("producer_folio", &self.producer_folio),
+        ] {
+            if let Some(problem) = value
+                .as_deref()
+                .filter(|v| !v.trim().is_empty())
+                .and_then(|v| text_problem(v, NAME_MAX))
+            {
+                checks.push(FieldError::new(field, problem));
+            }
+        }
+        checks.check(
+            self.status != Some(FarmerStatus::Deceased),
+            "status",
+            "La baja por defunción solo se registra con una confronta de RENAPO.",
+        );
+        checks.finish()
+    }
+}
+
+/// Where a registry change came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeSource {
+    Demo,
+    Import,
+    Edit,
+    Confrontation,
+}
+
+impl ChangeSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeSource::Demo => "demo",
+            ChangeSource::Import => "import",
+            ChangeSource::Edit => "edit",
+            ChangeSource::Confrontation => "confrontation",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<ChangeSource> {
+        [
+            ChangeSource::Demo,
+            ChangeSource::Import,
+            ChangeSource::Edit,
+            ChangeSource::Confrontation,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == value)
+    }
+}
+
+/// One field's change in a farmer's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FarmerChange {
+    pub id: i64,
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub source: ChangeSource,
+    /// The import or confrontation that made the change, when there is one.
+    pub source_ref: Option<String>,
+    pub comment: Option<String>,
+    /// `user:{id}`, `client:{id}` or `system`.
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}
