@@ -170,11 +170,29 @@ pub fn build(
                 if path == "/health" || path == "/ready" {
                     tracing::debug!(%method, path, status, elapsed_ms, "request");
                 } else {
+                    let path = loggable_path(&path);
                     tracing::info!(%method, path, status, elapsed_ms, "request");
                 }
                 Ok(response)
             }
         })
+}
+
+/// The request path as it may be logged: CURPs in it (personal data) keep only their first four
+/// letters, enough to correlate a support case without storing the identifier.
+fn loggable_path(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            let curp_like =
+                segment.len() == 18 && segment.bytes().all(|b| b.is_ascii_alphanumeric());
+            if curp_like {
+                format!("{}…", &segment[..4])
+            } else {
+                segment.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn redirect(location: &'static str) -> HttpResponse {
@@ -412,6 +430,19 @@ mod tests {
             "values are not echoed: {}",
             wrong.detail
         );
+    }
+
+    #[test]
+    fn curps_in_paths_are_masked_in_the_log() {
+        assert_eq!(
+            loggable_path("/api/v1/farmers/HEGG560427MVZRRL04/history"),
+            "/api/v1/farmers/HEGG…/history"
+        );
+        assert_eq!(
+            loggable_path("/api/v1/farmers/hegg560427mvzrrl04"),
+            "/api/v1/farmers/hegg…"
+        );
+        assert_eq!(loggable_path("/api/v1/users/12"), "/api/v1/users/12");
     }
 
     #[test]
