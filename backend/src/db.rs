@@ -198,12 +198,11 @@ diesel::define_sql_function!(
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text
 );
 
-/// A `LIKE` pattern matching `text` anywhere, lower-cased, with `%`, `_` and `\` escaped (use
-/// `.escape('\\')`).
-pub fn contains_pattern(text: &str) -> String {
+/// A `LIKE` pattern matching `text` anywhere, with `%`, `_` and `\` escaped (use
+/// `.escape('\\')`). The case is kept: compare against a column of the same case.
+pub fn like_anywhere(text: &str) -> String {
     let escaped: String = text
         .trim()
-        .to_lowercase()
         .chars()
         .flat_map(|c| match c {
             '%' | '_' | '\\' => vec!['\\', c],
@@ -211,6 +210,11 @@ pub fn contains_pattern(text: &str) -> String {
         })
         .collect();
     format!("%{escaped}%")
+}
+
+/// [`like_anywhere`] of the lower-cased text, for `lower(column) LIKE …` searches.
+pub fn contains_pattern(text: &str) -> String {
+    like_anywhere(&text.to_lowercase())
 }
 
 /// A validated page request.
@@ -254,6 +258,7 @@ mod tests {
     fn contains_pattern_escapes_like_wildcards() {
         assert_eq!(contains_pattern(" Ana_100% "), "%ana\\_100\\%%");
         assert_eq!(contains_pattern("a\\b"), "%a\\\\b%");
+        assert_eq!(like_anywhere("NUÑEZ_"), "%NUÑEZ\\_%", "case kept");
     }
 
     #[test]

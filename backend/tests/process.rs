@@ -51,6 +51,13 @@ fn serve_demo_prints_url_and_logins_and_stops_cleanly_on_sigterm() {
     );
 
     assert_eq!(status_of(&format!("{url}health")), 200);
+    // The demo registry holds CONFRONTAS_DEMO_FARMERS farmers (10,000 by default).
+    let password = text
+        .split("todos: ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .expect("password printed");
+    assert_eq!(demo_registry_size(&url, password), 10_000);
 
     let started = Instant::now();
     Command::new("kill")
@@ -68,6 +75,38 @@ fn serve_demo_prints_url_and_logins_and_stops_cleanly_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
+}
+
+/// Logs in as the demo administrator and reads the registry's total.
+fn demo_registry_size(url: &str, password: &str) -> u64 {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let http = reqwest::Client::new();
+        let login =
+            serde_json::json!({ "email": "admin@demo.confrontas.mx", "password": password });
+        let tokens: serde_json::Value = http
+            .post(format!("{url}api/v1/auth/login"))
+            .json(&login)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = tokens["access_token"]
+            .as_str()
+            .expect("login works with the printed password");
+        let page: serde_json::Value = http
+            .get(format!("{url}api/v1/farmers?per_page=1"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        page["total"].as_u64().unwrap()
+    })
 }
 
 /// The status of a GET, on a runtime of its own (the test itself is synchronous).

@@ -4,7 +4,7 @@
 
 use actix_web::{get, patch, web};
 use chrono::{NaiveDate, NaiveDateTime};
-use confrontas_api::identity::{plain_upper, state_name};
+use confrontas_api::identity::plain_upper;
 use confrontas_api::{
     ChangeSource, Farmer, FarmerChange, FarmerFilter, FarmerPatch, FarmerSort, FarmerStatus, Page,
     PageParams, Rfc, Role, Sex,
@@ -284,7 +284,7 @@ async fn list_farmers(
         .unwrap_or_default()
         .split(' ')
         .filter(|w| !w.is_empty())
-        .map(db::contains_pattern)
+        .map(db::like_anywhere)
         .collect();
     let residence = filter
         .state
@@ -298,12 +298,8 @@ async fn list_farmers(
                 query = query.filter(farmers::curp.like(format!("{prefix}%")));
             }
             for pattern in &words {
-                // The stored search name is upper case; the pattern was lower-cased, so raise it back.
-                query = query.filter(
-                    farmers::search_name
-                        .like(pattern.to_uppercase())
-                        .escape('\\'),
-                );
+                // Both the stored search name and the words are upper case without accents.
+                query = query.filter(farmers::search_name.like(pattern).escape('\\'));
             }
             if let Some(code) = &residence {
                 query = query.filter(farmers::state.eq(code.clone()));
@@ -393,10 +389,7 @@ impl Edits {
             .rfc
             .as_deref()
             .map(|r| cleared(r).map(|r| Rfc::parse(&r).map(|r| r.to_string()).unwrap_or(r)));
-        let state = patch
-            .state
-            .as_deref()
-            .map(|s| cleared(&s.to_uppercase()).filter(|s| state_name(s).is_some()));
+        let state = patch.state.as_deref().map(|s| cleared(&s.to_uppercase()));
         Edits {
             rfc: edit("rfc", &current.rfc, rfc),
             state: edit("state", &current.state, state),
