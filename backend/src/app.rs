@@ -243,9 +243,11 @@ fn harden(path: &str, headers: &mut header::HeaderMap) {
 }
 
 async fn api_not_found() -> Result<HttpResponse, AppError> {
-    Err(AppError::not_found(
-        "La ruta solicitada no existe en la API.",
-    ))
+    Err(api_route_missing())
+}
+
+fn api_route_missing() -> AppError {
+    AppError::not_found("La ruta solicitada no existe en la API.")
 }
 
 /// Any error answer under `/api/` that is not already a problem document (e.g. produced by
@@ -264,7 +266,7 @@ fn problem_fallback<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorH
     let status = response.status();
     let error = match status {
         StatusCode::PAYLOAD_TOO_LARGE => too_large(),
-        StatusCode::NOT_FOUND => AppError::not_found("La ruta solicitada no existe en la API."),
+        StatusCode::NOT_FOUND => api_route_missing(),
         StatusCode::METHOD_NOT_ALLOWED => AppError::new(
             status,
             "method_not_allowed",
@@ -389,6 +391,10 @@ fn spa(web_dir: &Path) -> Files {
 
 /// The SPA's `index.html`; without a built SPA, a page that says how to build it.
 fn spa_index(req: &HttpRequest, index: &Path) -> HttpResponse {
+    // Unmatched routes inside `/api/v1` fall through to the app's default service.
+    if req.path().starts_with("/api/") {
+        return api_route_missing().error_response();
+    }
     if req.method() != actix_web::http::Method::GET && req.method() != actix_web::http::Method::HEAD
     {
         return HttpResponse::MethodNotAllowed().finish();
