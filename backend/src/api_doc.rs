@@ -18,6 +18,7 @@ use utoipa::{IntoResponses, Modify, OpenApi};
         (name = "auth", description = "Login, tokens and the current principal"),
         (name = "admin", description = "Users, administrative units and API clients (role admin)"),
         (name = "registry", description = "Farmer registry (padrón de productores): search, detail, edits with history"),
+        (name = "layouts", description = "CURP layouts: template and row-by-row check"),
         (name = "ops", description = "Liveness and readiness"),
     ),
     components(schemas(Problem))
@@ -95,4 +96,33 @@ pub enum BodyErrors {
     /// Fields present but not acceptable; `errors` lists them.
     #[response(status = 422, content_type = "application/problem+json")]
     Invalid(Problem),
+}
+
+/// A `multipart/form-data` body with one spreadsheet in the field `file` (`.xlsx` or `.csv`).
+#[derive(utoipa::ToSchema)]
+pub struct SpreadsheetUpload {
+    /// The spreadsheet.
+    #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]
+    pub file: String,
+}
+
+/// What a spreadsheet upload may answer when the file is not acceptable. Each refusal carries a
+/// stable `code`: `file_missing`, `invalid_multipart`, `unexpected_field` (400);
+/// `file_too_large` (413); `unsupported_file_type` (415); `invalid_xlsx`,
+/// `xlsx_limits_exceeded`, `invalid_csv`, `too_many_rows`, `too_many_columns`, `cell_too_long`,
+/// `header_not_found`, `duplicate_column`, `no_data_rows`, `empty_file` (422).
+#[derive(IntoResponses)]
+pub enum UploadErrors {
+    /// Not a multipart body, or the field `file` is missing.
+    #[response(status = 400, content_type = "application/problem+json")]
+    Malformed(Problem),
+    /// The file exceeds the size limit.
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// Neither `.xlsx` nor `.csv`.
+    #[response(status = 415, content_type = "application/problem+json")]
+    WrongType(Problem),
+    /// The file cannot be read safely or lacks the expected columns.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Unreadable(Problem),
 }

@@ -21,7 +21,8 @@ use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
 use crate::db::{self, Backend, DbPool};
 use crate::error::{AppError, PROBLEM_CONTENT_TYPE};
-use crate::{api_clients, auth, ops, registry, units, users};
+use crate::uploads::ParsePermits;
+use crate::{api_clients, auth, layouts, ops, registry, units, users};
 
 /// Everything handlers share. Cheap to clone.
 #[derive(Clone)]
@@ -31,6 +32,7 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     pub hasher: PasswordHasher,
     pub backend: Backend,
+    pub parse_permits: ParsePermits,
 }
 
 impl AppState {
@@ -49,6 +51,9 @@ impl AppState {
             tracing::info!(?applied, "migrations applied");
         }
         let backend = conn.backend();
+        let uploads = config.data_dir.join("uploads");
+        std::fs::create_dir_all(&uploads)
+            .map_err(|e| format!("cannot create {}: {e}", uploads.display()))?;
         if !config.web_dir.join("index.html").is_file() {
             tracing::warn!(web_dir = %config.web_dir.display(), "the SPA is not built there; pages will say how to build it");
         }
@@ -60,10 +65,16 @@ impl AppState {
         Ok(AppState {
             tokens: Arc::new(TokenKeys::new(&config.jwt)),
             hasher: PasswordHasher::new(config.login.hash_concurrency),
+            parse_permits: ParsePermits::new(config.parse_concurrency),
             config: Arc::new(config),
             pool,
             backend,
         })
+    }
+
+    /// Where uploads are received and spreadsheets are written before download.
+    pub fn uploads_dir(&self) -> PathBuf {
+        self.config.data_dir.join("uploads")
     }
 }
 
@@ -75,7 +86,8 @@ fn routes(config: &mut ServiceConfig) {
             .configure(units::routes)
             .configure(users::routes)
             .configure(api_clients::routes)
-            .configure(registry::routes),
+            .configure(registry::routes)
+            .configure(layouts::routes),
     );
     ops::routes(config);
 }

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use base64::Engine;
 
+use crate::uploads::UploadLimits;
+
 /// A signing key for access tokens, named by the `kid` header.
 #[derive(Clone)]
 pub struct JwtKey {
@@ -74,6 +76,14 @@ pub struct Config {
     pub demo_farmers: u64,
     pub log_format: LogFormat,
     pub json_limit_bytes: usize,
+    /// Where files being processed are kept (uploads in progress, imports waiting their turn).
+    pub data_dir: PathBuf,
+    /// CURP layouts checked by `POST /api/v1/layouts/validate`.
+    pub layout_uploads: UploadLimits,
+    /// Registry imports.
+    pub import_uploads: UploadLimits,
+    /// Spreadsheets parsed at the same time.
+    pub parse_concurrency: usize,
 }
 
 /// A setting that could not be used, with the variable's name.
@@ -229,6 +239,19 @@ impl Config {
             demo_farmers: parse_num("CONFRONTAS_DEMO_FARMERS", 10_000)?.min(5_000_000),
             log_format,
             json_limit_bytes: parse_num("CONFRONTAS_JSON_LIMIT_BYTES", 64 * 1024)? as usize,
+            data_dir: get("CONFRONTAS_DATA_DIR")
+                .map_or_else(|| PathBuf::from("data"), PathBuf::from),
+            layout_uploads: UploadLimits {
+                max_bytes: parse_num("CONFRONTAS_LAYOUT_MAX_MB", 64)?.clamp(1, 1024) << 20,
+                max_rows: parse_num("CONFRONTAS_LAYOUT_MAX_ROWS", 1_000_000)?.clamp(1, 5_000_000)
+                    as u32,
+            },
+            import_uploads: UploadLimits {
+                max_bytes: parse_num("CONFRONTAS_IMPORT_MAX_MB", 512)?.clamp(1, 4096) << 20,
+                max_rows: parse_num("CONFRONTAS_IMPORT_MAX_ROWS", 5_000_000)?.clamp(1, 50_000_000)
+                    as u32,
+            },
+            parse_concurrency: parse_num("CONFRONTAS_PARSE_CONCURRENCY", 2)?.clamp(1, 64) as usize,
         })
     }
 }

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod common;
 pub mod directory;
 pub mod identity;
+pub mod layouts;
 pub mod ops;
 pub mod registry;
 #[cfg(feature = "openapi")]
@@ -17,5 +18,6 @@ pub use auth::*;
 pub use common::*;
 pub use directory::*;
 pub use identity::{Curp, CurpProblem, Rfc, RfcKind, RfcProblem, RfcWarning, Sex};
+pub use layouts::*;
 pub use ops::*;
 pub use registry::*;

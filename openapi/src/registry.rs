@@ -227,3 +227,93 @@ pub struct FarmerChange {
     pub actor: String,
     pub at: DateTime<Utc>,
 }
+
+/// Where a registry import stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ImportStatus {
+    /// Received, waiting for its turn.
+    Queued,
+    Running,
+    Finished,
+    /// Stopped by a problem with the whole file (`failure` says which); rows already applied stay.
+    Failed,
+}
+
+impl ImportStatus {
+    pub const ALL: [ImportStatus; 4] = [
+        ImportStatus::Queued,
+        ImportStatus::Running,
+        ImportStatus::Finished,
+        ImportStatus::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportStatus::Queued => "queued",
+            ImportStatus::Running => "running",
+            ImportStatus::Finished => "finished",
+            ImportStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<ImportStatus> {
+        ImportStatus::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ImportStatus::Queued => "En espera",
+            ImportStatus::Running => "En proceso",
+            ImportStatus::Finished => "Terminada",
+            ImportStatus::Failed => "Falló",
+        }
+    }
+
+    pub fn is_done(self) -> bool {
+        matches!(self, ImportStatus::Finished | ImportStatus::Failed)
+    }
+}
+
+/// A registry import: a spreadsheet of farmers upserted by CURP.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegistryImport {
+    pub id: i64,
+    pub file_name: String,
+    pub file_size: i64,
+    pub status: ImportStatus,
+    /// Share of the file processed, 0 to 100.
+    pub percent: u8,
+    /// Data rows read so far.
+    pub rows_read: i64,
+    /// Farmers added to the registry.
+    pub inserted: i64,
+    /// Farmers whose data changed.
+    pub updated: i64,
+    /// Rows identical to the registry.
+    pub unchanged: i64,
+    /// Rows refused (see the rejected rows).
+    pub rejected: i64,
+    /// Why the import stopped, when it failed (Spanish).
+    pub failure: Option<String>,
+    /// `user:{id}` of who uploaded it.
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// A row a registry import refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportRejection {
+    /// Row number as Excel shows it (record number in a CSV).
+    pub row: i64,
+    pub curp: Option<String>,
+    /// Stable reason code, e.g. `invalid_curp`, `missing_name`, `duplicate`.
+    pub reason: String,
+    /// What is wrong and how to fix it (Spanish).
+    pub message: String,
+}

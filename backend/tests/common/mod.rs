@@ -2,6 +2,8 @@
 //! PostgreSQL database (from `CONFRONTAS_TEST_PG_URL`) per test.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod sheets;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -163,6 +165,10 @@ impl TestApp {
     ) -> Option<TestApp> {
         let database = test_database(db)?;
         let mut vars = test_vars(&database.url);
+        vars.insert(
+            "CONFRONTAS_DATA_DIR".to_owned(),
+            database._dir.0.join("data").display().to_string(),
+        );
         tweak(&mut vars);
         let config = Config::from_lookup(|name| vars.get(name).cloned())
             .expect("test configuration is valid");
@@ -227,6 +233,24 @@ impl TestApp {
             .request(method, self.url(path))
             .bearer_auth(token)
             .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Sends `bytes` as the `file` field of a multipart form.
+    pub async fn upload(
+        &self,
+        path: &str,
+        token: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> reqwest::Response {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned());
+        self.http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .multipart(reqwest::multipart::Form::new().part("file", part))
             .send()
             .await
             .unwrap()

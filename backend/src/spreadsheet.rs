@@ -1,0 +1,74 @@
+//! Writing `.xlsx` files for people: one look for every workbook we produce, and the download
+//! response. Values are always written as text cells (never formulas), so a farmer named
+//! `=HYPERLINK(…)` cannot become a formula in Excel.
+
+use std::fs::File;
+use std::path::Path;
+
+use actix_files::NamedFile;
+use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
+use actix_web::{HttpRequest, HttpResponse};
+use rust_xlsxwriter::{Color, Format, FormatBorder, Workbook, Worksheet, XlsxError};
+
+use crate::error::{AppError, AppResult};
+
+pub const XLSX_CONTENT_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+pub fn header_format() -> Format {
+    Format::new()
+        .set_bold()
+        .set_background_color(Color::RGB(0x1F4E3D))
+        .set_font_color(Color::White)
+        .set_border(FormatBorder::Thin)
+}
+
+pub fn xlsx_error(error: XlsxError) -> AppError {
+    AppError::internal(format!("xlsx writer: {error}"))
+}
+
+/// Writes a bold header row with column widths, and freezes it.
+pub fn write_header(sheet: &mut Worksheet, row: u32, headers: &[(&str, f64)]) -> AppResult<()> {
+    let format = header_format();
+    for (column, (title, width)) in headers.iter().enumerate() {
+        let column = column as u16;
+        sheet
+            .write_string_with_format(row, column, *title, &format)
+            .map_err(xlsx_error)?;
+        sheet.set_column_width(column, *width).map_err(xlsx_error)?;
+    }
+    sheet.set_freeze_panes(row + 1, 0).map_err(xlsx_error)?;
+    Ok(())
+}
+
+/// A workbook whose constant-memory sheets spill to `dir` (never the system temp directory,
+/// which may be small).
+pub fn new_workbook(dir: &Path) -> AppResult<Workbook> {
+    let mut workbook = Workbook::new();
+    workbook.set_tempdir(dir).map_err(xlsx_error)?;
+    Ok(workbook)
+}
+
+/// Saves the workbook to an anonymous file in `dir` and returns it open for reading: the file
+/// has no name left to clean up, and is streamed from disk instead of held in memory.
+pub fn save_to_file(workbook: &mut Workbook, dir: &Path) -> AppResult<File> {
+    let mut file = tempfile::tempfile_in(dir).map_err(AppError::internal)?;
+    workbook.save_to_writer(&mut file).map_err(xlsx_error)?;
+    use std::io::Seek;
+    file.rewind().map_err(AppError::internal)?;
+    Ok(file)
+}
+
+/// The download response for a saved workbook.
+pub fn download(request: &HttpRequest, file: File, file_name: &str) -> AppResult<HttpResponse> {
+    let named = NamedFile::from_file(file, file_name)
+        .map_err(AppError::internal)?
+        .set_content_type(XLSX_CONTENT_TYPE.parse().map_err(AppError::internal)?)
+        .set_content_disposition(ContentDisposition {
+            disposition: DispositionType::Attachment,
+            parameters: vec![DispositionParam::Filename(file_name.to_owned())],
+        })
+        .use_etag(false)
+        .use_last_modified(false);
+    Ok(named.into_response(request))
+}
