@@ -33,6 +33,7 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     pub backend: Backend,
     pub parse_permits: ParsePermits,
+    pub imports: registry::imports::ImportQueue,
 }
 
 impl AppState {
@@ -54,6 +55,14 @@ impl AppState {
         let uploads = config.data_dir.join("uploads");
         std::fs::create_dir_all(&uploads)
             .map_err(|e| format!("cannot create {}: {e}", uploads.display()))?;
+        let interrupted = registry::imports::fail_interrupted(&mut conn, &uploads)
+            .map_err(|e| format!("cannot check interrupted imports: {}", e.detail))?;
+        if interrupted > 0 {
+            tracing::warn!(
+                interrupted,
+                "registry imports interrupted by the last stop were marked failed"
+            );
+        }
         if !config.web_dir.join("index.html").is_file() {
             tracing::warn!(web_dir = %config.web_dir.display(), "the SPA is not built there; pages will say how to build it");
         }
@@ -66,6 +75,7 @@ impl AppState {
             tokens: Arc::new(TokenKeys::new(&config.jwt)),
             hasher: PasswordHasher::new(config.login.hash_concurrency),
             parse_permits: ParsePermits::new(config.parse_concurrency),
+            imports: registry::imports::ImportQueue::default(),
             config: Arc::new(config),
             pool,
             backend,

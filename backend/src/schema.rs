@@ -147,3 +147,38 @@ diesel::table! {
 
 diesel::joinable!(farmer_history -> farmers (farmer_id));
 diesel::allow_tables_to_appear_in_same_query!(farmers, farmer_history);
+
+diesel::table! {
+    registry_imports (id) {
+        id -> BigInt,
+        file_name -> Text,
+        file_size -> BigInt,
+        format -> Text,
+        status -> Text,
+        percent -> Integer,
+        rows_read -> BigInt,
+        inserted -> BigInt,
+        updated -> BigInt,
+        unchanged -> BigInt,
+        rejected -> BigInt,
+        failure -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    registry_import_rejections (id) {
+        id -> BigInt,
+        import_id -> BigInt,
+        row_number -> BigInt,
+        curp -> Nullable<Text>,
+        reason -> Text,
+        message -> Text,
+    }
+}
+
+diesel::joinable!(registry_import_rejections -> registry_imports (import_id));
+diesel::allow_tables_to_appear_in_same_query!(registry_imports, registry_import_rejections);

@@ -12,6 +12,9 @@ use rust_xlsxwriter::{Color, Format, FormatBorder, Workbook, Worksheet, XlsxErro
 
 use crate::error::{AppError, AppResult};
 
+/// Excel's last row (0-based): a sheet cannot hold more.
+pub const LAST_ROW: u32 = 1_048_575;
+
 pub const XLSX_CONTENT_TYPE: &str =
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 

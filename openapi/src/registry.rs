@@ -317,3 +317,18 @@ pub struct ImportRejection {
     /// What is wrong and how to fix it (Spanish).
     pub message: String,
 }
+
+/// Filters of `GET /api/v1/registry/export.xlsx` (the same as the search's).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct FarmerExportFilter {
+    /// CURP prefix (1 to 18 characters).
+    pub curp: Option<String>,
+    /// Words of the name, in any order, with or without accents.
+    pub q: Option<String>,
+    /// State of residence (CURP state code).
+    pub state: Option<String>,
+    pub status: Option<FarmerStatus>,
+}

@@ -1,5 +1,5 @@
-//! Checking a CURP layout row by row (DESIGN §7). Two threads share the work: this one reads
-//! and checks each row on its own (CURP, RFC, repeated CURPs), the other asks the registry about
+//! Checking a CURP layout row by row (DESIGN §7). Two threads share the work: one reads and
+//! checks each row on its own (CURP, RFC, repeated CURPs), the other asks the registry about
 //! batches of valid CURPs and hands the finished rows, in order, to an [`IssueSink`]. Memory holds
 //! one compact key per distinct CURP (to find repeats) and a few batches, whatever the file size.
 
@@ -65,41 +65,20 @@ pub fn check_layout(
     pool: &DbPool,
     sink: &mut dyn IssueSink,
 ) -> AppResult<LayoutCheck> {
-    let (batches, received) = mpsc::sync_channel::<Vec<Pending>>(4);
-    std::thread::scope(|scope| {
-        let registry = scope.spawn(move || check_in_registry(pool, received, sink));
-        let mut rows = RowChecks::default();
-        let mut batch = Vec::with_capacity(BATCH_ROWS);
-        let read = uploads::read_table(path, format, limits, &LAYOUT_COLUMNS, |record| {
-            batch.push(rows.check(record));
-            if batch.len() == BATCH_ROWS {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
-                // A closed channel means the other thread failed; its error is reported below.
-                batches
-                    .send(full)
-                    .map_err(|_| AppError::internal("registry check stopped"))?;
-            }
-            Ok(())
-        });
-        if read.is_ok() && !batch.is_empty() {
-            let _ = batches.send(batch);
-        }
-        drop(batches);
-        let totals = registry
-            .join()
-            .unwrap_or_else(|_| Err(AppError::internal("registry check panicked")));
-        let shape = match (read, totals) {
-            (Ok(shape), Ok(totals)) => (shape, totals),
-            // The reading's own error explains more than a stopped registry check.
-            (Err(e), _) if e.code != "internal_error" => return Err(e),
-            (_, Err(e)) | (Err(e), _) => return Err(e),
-        };
-        let ((header_row, columns), totals) = shape;
-        Ok(LayoutCheck {
-            header_row,
-            columns: columns.into_iter().map(str::to_owned).collect(),
-            totals,
-        })
+    let mut rows = RowChecks::default();
+    let ((header_row, columns), totals) = uploads::read_table_in_batches(
+        path,
+        format,
+        limits,
+        &LAYOUT_COLUMNS,
+        BATCH_ROWS,
+        |record| Ok(rows.check(record)),
+        |batches| check_in_registry(pool, batches, sink),
+    )?;
+    Ok(LayoutCheck {
+        header_row,
+        columns: columns.into_iter().map(str::to_owned).collect(),
+        totals,
     })
 }
 
@@ -139,7 +118,7 @@ impl RowChecks {
                     None,
                     problem.message().to_owned(),
                 )),
-                Ok(curp) => match self.seen.entry(pack(curp.as_str())) {
+                Ok(curp) => match self.seen.entry(curp.packed()) {
                     std::collections::hash_map::Entry::Occupied(first) => {
                         let first = *first.get();
                         issues.push(issue(
@@ -180,19 +159,6 @@ impl RowChecks {
             issues,
         }
     }
-}
-
-/// A valid CURP (18 characters of `A–Z0–9`) as a base-36 number: 36¹⁸ < 2⁹⁴.
-fn pack(curp: &str) -> [u32; 3] {
-    let value = curp.bytes().fold(0u128, |acc, b| {
-        let digit = if b.is_ascii_digit() {
-            b - b'0'
-        } else {
-            b - b'A' + 10
-        };
-        acc * 36 + u128::from(digit)
-    });
-    [(value >> 64) as u32, (value >> 32) as u32, value as u32]
 }
 
 /// The registry side: one query per batch, then the rows' issues in order to the sink.
@@ -244,21 +210,4 @@ fn check_in_registry(
     }
     totals.valid_rows = totals.rows - totals.rows_with_errors;
     Ok(totals)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn packed_curps_are_distinct_and_fit() {
-        let a = pack("HEGG560427MVZRRL04");
-        let b = pack("HEGG560427MVZRRL05");
-        assert_ne!(a, b);
-        assert_eq!(
-            pack("ZZZZZZZZZZZZZZZZZZ")[0] >> 30,
-            0,
-            "36^18 needs fewer than 94 bits"
-        );
-    }
 }

@@ -10,7 +10,7 @@ use rust_xlsxwriter::Workbook;
 
 use super::check::{IssueSink, LayoutCheck};
 use crate::error::AppResult;
-use crate::spreadsheet::{self, xlsx_error};
+use crate::spreadsheet::{self, LAST_ROW, xlsx_error};
 
 /// Issues go to the second sheet; the summary is written when the totals are known.
 pub struct XlsxReport {
@@ -21,8 +21,6 @@ pub struct XlsxReport {
 }
 
 const ISSUES_SHEET: usize = 1;
-/// Excel's last row (0-based).
-const LAST_ROW: u32 = 1_048_575;
 
 impl XlsxReport {
     pub fn new(dir: &Path) -> AppResult<XlsxReport> {

@@ -1,6 +1,9 @@
-//! Registry slice (padrón de productores): search, detail, edit with per-field history.
-//! Import and export arrive with the layout work; the demo seeds synthetic farmers through
-//! [`insert_new_farmers`], the same path imports will use.
+//! Registry slice (padrón de productores): search, detail, edit with per-field history, imports
+//! (`imports`) and export (`export`). The demo seeds synthetic farmers through
+//! [`insert_new_farmers`], the same path imports use.
+
+mod export;
+pub mod imports;
 
 use actix_web::{get, patch, web};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -30,7 +33,9 @@ pub fn routes(config: &mut ServiceConfig) {
         .service(list_farmers)
         .service(get_farmer)
         .service(update_farmer)
-        .service(list_farmer_changes);
+        .service(list_farmer_changes)
+        .configure(imports::routes)
+        .configure(export::routes);
 }
 
 /// Who may read and edit the registry (DESIGN §4).
@@ -136,7 +141,11 @@ impl NewFarmer {
             given_names: person.given_names.clone(),
             first_surname: person.first_surname.clone(),
             second_surname: person.second_surname.clone(),
-            search_name: plain_upper(&person.full_name()),
+            search_name: search_name(
+                &person.given_names,
+                &person.first_surname,
+                person.second_surname.as_deref(),
+            ),
             birth_date: person.birth_date,
             sex: person.sex.letter().to_string(),
             birth_state: person.birth_state.to_owned(),
@@ -167,6 +176,17 @@ impl NewFarmer {
             ("status", Some(self.status.clone())),
         ]
     }
+}
+
+/// "NOMBRE(S) PRIMER APELLIDO SEGUNDO APELLIDO" in upper case without accents: what name
+/// searches match against.
+fn search_name(given_names: &str, first_surname: &str, second_surname: Option<&str>) -> String {
+    let mut name = format!("{given_names} {first_surname}");
+    if let Some(second) = second_surname {
+        name.push(' ');
+        name.push_str(second);
+    }
+    plain_upper(&name)
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -263,57 +283,17 @@ async fn list_farmers(
 ) -> AppResult<web::Json<Page<Farmer>>> {
     let filter = filter.into_inner();
     let page = PageRequest::new(filter.page, filter.per_page)?;
-    let curp_prefix = filter
-        .curp
-        .as_deref()
-        .map(|c| c.trim().to_uppercase())
-        .filter(|c| !c.is_empty());
-    if curp_prefix
-        .as_deref()
-        .is_some_and(|c| c.len() > 18 || !c.chars().all(|ch| ch.is_ascii_alphanumeric()))
-    {
-        return Err(AppError::validation(vec![confrontas_api::FieldError::new(
-            "curp",
-            "Escriba el inicio de una CURP: solo letras y dígitos, hasta 18.",
-        )]));
-    }
-    let words: Vec<String> = filter
-        .q
-        .as_deref()
-        .map(plain_upper)
-        .unwrap_or_default()
-        .split(' ')
-        .filter(|w| !w.is_empty())
-        .map(db::like_anywhere)
-        .collect();
-    let residence = filter
-        .state
-        .as_deref()
-        .map(|s| s.trim().to_uppercase())
-        .filter(|s| !s.is_empty());
+    let search = Search::new(&filter.curp, &filter.q, &filter.state, filter.status)?;
     let result = db::run(&state.pool, move |conn| {
-        let query = || {
-            let mut query = farmers::table.into_boxed();
-            if let Some(prefix) = &curp_prefix {
-                query = query.filter(farmers::curp.like(format!("{prefix}%")));
-            }
-            for pattern in &words {
-                // Both the stored search name and the words are upper case without accents.
-                query = query.filter(farmers::search_name.like(pattern).escape('\\'));
-            }
-            if let Some(code) = &residence {
-                query = query.filter(farmers::state.eq(code.clone()));
-            }
-            if let Some(status) = filter.status {
-                query = query.filter(farmers::status.eq(status.as_str()));
-            }
-            query
-        };
-        let total = query().count().get_result::<i64>(conn)?;
+        let total = search.query().count().get_result::<i64>(conn)?;
         let sorted = match filter.sort.unwrap_or_default() {
-            FarmerSort::Name => query().order((farmers::search_name.asc(), farmers::id.asc())),
-            FarmerSort::Curp => query().order(farmers::curp.asc()),
-            FarmerSort::Recent => query().order((farmers::updated_at.desc(), farmers::id.desc())),
+            FarmerSort::Name => search
+                .query()
+                .order((farmers::search_name.asc(), farmers::id.asc())),
+            FarmerSort::Curp => search.query().order(farmers::curp.asc()),
+            FarmerSort::Recent => search
+                .query()
+                .order((farmers::updated_at.desc(), farmers::id.desc())),
         };
         let rows = sorted
             .offset(page.offset())
@@ -328,6 +308,76 @@ async fn list_farmers(
     })
     .await?;
     Ok(web::Json(result))
+}
+
+type Backend = <AnyConnection as diesel::Connection>::Backend;
+
+/// A registry search (list and export share it).
+struct Search {
+    curp_prefix: Option<String>,
+    /// `LIKE` patterns, one per word of the name.
+    words: Vec<String>,
+    residence: Option<String>,
+    status: Option<FarmerStatus>,
+}
+
+impl Search {
+    fn new(
+        curp: &Option<String>,
+        q: &Option<String>,
+        residence: &Option<String>,
+        status: Option<FarmerStatus>,
+    ) -> AppResult<Search> {
+        let curp_prefix = curp
+            .as_deref()
+            .map(|c| c.trim().to_uppercase())
+            .filter(|c| !c.is_empty());
+        if curp_prefix
+            .as_deref()
+            .is_some_and(|c| c.len() > 18 || !c.chars().all(|ch| ch.is_ascii_alphanumeric()))
+        {
+            return Err(AppError::validation(vec![confrontas_api::FieldError::new(
+                "curp",
+                "Escriba el inicio de una CURP: solo letras y dígitos, hasta 18.",
+            )]));
+        }
+        let words = q
+            .as_deref()
+            .map(plain_upper)
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .map(db::like_anywhere)
+            .collect();
+        let residence = residence
+            .as_deref()
+            .map(|s| s.trim().to_uppercase())
+            .filter(|s| !s.is_empty());
+        Ok(Search {
+            curp_prefix,
+            words,
+            residence,
+            status,
+        })
+    }
+
+    fn query(&self) -> farmers::BoxedQuery<'static, Backend> {
+        let mut query = farmers::table.into_boxed();
+        if let Some(prefix) = &self.curp_prefix {
+            query = query.filter(farmers::curp.like(format!("{prefix}%")));
+        }
+        for pattern in &self.words {
+            // Both the stored search name and the words are upper case without accents.
+            query = query.filter(farmers::search_name.like(pattern.clone()).escape('\\'));
+        }
+        if let Some(code) = &self.residence {
+            query = query.filter(farmers::state.eq(code.clone()));
+        }
+        if let Some(status) = self.status {
+            query = query.filter(farmers::status.eq(status.as_str()));
+        }
+        query
+    }
 }
 
 /// One farmer, by CURP.

@@ -150,6 +150,49 @@ pub fn read_table(
     }
 }
 
+/// [`read_table`] on this thread, with the records turned into items by `per_record` and handed
+/// in batches of `batch_rows` to `consume`, which runs on a second thread (typically writing
+/// to the database while the next batch is read). Returns what [`read_table`] returns and what
+/// `consume` returns. When either side fails, the other stops and the more telling error wins.
+pub fn read_table_in_batches<T: Send, R: Send>(
+    path: &Path,
+    format: SheetFormat,
+    limits: UploadLimits,
+    columns: &Columns,
+    batch_rows: usize,
+    mut per_record: impl FnMut(&Record) -> AppResult<T>,
+    consume: impl FnOnce(std::sync::mpsc::Receiver<Vec<T>>) -> AppResult<R> + Send,
+) -> AppResult<((u32, Vec<&'static str>), R)> {
+    let (batches, received) = std::sync::mpsc::sync_channel::<Vec<T>>(4);
+    std::thread::scope(|scope| {
+        let consumer = scope.spawn(move || consume(received));
+        let mut batch = Vec::with_capacity(batch_rows);
+        let read = read_table(path, format, limits, columns, |record| {
+            batch.push(per_record(record)?);
+            if batch.len() == batch_rows {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_rows));
+                batches
+                    .send(full)
+                    .map_err(|_| AppError::internal("batch consumer stopped"))?;
+            }
+            Ok(())
+        });
+        if read.is_ok() && !batch.is_empty() {
+            let _ = batches.send(batch);
+        }
+        drop(batches);
+        let consumed = consumer
+            .join()
+            .unwrap_or_else(|_| Err(AppError::internal("batch consumer panicked")));
+        match (read, consumed) {
+            (Ok(shape), Ok(result)) => Ok((shape, result)),
+            // The file's own problem explains more than a consumer that was cut off.
+            (Err(e), _) if e.code != "internal_error" => Err(e),
+            (_, Err(e)) | (Err(e), _) => Err(e),
+        }
+    })
+}
+
 pub fn too_many_rows(max: u32) -> AppError {
     AppError::new(
         StatusCode::UNPROCESSABLE_ENTITY,

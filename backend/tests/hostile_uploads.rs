@@ -1,0 +1,301 @@
+//! Hostile spreadsheets, made in code: each must be refused with a 4xx problem and a stable
+//! code, quickly, and leave the server serving. (How long each takes in a release build is
+//! printed by the benchmark; here a generous bound only catches a hang or a full decompression.)
+
+mod common;
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use common::sheets::{self, cell, rows};
+use common::{Db, TestApp, problem};
+use confrontas_api::Role;
+
+/// Far more than any refusal needs, far less than reading a bomb.
+const NO_HANG: Duration = Duration::from_secs(10);
+
+async fn refused(app: &TestApp, token: &str, file_name: &str, bytes: Vec<u8>) -> (u16, String) {
+    let started = Instant::now();
+    let response = app
+        .upload("/api/v1/layouts/validate", token, file_name, bytes)
+        .await;
+    let status = response.status().as_u16();
+    let code = problem(response).await.code;
+    assert!(
+        started.elapsed() < NO_HANG,
+        "{file_name}: {:?}",
+        started.elapsed()
+    );
+    let health = app.http.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200, "server still up after {file_name}");
+    (status, code)
+}
+
+fn zip_with(name: &str, content: &[u8]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(content.len() > u32::MAX as usize);
+    zip.start_file(name, options).unwrap();
+    zip.write_all(content).unwrap();
+    zip.finish().unwrap().into_inner()
+}
+
+/// Overwrites every uncompressed-size field declaring `from` bytes with `to` (local header and
+/// central directory), the way a crafted bomb lies about its size.
+fn falsify_declared_size(mut zip: Vec<u8>, from: u32, to: u32) -> Vec<u8> {
+    let (from, to) = (from.to_le_bytes(), to.to_le_bytes());
+    let mut found = 0;
+    for i in 0..zip.len() - 4 {
+        if zip[i..i + 4] == from {
+            zip[i..i + 4].copy_from_slice(&to);
+            found += 1;
+        }
+    }
+    assert!(found >= 2, "both headers patched");
+    zip
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_files_get_a_stable_4xx_and_the_server_stays_up() {
+    let app = TestApp::start_with(Db::Sqlite, |vars| {
+        vars.insert("CONFRONTAS_LAYOUT_MAX_MB".into(), "4".into());
+        vars.insert("CONFRONTAS_LAYOUT_MAX_ROWS".into(), "1000".into());
+    })
+    .await
+    .unwrap();
+    let token = app.login(Role::Area).await.access_token;
+    let good = sheets::xlsx(&rows(&[&["CURP"], &["HEGG560427MVZRRL04"]]));
+
+    let mut cases: Vec<(&str, &str, Vec<u8>, u16, &str)> = vec![
+        (
+            "wrong extension",
+            "layout.pdf",
+            good.clone(),
+            415,
+            "unsupported_file_type",
+        ),
+        (
+            "old Excel",
+            "layout.xls",
+            good.clone(),
+            415,
+            "unsupported_file_type",
+        ),
+        (
+            "not a zip",
+            "layout.xlsx",
+            b"CURP\nHEGG560427MVZRRL04\n".to_vec(),
+            422,
+            "invalid_xlsx",
+        ),
+        (
+            "truncated",
+            "layout.xlsx",
+            good[..good.len() / 2].to_vec(),
+            422,
+            "invalid_xlsx",
+        ),
+        (
+            "a zip without a workbook",
+            "layout.xlsx",
+            zip_with("hola.txt", b"hola"),
+            422,
+            "invalid_xlsx",
+        ),
+        (
+            "binary as csv",
+            "layout.csv",
+            good.clone(),
+            422,
+            "invalid_csv",
+        ),
+        ("empty", "layout.xlsx", Vec::new(), 422, "empty_file"),
+    ];
+
+    // A zip bomb: 64 MiB of spaces in the sheet compress about a thousand times.
+    let mut bomb_sheet = br#"<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#.to_vec();
+    bomb_sheet.resize(bomb_sheet.len() + (64 << 20), b' ');
+    bomb_sheet.extend_from_slice(b"</sheetData></worksheet>");
+    let bomb = sheets::package(&bomb_sheet, b"<sst/>");
+    assert!(bomb.len() < 1 << 20);
+    cases.push(("zip bomb", "bomb.xlsx", bomb, 422, "xlsx_limits_exceeded"));
+
+    // The same trick with a small, honest-looking ratio but a declared size that lies: 8 MiB
+    // of text declared as 1,000 bytes is cut off by the decompressor.
+    let spaces = vec![b'a'; 8 << 20];
+    let lying = falsify_declared_size(zip_with("xl/worksheets/sheet1.xml", &spaces), 8 << 20, 1000);
+    cases.push((
+        "declared size falsified",
+        "lie.xlsx",
+        lying,
+        422,
+        "invalid_xlsx",
+    ));
+
+    // Sparse sheets: one far cell makes calamine's worksheet_range allocate terabytes.
+    let far_corner = sheets::sheet(&format!(
+        r#"<row r="1">{}</row><row r="1048576">{}</row>"#,
+        cell("A1", "CURP"),
+        cell("XFD1048576", "x")
+    ));
+    cases.push((
+        "far corner cell",
+        "sparse.xlsx",
+        far_corner,
+        422,
+        "too_many_columns",
+    ));
+    let far_row = sheets::sheet(&format!(
+        r#"<row r="1">{}</row><row r="1048576">{}</row>"#,
+        cell("A1", "CURP"),
+        cell("A1048576", "HEGG560427MVZRRL04")
+    ));
+    cases.push(("far row", "tall.xlsx", far_row, 422, "too_many_rows"));
+
+    // One 1 MiB shared string referenced by 12,000 cells.
+    let huge = "A".repeat(1 << 20);
+    let shared = format!(r#"<sst count="12000" uniqueCount="1"><si><t>{huge}</t></si></sst>"#);
+    let mut referencing = String::from(
+        r#"<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#,
+    );
+    for r in 1..=12_000 {
+        referencing.push_str(&format!(
+            r#"<row r="{r}"><c r="A{r}" t="s"><v>0</v></c></row>"#
+        ));
+    }
+    referencing.push_str("</sheetData></worksheet>");
+    let shared_bomb = sheets::package(referencing.as_bytes(), shared.as_bytes());
+    cases.push((
+        "huge shared string",
+        "shared.xlsx",
+        shared_bomb,
+        422,
+        "xlsx_limits_exceeded",
+    ));
+
+    // Entity expansion and external entities.
+    let laughs = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol2;</t></is></c></row></sheetData></worksheet>"#;
+    cases.push((
+        "billion laughs",
+        "lol.xlsx",
+        sheets::package(laughs.as_bytes(), b"<sst/>"),
+        422,
+        "invalid_xlsx",
+    ));
+    let xxe = r#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><sst><si><t>&xxe;</t></si></sst>"#;
+    cases.push((
+        "external entity",
+        "xxe.xlsx",
+        sheets::package(b"<worksheet/>", xxe.as_bytes()),
+        422,
+        "invalid_xlsx",
+    ));
+
+    // Limits of the layout itself: 1,001 rows (limit 1,000), a cell in column 150, a cell
+    // longer than Excel allows, a file over 4 MB.
+    let mut tall = vec![vec!["CURP".to_owned()]];
+    tall.extend((0..1001).map(|_| vec!["HEGG560427MVZRRL04".to_owned()]));
+    cases.push((
+        "too many rows",
+        "tall.xlsx",
+        sheets::xlsx(&tall),
+        422,
+        "too_many_rows",
+    ));
+    let mut wide_row = vec![String::new(); 150];
+    wide_row[0] = "CURP".into();
+    wide_row[149] = "nota".into();
+    cases.push((
+        "too many columns",
+        "wide.xlsx",
+        sheets::xlsx(&[wide_row.clone()]),
+        422,
+        "too_many_columns",
+    ));
+    cases.push((
+        "too many columns (csv)",
+        "wide.csv",
+        sheets::csv(&[wide_row]),
+        422,
+        "too_many_columns",
+    ));
+    let long_cell = sheets::sheet(&format!(
+        r#"<row r="1">{}</row><row r="2">{}</row>"#,
+        cell("A1", "CURP"),
+        cell("A2", &"B".repeat(40_000))
+    ));
+    cases.push((
+        "cell longer than Excel allows",
+        "long.xlsx",
+        long_cell,
+        422,
+        "cell_too_long",
+    ));
+    let long_csv = format!("CURP\n\"{}\n", "C".repeat(2 << 20)).into_bytes();
+    cases.push((
+        "unterminated quote in csv",
+        "open.csv",
+        long_csv,
+        422,
+        "invalid_csv",
+    ));
+    let big: Vec<u8> = (0..(5u32 << 20)).map(|i| (i % 251) as u8).collect();
+    cases.push(("over the size cap", "big.xlsx", big, 413, "file_too_large"));
+
+    // Headers and content problems of a well-formed file.
+    cases.push((
+        "no CURP header",
+        "h.xlsx",
+        sheets::xlsx(&rows(&[&["NOMBRE"], &["Ana"]])),
+        422,
+        "header_not_found",
+    ));
+    cases.push((
+        "header twice",
+        "h.xlsx",
+        sheets::xlsx(&rows(&[&["CURP", "curp"], &["A", "B"]])),
+        422,
+        "duplicate_column",
+    ));
+    cases.push((
+        "headers only",
+        "h.xlsx",
+        sheets::xlsx(&rows(&[&["CURP"]])),
+        422,
+        "no_data_rows",
+    ));
+
+    for (what, file_name, bytes, status, code) in cases {
+        let (got_status, got_code) = refused(&app, &token, file_name, bytes).await;
+        assert_eq!((got_status, got_code.as_str()), (status, code), "{what}");
+    }
+
+    // A body that is not multipart, and a form without the file.
+    let not_multipart = app
+        .send_json(
+            reqwest::Method::POST,
+            "/api/v1/layouts/validate",
+            &token,
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(not_multipart.status(), 400);
+    assert_eq!(problem(not_multipart).await.code, "invalid_multipart");
+    let other_field = app
+        .http
+        .post(app.url("/api/v1/layouts/validate"))
+        .bearer_auth(&token)
+        .multipart(reqwest::multipart::Form::new().text("nota", "hola"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other_field.status(), 400);
+    assert_eq!(problem(other_field).await.code, "unexpected_field");
+
+    // Nothing was left behind in the uploads directory.
+    let leftovers: Vec<_> = std::fs::read_dir(app.state.uploads_dir())
+        .unwrap()
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

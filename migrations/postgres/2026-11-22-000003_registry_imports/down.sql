@@ -1,0 +1,2 @@
+DROP TABLE registry_import_rejections;
+DROP TABLE registry_imports;
