@@ -105,9 +105,13 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
         if let AnyConnection::Sqlite(conn) = conn {
             // busy_timeout must come before journal_mode: switching to WAL needs the lock.
+            // The page cache (default 2 MiB) is raised to 32 MiB: with a registry of a million
+            // farmers, index pages (CURP, name) no longer fall out of it between writes, which
+            // otherwise costs a read syscall per touched page. It grows only as pages are used.
             conn.batch_execute(
                 "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                 PRAGMA cache_size = -32768;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
         }

@@ -6,7 +6,6 @@ mod common;
 
 use std::io::Cursor;
 
-use calamine::{Data, Reader, Xlsx};
 use common::sheets::{self, rows};
 use common::{TestApp, problem};
 use confrontas_api::{Curp, LayoutIssueKind, LayoutReport, Role};
@@ -28,22 +27,6 @@ async fn report_of(response: reqwest::Response) -> LayoutReport {
     response.json().await.unwrap()
 }
 
-fn sheet_rows(bytes: Vec<u8>, sheet: &str) -> Vec<Vec<String>> {
-    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).unwrap();
-    let range = workbook.worksheet_range(sheet).unwrap();
-    range
-        .rows()
-        .map(|row| {
-            row.iter()
-                .map(|cell| match cell {
-                    Data::Float(f) => f.to_string(),
-                    other => other.to_string(),
-                })
-                .collect()
-        })
-        .collect()
-}
-
 async fn the_template_has_headers_an_example_row_notes_and_validation(app: TestApp) {
     let token = app.login(Role::Area).await.access_token;
     let response = app.get("/api/v1/layouts/template.xlsx", &token).await;
@@ -59,7 +42,7 @@ async fn the_template_has_headers_an_example_row_notes_and_validation(app: TestA
             .contains("layout_curp.xlsx")
     );
     let bytes = response.bytes().await.unwrap().to_vec();
-    let rows = sheet_rows(bytes.clone(), "Layout");
+    let rows = sheets::read_sheet(bytes.clone(), "Layout");
     assert_eq!(
         rows[0],
         [
@@ -75,7 +58,7 @@ async fn the_template_has_headers_an_example_row_notes_and_validation(app: TestA
         Curp::parse(&rows[1][0]).is_ok(),
         "example row has a valid CURP"
     );
-    let instructions = sheet_rows(bytes.clone(), "Instrucciones");
+    let instructions = sheets::read_sheet(bytes.clone(), "Instrucciones");
     assert!(instructions.len() > 6);
     // Notes and data validation are parts of the package the user sees in Excel.
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
@@ -271,7 +254,7 @@ async fn the_report_downloads_as_xlsx_with_every_issue(app: TestApp) {
             .contains("reporte_abril.xlsx")
     );
     let bytes = response.bytes().await.unwrap().to_vec();
-    let issues = sheet_rows(bytes.clone(), "Observaciones");
+    let issues = sheets::read_sheet(bytes.clone(), "Observaciones");
     assert_eq!(issues[0][0], "Fila");
     let listed: Vec<(&str, &str)> = issues[1..]
         .iter()
@@ -290,7 +273,7 @@ async fn the_report_downloads_as_xlsx_with_every_issue(app: TestApp) {
     );
     assert_eq!(issues[2][1], bad[0]);
     assert_eq!(issues[4][5], "4", "the repeat points at its first row");
-    let summary = sheet_rows(bytes, "Resumen");
+    let summary = sheets::read_sheet(bytes, "Resumen");
     let value = |label: &str| {
         summary
             .iter()

@@ -32,7 +32,9 @@ test("every administrator page has no axe violations", async () => {
   await page.getByRole("heading", { level: 1, name: "Hola, Roberto Peña Díaz" }).waitFor();
   // Each page is loaded afresh, so the session is also restored from this tab's storage each time.
   const pages = [["/", "Hola, Roberto Peña Díaz"], ["/perfil", "Mi perfil"], ["/admin/usuarios", "Usuarios"],
-    ["/admin/unidades", "Unidades administrativas"], ["/admin/clientes-api", "Clientes API"]];
+    ["/admin/unidades", "Unidades administrativas"], ["/admin/clientes-api", "Clientes API"],
+    ["/padron", "Padrón de productores"], ["/padron/importaciones", "Importar padrón"],
+    ["/layout", "Validar layout de CURP"]];
   for (const [path, heading] of pages) {
     await page.goto(`${BASE_URL}${path}`);
     await page.getByRole("heading", { level: 1, name: heading }).waitFor();

@@ -12,6 +12,7 @@ use gloo_storage::{SessionStorage, Storage};
 use gloo_timers::callback::Timeout;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use wasm_bindgen::JsCast;
 
 const REFRESH_TOKEN_KEY: &str = "confrontas.refresh_token";
 /// Refresh this long before the access token expires.
@@ -242,6 +243,114 @@ pub async fn send_empty<B: Serialize>(
             problem: response.json::<Problem>().await.ok(),
         })
     }
+}
+
+/// Sends a request built by `build` with the access token; after a 401 it renews the session
+/// once and rebuilds the request (a `FormData` body can be sent again).
+async fn call_built(
+    build: impl Fn(Option<&str>) -> Result<gloo_net::http::Request, ApiError>,
+) -> Result<Response, ApiError> {
+    let first = build(access_token().as_deref())?
+        .send()
+        .await
+        .map_err(|_| ApiError::network())?;
+    if first.status() != 401 || !has_stored_session() {
+        return Ok(first);
+    }
+    if renew().await.is_err() {
+        session_lost();
+        return Ok(first);
+    }
+    build(access_token().as_deref())?
+        .send()
+        .await
+        .map_err(|_| ApiError::network())
+}
+
+fn form_with(file: &web_sys::File) -> Result<web_sys::FormData, ApiError> {
+    let form = web_sys::FormData::new().map_err(|_| ApiError::network())?;
+    form.append_with_blob_and_filename("file", file, &file.name())
+        .map_err(|_| ApiError::network())?;
+    Ok(form)
+}
+
+async fn post_file(path: &str, file: &web_sys::File) -> Result<Response, ApiError> {
+    let form = form_with(file)?;
+    call_built(|token| {
+        let mut builder = RequestBuilder::new(path)
+            .method(Method::POST)
+            .header("Accept", "application/json");
+        if let Some(token) = token {
+            builder = builder.header("Authorization", &format!("Bearer {token}"));
+        }
+        builder.body(form.clone()).map_err(|_| ApiError::network())
+    })
+    .await
+}
+
+/// Uploads `file` (field `file`) and reads the JSON answer.
+pub async fn upload<T: DeserializeOwned>(path: &str, file: &web_sys::File) -> Result<T, ApiError> {
+    read(post_file(path, file).await?).await
+}
+
+/// Uploads `file` and saves the file the server answers with.
+pub async fn upload_and_save(
+    path: &str,
+    file: &web_sys::File,
+    fallback_name: &str,
+) -> Result<(), ApiError> {
+    save(post_file(path, file).await?, fallback_name).await
+}
+
+/// Downloads an authenticated file and hands it to the browser as a download.
+pub async fn download(path: &str, fallback_name: &str) -> Result<(), ApiError> {
+    let response = call_built(|token| {
+        let mut builder = RequestBuilder::new(path).method(Method::GET);
+        if let Some(token) = token {
+            builder = builder.header("Authorization", &format!("Bearer {token}"));
+        }
+        builder.build().map_err(|_| ApiError::network())
+    })
+    .await?;
+    save(response, fallback_name).await
+}
+
+/// Saves a file answer under the name of its `Content-Disposition`.
+async fn save(response: Response, fallback_name: &str) -> Result<(), ApiError> {
+    if !response.ok() {
+        return Err(ApiError {
+            status: response.status(),
+            problem: response.json::<Problem>().await.ok(),
+        });
+    }
+    let name = response
+        .headers()
+        .get("content-disposition")
+        .and_then(|d| {
+            d.split("filename=")
+                .nth(1)
+                .map(|n| n.trim_matches('"').to_owned())
+        })
+        .unwrap_or_else(|| fallback_name.to_owned());
+    let bytes = response.binary().await.map_err(|_| ApiError::network())?;
+    let array = js_sys::Uint8Array::from(bytes.as_slice());
+    let parts = js_sys::Array::of1(&array);
+    let blob =
+        web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(|_| ApiError::network())?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| ApiError::network())?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(ApiError::network)?;
+    let link: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(|_| ApiError::network())?
+        .dyn_into()
+        .map_err(|_| ApiError::network())?;
+    link.set_href(&url);
+    link.set_download(&name);
+    link.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
 }
 
 /// Login is unauthenticated and must not trigger the renewal logic.

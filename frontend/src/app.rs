@@ -7,8 +7,10 @@ use leptos_router::path;
 
 use crate::layout::Layout;
 use crate::pages::admin::{api_clients::ApiClientsPage, units::UnitsPage, users::UsersPage};
+use crate::pages::registry::{farmer::FarmerPage, imports::ImportsPage, search::RegistryPage};
 use crate::pages::{
-    home::HomePage, login::LoginPage, not_found::NotFoundPage, profile::ProfilePage,
+    home::HomePage, layouts::LayoutCheckPage, login::LoginPage, not_found::NotFoundPage,
+    profile::ProfilePage,
 };
 use crate::session::Session;
 
@@ -28,6 +30,17 @@ pub fn App() -> impl IntoView {
                 >
                     <Route path=path!("") view=HomePage />
                     <Route path=path!("perfil") view=ProfilePage />
+                    <Route path=path!("layout") view=LayoutCheckPage />
+                    <ProtectedParentRoute
+                        path=path!("padron")
+                        view=Outlet
+                        condition=move || session.is_active().map(|_| matches!(session.role(), Some(Role::Subdireccion | Role::Admin)))
+                        redirect_path=|| "/"
+                    >
+                        <Route path=path!("") view=RegistryPage />
+                        <Route path=path!("importaciones") view=ImportsPage />
+                        <Route path=path!(":curp") view=FarmerPage />
+                    </ProtectedParentRoute>
                     <ProtectedParentRoute
                         path=path!("admin")
                         view=Outlet

@@ -102,3 +102,34 @@ pub fn format_time(time: Option<chrono::DateTime<chrono::Utc>>) -> String {
 pub fn encode(value: &str) -> String {
     js_sys::encode_uri_component(value).into()
 }
+
+/// A labelled file input for `.xlsx`/`.csv`, with its error (field `file`) tied to it.
+#[component]
+pub fn FilePicker(
+    id: &'static str,
+    label: &'static str,
+    node: NodeRef<leptos::html::Input>,
+    failure: RwSignal<Option<ApiError>>,
+) -> impl IntoView {
+    let error = field_error(failure, "file");
+    let error_id = format!("{id}-error");
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input
+                id=id
+                type="file"
+                accept=".xlsx,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv"
+                node_ref=node
+                aria-invalid=move || error.get().is_some().to_string()
+                aria-describedby=error_id.clone()
+            />
+            <p id=error_id class="field-error">{move || error.get()}</p>
+        </div>
+    }
+}
+
+/// The file chosen in a file input, if any.
+pub fn chosen_file(node: NodeRef<leptos::html::Input>) -> Option<web_sys::File> {
+    node.get_untracked()?.files()?.get(0)
+}

@@ -22,6 +22,21 @@ const NAVIGATION: &[NavItem] = &[
         roles: &[],
     },
     NavItem {
+        href: "/padron",
+        label: "Padrón",
+        roles: &[Role::Subdireccion, Role::Admin],
+    },
+    NavItem {
+        href: "/padron/importaciones",
+        label: "Importar padrón",
+        roles: &[Role::Subdireccion, Role::Admin],
+    },
+    NavItem {
+        href: "/layout",
+        label: "Validar layout",
+        roles: &[],
+    },
+    NavItem {
         href: "/admin/usuarios",
         label: "Usuarios",
         roles: &[Role::Admin],

@@ -14,8 +14,9 @@ use crate::api_doc::{Forbidden, Unauthenticated, UploadErrors};
 use crate::app::AppState;
 use crate::auth::principal::Principal;
 use crate::error::AppResult;
+use crate::registry::columns;
 use crate::spreadsheet::{self, XLSX_CONTENT_TYPE};
-use crate::uploads::{self, Column, Columns};
+use crate::uploads::{self, Columns};
 
 pub fn routes(config: &mut ServiceConfig) {
     config.service(download_template).service(validate_layout);
@@ -23,36 +24,12 @@ pub fn routes(config: &mut ServiceConfig) {
 
 /// The layout's columns (DESIGN §7), in template order; checks refer to them by index.
 pub const LAYOUT_COLUMNS: Columns = Columns(&[
-    Column {
-        header: "CURP",
-        aliases: &[],
-        required: true,
-    },
-    Column {
-        header: "RFC",
-        aliases: &[],
-        required: false,
-    },
-    Column {
-        header: "NOMBRE(S)",
-        aliases: &["NOMBRE", "NOMBRES DEL PRODUCTOR"],
-        required: false,
-    },
-    Column {
-        header: "PRIMER APELLIDO",
-        aliases: &["APELLIDO PATERNO"],
-        required: false,
-    },
-    Column {
-        header: "SEGUNDO APELLIDO",
-        aliases: &["APELLIDO MATERNO"],
-        required: false,
-    },
-    Column {
-        header: "FOLIO PRODUCTOR",
-        aliases: &["FOLIO", "FOLIO DEL PRODUCTOR", "FOLIO DE PRODUCTOR"],
-        required: false,
-    },
+    columns::CURP,
+    columns::RFC,
+    columns::GIVEN_NAMES,
+    columns::FIRST_SURNAME,
+    columns::SECOND_SURNAME,
+    columns::PRODUCER_FOLIO,
 ]);
 
 /// The layout template (`layout_curp.xlsx`): headers with notes, an example row, data

@@ -20,7 +20,9 @@ use diesel::prelude::*;
 use serde_json::json;
 use tokio::sync::Mutex;
 
-use super::{FarmerRow, NewChange, NewFarmer, RegistryStaff, insert_new_farmers, search_name};
+use super::{
+    FarmerRow, NewChange, NewFarmer, RegistryStaff, columns, insert_new_farmers, search_name,
+};
 use crate::api_doc::{BadRequest, Forbidden, NotFound, Unauthenticated, UploadErrors};
 use crate::app::AppState;
 use crate::audit::Actor;
@@ -32,36 +34,21 @@ use crate::schema::{farmers, registry_import_rejections, registry_imports};
 use crate::spreadsheet::{self, LAST_ROW, xlsx_error};
 use crate::uploads::{self, Column, Columns, Record, SheetFormat, UploadLimits};
 
-/// Rows per transaction.
-const BATCH_ROWS: usize = 1_000;
+/// Rows per transaction. Large on purpose: the CURP and name indexes take keys all over their
+/// range, so every transaction rewrites most of their pages (to SQLite's WAL, to PostgreSQL's
+/// WAL); fewer, larger transactions write each page fewer times. Measured on a 1M-farmer import:
+/// 1,000 rows per transaction gave ~8,000 rows/s, 20,000 gave the figure in the closing note.
+const BATCH_ROWS: usize = 20_000;
+/// CURPs per lookup query (SQLite binds at most 32,766 values per statement).
+const LOOKUP_CHUNK: usize = 1_000;
 
 /// The columns of a registry import, in template order; rows refer to them by index.
 pub const IMPORT_COLUMNS: Columns = Columns(&[
-    Column {
-        header: "CURP",
-        aliases: &[],
-        required: true,
-    },
-    Column {
-        header: "NOMBRE(S)",
-        aliases: &["NOMBRE"],
-        required: false,
-    },
-    Column {
-        header: "PRIMER APELLIDO",
-        aliases: &["APELLIDO PATERNO"],
-        required: false,
-    },
-    Column {
-        header: "SEGUNDO APELLIDO",
-        aliases: &["APELLIDO MATERNO"],
-        required: false,
-    },
-    Column {
-        header: "RFC",
-        aliases: &[],
-        required: false,
-    },
+    columns::CURP,
+    columns::GIVEN_NAMES,
+    columns::FIRST_SURNAME,
+    columns::SECOND_SURNAME,
+    columns::RFC,
     Column {
         header: "ENTIDAD",
         aliases: &["ESTADO", "ENTIDAD FEDERATIVA", "ENTIDAD DE RESIDENCIA"],
@@ -72,11 +59,7 @@ pub const IMPORT_COLUMNS: Columns = Columns(&[
         aliases: &[],
         required: false,
     },
-    Column {
-        header: "FOLIO PRODUCTOR",
-        aliases: &["FOLIO", "FOLIO DEL PRODUCTOR", "FOLIO DE PRODUCTOR"],
-        required: false,
-    },
+    columns::PRODUCER_FOLIO,
     Column {
         header: "ESTATUS",
         aliases: &["SITUACION", "ESTATUS DEL PRODUCTOR"],
@@ -274,10 +257,19 @@ impl RowReader {
 
 /// A state of residence as its CURP code, from the code or the state's name.
 fn state_code(value: &str) -> Option<String> {
+    /// The states' names in upper case without accents, computed once.
+    static PLAIN_NAMES: std::sync::LazyLock<Vec<(&'static str, String)>> =
+        std::sync::LazyLock::new(|| {
+            STATES
+                .iter()
+                .filter(|(code, _)| *code != "NE")
+                .map(|(code, name)| (*code, plain_upper(name)))
+                .collect()
+        });
     let wanted = plain_upper(value);
-    STATES
+    PLAIN_NAMES
         .iter()
-        .find(|(code, name)| *code != "NE" && (*code == wanted || plain_upper(name) == wanted))
+        .find(|(code, name)| *code == wanted || *name == wanted)
         .map(|(code, _)| (*code).to_owned())
 }
 
@@ -404,13 +396,14 @@ fn apply_batch(
             .iter()
             .filter_map(|r| r.parsed.as_ref().ok().map(|i| i.curp.as_str()))
             .collect();
-        let mut existing: HashMap<String, FarmerRow> = farmers::table
-            .filter(farmers::curp.eq_any(&wanted))
-            .select(FarmerRow::as_select())
-            .load(conn)?
-            .into_iter()
-            .map(|f| (f.curp.clone(), f))
-            .collect();
+        let mut existing: HashMap<String, FarmerRow> = HashMap::with_capacity(wanted.len());
+        for chunk in wanted.chunks(LOOKUP_CHUNK) {
+            let found = farmers::table
+                .filter(farmers::curp.eq_any(chunk))
+                .select(FarmerRow::as_select())
+                .load(conn)?;
+            existing.extend(found.into_iter().map(|f| (f.curp.clone(), f)));
+        }
         let mut batch_counts = *counts;
         let mut new_farmers = Vec::new();
         let mut updates = Vec::new();
@@ -630,6 +623,33 @@ pub fn fail_interrupted(conn: &mut AnyConnection, uploads_dir: &Path) -> AppResu
     Ok(failed)
 }
 
+/// A new import, queued, in the caller's transaction; returns its id.
+pub fn record_import(
+    conn: &mut AnyConnection,
+    file_name: &str,
+    size: u64,
+    format: SheetFormat,
+    actor: &Actor,
+) -> QueryResult<i64> {
+    per_backend!(&mut *conn, |c| diesel::insert_into(registry_imports::table)
+        .values((
+            registry_imports::file_name.eq(file_name),
+            registry_imports::file_size.eq(size as i64),
+            registry_imports::format.eq(format_name(format)),
+            registry_imports::status.eq(ImportStatus::Queued.as_str()),
+            registry_imports::percent.eq(0),
+            registry_imports::rows_read.eq(0i64),
+            registry_imports::inserted.eq(0i64),
+            registry_imports::updated.eq(0i64),
+            registry_imports::unchanged.eq(0i64),
+            registry_imports::rejected.eq(0i64),
+            registry_imports::created_by.eq(&actor.name),
+            registry_imports::created_at.eq(db::now()),
+        ))
+        .returning(registry_imports::id)
+        .get_result(c))
+}
+
 fn stored_path(uploads_dir: &Path, id: i64, format: &str) -> PathBuf {
     uploads_dir.join(format!("import-{id}.{format}"))
 }
@@ -730,25 +750,7 @@ async fn start_import(
         let (actor, dir) = (actor.clone(), dir.clone());
         db::run(&state.pool, move |conn| {
             conn.write_transaction(|conn| {
-                let now = db::now();
-                let id: i64 =
-                    per_backend!(&mut *conn, |c| diesel::insert_into(registry_imports::table)
-                        .values((
-                            registry_imports::file_name.eq(&upload.file_name),
-                            registry_imports::file_size.eq(upload.size as i64),
-                            registry_imports::format.eq(format),
-                            registry_imports::status.eq(ImportStatus::Queued.as_str()),
-                            registry_imports::percent.eq(0),
-                            registry_imports::rows_read.eq(0i64),
-                            registry_imports::inserted.eq(0i64),
-                            registry_imports::updated.eq(0i64),
-                            registry_imports::unchanged.eq(0i64),
-                            registry_imports::rejected.eq(0i64),
-                            registry_imports::created_by.eq(&actor.name),
-                            registry_imports::created_at.eq(now),
-                        ))
-                        .returning(registry_imports::id)
-                        .get_result(c))?;
+                let id = record_import(conn, &upload.file_name, upload.size, sheet_format, &actor)?;
                 let stored = stored_path(&dir, id, format);
                 upload
                     .file

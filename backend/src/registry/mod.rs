@@ -38,6 +38,43 @@ pub fn routes(config: &mut ServiceConfig) {
         .configure(export::routes);
 }
 
+/// Spreadsheet columns of the registry's fields, shared by layouts and imports (headers as
+/// DESIGN §7 names them, with the spellings people use).
+pub mod columns {
+    use crate::uploads::Column;
+
+    pub const CURP: Column = Column {
+        header: "CURP",
+        aliases: &[],
+        required: true,
+    };
+    pub const RFC: Column = Column {
+        header: "RFC",
+        aliases: &[],
+        required: false,
+    };
+    pub const GIVEN_NAMES: Column = Column {
+        header: "NOMBRE(S)",
+        aliases: &["NOMBRE", "NOMBRES DEL PRODUCTOR"],
+        required: false,
+    };
+    pub const FIRST_SURNAME: Column = Column {
+        header: "PRIMER APELLIDO",
+        aliases: &["APELLIDO PATERNO"],
+        required: false,
+    };
+    pub const SECOND_SURNAME: Column = Column {
+        header: "SEGUNDO APELLIDO",
+        aliases: &["APELLIDO MATERNO"],
+        required: false,
+    };
+    pub const PRODUCER_FOLIO: Column = Column {
+        header: "FOLIO PRODUCTOR",
+        aliases: &["FOLIO", "FOLIO DEL PRODUCTOR", "FOLIO DE PRODUCTOR"],
+        required: false,
+    };
+}
+
 /// Who may read and edit the registry (DESIGN §4).
 pub struct RegistryStaff;
 impl RoleSet for RegistryStaff {
@@ -159,34 +196,46 @@ impl NewFarmer {
         }
     }
 
-    /// The fields recorded in the history when the farmer is created.
-    fn initial_fields(&self) -> Vec<(&'static str, Option<String>)> {
-        vec![
-            ("curp", Some(self.curp.clone())),
-            ("rfc", self.rfc.clone()),
-            ("given_names", Some(self.given_names.clone())),
-            ("first_surname", Some(self.first_surname.clone())),
-            ("second_surname", self.second_surname.clone()),
-            ("birth_date", Some(self.birth_date.to_string())),
-            ("sex", Some(self.sex.clone())),
-            ("birth_state", Some(self.birth_state.clone())),
-            ("state", self.state.clone()),
-            ("municipality", self.municipality.clone()),
-            ("producer_folio", self.producer_folio.clone()),
-            ("status", Some(self.status.clone())),
+    /// What the history records when the farmer is created: one `created` entry whose value is
+    /// the whole initial record (JSON object of the fields that have a value). One row per new
+    /// farmer, not one per field, keeps a million-row import fast; every later change is per field.
+    fn creation_snapshot(&self) -> String {
+        let fields = [
+            ("curp", Some(&self.curp)),
+            ("rfc", self.rfc.as_ref()),
+            ("given_names", Some(&self.given_names)),
+            ("first_surname", Some(&self.first_surname)),
+            ("second_surname", self.second_surname.as_ref()),
+            ("birth_date", Some(&self.birth_date.to_string())),
+            ("sex", Some(&self.sex)),
+            ("birth_state", Some(&self.birth_state)),
+            ("state", self.state.as_ref()),
+            ("municipality", self.municipality.as_ref()),
+            ("producer_folio", self.producer_folio.as_ref()),
+            ("status", Some(&self.status)),
         ]
+        .into_iter()
+        .filter_map(|(field, value)| value.map(|v| (field.to_owned(), json!(v))))
+        .collect::<serde_json::Map<_, _>>();
+        serde_json::Value::Object(fields).to_string()
     }
 }
 
-/// "NOMBRE(S) PRIMER APELLIDO SEGUNDO APELLIDO" in upper case without accents: what name
-/// searches match against.
+/// "NOMBRE(S) PRIMER APELLIDO SEGUNDO APELLIDO" as a search key: what name searches match
+/// against.
 fn search_name(given_names: &str, first_surname: &str, second_surname: Option<&str>) -> String {
     let mut name = format!("{given_names} {first_surname}");
     if let Some(second) = second_surname {
         name.push(' ');
         name.push_str(second);
     }
-    plain_upper(&name)
+    search_key(&name)
+}
+
+/// Upper case without accents, and Ñ as N: people type "nunez" for Núñez on keyboards
+/// without ñ. Only the search key is folded; names are stored as written.
+fn search_key(text: &str) -> String {
+    plain_upper(text).replace('Ñ', "N")
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -206,7 +255,10 @@ struct NewChange {
 /// Rows per batch insert: 500 farmers × 16 columns stays far below SQLite's bind-variable limit.
 const BATCH: usize = 500;
 
-/// Inserts new farmers and one history row per recorded field, in batches, in the caller's
+/// The history's `field` for a farmer's creation (its value is the initial record as JSON).
+pub const CREATED_FIELD: &str = "created";
+
+/// Inserts new farmers and their `created` history rows, in batches, in the caller's
 /// transaction. Returns how many farmers were inserted.
 pub fn insert_new_farmers(
     conn: &mut AnyConnection,
@@ -229,23 +281,16 @@ pub fn insert_new_farmers(
             .collect();
         let changes: Vec<NewChange> = chunk
             .iter()
-            .flat_map(|farmer| {
-                let id = ids[&farmer.curp];
-                farmer
-                    .initial_fields()
-                    .into_iter()
-                    .filter(|(_, value)| value.is_some())
-                    .map(move |(field, value)| NewChange {
-                        farmer_id: id,
-                        field: field.to_owned(),
-                        before_value: None,
-                        after_value: value,
-                        source: source.as_str().to_owned(),
-                        source_ref: source_ref.map(str::to_owned),
-                        comment: None,
-                        actor: actor.name.clone(),
-                        at: farmer.created_at,
-                    })
+            .map(|farmer| NewChange {
+                farmer_id: ids[&farmer.curp],
+                field: CREATED_FIELD.to_owned(),
+                before_value: None,
+                after_value: Some(farmer.creation_snapshot()),
+                source: source.as_str().to_owned(),
+                source_ref: source_ref.map(str::to_owned),
+                comment: None,
+                actor: actor.name.clone(),
+                at: farmer.created_at,
             })
             .collect();
         for changes in changes.chunks(BATCH * 2) {
@@ -343,7 +388,7 @@ impl Search {
         }
         let words = q
             .as_deref()
-            .map(plain_upper)
+            .map(search_key)
             .unwrap_or_default()
             .split(' ')
             .filter(|w| !w.is_empty())

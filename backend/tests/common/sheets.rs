@@ -17,6 +17,24 @@ pub fn xlsx(rows: &[Vec<String>]) -> Vec<u8> {
     workbook.save_to_buffer().unwrap()
 }
 
+/// The cells of sheet `name` of a workbook, as text (whole numbers without decimals).
+pub fn read_sheet(bytes: Vec<u8>, name: &str) -> Vec<Vec<String>> {
+    use calamine::{Data, Reader, Xlsx};
+    let mut workbook: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let range = workbook.worksheet_range(name).unwrap();
+    range
+        .rows()
+        .map(|row| {
+            row.iter()
+                .map(|cell| match cell {
+                    Data::Float(f) => f.to_string(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// Rows as owned strings, for [`xlsx`] and [`csv`].
 pub fn rows(rows: &[&[&str]]) -> Vec<Vec<String>> {
     rows.iter()

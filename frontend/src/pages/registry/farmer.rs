@@ -1,0 +1,133 @@
+use confrontas_api::{Farmer, FarmerChange, Page};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use super::search::full_name;
+use super::{farmer_status_badge, field_label, source_label, state_label};
+use crate::api;
+use crate::components::{Pager, encode, format_time};
+
+#[component]
+pub fn FarmerPage() -> impl IntoView {
+    let params = use_params_map();
+    let curp = move || params.read().get("curp").unwrap_or_default();
+    let farmer = LocalResource::new(move || {
+        let url = format!("/api/v1/farmers/{}", encode(&curp()));
+        async move { api::get::<Farmer>(&url).await }
+    });
+    let page = RwSignal::new(1u32);
+    let history = LocalResource::new(move || {
+        let url = format!(
+            "/api/v1/farmers/{}/history?per_page=20&page={}",
+            encode(&curp()),
+            page.get()
+        );
+        async move { api::get::<Page<FarmerChange>>(&url).await }
+    });
+    view! {
+        <p><A href="/padron">"← Volver al padrón"</A></p>
+        <Suspense fallback=|| view! { <p role="status">"Cargando productor…"</p> }>
+            {move || farmer.get().map(|result| match result {
+                Err(error) => view! {
+                    <h1>"Productor"</h1>
+                    <p class="alert-error" role="alert">{error.message()}</p>
+                }.into_any(),
+                Ok(farmer) => view! { <FarmerCard farmer=farmer /> }.into_any(),
+            })}
+        </Suspense>
+        <section class="card" aria-labelledby="history-title">
+            <h2 id="history-title">"Historial de cambios"</h2>
+            <p class="hint">"Cada cambio de cada dato: valor anterior y nuevo, origen, quién y cuándo."</p>
+            <Suspense fallback=|| view! { <p role="status">"Cargando historial…"</p> }>
+                {move || history.get().map(|result| match result {
+                    Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
+                    Ok(list) if list.items.is_empty() => view! { <p class="empty">"Sin cambios registrados."</p> }.into_any(),
+                    Ok(list) => {
+                        let (count, total) = (list.page_count(), list.total);
+                        view! {
+                            <ol class="timeline">
+                                {list.items.into_iter().map(|change| view! { <ChangeItem change=change /> }).collect_view()}
+                            </ol>
+                            <Pager page=page page_count=count total=total noun=("cambio", "cambios") />
+                        }.into_any()
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn FarmerCard(farmer: Farmer) -> impl IntoView {
+    let row = |label: &'static str, value: String| {
+        view! { <div class="profile-row"><dt>{label}</dt><dd>{value}</dd></div> }
+    };
+    let or_dash = |value: &Option<String>| value.clone().unwrap_or_else(|| "—".to_owned());
+    view! {
+        <h1>{full_name(&farmer)}</h1>
+        <p class="lead"><code>{farmer.curp.clone()}</code>" · "{farmer_status_badge(farmer.status)}</p>
+        <section class="card" aria-labelledby="data-title">
+            <h2 id="data-title">"Datos del padrón"</h2>
+            <dl class="profile">
+                {row("RFC", or_dash(&farmer.rfc))}
+                {row("Fecha de nacimiento", farmer.birth_date.format("%d/%m/%Y").to_string())}
+                {row("Sexo", farmer.sex.label().to_owned())}
+                {row("Entidad de nacimiento", state_label(Some(&farmer.birth_state)))}
+                {row("Entidad de residencia", state_label(farmer.state.as_deref()))}
+                {row("Municipio", or_dash(&farmer.municipality))}
+                {row("Folio de productor", or_dash(&farmer.producer_folio))}
+                {row("Última fe de vida", format_time(farmer.last_proof_of_life_at))}
+                {row("Opinión SAT", or_dash(&farmer.sat_opinion))}
+                {row("Versión", farmer.version.to_string())}
+            </dl>
+        </section>
+    }
+}
+
+#[component]
+fn ChangeItem(change: FarmerChange) -> impl IntoView {
+    let what = if change.field == "created" {
+        // The creation carries the whole initial record as a JSON object.
+        let record: serde_json::Map<String, serde_json::Value> = change
+            .after
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok())
+            .unwrap_or_default();
+        let fields = record
+            .into_iter()
+            .map(|(field, value)| {
+                let value = value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_owned);
+                view! { <li>{format!("{}: {value}", field_label(&field))}</li> }
+            })
+            .collect_view();
+        view! {
+            <p><strong>"Alta en el padrón"</strong></p>
+            <ul class="snapshot">{fields}</ul>
+        }
+        .into_any()
+    } else {
+        let before = change
+            .before
+            .clone()
+            .unwrap_or_else(|| "(vacío)".to_owned());
+        let after = change.after.clone().unwrap_or_else(|| "(vacío)".to_owned());
+        view! {
+            <p><strong>{field_label(&change.field).to_owned()}</strong>": "
+                <span class="before">{before}</span>" → "<span class="after">{after}</span>
+            </p>
+        }
+        .into_any()
+    };
+    view! {
+        <li class="timeline-item">
+            <p class="timeline-when">{format_time(Some(change.at))}" · "{source_label(change.source)}
+                {change.source_ref.clone().map(|r| format!(" ({r})"))}
+            </p>
+            {what}
+            <p class="muted">"Por "{change.actor.clone()}{change.comment.clone().map(|c| format!(" · Motivo: {c}"))}</p>
+        </li>
+    }
+}

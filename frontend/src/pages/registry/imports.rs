@@ -1,0 +1,213 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use confrontas_api::{ImportRejection, ImportStatus, Page, RegistryImport};
+use leptos::prelude::*;
+
+use crate::api::{self, ApiError};
+use crate::components::{Alert, FilePicker, Pager, chosen_file, format_time};
+
+#[component]
+pub fn ImportsPage() -> impl IntoView {
+    let picker = NodeRef::<leptos::html::Input>::new();
+    let failure = RwSignal::new(None::<ApiError>);
+    let notice = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let page = RwSignal::new(1u32);
+    let selected = RwSignal::new(None::<i64>);
+    let imports = LocalResource::new(move || {
+        let url = format!("/api/v1/registry/imports?per_page=10&page={}", page.get());
+        async move { api::get::<Page<RegistryImport>>(&url).await }
+    });
+    // While an import runs, follow it every second; stop when the page goes away.
+    let alive = Arc::new(AtomicBool::new(true));
+    on_cleanup({
+        let alive = alive.clone();
+        move || alive.store(false, Ordering::Relaxed)
+    });
+    Effect::new(move |_| {
+        let running = imports
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|list| list.items.iter().any(|i| !i.status.is_done()));
+        if running {
+            let alive = alive.clone();
+            leptos::task::spawn_local(async move {
+                gloo_timers::future::TimeoutFuture::new(1_000).await;
+                if alive.load(Ordering::Relaxed) {
+                    imports.refetch();
+                }
+            });
+        }
+    });
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let Some(file) = chosen_file(picker) else {
+            failure.set(Some(ApiError::from_fields(vec![
+                confrontas_api::FieldError::new(
+                    "file",
+                    "Elija el archivo del padrón (.xlsx o .csv).",
+                ),
+            ])));
+            return;
+        };
+        busy.set(true);
+        notice.set(None);
+        leptos::task::spawn_local(async move {
+            let outcome = api::upload::<RegistryImport>("/api/v1/registry/imports", &file).await;
+            busy.set(false);
+            match outcome {
+                Ok(import) => {
+                    failure.set(None);
+                    notice.set(Some(format!(
+                        "Se recibió «{}»; la importación {} está en proceso.",
+                        import.file_name, import.id
+                    )));
+                    selected.set(Some(import.id));
+                    page.set(1);
+                    imports.refetch();
+                }
+                Err(error) => failure.set(Some(error)),
+            }
+        });
+    };
+    view! {
+        <h1>"Importar padrón"</h1>
+        <p class="lead">"Cargue un libro de Excel (.xlsx) o un .csv con una fila por productor. Se actualiza por CURP: las CURP nuevas se dan de alta y las existentes se actualizan con los datos que traiga el archivo; las celdas vacías no borran nada. Cada cambio queda en el historial del productor."</p>
+        <section class="card" aria-labelledby="upload-title">
+            <h2 id="upload-title">"Nueva importación"</h2>
+            <p class="hint">"Columnas (en cualquier orden): CURP (obligatoria), NOMBRE(S), PRIMER APELLIDO, SEGUNDO APELLIDO, RFC, ENTIDAD, MUNICIPIO, FOLIO PRODUCTOR, ESTATUS (ACTIVO o BAJA). Para dar de alta una CURP nueva se requieren nombre y primer apellido."</p>
+            <form on:submit=submit novalidate>
+                <FilePicker id="file" label="Archivo del padrón (.xlsx o .csv)" node=picker failure=failure />
+                <Alert failure=failure notice=notice />
+                <button type="submit" disabled=move || busy.get()>
+                    {move || if busy.get() { "Enviando…" } else { "Importar" }}
+                </button>
+            </form>
+        </section>
+        <section class="card" aria-labelledby="imports-title">
+            <h2 id="imports-title">"Importaciones"</h2>
+            <Suspense fallback=|| view! { <p role="status">"Cargando importaciones…"</p> }>
+                {move || imports.get().map(|result| match result {
+                    Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
+                    Ok(list) if list.items.is_empty() => view! { <p class="empty">"Aún no se ha importado ningún archivo."</p> }.into_any(),
+                    Ok(list) => {
+                        let (count, total) = (list.page_count(), list.total);
+                        view! {
+                            <div class="table-scroll">
+                                <table>
+                                    <caption class="visually-hidden">"Importaciones del padrón"</caption>
+                                    <thead><tr>
+                                        <th scope="col">"Núm."</th><th scope="col">"Archivo"</th><th scope="col">"Estado"</th>
+                                        <th scope="col">"Avance"</th><th scope="col">"Altas"</th><th scope="col">"Actualizados"</th>
+                                        <th scope="col">"Sin cambios"</th><th scope="col">"Rechazadas"</th><th scope="col">"Recibida"</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {list.items.into_iter().map(|import| view! { <ImportRow import=import selected=selected /> }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            <Pager page=page page_count=count total=total noun=("importación", "importaciones") />
+                        }.into_any()
+                    }
+                })}
+            </Suspense>
+        </section>
+        {move || selected.get().map(|id| view! { <Rejections id=id /> })}
+    }
+}
+
+#[component]
+fn ImportRow(import: RegistryImport, selected: RwSignal<Option<i64>>) -> impl IntoView {
+    let id = import.id;
+    let status = match import.status {
+        ImportStatus::Finished => {
+            view! { <span class="badge badge-ok">{import.status.label()}</span> }.into_any()
+        }
+        ImportStatus::Failed => {
+            view! { <span class="badge badge-error">{import.status.label()}</span> }.into_any()
+        }
+        _ => view! { <span class="badge badge-off">{import.status.label()}</span> }.into_any(),
+    };
+    let rejected = import.rejected;
+    view! {
+        <tr>
+            <td>{id}</td>
+            <td>{import.file_name.clone()}{import.failure.clone().map(|f| view! { <p class="field-error">{f}</p> })}</td>
+            <td>{status}</td>
+            <td>
+                <progress max="100" value=import.percent aria-label=format!("Avance de la importación {id}")></progress>
+                " "{format!("{} %", import.percent)}
+                <span class="muted">{format!(" · {} filas", import.rows_read)}</span>
+            </td>
+            <td>{import.inserted}</td>
+            <td>{import.updated}</td>
+            <td>{import.unchanged}</td>
+            <td>
+                {rejected}
+                {(rejected > 0).then(|| view! {
+                    " "<button type="button" class="ghost" on:click=move |_| selected.set(Some(id))
+                        aria-label=format!("Ver filas rechazadas de la importación {id}")>"Ver"</button>
+                })}
+            </td>
+            <td>{format_time(Some(import.created_at))}</td>
+        </tr>
+    }
+}
+
+#[component]
+fn Rejections(id: i64) -> impl IntoView {
+    let page = RwSignal::new(1u32);
+    let failure = RwSignal::new(None::<ApiError>);
+    let rejections = LocalResource::new(move || {
+        let url = format!(
+            "/api/v1/registry/imports/{id}/rejections?per_page=25&page={}",
+            page.get()
+        );
+        async move { api::get::<Page<ImportRejection>>(&url).await }
+    });
+    let download = move |_| {
+        leptos::task::spawn_local(async move {
+            let outcome = api::download(
+                &format!("/api/v1/registry/imports/{id}/rejections.xlsx"),
+                "rechazos.xlsx",
+            )
+            .await;
+            failure.set(outcome.err());
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="rejections-title">
+            <div class="section-head">
+                <h2 id="rejections-title">{format!("Filas rechazadas de la importación {id}")}</h2>
+                <button type="button" class="ghost" on:click=download>"Descargar (.xlsx)"</button>
+            </div>
+            <Alert failure=failure notice=Signal::derive(|| None::<String>) />
+            <Suspense fallback=|| view! { <p role="status">"Cargando filas rechazadas…"</p> }>
+                {move || rejections.get().map(|result| match result {
+                    Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
+                    Ok(list) if list.items.is_empty() => view! { <p class="empty">"Ninguna fila fue rechazada."</p> }.into_any(),
+                    Ok(list) => {
+                        let (count, total) = (list.page_count(), list.total);
+                        view! {
+                            <table>
+                                <caption class="visually-hidden">"Filas rechazadas"</caption>
+                                <thead><tr><th scope="col">"Fila"</th><th scope="col">"CURP"</th><th scope="col">"Motivo"</th></tr></thead>
+                                <tbody>
+                                    {list.items.into_iter().map(|r| view! {
+                                        <tr>
+                                            <td>{r.row}</td>
+                                            <td><code>{r.curp.clone().unwrap_or_else(|| "—".into())}</code></td>
+                                            <td>{r.message.clone()}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <Pager page=page page_count=count total=total noun=("fila", "filas") />
+                        }.into_any()
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}

@@ -1,0 +1,66 @@
+//! Registry pages (roles subdireccion and admin): search, farmer with history, imports.
+
+pub mod farmer;
+pub mod imports;
+pub mod search;
+
+use confrontas_api::identity::{STATES, state_name};
+use confrontas_api::{ChangeSource, FarmerStatus};
+use leptos::prelude::*;
+
+/// A farmer's status as a badge with its Spanish label.
+pub fn farmer_status_badge(status: FarmerStatus) -> impl IntoView {
+    let class = match status {
+        FarmerStatus::Active => "badge badge-ok",
+        FarmerStatus::Deceased => "badge badge-dark",
+        FarmerStatus::Deregistered => "badge badge-off",
+    };
+    view! { <span class=class>{status.label()}</span> }
+}
+
+/// "JC — Jalisco", or what was stored when it is not a state code.
+pub fn state_label(code: Option<&str>) -> String {
+    match code {
+        None => "—".to_owned(),
+        Some(code) => {
+            state_name(code).map_or_else(|| code.to_owned(), |name| format!("{code} — {name}"))
+        }
+    }
+}
+
+/// Options of a state select (residence states: every code but `NE`).
+pub fn state_options() -> impl IntoView {
+    STATES
+        .iter()
+        .filter(|(code, _)| *code != "NE")
+        .map(|(code, name)| view! { <option value=*code>{format!("{name} ({code})")}</option> })
+        .collect_view()
+}
+
+/// Spanish names of the registry's fields, as the history shows them.
+pub fn field_label(field: &str) -> &str {
+    match field {
+        "curp" => "CURP",
+        "rfc" => "RFC",
+        "given_names" => "Nombre(s)",
+        "first_surname" => "Primer apellido",
+        "second_surname" => "Segundo apellido",
+        "birth_date" => "Fecha de nacimiento",
+        "sex" => "Sexo",
+        "birth_state" => "Entidad de nacimiento",
+        "state" => "Entidad de residencia",
+        "municipality" => "Municipio",
+        "producer_folio" => "Folio de productor",
+        "status" => "Estatus",
+        other => other,
+    }
+}
+
+pub fn source_label(source: ChangeSource) -> &'static str {
+    match source {
+        ChangeSource::Demo => "Datos de demostración",
+        ChangeSource::Import => "Importación",
+        ChangeSource::Edit => "Edición manual",
+        ChangeSource::Confrontation => "Confronta",
+    }
+}
