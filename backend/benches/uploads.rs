@@ -21,6 +21,11 @@ use confrontas_server::registry::imports::{record_import, run_import};
 use confrontas_server::uploads::{SheetFormat, UploadLimits};
 use rust_xlsxwriter::Workbook;
 
+/// The test suite's spreadsheet builders (well-formed and hand-made packages).
+#[allow(dead_code)]
+#[path = "../tests/common/sheets.rs"]
+mod sheets;
+
 /// `CONFRONTAS_BENCH_REGISTRY_ROWS` makes a smaller registry for quick experiments.
 fn registry_rows() -> u64 {
     std::env::var("CONFRONTAS_BENCH_REGISTRY_ROWS")
@@ -124,8 +129,10 @@ fn run_all() {
     for (name, file) in hostile_files(work.path()) {
         let refusal = child(&["refuse", path_str(&file)]);
         println!(
-            "{name:<28} {:>6.3} s  {:>4} MB  {}",
-            refusal.seconds, refusal.peak_mb, refusal.detail
+            "{name:<30} {:>8.2} ms  {:>4} MB  {}",
+            refusal.seconds * 1000.0,
+            refusal.peak_mb,
+            refusal.detail
         );
     }
 }
@@ -334,34 +341,16 @@ fn generate(path: &Path, kind: &str, rows: u64) {
 
 /// The hostile files of `tests/hostile_uploads.rs`, at full strength, written to `dir`.
 fn hostile_files(dir: &Path) -> Vec<(&'static str, PathBuf)> {
-    use std::io::Write;
-    let package = |name: &str, sheet: &[u8], strings: &[u8]| -> PathBuf {
-        let mut zip = zip::ZipWriter::new(std::fs::File::create(dir.join(name)).unwrap());
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
-            .large_file(true);
-        let workbook = br#"<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="H" sheetId="1" r:id="rId1"/></sheets></workbook>"#;
-        let rels = br#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#;
-        for (part, content) in [
-            ("xl/workbook.xml", &workbook[..]),
-            ("xl/_rels/workbook.xml.rels", &rels[..]),
-            ("xl/worksheets/sheet1.xml", sheet),
-            ("xl/sharedStrings.xml", strings),
-        ] {
-            zip.start_file(part, options).unwrap();
-            zip.write_all(content).unwrap();
-        }
-        zip.finish().unwrap();
-        dir.join(name)
-    };
     let head = r#"<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#;
     let tail = "</sheetData></worksheet>";
     let mut bomb = head.as_bytes().to_vec();
     bomb.resize(bomb.len() + (600 << 20), b' ');
     bomb.extend_from_slice(tail.as_bytes());
-    let corners = format!(
-        r#"{head}<row r="1"><c r="A1" t="inlineStr"><is><t>CURP</t></is></c></row><row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>{tail}"#
-    );
+    let corners = sheets::sheet(&format!(
+        r#"<row r="1">{}</row><row r="1048576">{}</row>"#,
+        sheets::cell("A1", "CURP"),
+        sheets::cell("XFD1048576", "x")
+    ));
     let mut referencing = String::from(head);
     for r in 1..=12_000 {
         referencing.push_str(&format!(
@@ -377,28 +366,31 @@ fn hostile_files(dir: &Path) -> Vec<(&'static str, PathBuf)> {
     let garbage: Vec<u8> = (0..(8u32 << 20))
         .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
         .collect();
-    std::fs::write(dir.join("garbage.xlsx"), &garbage).unwrap();
-    vec![
+    let files: Vec<(&'static str, &str, Vec<u8>)> = vec![
         (
             "zip bomb (600 MiB sheet)",
-            package("bomb.xlsx", &bomb, b"<sst/>"),
+            "bomb.xlsx",
+            sheets::package(&bomb, b"<sst/>"),
         ),
-        (
-            "corner cells A1 + XFD1048576",
-            package("corners.xlsx", corners.as_bytes(), b"<sst/>"),
-        ),
+        ("corner cells A1 + XFD1048576", "corners.xlsx", corners),
         (
             "1 MiB shared string × 12,000",
-            package(
-                "shared.xlsx",
-                referencing.as_bytes(),
-                huge_string.as_bytes(),
-            ),
+            "shared.xlsx",
+            sheets::package(referencing.as_bytes(), huge_string.as_bytes()),
         ),
         (
             "entity expansion (DTD)",
-            package("laughs.xlsx", laughs.as_bytes(), b"<sst/>"),
+            "laughs.xlsx",
+            sheets::package(laughs.as_bytes(), b"<sst/>"),
         ),
-        ("8 MiB of random bytes", dir.join("garbage.xlsx")),
-    ]
+        ("8 MiB of random bytes", "garbage.xlsx", garbage),
+    ];
+    files
+        .into_iter()
+        .map(|(what, name, bytes)| {
+            let path = dir.join(name);
+            std::fs::write(&path, bytes).unwrap();
+            (what, path)
+        })
+        .collect()
 }

@@ -21,7 +21,8 @@ use utoipa::{IntoResponses, Modify, OpenApi};
         (name = "layouts", description = "CURP layouts: template and row-by-row check"),
         (name = "ops", description = "Liveness and readiness"),
     ),
-    components(schemas(Problem))
+    // Enums used only as query parameters are referenced by name; list them so they resolve.
+    components(schemas(Problem, confrontas_api::FarmerSort, confrontas_api::FarmerStatus, confrontas_api::ReportFormat))
 )]
 pub struct ApiDoc;
 

@@ -23,7 +23,9 @@ use tokio::sync::Mutex;
 use super::{
     FarmerRow, NewChange, NewFarmer, RegistryStaff, columns, insert_new_farmers, search_name,
 };
-use crate::api_doc::{BadRequest, Forbidden, NotFound, Unauthenticated, UploadErrors};
+use crate::api_doc::{
+    BadRequest, Forbidden, NotFound, Unauthenticated, Unprocessable, UploadErrors,
+};
 use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::principal::Staff;
@@ -793,7 +795,7 @@ async fn start_import(
     tag = "registry",
     security(("bearer" = [])),
     params(PageParams),
-    responses((status = 200, body = Page<RegistryImport>), BadRequest, Unauthenticated, Forbidden)
+    responses((status = 200, body = Page<RegistryImport>), BadRequest, Unauthenticated, Forbidden, Unprocessable)
 )]
 #[get("/registry/imports")]
 async fn list_imports(
@@ -842,7 +844,7 @@ async fn get_import(
     tag = "registry",
     security(("bearer" = [])),
     params(("id" = i64, Path), PageParams),
-    responses((status = 200, body = Page<ImportRejection>), BadRequest, Unauthenticated, Forbidden, NotFound)
+    responses((status = 200, body = Page<ImportRejection>), BadRequest, Unauthenticated, Forbidden, NotFound, Unprocessable)
 )]
 #[get("/registry/imports/{id}/rejections")]
 async fn list_rejections(
