@@ -174,7 +174,17 @@ impl fmt::Display for CurpProblem {
 #[serde(try_from = "String", into = "String")]
 pub struct Curp(String);
 
-const CURP_ALPHABET: &str = "0123456789ABCDEFGHIJKLMNÑOPQRSTUVWXYZ";
+/// Position of `c` in a check-digit alphabet "0–9 A–N `extra` O–Z" (RENAPO's has Ñ after N,
+/// SAT's has &), computed instead of searched: layouts check millions of these.
+fn alphabet_value(c: char, extra: char) -> Option<u32> {
+    match c {
+        '0'..='9' => Some(c as u32 - '0' as u32),
+        'A'..='N' => Some(c as u32 - 'A' as u32 + 10),
+        'O'..='Z' => Some(c as u32 - 'O' as u32 + 25),
+        c if c == extra => Some(24),
+        _ => None,
+    }
+}
 
 fn is_vowel_or_x(c: u8) -> bool {
     matches!(c, b'A' | b'E' | b'I' | b'O' | b'U' | b'X')
@@ -227,8 +237,7 @@ impl Curp {
     pub fn check_digit(first_17: &str) -> Option<char> {
         let mut sum = 0u32;
         for (i, c) in first_17.chars().enumerate() {
-            let value = CURP_ALPHABET.chars().position(|a| a == c)? as u32;
-            sum += value * (18 - i as u32);
+            sum += alphabet_value(c, 'Ñ')? * (18 - i as u32);
         }
         char::from_digit((10 - sum % 10) % 10, 10)
     }
@@ -431,7 +440,11 @@ impl Rfc {
         let padded = std::iter::repeat_n(' ', 12 - chars.len()).chain(chars);
         let mut sum = 0u32;
         for (i, c) in padded.enumerate() {
-            let value = RFC_ALPHABET.chars().position(|a| a == c)? as u32;
+            let value = match c {
+                ' ' => 37,
+                'Ñ' => 38,
+                c => alphabet_value(c, '&')?,
+            };
             sum += value * (13 - i as u32);
         }
         RFC_ALPHABET.chars().nth(((11 - sum % 11) % 11) as usize)

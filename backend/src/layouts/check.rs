@@ -92,10 +92,10 @@ struct RowChecks {
 impl RowChecks {
     fn check(&mut self, record: &Record) -> Pending {
         let written = record.value(0);
-        let shown: String = written.chars().take(40).collect();
+        // Built only for rows with an issue: most rows have none.
         let issue = |kind, reason: Option<&str>, duplicate_of, message: String| LayoutIssue {
             row: record.number,
-            curp: shown.clone(),
+            curp: written.chars().take(40).collect(),
             kind,
             reason: reason.map(str::to_owned),
             duplicate_of,

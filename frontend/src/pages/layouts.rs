@@ -167,7 +167,11 @@ fn Report(report: LayoutReport, on_download: Callback<()>) -> impl IntoView {
                 </table>
                 <nav class="pager" aria-label="Paginación de observaciones">
                     <button type="button" class="ghost" disabled=move || { page.get() <= 1 } on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>"Anterior"</button>
-                    <span aria-live="polite">{move || format!("Página {} de {} · {} observaciones", page.get(), page_count(), shown.with(Vec::len))}</span>
+                    <span aria-live="polite">{move || {
+                        let count = shown.with(Vec::len);
+                        let noun = if count == 1 { "observación" } else { "observaciones" };
+                        format!("Página {} de {} · {count} {noun}", page.get(), page_count())
+                    }}</span>
                     <button type="button" class="ghost" disabled=move || { page.get() >= page_count() } on:click=move |_| page.update(|p| *p += 1)>"Siguiente"</button>
                 </nav>
             })}

@@ -1,4 +1,4 @@
-use confrontas_api::{Farmer, FarmerChange, Page};
+use confrontas_api::{Farmer, FarmerChange, FarmerStatus, Page};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -97,9 +97,12 @@ fn ChangeItem(change: FarmerChange) -> impl IntoView {
         let fields = record
             .into_iter()
             .map(|(field, value)| {
-                let value = value
-                    .as_str()
-                    .map_or_else(|| value.to_string(), str::to_owned);
+                let value = match (field.as_str(), value.as_str()) {
+                    ("status", Some(code)) => FarmerStatus::parse(code)
+                        .map_or_else(|| code.to_owned(), |s| s.label().to_owned()),
+                    (_, Some(text)) => text.to_owned(),
+                    (_, None) => value.to_string(),
+                };
                 view! { <li>{format!("{}: {value}", field_label(&field))}</li> }
             })
             .collect_view();
