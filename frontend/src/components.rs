@@ -129,7 +129,15 @@ pub fn FilePicker(
     }
 }
 
-/// The file chosen in a file input, if any.
-pub fn chosen_file(node: NodeRef<leptos::html::Input>) -> Option<web_sys::File> {
-    node.get_untracked()?.files()?.get(0)
+/// The file chosen in a file input, or an error on the field `file` saying what to choose.
+pub fn chosen_file(
+    node: NodeRef<leptos::html::Input>,
+    missing: &str,
+) -> Result<web_sys::File, ApiError> {
+    node.get_untracked()
+        .and_then(|input| input.files())
+        .and_then(|files| files.get(0))
+        .ok_or_else(|| {
+            ApiError::from_fields(vec![confrontas_api::FieldError::new("file", missing)])
+        })
 }

@@ -26,14 +26,12 @@ pub fn LayoutCheckPage() -> impl IntoView {
     };
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        let Some(file) = chosen_file(picker) else {
-            failure.set(Some(ApiError::from_fields(vec![
-                confrontas_api::FieldError::new(
-                    "file",
-                    "Elija el archivo del layout (.xlsx o .csv).",
-                ),
-            ])));
-            return;
+        let file = match chosen_file(picker, "Elija el archivo del layout (.xlsx o .csv).") {
+            Ok(file) => file,
+            Err(missing) => {
+                failure.set(Some(missing));
+                return;
+            }
         };
         busy.set(true);
         report.set(None);
