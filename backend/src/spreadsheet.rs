@@ -44,6 +44,21 @@ pub fn write_header(sheet: &mut Worksheet, row: u32, headers: &[(&str, f64)]) ->
     Ok(())
 }
 
+/// Adds a constant-memory sheet (rows go to disk as written, in order) named `name`, with a
+/// header row.
+pub fn add_table_sheet<'a>(
+    workbook: &'a mut Workbook,
+    name: &str,
+    headers: &[(&str, f64)],
+) -> AppResult<&'a mut Worksheet> {
+    let sheet = workbook
+        .add_worksheet_with_constant_memory()
+        .map_err(xlsx_error)?;
+    sheet.set_name(name).map_err(xlsx_error)?;
+    write_header(sheet, 0, headers)?;
+    Ok(sheet)
+}
+
 /// A workbook whose constant-memory sheets spill to `dir` (never the system temp directory,
 /// which may be small).
 pub fn new_workbook(dir: &Path) -> AppResult<Workbook> {

@@ -17,6 +17,7 @@ use diesel::prelude::*;
 on_both_backends!(
     an_import_upserts_by_curp_with_history_and_reports_each_refused_row,
     a_csv_import_of_thousands_of_rows_reports_progress_and_counts,
+    a_file_broken_midway_keeps_the_batches_applied_and_says_where_it_stopped,
     the_export_has_the_searched_farmers_as_text_cells,
     only_registry_staff_may_import_or_export,
     imports_cut_short_by_a_stop_are_marked_failed_at_the_next_start,
@@ -350,6 +351,48 @@ async fn a_csv_import_of_thousands_of_rows_reports_progress_and_counts(app: Test
         .await
         .unwrap();
     assert_eq!(all.total, 300 + 4_700);
+}
+
+async fn a_file_broken_midway_keeps_the_batches_applied_and_says_where_it_stopped(app: TestApp) {
+    use confrontas_server::registry::imports::BATCH_ROWS;
+    let token = app.login(Role::Subdireccion).await.access_token;
+    let people = Population::new(DEMO_SEED);
+    // One full batch of new farmers, then a row whose cell is longer than Excel allows.
+    let mut table = vec![vec![
+        "CURP".to_owned(),
+        "NOMBRE(S)".into(),
+        "PRIMER APELLIDO".into(),
+    ]];
+    for index in 300..300 + BATCH_ROWS as u64 {
+        let person = people.person(index);
+        table.push(vec![
+            person.curp.to_string(),
+            person.given_names,
+            person.first_surname,
+        ]);
+    }
+    table.push(vec!["X".repeat(40_000), String::new(), String::new()]);
+    let queued = start(&app, &token, "cortado.csv", sheets::csv(&table)).await;
+    let (done, _) = wait_done(&app, &token, queued.id).await;
+    assert_eq!(done.status, ImportStatus::Failed, "{done:?}");
+    assert_eq!(
+        (done.rows_read, done.inserted),
+        (BATCH_ROWS as i64, BATCH_ROWS as i64)
+    );
+    assert!(done.percent > 0 && done.percent < 100, "{}", done.percent);
+    let failure = done.failure.unwrap();
+    assert!(
+        failure.contains(&format!("fila {}", BATCH_ROWS + 2)),
+        "{failure}"
+    );
+    // The applied batch is really there.
+    let all: Page<Farmer> = app
+        .get("/api/v1/farmers?per_page=1", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all.total, 300 + BATCH_ROWS as u64);
 }
 
 async fn the_export_has_the_searched_farmers_as_text_cells(app: TestApp) {

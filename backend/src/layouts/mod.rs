@@ -15,7 +15,7 @@ use crate::app::AppState;
 use crate::auth::principal::Principal;
 use crate::error::AppResult;
 use crate::registry::columns;
-use crate::spreadsheet::{self, XLSX_CONTENT_TYPE};
+use crate::spreadsheet;
 use crate::uploads::{self, Columns};
 
 pub fn routes(config: &mut ServiceConfig) {
@@ -43,17 +43,17 @@ pub const LAYOUT_COLUMNS: Columns = Columns(&[
     )
 )]
 #[get("/layouts/template.xlsx")]
-async fn download_template(_principal: Principal) -> AppResult<HttpResponse> {
-    let bytes = web::block(template::build)
-        .await
-        .map_err(crate::error::AppError::internal)??;
-    Ok(HttpResponse::Ok()
-        .content_type(XLSX_CONTENT_TYPE)
-        .insert_header((
-            "Content-Disposition",
-            "attachment; filename=\"layout_curp.xlsx\"",
-        ))
-        .body(bytes))
+async fn download_template(
+    state: web::Data<AppState>,
+    _principal: Principal,
+    request: HttpRequest,
+) -> AppResult<HttpResponse> {
+    let dir = state.uploads_dir();
+    let file = state
+        .parse_permits
+        .run(move || template::build(&dir))
+        .await?;
+    spreadsheet::download(&request, file, "layout_curp.xlsx")
 }
 
 /// Check a filled layout (`.xlsx` or `.csv`, field `file`) row by row: invalid or missing CURPs

@@ -29,13 +29,9 @@ impl XlsxReport {
             .add_worksheet()
             .set_name("Resumen")
             .map_err(xlsx_error)?;
-        let issues = workbook
-            .add_worksheet_with_constant_memory()
-            .map_err(xlsx_error)?;
-        issues.set_name("Observaciones").map_err(xlsx_error)?;
-        spreadsheet::write_header(
-            issues,
-            0,
+        spreadsheet::add_table_sheet(
+            &mut workbook,
+            "Observaciones",
             &[
                 ("Fila", 8.0),
                 ("CURP", 22.0),

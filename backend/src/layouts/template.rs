@@ -1,5 +1,8 @@
 //! `layout_curp.xlsx`: the template areas fill in (DESIGN §7).
 
+use std::fs::File;
+use std::path::Path;
+
 use rust_xlsxwriter::{DataValidation, DataValidationErrorStyle, DataValidationRule, Note};
 
 use super::LAYOUT_COLUMNS;
@@ -29,7 +32,8 @@ const INSTRUCTIONS: [&str; 6] = [
 /// Rows that carry data validation (the layout's row limit).
 const VALIDATED_ROWS: u32 = 1_000_001;
 
-pub fn build() -> AppResult<Vec<u8>> {
+/// Builds the template and saves it to an anonymous file in `dir`, ready to stream.
+pub fn build(dir: &Path) -> AppResult<File> {
     let mut workbook = rust_xlsxwriter::Workbook::new();
     let sheet = workbook.add_worksheet();
     sheet.set_name("Layout").map_err(xlsx_error)?;
@@ -92,5 +96,5 @@ pub fn build() -> AppResult<Vec<u8>> {
             .map_err(xlsx_error)?;
         row += 1;
     }
-    workbook.save_to_buffer().map_err(xlsx_error)
+    spreadsheet::save_to_file(&mut workbook, dir)
 }

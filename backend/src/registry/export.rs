@@ -67,11 +67,7 @@ async fn export_farmers(
         .run(move || {
             let mut conn = pool.get().map_err(AppError::internal)?;
             let mut workbook = spreadsheet::new_workbook(&dir)?;
-            let sheet = workbook
-                .add_worksheet_with_constant_memory()
-                .map_err(xlsx_error)?;
-            sheet.set_name("Padrón").map_err(xlsx_error)?;
-            spreadsheet::write_header(sheet, 0, &COLUMNS)?;
+            let sheet = spreadsheet::add_table_sheet(&mut workbook, "Padrón", &COLUMNS)?;
             let mut after_id = 0i64;
             let mut line = 0u32;
             'pages: loop {

@@ -40,7 +40,7 @@ use crate::uploads::{self, Column, Columns, Record, SheetFormat, UploadLimits};
 /// range, so every transaction rewrites most of their pages (to SQLite's WAL, to PostgreSQL's
 /// WAL); fewer, larger transactions write each page fewer times. Measured on a 1M-farmer import:
 /// 1,000 rows per transaction gave ~8,000 rows/s, 20,000 gave the figure in the closing note.
-const BATCH_ROWS: usize = 20_000;
+pub const BATCH_ROWS: usize = 20_000;
 /// CURPs per lookup query (SQLite binds at most 32,766 values per statement).
 const LOOKUP_CHUNK: usize = 1_000;
 
@@ -924,13 +924,9 @@ async fn download_rejections(
             let mut conn = pool.get().map_err(AppError::internal)?;
             let import = find_import(&mut conn, id)?;
             let mut workbook = spreadsheet::new_workbook(&dir)?;
-            let sheet = workbook
-                .add_worksheet_with_constant_memory()
-                .map_err(xlsx_error)?;
-            sheet.set_name("Filas rechazadas").map_err(xlsx_error)?;
-            spreadsheet::write_header(
-                sheet,
-                0,
+            let sheet = spreadsheet::add_table_sheet(
+                &mut workbook,
+                "Filas rechazadas",
                 &[("Fila", 8.0), ("CURP", 22.0), ("Motivo", 18.0), ("Detalle", 90.0)],
             )?;
             let mut last_row = i64::MIN;
