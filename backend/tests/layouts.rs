@@ -10,6 +10,7 @@ use common::sheets::{self, rows};
 use common::{TestApp, problem};
 use confrontas_api::{Curp, LayoutIssueKind, LayoutReport, Role};
 use confrontas_server::population::{DEMO_SEED, Population};
+use confrontas_server::registry::membership::Membership;
 
 on_both_backends!(
     the_template_has_headers_an_example_row_notes_and_validation,
@@ -17,6 +18,7 @@ on_both_backends!(
     csv_layouts_in_utf8_with_bom_and_latin1_give_the_same_report,
     the_report_downloads_as_xlsx_with_every_issue,
     every_role_may_check_a_layout_but_anonymous_callers_may_not,
+    both_ways_of_asking_the_registry_give_the_same_answers,
 );
 
 /// The report of a successful check; a refusal fails the test with its problem.
@@ -314,4 +316,25 @@ async fn every_role_may_check_a_layout_but_anonymous_callers_may_not(app: TestAp
         .unwrap();
     assert_eq!(anonymous.status(), 401);
     problem(anonymous).await;
+}
+
+/// Small files ask the registry per batch, large ones read its CURPs once, page by page: the
+/// answers must not depend on the way.
+async fn both_ways_of_asking_the_registry_give_the_same_answers(app: TestApp) {
+    let population = Population::new(DEMO_SEED);
+    // The demo registry holds people 0 to 299; 300 to 599 are not in it.
+    let curps: Vec<Curp> = (0..600).rev().map(|i| population.person(i).curp).collect();
+    let asked: Vec<&Curp> = curps.iter().collect();
+    let expected: Vec<bool> = (0..600).rev().map(|i| i < 300).collect();
+    let mut conn = app.state.pool.get().unwrap();
+
+    let small_file = Membership::for_rows(&mut conn, 10).unwrap();
+    assert!(matches!(small_file, Membership::Seek));
+    let large_file = Membership::for_rows(&mut conn, 100_000).unwrap();
+    assert!(matches!(&large_file, Membership::Loaded(keys) if keys.len() == 300));
+    // Pages of 7 keys: 43 pages, the last one short.
+    let paged = Membership::load(&mut conn, 7).unwrap();
+    for membership in [small_file, large_file, paged] {
+        assert_eq!(membership.present(&mut conn, &asked).unwrap(), expected);
+    }
 }

@@ -213,14 +213,14 @@ impl Curp {
             return Err(CurpProblem::Format);
         }
         let born_2000s = b[16].is_ascii_uppercase();
-        let date = curp_date(&value[4..10], born_2000s).ok_or(CurpProblem::Date)?;
+        let date = curp_date(&b[4..10], born_2000s).ok_or(CurpProblem::Date)?;
         if !matches!(b[10], b'H' | b'M') {
             return Err(CurpProblem::Sex);
         }
         if state_name(&value[11..13]).is_none() {
             return Err(CurpProblem::State);
         }
-        if CURP_INCONVENIENT_WORDS.contains(&&value[..4]) {
+        if CURP_INCONVENIENT_WORDS.binary_search(&&value[..4]).is_ok() {
             return Err(CurpProblem::InconvenientWord);
         }
         if born_2000s && date > chrono::Utc::now().date_naive() {
@@ -243,16 +243,27 @@ impl Curp {
     }
 
     /// The CURP as a 96-bit key (base 36: 36¹⁸ < 2⁹⁴), for compact sets of millions of CURPs.
+    /// Keys sort as the CURPs do.
     pub fn packed(&self) -> [u32; 3] {
-        let value = self.0.bytes().fold(0u128, |acc, b| {
-            let digit = if b.is_ascii_digit() {
-                b - b'0'
-            } else {
-                b - b'A' + 10
+        Curp::pack(&self.0).expect("a valid CURP is 18 digits and capital letters")
+    }
+
+    /// [`Curp::packed`] for text already known to be a CURP (as the registry's are), without
+    /// the other checks; `None` unless it is 18 digits and capital letters.
+    pub fn pack(text: &str) -> Option<[u32; 3]> {
+        if text.len() != 18 {
+            return None;
+        }
+        let mut value = 0u128;
+        for b in text.bytes() {
+            let digit = match b {
+                b'0'..=b'9' => b - b'0',
+                b'A'..=b'Z' => b - b'A' + 10,
+                _ => return None,
             };
-            acc * 36 + u128::from(digit)
-        });
-        [(value >> 64) as u32, (value >> 32) as u32, value as u32]
+            value = value * 36 + u128::from(digit);
+        }
+        Some([(value >> 64) as u32, (value >> 32) as u32, value as u32])
     }
 
     pub fn as_str(&self) -> &str {
@@ -262,7 +273,7 @@ impl Curp {
     /// Birth date: positions 5–10, the century given by position 17 (digit 1900s, letter 2000s).
     pub fn birth_date(&self) -> NaiveDate {
         let born_2000s = self.0.as_bytes()[16].is_ascii_uppercase();
-        curp_date(&self.0[4..10], born_2000s).expect("validated on parse")
+        curp_date(&self.0.as_bytes()[4..10], born_2000s).expect("validated on parse")
     }
 
     pub fn sex(&self) -> Sex {
@@ -279,11 +290,19 @@ impl Curp {
     }
 }
 
-fn curp_date(yymmdd: &str, born_2000s: bool) -> Option<NaiveDate> {
-    let yy: i32 = yymmdd[0..2].parse().ok()?;
-    let month: u32 = yymmdd[2..4].parse().ok()?;
-    let day: u32 = yymmdd[4..6].parse().ok()?;
-    NaiveDate::from_ymd_opt(if born_2000s { 2000 + yy } else { 1900 + yy }, month, day)
+/// The date in six ASCII digits `YYMMDD`.
+fn curp_date(yymmdd: &[u8], born_2000s: bool) -> Option<NaiveDate> {
+    let two_digits = |at: usize| -> Option<u32> {
+        let (tens, units) = (yymmdd.get(at)?, yymmdd.get(at + 1)?);
+        (tens.is_ascii_digit() && units.is_ascii_digit())
+            .then(|| u32::from(tens - b'0') * 10 + u32::from(units - b'0'))
+    };
+    let yy = two_digits(0)? as i32;
+    NaiveDate::from_ymd_opt(
+        if born_2000s { 2000 + yy } else { 1900 + yy },
+        two_digits(2)?,
+        two_digits(4)?,
+    )
 }
 
 impl fmt::Display for Curp {
@@ -398,21 +417,37 @@ fn is_rfc_letter(c: char) -> bool {
 impl Rfc {
     /// Validates an RFC's form and date. Check-digit mismatches are reported by [`Rfc::warnings`].
     pub fn parse(input: &str) -> Result<Rfc, RfcProblem> {
-        let value: String = input
-            .trim()
-            .to_uppercase()
-            .chars()
-            .filter(|c| *c != ' ' && *c != '-')
-            .collect();
-        let chars: Vec<char> = value.chars().collect();
-        let letters = match chars.len() {
+        let trimmed = input.trim();
+        let kept = |c: &char| *c != ' ' && *c != '-';
+        let value: String = if trimmed.is_ascii() {
+            trimmed
+                .chars()
+                .filter(kept)
+                .map(|c| c.to_ascii_uppercase())
+                .collect()
+        } else {
+            trimmed
+                .chars()
+                .filter(kept)
+                .flat_map(char::to_uppercase)
+                .collect()
+        };
+        // At most 13 characters, kept on the stack: this runs for every row of a layout.
+        let mut chars = [' '; 13];
+        let mut len = 0;
+        for c in value.chars() {
+            *chars.get_mut(len).ok_or(RfcProblem::Format)? = c;
+            len += 1;
+        }
+        let letters = match len {
             13 => 4,
             12 => 3,
             _ => return Err(RfcProblem::Format),
         };
-        let homoclave = &chars[letters + 6..];
-        let format_ok = chars[..letters].iter().all(|&c| is_rfc_letter(c))
-            && chars[letters..letters + 6].iter().all(char::is_ascii_digit)
+        let (initials, rest) = chars[..len].split_at(letters);
+        let (date, homoclave) = rest.split_at(6);
+        let format_ok = initials.iter().all(|&c| is_rfc_letter(c))
+            && date.iter().all(char::is_ascii_digit)
             && homoclave[..2]
                 .iter()
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
@@ -420,12 +455,16 @@ impl Rfc {
         if !format_ok {
             return Err(RfcProblem::Format);
         }
-        let date: String = chars[letters..letters + 6].iter().collect();
+        let date: [u8; 6] = std::array::from_fn(|i| date[i] as u8);
         if curp_date(&date, false).is_none() && curp_date(&date, true).is_none() {
             return Err(RfcProblem::Date);
         }
-        let initials: String = chars[..letters].iter().collect();
-        if letters == 4 && RFC_INCONVENIENT_WORDS.contains(&initials.as_str()) {
+        // Initials with `&` or `Ñ` are never inconvenient words (`Ñ` as a byte is not UTF-8).
+        let word: [u8; 4] = std::array::from_fn(|i| initials.get(i).map_or(0, |&c| c as u8));
+        if letters == 4
+            && std::str::from_utf8(&word)
+                .is_ok_and(|word| RFC_INCONVENIENT_WORDS.binary_search(&word).is_ok())
+        {
             return Err(RfcProblem::InconvenientWord);
         }
         Ok(Rfc(value))
@@ -433,11 +472,11 @@ impl Rfc {
 
     /// The mod-11 check digit for an RFC without its last character (11 or 12 characters).
     pub fn check_digit(without_check: &str) -> Option<char> {
-        let chars: Vec<char> = without_check.chars().collect();
-        if !(11..=12).contains(&chars.len()) {
+        let count = without_check.chars().count();
+        if !(11..=12).contains(&count) {
             return None;
         }
-        let padded = std::iter::repeat_n(' ', 12 - chars.len()).chain(chars);
+        let padded = std::iter::repeat_n(' ', 12 - count).chain(without_check.chars());
         let mut sum = 0u32;
         for (i, c) in padded.enumerate() {
             let value = match c {
@@ -465,7 +504,7 @@ impl Rfc {
             warnings.push(RfcWarning::Generic);
         }
         let (body, last) = self.0.split_at(self.0.len() - 1);
-        if Rfc::check_digit(body).map(String::from).as_deref() != Some(last) {
+        if Rfc::check_digit(body) != last.chars().next() {
             warnings.push(RfcWarning::CheckDigit);
         }
         warnings
@@ -526,12 +565,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn inconvenient_word_lists_are_sorted_for_binary_search() {
+        assert!(CURP_INCONVENIENT_WORDS.is_sorted());
+        assert!(RFC_INCONVENIENT_WORDS.is_sorted());
+    }
+
+    #[test]
     fn packed_curps_are_distinct_and_fit_in_94_bits() {
         let a = Curp::parse("HEGG560427MVZRRL04").unwrap().packed();
         let b = Curp::parse("BEML920313HMCLNS09").unwrap().packed();
         assert_ne!(a, b);
         let widest = Curp(String::from("ZZZZZZZZZZZZZZZZZZ")).packed();
         assert_eq!(widest[0] >> 30, 0);
+    }
+
+    #[test]
+    fn packed_keys_sort_as_the_curps_do_and_only_curp_text_packs() {
+        let mut curps = [
+            "HEGG560427MVZRRL04",
+            "BEML920313HMCLNS09",
+            "BEML920313HMCLNS0A",
+        ];
+        let mut keys: Vec<[u32; 3]> = curps.iter().map(|c| Curp::pack(c).unwrap()).collect();
+        curps.sort();
+        keys.sort();
+        assert_eq!(keys, curps.map(|c| Curp::pack(c).unwrap()));
+        assert_eq!(Curp::pack("BEML920313HMCLNS0"), None);
+        assert_eq!(Curp::pack("beml920313hmclns09"), None);
+        assert_eq!(Curp::pack("BEML920313HMCLÑS09"), None);
     }
 
     /// Every CURP vector of `renapo-sat.md` §3.5, with the expected outcome.

@@ -1,20 +1,20 @@
-//! Checking a CURP layout row by row (DESIGN §7). Two threads share the work: one reads and
-//! checks each row on its own (CURP, RFC, repeated CURPs), the other asks the registry about
-//! batches of valid CURPs and hands the finished rows, in order, to an [`IssueSink`]. Memory holds
-//! one compact key per distinct CURP (to find repeats) and a few batches, whatever the file size.
+//! Checking a CURP layout row by row (DESIGN §7). Two threads share the work: one reads the
+//! file (the costly part: unzipping and parsing XML), the other checks each row (CURP, RFC,
+//! repeated CURPs), asks the registry about the valid CURPs (see [`Membership`]) and hands the
+//! finished rows, in order, to an [`IssueSink`]. Memory holds one compact key per distinct CURP
+//! (to find repeats) and a few batches, whatever the file size, plus the registry's keys when
+//! the file is large.
 
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::mpsc;
 
 use confrontas_api::{Curp, LAYOUT_ISSUES_SHOWN, LayoutIssue, LayoutIssueKind, LayoutTotals, Rfc};
-use diesel::prelude::*;
 
 use super::LAYOUT_COLUMNS;
 use crate::db::DbPool;
 use crate::error::{AppError, AppResult};
-use crate::schema::farmers;
-use crate::uploads::{self, Record, SheetFormat, UploadLimits};
+use crate::registry::membership::Membership;
+use crate::uploads::{self, FirstRows, Record, SheetFormat, UploadLimits};
 
 /// Rows per registry query.
 const BATCH_ROWS: usize = 1_000;
@@ -50,11 +50,30 @@ pub struct LayoutCheck {
     pub totals: LayoutTotals,
 }
 
-/// A row on its way to the registry check.
+/// The cells of a row the checks need, copied off the reading thread.
+struct Written {
+    row: u32,
+    progress: f64,
+    curp: String,
+    rfc: String,
+}
+
+impl Written {
+    fn of(record: &Record) -> Written {
+        Written {
+            row: record.number,
+            progress: record.progress,
+            curp: record.value(0).to_owned(),
+            rfc: record.value(1).to_owned(),
+        }
+    }
+}
+
+/// A checked row waiting for the registry's answer.
 struct Pending {
     row: u32,
     /// The valid CURP to look up in the registry, when the row has one and it is not a repeat.
-    lookup: Option<String>,
+    lookup: Option<Curp>,
     issues: Vec<LayoutIssue>,
 }
 
@@ -65,15 +84,14 @@ pub fn check_layout(
     pool: &DbPool,
     sink: &mut dyn IssueSink,
 ) -> AppResult<LayoutCheck> {
-    let mut rows = RowChecks::default();
     let ((header_row, columns), totals) = uploads::read_table_in_batches(
         path,
         format,
         limits,
         &LAYOUT_COLUMNS,
         BATCH_ROWS,
-        |record| Ok(rows.check(record)),
-        |batches| check_in_registry(pool, batches, sink),
+        |record| Ok(Written::of(record)),
+        |batches| check_rows(pool, batches, sink),
     )?;
     Ok(LayoutCheck {
         header_row,
@@ -85,17 +103,15 @@ pub fn check_layout(
 /// The checks a row needs without the registry.
 #[derive(Default)]
 struct RowChecks {
-    /// First row of each CURP seen, keyed by the CURP packed in 96 bits.
-    seen: HashMap<[u32; 3], u32>,
+    seen: FirstRows,
 }
 
 impl RowChecks {
-    fn check(&mut self, record: &Record) -> Pending {
-        let written = record.value(0);
+    fn check(&mut self, written: &Written) -> Pending {
         // Built only for rows with an issue: most rows have none.
         let issue = |kind, reason: Option<&str>, duplicate_of, message: String| LayoutIssue {
-            row: record.number,
-            curp: written.chars().take(40).collect(),
+            row: written.row,
+            curp: written.curp.chars().take(40).collect(),
             kind,
             reason: reason.map(str::to_owned),
             duplicate_of,
@@ -103,7 +119,7 @@ impl RowChecks {
         };
         let mut issues = Vec::new();
         let mut lookup = None;
-        if written.is_empty() {
+        if written.curp.is_empty() {
             issues.push(issue(
                 LayoutIssueKind::MissingCurp,
                 None,
@@ -111,31 +127,25 @@ impl RowChecks {
                 "La fila tiene datos pero no tiene CURP.".to_owned(),
             ));
         } else {
-            match Curp::parse(written) {
+            match Curp::parse(&written.curp) {
                 Err(problem) => issues.push(issue(
                     LayoutIssueKind::InvalidCurp,
                     Some(problem.code()),
                     None,
                     problem.message().to_owned(),
                 )),
-                Ok(curp) => match self.seen.entry(curp.packed()) {
-                    std::collections::hash_map::Entry::Occupied(first) => {
-                        let first = *first.get();
-                        issues.push(issue(
-                            LayoutIssueKind::Duplicate,
-                            None,
-                            Some(first),
-                            format!("La CURP ya aparece en la fila {first}."),
-                        ));
-                    }
-                    std::collections::hash_map::Entry::Vacant(slot) => {
-                        slot.insert(record.number);
-                        lookup = Some(String::from(curp));
-                    }
+                Ok(curp) => match self.seen.repeat_of(&curp, written.row) {
+                    Some(first) => issues.push(issue(
+                        LayoutIssueKind::Duplicate,
+                        None,
+                        Some(first),
+                        format!("La CURP ya aparece en la fila {first}."),
+                    )),
+                    None => lookup = Some(curp),
                 },
             }
         }
-        let rfc = record.value(1);
+        let rfc = written.rfc.as_str();
         if !rfc.is_empty() {
             let warning = match Rfc::parse(rfc) {
                 Err(problem) => Some((problem.code(), problem.message())),
@@ -154,36 +164,46 @@ impl RowChecks {
             }
         }
         Pending {
-            row: record.number,
+            row: written.row,
             lookup,
             issues,
         }
     }
 }
 
-/// The registry side: one query per batch, then the rows' issues in order to the sink.
-fn check_in_registry(
+/// The checking thread: each batch's rows checked on their own, then against the registry,
+/// then their issues in order to the sink.
+fn check_rows(
     pool: &DbPool,
-    batches: mpsc::Receiver<Vec<Pending>>,
+    batches: mpsc::Receiver<Vec<Written>>,
     sink: &mut dyn IssueSink,
 ) -> AppResult<LayoutTotals> {
     let mut conn = pool.get().map_err(AppError::internal)?;
+    let mut checks = RowChecks::default();
+    let mut membership = None;
     let mut totals = LayoutTotals::default();
     for batch in batches {
-        let wanted: Vec<&str> = batch.iter().filter_map(|p| p.lookup.as_deref()).collect();
-        let present: HashSet<String> = farmers::table
-            .filter(farmers::curp.eq_any(&wanted))
-            .select(farmers::curp)
-            .load::<String>(&mut *conn)?
-            .into_iter()
-            .collect();
-        for mut pending in batch {
-            if let Some(curp) = pending.lookup.as_deref().filter(|c| !present.contains(*c)) {
+        let membership = match &mut membership {
+            Some(membership) => membership,
+            None => {
+                // The first batch tells how far into the file it reached, hence its size.
+                let progress = batch.last().map_or(1.0, |w| w.progress).max(1e-6);
+                let expected_rows = (batch.len() as f64 / progress) as u64;
+                membership.insert(Membership::for_rows(&mut conn, expected_rows)?)
+            }
+        };
+        let checked: Vec<Pending> = batch.iter().map(|w| checks.check(w)).collect();
+        let lookups: Vec<&Curp> = checked.iter().filter_map(|p| p.lookup.as_ref()).collect();
+        let mut present = membership.present(&mut conn, &lookups)?.into_iter();
+        for mut pending in checked {
+            if let Some(curp) = pending.lookup.take()
+                && present.next() == Some(false)
+            {
                 pending.issues.insert(
                     0,
                     LayoutIssue {
                         row: pending.row,
-                        curp: curp.to_owned(),
+                        curp: curp.into(),
                         kind: LayoutIssueKind::NotInRegistry,
                         reason: None,
                         duplicate_of: None,

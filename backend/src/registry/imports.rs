@@ -34,7 +34,7 @@ use crate::error::{AppError, AppResult};
 use crate::per_backend;
 use crate::schema::{farmers, registry_import_rejections, registry_imports};
 use crate::spreadsheet::{self, LAST_ROW, xlsx_error};
-use crate::uploads::{self, Column, Columns, Record, SheetFormat, UploadLimits};
+use crate::uploads::{self, Column, Columns, FirstRows, Record, SheetFormat, UploadLimits};
 
 /// Rows per transaction. Large on purpose: the CURP and name indexes take keys all over their
 /// range, so every transaction rewrites most of their pages (to SQLite's WAL, to PostgreSQL's
@@ -160,7 +160,7 @@ fn refuse(curp: Option<&str>, reason: &'static str, message: impl Into<String>) 
 /// Reads one record; checks that need only the row itself happen here, on the reading thread.
 #[derive(Default)]
 struct RowReader {
-    first_row_of: HashMap<[u32; 3], u32>,
+    first_rows: FirstRows,
 }
 
 impl RowReader {
@@ -183,14 +183,13 @@ impl RowReader {
         }
         let curp =
             Curp::parse(written).map_err(|p| refuse(Some(written), "invalid_curp", p.message()))?;
-        if let Some(first) = self.first_row_of.get(&curp.packed()) {
+        if let Some(first) = self.first_rows.repeat_of(&curp, record.number) {
             return Err(refuse(
                 Some(written),
                 "duplicate",
                 format!("La CURP ya aparece en la fila {first}; se aplicó esa fila."),
             ));
         }
-        self.first_row_of.insert(curp.packed(), record.number);
         let curp_text = Some(curp.as_str());
         let text = |index: usize, what: &str| -> Result<Option<String>, Refusal> {
             let value = record.value(index);

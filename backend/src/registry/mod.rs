@@ -4,6 +4,7 @@
 
 mod export;
 pub mod imports;
+pub mod membership;
 
 use actix_web::{get, patch, web};
 use chrono::{NaiveDate, NaiveDateTime};

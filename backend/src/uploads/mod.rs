@@ -6,6 +6,7 @@
 mod columns;
 mod delimited;
 mod receive;
+mod repeats;
 mod xlsx;
 
 use std::path::Path;
@@ -16,6 +17,7 @@ use tokio::sync::Semaphore;
 
 pub use columns::{Column, Columns, Record};
 pub use receive::{Upload, receive_spreadsheet};
+pub use repeats::FirstRows;
 
 use crate::error::{AppError, AppResult};
 
@@ -23,6 +25,8 @@ use crate::error::{AppError, AppResult};
 pub const MAX_CELL_CHARS: usize = 32_767;
 /// Columns a sheet may use; layouts need six, the rest leaves room for the user's notes.
 pub const MAX_COLUMNS: u32 = 100;
+/// Rows read ahead of a slower consumer in [`read_table_in_batches`].
+const ROWS_IN_FLIGHT: usize = 64 * 1024;
 /// Rows before the header row that may hold titles or notes.
 pub const MAX_ROWS_BEFORE_HEADER: u32 = 20;
 
@@ -163,7 +167,10 @@ pub fn read_table_in_batches<T: Send, R: Send>(
     mut per_record: impl FnMut(&Record) -> AppResult<T>,
     consume: impl FnOnce(std::sync::mpsc::Receiver<Vec<T>>) -> AppResult<R> + Send,
 ) -> AppResult<((u32, Vec<&'static str>), R)> {
-    let (batches, received) = std::sync::mpsc::sync_channel::<Vec<T>>(4);
+    // Enough rows in flight that a consumer's pause (a first query, a commit) does not stop the
+    // reading, few enough that memory stays small: at least two batches.
+    let in_flight = (ROWS_IN_FLIGHT / batch_rows.max(1)).max(2);
+    let (batches, received) = std::sync::mpsc::sync_channel::<Vec<T>>(in_flight);
     std::thread::scope(|scope| {
         let consumer = scope.spawn(move || consume(received));
         let mut batch = Vec::with_capacity(batch_rows);

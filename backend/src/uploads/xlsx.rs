@@ -195,16 +195,22 @@ fn inspect_package(path: &Path) -> AppResult<()> {
 }
 
 /// Streams one XML part: refuses DTDs (entity tricks) and text runs longer than any cell, and
-/// fails on parts larger than declared (zip enforces the declared size while reading).
+/// fails on parts larger than declared (zip enforces the declared size while reading). It costs
+/// a few searches per 64 KiB read, not a look at every byte: `<!` is rare in a sheet, and a read
+/// (shorter than the longest allowed run) can only hold a too-long run where it starts or ends.
 fn scan_xml(mut part: impl Read) -> AppResult<()> {
-    const MARKERS: [&[u8]; 2] = [b"<!DOCTYPE", b"<!ENTITY"];
-    let mut buffer = vec![0u8; 1 << 16];
-    // Where the last '<' was, relative to the current read (negative: in an earlier one); and
-    // the end of the previous read, so a marker split between two reads is still seen.
-    let mut last_open: i64 = 0;
-    let mut tail: Vec<u8> = Vec::with_capacity(16);
+    const READ: usize = 1 << 16;
+    const _: () = assert!(READ < MAX_TEXT_RUN);
+    // The previous read's last bytes lead the buffer, so a `<!DOCTYPE` split between two reads
+    // is still seen whole.
+    const CARRY: usize = b"<!DOCTYPE".len() - 1;
+    let declaration = memchr::memmem::Finder::new(b"<!");
+    let mut buffer = vec![0u8; CARRY + READ];
+    let mut carried = 0;
+    // Bytes since the last `<` (or the start of the part).
+    let mut run = 0usize;
     loop {
-        let read = match part.read(&mut buffer) {
+        let read = match part.read(&mut buffer[carried..]) {
             Ok(0) => return Ok(()),
             Ok(n) => n,
             Err(e) => {
@@ -212,31 +218,33 @@ fn scan_xml(mut part: impl Read) -> AppResult<()> {
                 return Err(unreadable());
             }
         };
-        let chunk = &buffer[..read];
-        tail.extend_from_slice(&chunk[..read.min(8)]);
-        if MARKERS.iter().any(|m| {
-            memchr::memmem::find(chunk, m).is_some() || memchr::memmem::find(&tail, m).is_some()
-        }) {
-            return Err(dtd());
-        }
-        for position in memchr::memchr_iter(b'<', chunk) {
-            if position as i64 - last_open > MAX_TEXT_RUN as i64 {
-                return Err(text_run_too_long());
+        let window = &buffer[..carried + read];
+        for at in declaration.find_iter(window) {
+            let rest = &window[at + 2..];
+            // A declaration cut by the end of this read is looked at again with the next one.
+            if rest.starts_with(b"DOCTYPE") || rest.starts_with(b"ENTITY") {
+                return Err(dtd());
             }
-            last_open = position as i64;
         }
-        if read as i64 - last_open > MAX_TEXT_RUN as i64 {
-            return Err(text_run_too_long());
+        let fresh = &window[carried..];
+        match (memchr::memchr(b'<', fresh), memchr::memrchr(b'<', fresh)) {
+            (Some(first), Some(last)) => {
+                if run + first > MAX_TEXT_RUN {
+                    return Err(text_run_too_long());
+                }
+                run = fresh.len() - last - 1;
+            }
+            _ => {
+                run += fresh.len();
+                if run > MAX_TEXT_RUN {
+                    return Err(text_run_too_long());
+                }
+            }
         }
-        last_open -= read as i64;
-        // Keep the stream's last 8 bytes (the whole chunk is already in `tail` when it is short).
-        if read >= 8 {
-            tail.clear();
-            tail.extend_from_slice(&chunk[read - 8..]);
-        } else {
-            let excess = tail.len().saturating_sub(8);
-            tail.drain(..excess);
-        }
+        let filled = window.len();
+        let keep = filled.min(CARRY);
+        buffer.copy_within(filled - keep..filled, 0);
+        carried = keep;
     }
 }
 
@@ -263,29 +271,51 @@ mod tests {
         assert!(excel_date(-3.0).is_none());
     }
 
+    /// A part that arrives a few bytes per read, so markers and runs straddle reads.
+    struct Trickle<'a>(&'a [u8], usize);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.len().min(self.1).min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
     #[test]
     fn scan_refuses_a_doctype_even_across_reads() {
-        struct Trickle<'a>(&'a [u8]);
-        impl Read for Trickle<'_> {
-            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-                let n = self.0.len().min(3).min(buf.len());
-                buf[..n].copy_from_slice(&self.0[..n]);
-                self.0 = &self.0[n..];
-                Ok(n)
-            }
-        }
         let xml = b"<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"b\">]><x>&a;</x>";
         assert_eq!(scan_xml(&xml[..]).unwrap_err().code, "invalid_xlsx");
-        assert_eq!(scan_xml(Trickle(xml)).unwrap_err().code, "invalid_xlsx");
+        for step in 1..12 {
+            assert_eq!(
+                scan_xml(Trickle(xml, step)).unwrap_err().code,
+                "invalid_xlsx"
+            );
+        }
+        let entity_only = b"<x><!ENTITY a \"b\"></x>";
+        assert_eq!(
+            scan_xml(Trickle(entity_only, 5)).unwrap_err().code,
+            "invalid_xlsx"
+        );
+        let comment = b"<x><!-- DOCTYPE --><![CDATA[ENTITY]]></x>";
+        assert!(scan_xml(Trickle(comment, 4)).is_ok());
     }
 
     #[test]
     fn scan_refuses_text_longer_than_a_cell_and_accepts_a_full_cell() {
         let full = format!("<c><is><t>{}</t></is></c>", "&amp;".repeat(MAX_CELL_CHARS));
         assert!(scan_xml(full.as_bytes()).is_ok());
+        assert!(scan_xml(Trickle(full.as_bytes(), 70_001)).is_ok());
         let long = format!("<c><is><t>{}</t></is></c>", " ".repeat(MAX_TEXT_RUN + 1));
+        for part in [
+            &mut long.as_bytes() as &mut dyn Read,
+            &mut Trickle(long.as_bytes(), 70_001),
+        ] {
+            assert_eq!(scan_xml(part).unwrap_err().code, "xlsx_limits_exceeded");
+        }
+        let trailing = format!("<c/>{}", " ".repeat(MAX_TEXT_RUN + 1));
         assert_eq!(
-            scan_xml(long.as_bytes()).unwrap_err().code,
+            scan_xml(trailing.as_bytes()).unwrap_err().code,
             "xlsx_limits_exceeded"
         );
     }
