@@ -98,11 +98,20 @@ impl AnyConnection {
     }
 }
 
+/// Per-connection settings of each backend.
 #[derive(Debug)]
-struct SqlitePragmas;
+struct SessionSettings;
 
-impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
+impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SessionSettings {
     fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
+        if let AnyConnection::Postgresql(conn) = conn {
+            // Diesel keeps statements prepared, and PostgreSQL may then settle on a generic plan
+            // made while a table was empty (a sequential scan) and keep it as the table grows to
+            // millions of rows: an import's CURP lookups became quadratic that way. A plan per
+            // execution costs a little planning time and follows the table's real size.
+            conn.batch_execute("SET plan_cache_mode = force_custom_plan")
+                .map_err(diesel::r2d2::Error::QueryError)?;
+        }
         if let AnyConnection::Sqlite(conn) = conn {
             // busy_timeout must come before journal_mode: switching to WAL needs the lock.
             // The page cache (default 2 MiB) is raised to 32 MiB: with a registry of a million
@@ -145,7 +154,7 @@ pub fn connect(url: &str, max_size: u32, connect_timeout: Duration) -> Result<Db
     r2d2::Pool::builder()
         .max_size(max_size)
         .connection_timeout(connect_timeout)
-        .connection_customizer(Box::new(SqlitePragmas))
+        .connection_customizer(Box::new(SessionSettings))
         .build(manager)
         .map_err(|e| format!("cannot open the database: {e}"))
 }
