@@ -95,6 +95,17 @@ fn run_all() {
         reimport.peak_mb
     );
 
+    if let Ok(admin_url) = std::env::var("CONFRONTAS_BENCH_PG_URL") {
+        let url = fresh_postgres_database(&admin_url);
+        let import = child(&["import", &url, path_str(&registry)]);
+        println!(
+            "import into PostgreSQL: {:.1} s, {:.0} rows/s, peak RSS {} MB (client side)",
+            import.seconds,
+            registry_rows as f64 / import.seconds,
+            import.peak_mb
+        );
+    }
+
     if std::env::var_os("CONFRONTAS_BENCH_IMPORT_ONLY").is_some() {
         return;
     }
@@ -135,6 +146,22 @@ fn run_all() {
             refusal.detail
         );
     }
+}
+
+/// An empty database `confrontas_bench` on the server of `admin_url` (dropped first if there).
+fn fresh_postgres_database(admin_url: &str) -> String {
+    use diesel::{Connection, RunQueryDsl};
+    let mut conn = diesel::PgConnection::establish(admin_url).expect("CONFRONTAS_BENCH_PG_URL");
+    for statement in [
+        "DROP DATABASE IF EXISTS confrontas_bench WITH (FORCE)",
+        "CREATE DATABASE confrontas_bench",
+    ] {
+        diesel::sql_query(statement).execute(&mut conn).unwrap();
+    }
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .expect("URL with a database path");
+    format!("{base}/confrontas_bench")
 }
 
 fn verdict(ok: bool) -> &'static str {
