@@ -19,6 +19,7 @@ use utoipa::{IntoResponses, Modify, OpenApi};
         (name = "admin", description = "Users, administrative units and API clients (role admin)"),
         (name = "registry", description = "Farmer registry (padrón de productores): search, detail, edits with history"),
         (name = "layouts", description = "CURP layouts: template and row-by-row check"),
+        (name = "calendar", description = "Business-day calendar: mandatory rest days and days the admin declares"),
         (name = "ops", description = "Liveness and readiness"),
     ),
     // Enums used only as query parameters are referenced by name; list them so they resolve.

@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::db::{self, Backend, DbPool};
 use crate::error::{AppError, PROBLEM_CONTENT_TYPE};
 use crate::uploads::ParsePermits;
-use crate::{api_clients, auth, layouts, ops, registry, units, users};
+use crate::{api_clients, auth, calendar, layouts, ops, registry, units, users};
 
 /// Everything handlers share. Cheap to clone.
 #[derive(Clone)]
@@ -97,7 +97,8 @@ fn routes(config: &mut ServiceConfig) {
             .configure(users::routes)
             .configure(api_clients::routes)
             .configure(registry::routes)
-            .configure(layouts::routes),
+            .configure(layouts::routes)
+            .configure(calendar::routes),
     );
     ops::routes(config);
 }

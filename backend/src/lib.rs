@@ -1,13 +1,16 @@
 //! Confrontas server: REST API, SPA host and (in later slices) the confrontation job engine.
 //!
 //! Feature slices own their routes, service logic and queries: `auth`, `users`, `units`,
-//! `api_clients`, `audit`, `ops`. Cross-cutting: `config`, `db`, `error`, `app`, `api_doc`.
+//! `api_clients`, `audit`, `ops`, `registry`, `layouts`, `calendar`. Shared machinery: `uploads`
+//! (hostile-safe spreadsheet reading), `spreadsheet` (writing), `population` (synthetic people).
+//! Cross-cutting: `config`, `db`, `error`, `app`, `api_doc`.
 
 pub mod api_clients;
 pub mod api_doc;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -182,3 +182,13 @@ diesel::table! {
 
 diesel::joinable!(registry_import_rejections -> registry_imports (import_id));
 diesel::allow_tables_to_appear_in_same_query!(registry_imports, registry_import_rejections);
+
+diesel::table! {
+    non_working_days (id) {
+        id -> BigInt,
+        day -> Date,
+        name -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}

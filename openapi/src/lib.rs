@@ -5,6 +5,7 @@
 //! served at `/api-docs/openapi.json` is generated from the same definitions the SPA uses.
 
 pub mod auth;
+pub mod calendar;
 pub mod common;
 pub mod directory;
 pub mod identity;
@@ -15,6 +16,7 @@ pub mod registry;
 mod schemas;
 
 pub use auth::*;
+pub use calendar::*;
 pub use common::*;
 pub use directory::*;
 pub use identity::{Curp, CurpProblem, Rfc, RfcKind, RfcProblem, RfcWarning, Sex};

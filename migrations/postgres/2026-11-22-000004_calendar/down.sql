@@ -1,0 +1,1 @@
+DROP TABLE non_working_days;
