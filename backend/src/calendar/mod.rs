@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-pub use rules::{BusinessCalendar, local_date, mandatory_rest_days};
+pub use rules::{BusinessCalendar, is_weekend, local_date, mandatory_rest_days};
 
 use crate::api_doc::{
     BadRequest, BodyErrors, Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable,
@@ -86,7 +86,7 @@ fn calendar_year(conn: &mut AnyConnection, year: i32) -> QueryResult<CalendarYea
     );
     let mut days: Vec<NonWorkingDay> = mandatory_rest_days(year)
         .into_iter()
-        .filter(|(day, _)| !calendar.closed_because(*day).is_some_and(is_weekend_name))
+        .filter(|(day, _)| !is_weekend(*day))
         .map(|(date, name)| NonWorkingDay {
             date,
             name: name.to_owned(),
@@ -99,11 +99,7 @@ fn calendar_year(conn: &mut AnyConnection, year: i32) -> QueryResult<CalendarYea
     days.extend(
         declared
             .into_iter()
-            .filter(|row| {
-                !calendar
-                    .closed_because(row.day)
-                    .is_some_and(is_weekend_name)
-            })
+            .filter(|row| !is_weekend(row.day))
             .map(NonWorkingDay::from),
     );
     days.sort_by_key(|day| (day.date, day.kind == NonWorkingKind::Declared));
@@ -117,10 +113,6 @@ fn calendar_year(conn: &mut AnyConnection, year: i32) -> QueryResult<CalendarYea
         business_days,
         time_zone: rules::TIME_ZONE.name().to_owned(),
     })
-}
-
-fn is_weekend_name(reason: &str) -> bool {
-    matches!(reason, "Sábado" | "Domingo")
 }
 
 fn year_in_range(year: i32) -> AppResult<i32> {
@@ -173,24 +165,22 @@ async fn declare_day(
     let created = db::run(&state.pool, move |conn| {
         conn.write_transaction(|conn| {
             let year = day.date.year();
-            match load(conn, year..=year)?.closed_because(day.date) {
-                Some(reason) if is_weekend_name(reason) => {
-                    return Err(AppError::validation(vec![FieldError::new(
+            if let Some(reason) = load(conn, year..=year)?.closed_because(day.date) {
+                return Err(if is_weekend(day.date) {
+                    AppError::validation(vec![FieldError::new(
                         "date",
                         format!(
                             "El {} es {}: nunca es día hábil.",
                             day.date,
                             reason.to_lowercase()
                         ),
-                    )]));
-                }
-                Some(reason) => {
-                    return Err(AppError::conflict(
+                    )])
+                } else {
+                    AppError::conflict(
                         "already_non_working",
                         format!("El {} ya es inhábil: {reason}.", day.date),
-                    ));
-                }
-                None => {}
+                    )
+                });
             }
             let row = diesel::insert_into(non_working_days::table)
                 .values((

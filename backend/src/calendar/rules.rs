@@ -132,7 +132,8 @@ impl BusinessCalendar {
     }
 }
 
-fn is_weekend(day: NaiveDate) -> bool {
+/// Saturdays and Sundays are never business days.
+pub fn is_weekend(day: NaiveDate) -> bool {
     matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
 }
 
