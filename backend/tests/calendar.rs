@@ -24,6 +24,15 @@ async fn year(app: &TestApp, token: &str, year: i32) -> CalendarYear {
     response.json().await.unwrap()
 }
 
+async fn remove(app: &TestApp, token: &str, id: i64) -> reqwest::Response {
+    app.http
+        .delete(app.url(&format!("/api/v1/calendar/non-working-days/{id}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
 fn dates(calendar: &CalendarYear) -> Vec<String> {
     calendar
         .non_working_days
@@ -119,26 +128,14 @@ async fn the_admin_declares_and_removes_days_with_an_audit_row(app: TestApp) {
     assert_eq!(holy_thursday.name, "Jueves Santo");
 
     let id = declared[0].id.unwrap();
-    let removed = app
-        .http
-        .delete(app.url(&format!("/api/v1/calendar/non-working-days/{id}")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    let removed = remove(&app, &admin, id).await;
     assert_eq!(removed.status(), 204);
     assert_eq!(year(&app, &area, 2026).await.business_days, 253);
     assert_eq!(
         audit_actions(&app, id),
         ["non_working_day_declared", "non_working_day_removed"]
     );
-    let again = app
-        .http
-        .delete(app.url(&format!("/api/v1/calendar/non-working-days/{id}")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    let again = remove(&app, &admin, id).await;
     assert_eq!(again.status(), 404);
     assert_eq!(problem(again).await.code, "not_found");
 }
@@ -200,13 +197,7 @@ async fn only_the_admin_declares_or_removes_days(app: TestApp) {
             )
             .await;
         assert_eq!(declared.status(), 403, "{role:?}");
-        let removed = app
-            .http
-            .delete(app.url("/api/v1/calendar/non-working-days/1"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let removed = remove(&app, &token, 1).await;
         assert_eq!(removed.status(), 403, "{role:?}");
     }
 }
