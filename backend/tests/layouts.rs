@@ -7,7 +7,7 @@ mod common;
 use std::io::Cursor;
 
 use common::sheets::{self, rows};
-use common::{TestApp, problem};
+use common::{TestApp, problem, workbook};
 use confrontas_api::{Curp, LayoutIssueKind, LayoutReport, Role};
 use confrontas_server::population::{DEMO_SEED, Population};
 use confrontas_server::registry::membership::Membership;
@@ -32,18 +32,7 @@ async fn report_of(response: reqwest::Response) -> LayoutReport {
 async fn the_template_has_headers_an_example_row_notes_and_validation(app: TestApp) {
     let token = app.login(Role::Area).await.access_token;
     let response = app.get("/api/v1/layouts/template.xlsx", &token).await;
-    assert_eq!(response.status(), 200);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    );
-    assert!(
-        response.headers()["content-disposition"]
-            .to_str()
-            .unwrap()
-            .contains("layout_curp.xlsx")
-    );
-    let bytes = response.bytes().await.unwrap().to_vec();
+    let bytes = workbook(response, "layout_curp.xlsx").await;
     let rows = sheets::read_sheet(bytes.clone(), "Layout");
     assert_eq!(
         rows[0],
@@ -248,14 +237,7 @@ async fn the_report_downloads_as_xlsx_with_every_issue(app: TestApp) {
             sheets::xlsx(&layout),
         )
         .await;
-    assert_eq!(response.status(), 200);
-    assert!(
-        response.headers()["content-disposition"]
-            .to_str()
-            .unwrap()
-            .contains("reporte_abril.xlsx")
-    );
-    let bytes = response.bytes().await.unwrap().to_vec();
+    let bytes = workbook(response, "reporte_abril.xlsx").await;
     let issues = sheets::read_sheet(bytes.clone(), "Observaciones");
     assert_eq!(issues[0][0], "Fila");
     let listed: Vec<(&str, &str)> = issues[1..]

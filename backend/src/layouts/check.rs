@@ -16,7 +16,7 @@ use crate::error::{AppError, AppResult};
 use crate::registry::membership::Membership;
 use crate::uploads::{self, FirstRows, Record, SheetFormat, UploadLimits};
 
-/// Rows per registry query.
+/// Rows per batch handed from the reading thread to the checking thread.
 const BATCH_ROWS: usize = 1_000;
 
 /// Where a check's issues go, in row order.

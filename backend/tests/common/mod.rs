@@ -262,6 +262,22 @@ impl TestApp {
 }
 
 /// Reads a problem+json answer, checking its shape.
+/// The bytes of a workbook download, after checking it is one: 200, the `.xlsx` content type, and
+/// an attachment whose file name contains `file_name`.
+pub async fn workbook(response: reqwest::Response, file_name: &str) -> Vec<u8> {
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let disposition = response.headers()["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.starts_with("attachment") && disposition.contains(file_name),
+        "{disposition}"
+    );
+    response.bytes().await.unwrap().to_vec()
+}
+
 pub async fn problem(response: reqwest::Response) -> confrontas_api::Problem {
     let content_type = response
         .headers()
