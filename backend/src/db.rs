@@ -211,6 +211,30 @@ diesel::define_sql_function!(
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text
 );
 
+/// `{column} IN (the texts of a JSON array)`, with the array bound as one parameter: one
+/// statement and one value however many texts are asked for (a list of bound values would cost
+/// a bind each, and SQLite takes at most 32,766 per statement).
+pub fn in_json_texts(
+    backend: Backend,
+    column: &str,
+    texts: &[&str],
+) -> diesel::expression::SqlLiteral<
+    diesel::sql_types::Bool,
+    diesel::expression::UncheckedBind<
+        diesel::expression::SqlLiteral<diesel::sql_types::Bool>,
+        <String as diesel::expression::AsExpression<diesel::sql_types::Text>>::Expression,
+    >,
+> {
+    let (open, close) = match backend {
+        Backend::Sqlite => ("IN (SELECT value FROM json_each(", "))"),
+        Backend::Postgres => ("IN (SELECT jsonb_array_elements_text(", "::jsonb))"),
+    };
+    let json = serde_json::to_string(texts).expect("a list of strings is JSON");
+    diesel::dsl::sql::<diesel::sql_types::Bool>(&format!("{column} {open}"))
+        .bind::<diesel::sql_types::Text, _>(json)
+        .sql(close)
+}
+
 /// A `LIKE` pattern matching `text` anywhere, with `%`, `_` and `\` escaped (use
 /// `.escape('\\')`). The case is kept: compare against a column of the same case.
 pub fn like_anywhere(text: &str) -> String {

@@ -197,10 +197,17 @@ pub async fn demo(state: &AppState) -> AppResult<DemoSeed> {
             let now = db::now();
             let farmers: Vec<NewFarmer> = Population::new(DEMO_SEED)
                 .people(farmer_count)
-                .map(|person| NewFarmer::from_person(&person, now))
+                .map(|person| NewFarmer::from_person(&person))
                 .collect();
             let system = Actor::system(None);
-            insert_new_farmers(conn, &farmers, ChangeSource::Demo, Some("demo"), &system)?;
+            insert_new_farmers(
+                conn,
+                &farmers,
+                ChangeSource::Demo,
+                Some("demo"),
+                &system,
+                now,
+            )?;
             let detail = json!({ "users": 4, "farmers": farmer_count });
             system.record(conn, "demo_seeded", "system", "demo", detail)?;
             Ok(())

@@ -13,6 +13,7 @@ use confrontas_api::{
 };
 use confrontas_server::population::{DEMO_SEED, Population};
 use diesel::prelude::*;
+use serde_json::json;
 
 on_both_backends!(
     an_import_upserts_by_curp_with_history_and_reports_each_refused_row,
@@ -232,6 +233,49 @@ async fn an_import_upserts_by_curp_with_history_and_reports_each_refused_row(app
     assert_eq!(added.state.as_deref(), Some("JC"));
     assert_eq!(added.municipality.as_deref(), Some("Zapopan"));
     assert_eq!(added.second_surname, None);
+    // Its creation is one history entry holding the initial record, without the empty fields.
+    let creation: Page<FarmerChange> = app
+        .get(
+            &format!("/api/v1/farmers/{}/history", newcomer.curp),
+            &token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let [created] = creation.items.as_slice() else {
+        panic!("one creation entry expected: {creation:?}");
+    };
+    assert_eq!(
+        (
+            created.field.as_str(),
+            created.source,
+            created.before.as_deref()
+        ),
+        ("created", ChangeSource::Import, None)
+    );
+    assert_eq!(
+        created.source_ref.as_deref(),
+        Some(format!("import:{}", done.id).as_str())
+    );
+    let record: serde_json::Value =
+        serde_json::from_str(created.after.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        record,
+        json!({
+            "curp": newcomer.curp.as_str(),
+            "rfc": newcomer.rfc.as_str(),
+            "given_names": "=HYPERLINK(\"http://x\",\"y\")",
+            "first_surname": newcomer.first_surname,
+            "birth_date": newcomer.birth_date.to_string(),
+            "sex": newcomer.sex.letter().to_string(),
+            "birth_state": newcomer.birth_state,
+            "state": "JC",
+            "municipality": "Zapopan",
+            "producer_folio": "PB-NUEVO-1",
+            "status": "active",
+        })
+    );
 
     let after_moved = farmer(&app, &token, moved.curp.as_str()).await;
     assert_eq!(after_moved.state.as_deref(), Some("YN"));

@@ -39,11 +39,9 @@ use crate::uploads::{self, Column, Columns, FirstRows, Record, SheetFormat, Uplo
 /// Rows per transaction. Large on purpose: the CURP and name indexes take keys all over their
 /// range, so every transaction rewrites most of their pages (to SQLite's WAL, to PostgreSQL's
 /// WAL); fewer, larger transactions write each page fewer times. Measured on a 1M-farmer SQLite
-/// import: 1,000 rows per transaction ~8,000 rows/s, 20,000 ~19,000, 50,000 ~22,000 (peak RSS
-/// 230 MB), 100,000 no faster (peak RSS 416 MB).
+/// import (`scripts/bench`): 20,000 rows per transaction ~45,000 rows/s, 50,000 ~60,000 (peak
+/// RSS 235 MB), 100,000 ~66,000 (peak RSS 366 MB).
 pub const BATCH_ROWS: usize = 50_000;
-/// CURPs per lookup query (SQLite binds at most 32,766 values per statement).
-const LOOKUP_CHUNK: usize = 1_000;
 
 /// The columns of a registry import, in template order; rows refer to them by index.
 pub const IMPORT_COLUMNS: Columns = Columns(&[
@@ -103,7 +101,7 @@ struct Incoming {
 impl NewFarmer {
     /// A farmer new to the registry from an import row; `None` without a name and first surname.
     /// Birth date, sex and birth state come from the CURP.
-    fn from_import(incoming: &Incoming, now: NaiveDateTime) -> Option<NewFarmer> {
+    fn from_import(incoming: &Incoming) -> Option<NewFarmer> {
         let given_names = incoming.given_names.clone()?;
         let first_surname = incoming.first_surname.clone()?;
         let curp = Curp::parse(&incoming.curp).ok()?;
@@ -129,9 +127,6 @@ impl NewFarmer {
                 .unwrap_or(FarmerStatus::Active)
                 .as_str()
                 .to_owned(),
-            version: 1,
-            created_at: now,
-            updated_at: now,
         })
     }
 }
@@ -398,14 +393,14 @@ fn apply_batch(
             .iter()
             .filter_map(|r| r.parsed.as_ref().ok().map(|i| i.curp.as_str()))
             .collect();
-        let mut existing: HashMap<String, FarmerRow> = HashMap::with_capacity(wanted.len());
-        for chunk in wanted.chunks(LOOKUP_CHUNK) {
-            let found = farmers::table
-                .filter(farmers::curp.eq_any(chunk))
-                .select(FarmerRow::as_select())
-                .load(conn)?;
-            existing.extend(found.into_iter().map(|f| (f.curp.clone(), f)));
-        }
+        let backend = conn.backend();
+        let mut existing: HashMap<String, FarmerRow> = farmers::table
+            .filter(db::in_json_texts(backend, "curp", &wanted))
+            .select(FarmerRow::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(|f| (f.curp.clone(), f))
+            .collect();
         let mut batch_counts = *counts;
         let mut new_farmers = Vec::new();
         let mut updates = Vec::new();
@@ -437,7 +432,7 @@ fn apply_batch(
                         updates.push(update);
                     }
                 }
-                None => match NewFarmer::from_import(incoming, now) {
+                None => match NewFarmer::from_import(incoming) {
                     Some(farmer) => new_farmers.push(farmer),
                     None => refuse_row(
                         row.number,
@@ -456,6 +451,7 @@ fn apply_batch(
             ChangeSource::Import,
             Some(&source_ref),
             actor,
+            now,
         )? as i64;
         let mut history = Vec::new();
         for update in &updates {

@@ -7,7 +7,7 @@
 use confrontas_api::Curp;
 use diesel::prelude::*;
 
-use crate::db::{AnyConnection, Backend};
+use crate::db::{self, AnyConnection, Backend};
 use crate::per_backend;
 use crate::schema::farmers;
 
@@ -17,8 +17,6 @@ use crate::schema::farmers;
 const SEEKS_PER_PASS_ROW: u64 = 12;
 /// CURPs per page of the one pass.
 const PASS_PAGE: i64 = 100_000;
-/// CURPs per seek query (SQLite binds at most 32,766 values per statement).
-const SEEK_CHUNK: usize = 1_000;
 
 pub enum Membership {
     /// A query per batch.
@@ -68,17 +66,14 @@ impl Membership {
                 let mut wanted: Vec<&str> = curps.iter().map(|c| c.as_str()).collect();
                 // In key order, each seek finds its index pages where the previous one left them.
                 wanted.sort_unstable();
-                let mut found = Vec::with_capacity(wanted.len());
-                for chunk in wanted.chunks(SEEK_CHUNK) {
-                    found.extend(
-                        farmers::table
-                            .filter(farmers::curp.eq_any(chunk))
-                            .select(farmers::curp)
-                            .load::<String>(conn)?
-                            .into_iter()
-                            .filter_map(|curp| Curp::pack(&curp)),
-                    );
-                }
+                let backend = conn.backend();
+                let mut found: Vec<[u32; 3]> = farmers::table
+                    .filter(db::in_json_texts(backend, "curp", &wanted))
+                    .select(farmers::curp)
+                    .load::<String>(conn)?
+                    .iter()
+                    .filter_map(|curp| Curp::pack(curp))
+                    .collect();
                 found.sort_unstable();
                 Ok(curps
                     .iter()

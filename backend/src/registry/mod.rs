@@ -25,7 +25,6 @@ use crate::audit::Actor;
 use crate::auth::principal::{RoleSet, Staff};
 use crate::db::{self, AnyConnection, PageRequest};
 use crate::error::{AppError, AppResult};
-use crate::per_backend;
 use crate::population::Person;
 use crate::schema::{farmer_history, farmers};
 
@@ -141,9 +140,8 @@ impl FarmerRow {
     }
 }
 
-/// A farmer about to enter the registry.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = farmers)]
+/// A farmer about to enter the registry (as active or deregistered; deaths come only from RENAPO).
+#[derive(Debug, Clone)]
 pub struct NewFarmer {
     pub curp: String,
     pub rfc: Option<String>,
@@ -158,15 +156,12 @@ pub struct NewFarmer {
     pub municipality: Option<String>,
     pub producer_folio: Option<String>,
     pub status: String,
-    pub version: i32,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
 }
 
 impl NewFarmer {
     /// A synthetic person as an active farmer living in their birth state (or a random one when
     /// born abroad, decided by the index), with a producer folio.
-    pub fn from_person(person: &Person, now: NaiveDateTime) -> NewFarmer {
+    pub fn from_person(person: &Person) -> NewFarmer {
         let state = if person.birth_state == "NE" {
             confrontas_api::identity::STATES[(person.index % 32) as usize].0
         } else {
@@ -191,34 +186,33 @@ impl NewFarmer {
             municipality: None,
             producer_folio: Some(format!("PB-{:08}", person.index + 1)),
             status: FarmerStatus::Active.as_str().to_owned(),
-            version: 1,
-            created_at: now,
-            updated_at: now,
         }
     }
+}
 
-    /// What the history records when the farmer is created: one `created` entry whose value is
-    /// the whole initial record (JSON object of the fields that have a value). One row per new
-    /// farmer, not one per field, keeps a million-row import fast; every later change is per field.
-    fn creation_snapshot(&self) -> String {
-        let fields = [
-            ("curp", Some(&self.curp)),
-            ("rfc", self.rfc.as_ref()),
-            ("given_names", Some(&self.given_names)),
-            ("first_surname", Some(&self.first_surname)),
-            ("second_surname", self.second_surname.as_ref()),
-            ("birth_date", Some(&self.birth_date.to_string())),
-            ("sex", Some(&self.sex)),
-            ("birth_state", Some(&self.birth_state)),
-            ("state", self.state.as_ref()),
-            ("municipality", self.municipality.as_ref()),
-            ("producer_folio", self.producer_folio.as_ref()),
-            ("status", Some(&self.status)),
-        ]
-        .into_iter()
-        .filter_map(|(field, value)| value.map(|v| (field.to_owned(), json!(v))))
-        .collect::<serde_json::Map<_, _>>();
-        serde_json::Value::Object(fields).to_string()
+/// A new farmer as one row of [`insert_new_farmers`]' JSON parameter: an array of its values in
+/// the order of [`BULK_COLUMNS`].
+struct BulkRow<'a>(&'a NewFarmer);
+
+impl serde::Serialize for BulkRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let f = self.0;
+        let mut row = serializer.serialize_tuple(BULK_COLUMNS.len())?;
+        row.serialize_element(&f.curp)?;
+        row.serialize_element(&f.rfc)?;
+        row.serialize_element(&f.given_names)?;
+        row.serialize_element(&f.first_surname)?;
+        row.serialize_element(&f.second_surname)?;
+        row.serialize_element(&f.search_name)?;
+        row.serialize_element(&f.birth_date)?;
+        row.serialize_element(&f.sex)?;
+        row.serialize_element(&f.birth_state)?;
+        row.serialize_element(&f.state)?;
+        row.serialize_element(&f.municipality)?;
+        row.serialize_element(&f.producer_folio)?;
+        row.serialize_element(&f.status)?;
+        row.end()
     }
 }
 
@@ -253,55 +247,169 @@ struct NewChange {
     at: NaiveDateTime,
 }
 
-/// Rows per batch insert: 500 farmers × 16 columns stays far below SQLite's bind-variable limit.
+/// Rows per batch insert of history rows: far below SQLite's bind-variable limit.
 const BATCH: usize = 500;
 
 /// The history's `field` for a farmer's creation (its value is the initial record as JSON).
 pub const CREATED_FIELD: &str = "created";
 
-/// Inserts new farmers and their `created` history rows, in batches, in the caller's
-/// transaction. Returns how many farmers were inserted.
+/// New farmers per bulk statement (bounds the JSON parameter to a few megabytes).
+const BULK_ROWS: usize = 10_000;
+
+/// The columns a bulk insert fills from each JSON row, in row order (`BulkRow`), with the SQL
+/// type PostgreSQL must cast the row's text to.
+const BULK_COLUMNS: [(&str, &str); 13] = [
+    ("curp", "text"),
+    ("rfc", "text"),
+    ("given_names", "text"),
+    ("first_surname", "text"),
+    ("second_surname", "text"),
+    ("search_name", "text"),
+    ("birth_date", "date"),
+    ("sex", "text"),
+    ("birth_state", "text"),
+    ("state", "text"),
+    ("municipality", "text"),
+    ("producer_folio", "text"),
+    ("status", "text"),
+];
+
+/// The fields of the `created` history entry, in the order they are written.
+const SNAPSHOT_FIELDS: [&str; 12] = [
+    "birth_date",
+    "birth_state",
+    "curp",
+    "first_surname",
+    "given_names",
+    "municipality",
+    "producer_folio",
+    "rfc",
+    "second_surname",
+    "sex",
+    "state",
+    "status",
+];
+
+/// Inserts new farmers and their `created` history entries (the initial record as a JSON object
+/// of the fields that have a value) in the caller's transaction. Returns how many farmers were
+/// inserted.
+///
+/// Millions of farmers arrive this way (imports, the demo), so the rows travel as one JSON
+/// parameter per chunk (`jsonb_each` on SQLite, `jsonb_array_elements` on PostgreSQL) instead of
+/// thousands of bound values, and the history is written by the database from the rows it has
+/// just inserted: no statement is built per row and nothing is read back. Rows go in CURP order,
+/// so the CURP index is walked once per chunk.
 pub fn insert_new_farmers(
     conn: &mut AnyConnection,
     new: &[NewFarmer],
     source: ChangeSource,
     source_ref: Option<&str>,
     actor: &Actor,
+    now: NaiveDateTime,
 ) -> QueryResult<usize> {
+    use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+    let mut sorted: Vec<&NewFarmer> = new.iter().collect();
+    sorted.sort_unstable_by(|a, b| a.curp.cmp(&b.curp));
     let mut inserted = 0;
-    for chunk in new.chunks(BATCH) {
-        inserted += per_backend!(&mut *conn, |c| diesel::insert_into(farmers::table)
-            .values(chunk)
-            .execute(c))?;
-        let curps: Vec<&str> = chunk.iter().map(|f| f.curp.as_str()).collect();
-        let ids: std::collections::HashMap<String, i64> = farmers::table
-            .filter(farmers::curp.eq_any(&curps))
-            .select((farmers::curp, farmers::id))
-            .load::<(String, i64)>(conn)?
-            .into_iter()
-            .collect();
-        let changes: Vec<NewChange> = chunk
-            .iter()
-            .map(|farmer| NewChange {
-                farmer_id: ids[&farmer.curp],
-                field: CREATED_FIELD.to_owned(),
-                before_value: None,
-                after_value: Some(farmer.creation_snapshot()),
-                source: source.as_str().to_owned(),
-                source_ref: source_ref.map(str::to_owned),
-                comment: None,
-                actor: actor.name.clone(),
-                at: farmer.created_at,
-            })
-            .collect();
-        for changes in changes.chunks(BATCH * 2) {
-            per_backend!(&mut *conn, |c| diesel::insert_into(farmer_history::table)
-                .values(changes)
-                .execute(c))?;
-        }
+    for chunk in sorted.chunks(BULK_ROWS) {
+        let rows = serde_json::to_string(&chunk.iter().map(|f| BulkRow(f)).collect::<Vec<_>>())
+            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        inserted += match conn {
+            AnyConnection::Sqlite(c) => {
+                // The write transaction keeps every other writer out, so the farmers above the
+                // highest id before the insert are exactly the ones it adds.
+                let before = farmers::table
+                    .select(diesel::dsl::max(farmers::id))
+                    .get_result::<Option<i64>>(c)?
+                    .unwrap_or(0);
+                let (farmers_sql, history_sql) = &*BULK_SQLITE;
+                let added = diesel::sql_query(farmers_sql)
+                    .bind::<Text, _>(&rows)
+                    .bind::<Timestamp, _>(now)
+                    .execute(c)?;
+                diesel::sql_query(history_sql)
+                    .bind::<BigInt, _>(before)
+                    .bind::<Timestamp, _>(now)
+                    .bind::<Text, _>(source.as_str())
+                    .bind::<Nullable<Text>, _>(source_ref)
+                    .bind::<Text, _>(&actor.name)
+                    .execute(c)?;
+                added
+            }
+            // One statement: the history is written from the farmers the insert returns.
+            AnyConnection::Postgresql(c) => diesel::sql_query(&*BULK_POSTGRES)
+                .bind::<Text, _>(&rows)
+                .bind::<Timestamp, _>(now)
+                .bind::<Text, _>(source.as_str())
+                .bind::<Nullable<Text>, _>(source_ref)
+                .bind::<Text, _>(&actor.name)
+                .execute(c)?,
+        };
     }
     Ok(inserted)
 }
+
+fn bulk_column_list() -> String {
+    let names: Vec<&str> = BULK_COLUMNS.iter().map(|(name, _)| *name).collect();
+    format!("{}, version, created_at, updated_at", names.join(", "))
+}
+
+fn history_columns() -> &'static str {
+    "farmer_id, field, before_value, after_value, source, source_ref, comment, actor, at"
+}
+
+/// SQLite: the farmers from `?1` (JSON rows) at time `?2`; then the history of the farmers
+/// above id `?1`, at `?2`, by source `?3`/`?4` and actor `?5`. `json_patch` onto `{}` drops
+/// the keys whose value is null.
+static BULK_SQLITE: std::sync::LazyLock<(String, String)> = std::sync::LazyLock::new(|| {
+    let values: Vec<String> = (0..BULK_COLUMNS.len())
+        .map(|i| format!("value->>{i}"))
+        .collect();
+    let snapshot: Vec<String> = SNAPSHOT_FIELDS
+        .iter()
+        .map(|field| format!("'{field}', {field}"))
+        .collect();
+    (
+        format!(
+            "INSERT INTO farmers ({}) SELECT {}, 1, ?2, ?2 FROM jsonb_each(?1)",
+            bulk_column_list(),
+            values.join(", ")
+        ),
+        format!(
+            "INSERT INTO farmer_history ({}) SELECT id, '{CREATED_FIELD}', NULL, \
+             json_patch('{{}}', json_object({})), ?3, ?4, NULL, ?5, ?2 \
+             FROM farmers WHERE id > ?1 ORDER BY id",
+            history_columns(),
+            snapshot.join(", ")
+        ),
+    )
+});
+
+/// PostgreSQL: the farmers from `$1` (JSON rows) at time `$2`, and in the same statement their
+/// history, by source `$3`/`$4` and actor `$5`.
+static BULK_POSTGRES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let values: Vec<String> = BULK_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, (_, sql_type))| format!("(r->>{i})::{sql_type}"))
+        .collect();
+    let snapshot: Vec<String> = SNAPSHOT_FIELDS
+        .iter()
+        .map(|field| format!("'{field}', {field}"))
+        .collect();
+    format!(
+        "WITH added AS (INSERT INTO farmers ({}) SELECT {}, 1, $2, $2 \
+         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS rows(r, n) ORDER BY n \
+         RETURNING *) \
+         INSERT INTO farmer_history ({}) SELECT id, '{CREATED_FIELD}', NULL, \
+         json_strip_nulls(json_build_object({}))::text, $3, $4, NULL, $5, $2 \
+         FROM added ORDER BY id",
+        bulk_column_list(),
+        values.join(", "),
+        history_columns(),
+        snapshot.join(", ")
+    )
+});
 
 fn find(conn: &mut AnyConnection, curp: &str) -> AppResult<FarmerRow> {
     farmers::table
