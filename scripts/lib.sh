@@ -51,6 +51,15 @@ ensure_schemathesis() {
   fi
 }
 
+# pdftotext reads generated PDFs back in the tests (an independent reader of our letters).
+ensure_poppler() {
+  if ! command -v pdftotext >/dev/null; then
+    say "Installing poppler-utils (Debian) for the PDF tests"
+    as_root apt-get update
+    as_root apt-get install -y poppler-utils
+  fi
+}
+
 ensure_chromium() {
   if [ ! -x /usr/bin/chromium ]; then
     say "Installing Chromium (Debian) for the browser tests"

@@ -20,10 +20,17 @@ use utoipa::{IntoResponses, Modify, OpenApi};
         (name = "registry", description = "Farmer registry (padrón de productores): search, detail, edits with history"),
         (name = "layouts", description = "CURP layouts: template and row-by-row check"),
         (name = "calendar", description = "Business-day calendar: mandatory rest days and days the admin declares"),
+        (name = "requests", description = "Service requests: submission, the procedure's actions, timeline, documents, service levels, dashboard"),
+        (name = "notifications", description = "In-app notifications of the caller"),
+        (name = "sla", description = "Service-level policies and compliance reports"),
         (name = "ops", description = "Liveness and readiness"),
     ),
     // Enums used only as query parameters are referenced by name; list them so they resolve.
-    components(schemas(Problem, confrontas_api::FarmerSort, confrontas_api::FarmerStatus, confrontas_api::ReportFormat))
+    components(schemas(
+        Problem, confrontas_api::FarmerSort, confrontas_api::FarmerStatus, confrontas_api::ReportFormat,
+        confrontas_api::RequestState, confrontas_api::RequestType, confrontas_api::RequestSort,
+        confrontas_api::SlaStatus, confrontas_api::SlaClockKind
+    ))
 )]
 pub struct ApiDoc;
 
@@ -115,16 +122,17 @@ pub struct SpreadsheetUpload {
 /// `header_not_found`, `duplicate_column`, `no_data_rows`, `empty_file` (422).
 #[derive(IntoResponses)]
 pub enum UploadErrors {
-    /// Not a multipart body, or the field `file` is missing.
+    /// Not a multipart body, an unexpected field, or the file missing.
     #[response(status = 400, content_type = "application/problem+json")]
     Malformed(Problem),
     /// The file exceeds the size limit.
     #[response(status = 413, content_type = "application/problem+json")]
     TooLarge(Problem),
-    /// Neither `.xlsx` nor `.csv`.
+    /// A file of a type the field does not take.
     #[response(status = 415, content_type = "application/problem+json")]
     WrongType(Problem),
-    /// The file cannot be read safely or lacks the expected columns.
+    /// A file that cannot be read safely, lacks the expected columns or fails its checks, or
+    /// fields that are missing or invalid.
     #[response(status = 422, content_type = "application/problem+json")]
     Unreadable(Problem),
 }

@@ -16,13 +16,16 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api_doc::ApiDoc;
+use crate::attachments::AttachmentStore;
 use crate::auth::password::PasswordHasher;
 use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
 use crate::db::{self, Backend, DbPool};
 use crate::error::{AppError, PROBLEM_CONTENT_TYPE};
 use crate::uploads::ParsePermits;
-use crate::{api_clients, auth, calendar, layouts, ops, registry, units, users};
+use crate::{
+    api_clients, auth, calendar, layouts, notifications, ops, registry, requests, sla, units, users,
+};
 
 /// Everything handlers share. Cheap to clone.
 #[derive(Clone)]
@@ -34,6 +37,7 @@ pub struct AppState {
     pub backend: Backend,
     pub parse_permits: ParsePermits,
     pub imports: registry::imports::ImportQueue,
+    pub attachments: AttachmentStore,
 }
 
 impl AppState {
@@ -71,7 +75,10 @@ impl AppState {
                 "CONFRONTAS_JWT_KEYS is not set: using a key generated for this process; sessions end on restart"
             );
         }
+        let attachments = AttachmentStore::open(config.attachments_dir.clone())
+            .map_err(|e| format!("cannot create {}: {e}", config.attachments_dir.display()))?;
         Ok(AppState {
+            attachments,
             tokens: Arc::new(TokenKeys::new(&config.jwt)),
             hasher: PasswordHasher::new(config.login.hash_concurrency),
             parse_permits: ParsePermits::new(config.parse_concurrency),
@@ -98,7 +105,10 @@ fn routes(config: &mut ServiceConfig) {
             .configure(api_clients::routes)
             .configure(registry::routes)
             .configure(layouts::routes)
-            .configure(calendar::routes),
+            .configure(calendar::routes)
+            .configure(requests::routes)
+            .configure(notifications::routes)
+            .configure(sla::routes),
     );
     ops::routes(config);
 }

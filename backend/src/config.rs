@@ -84,6 +84,10 @@ pub struct Config {
     pub import_uploads: UploadLimits,
     /// Spreadsheets parsed at the same time.
     pub parse_concurrency: usize,
+    /// Where request documents are stored (files named by their SHA-256).
+    pub attachments_dir: PathBuf,
+    /// Largest oficio, report or certificate accepted.
+    pub document_max_bytes: u64,
 }
 
 /// A setting that could not be used, with the variable's name.
@@ -224,6 +228,8 @@ impl Config {
             }
         };
 
+        let data_dir =
+            get("CONFRONTAS_DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from);
         Ok(Config {
             bind,
             database_url: get("DATABASE_URL").unwrap_or_else(|| "data/confrontas.sqlite".into()),
@@ -239,8 +245,9 @@ impl Config {
             demo_farmers: parse_num("CONFRONTAS_DEMO_FARMERS", 10_000)?.min(5_000_000),
             log_format,
             json_limit_bytes: parse_num("CONFRONTAS_JSON_LIMIT_BYTES", 64 * 1024)? as usize,
-            data_dir: get("CONFRONTAS_DATA_DIR")
-                .map_or_else(|| PathBuf::from("data"), PathBuf::from),
+            attachments_dir: get("CONFRONTAS_ATTACHMENTS_DIR")
+                .map_or_else(|| data_dir.join("attachments"), PathBuf::from),
+            data_dir,
             layout_uploads: UploadLimits {
                 max_bytes: parse_num("CONFRONTAS_LAYOUT_MAX_MB", 64)?.clamp(1, 1024) << 20,
                 max_rows: parse_num("CONFRONTAS_LAYOUT_MAX_ROWS", 1_000_000)?.clamp(1, 5_000_000)
@@ -252,6 +259,7 @@ impl Config {
                     as u32,
             },
             parse_concurrency: parse_num("CONFRONTAS_PARSE_CONCURRENCY", 2)?.clamp(1, 64) as usize,
+            document_max_bytes: parse_num("CONFRONTAS_DOCUMENT_MAX_MB", 20)?.clamp(1, 512) << 20,
         })
     }
 }

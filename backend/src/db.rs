@@ -19,6 +19,9 @@ pub enum AnyConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
+/// The backend type of [`AnyConnection`], for boxed queries.
+pub type DbBackend = <AnyConnection as diesel::Connection>::Backend;
+
 pub type DbPool = r2d2::Pool<ConnectionManager<AnyConnection>>;
 pub type DbConn = PooledConnection<ConnectionManager<AnyConnection>>;
 
@@ -210,6 +213,9 @@ diesel::define_sql_function!(
     /// SQL `lower()`, for case-insensitive search on both backends (PostgreSQL's LIKE is case-sensitive).
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text
 );
+
+/// Values per `IN (…)` list of bound values: far below SQLite's 32,766 bind variables.
+pub const IN_CHUNK: usize = 1_000;
 
 /// `{column} IN (the texts of a JSON array)`, with the array bound as one parameter: one
 /// statement and one value however many texts are asked for (a list of bound values would cost

@@ -101,6 +101,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_clients,
     login_throttle,
     audit_log,
+    requests,
+    request_events,
+    attachments,
+    request_sla_targets,
+    notifications,
 );
 
 diesel::table! {
@@ -192,3 +197,104 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    requests (id) {
+        id -> BigInt,
+        request_type -> Text,
+        state -> Text,
+        ticket_number -> Text,
+        folio -> Nullable<Text>,
+        unit_id -> BigInt,
+        requested_by -> BigInt,
+        subject -> Text,
+        signer_name -> Text,
+        signer_position -> Text,
+        version -> Integer,
+        submitted_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    request_events (id) {
+        id -> BigInt,
+        request_id -> BigInt,
+        event -> Text,
+        from_state -> Nullable<Text>,
+        to_state -> Text,
+        actor_id -> BigInt,
+        at -> Timestamp,
+        comment -> Nullable<Text>,
+        items -> Nullable<Text>,
+        folio -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> BigInt,
+        request_id -> BigInt,
+        event_id -> BigInt,
+        kind -> Text,
+        version -> Integer,
+        file_name -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        uploaded_by -> BigInt,
+        uploaded_at -> Timestamp,
+        layout_totals -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    request_sla_targets (request_id, clock) {
+        request_id -> BigInt,
+        clock -> Text,
+        business_days -> Integer,
+        at_risk_days -> Integer,
+    }
+}
+
+diesel::table! {
+    sla_policies (request_type, clock) {
+        request_type -> Text,
+        clock -> Text,
+        business_days -> Integer,
+        at_risk_days -> Integer,
+        updated_by -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sequences (name) {
+        name -> Text,
+        last_value -> BigInt,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        request_id -> BigInt,
+        event_id -> BigInt,
+        message -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+        emailed_at -> Nullable<Timestamp>,
+        email_attempts -> Integer,
+    }
+}
+
+diesel::joinable!(requests -> units (unit_id));
+diesel::joinable!(request_events -> requests (request_id));
+diesel::joinable!(request_events -> users (actor_id));
+diesel::joinable!(attachments -> requests (request_id));
+diesel::joinable!(attachments -> request_events (event_id));
+diesel::joinable!(request_sla_targets -> requests (request_id));
+diesel::joinable!(notifications -> requests (request_id));
+diesel::joinable!(notifications -> users (user_id));
+diesel::joinable!(notifications -> request_events (event_id));

@@ -5,8 +5,6 @@
 use std::fs::File;
 use std::path::Path;
 
-use actix_files::NamedFile;
-use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpRequest, HttpResponse};
 use rust_xlsxwriter::{Color, Format, FormatBorder, Workbook, Worksheet, XlsxError};
 
@@ -79,14 +77,5 @@ pub fn save_to_file(workbook: &mut Workbook, dir: &Path) -> AppResult<File> {
 
 /// The download response for a saved workbook.
 pub fn download(request: &HttpRequest, file: File, file_name: &str) -> AppResult<HttpResponse> {
-    let named = NamedFile::from_file(file, file_name)
-        .map_err(AppError::internal)?
-        .set_content_type(XLSX_CONTENT_TYPE.parse().map_err(AppError::internal)?)
-        .set_content_disposition(ContentDisposition {
-            disposition: DispositionType::Attachment,
-            parameters: vec![DispositionParam::Filename(file_name.to_owned())],
-        })
-        .use_etag(false)
-        .use_last_modified(false);
-    Ok(named.into_response(request))
+    crate::download::attachment(request, file, file_name, XLSX_CONTENT_TYPE)
 }

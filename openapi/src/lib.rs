@@ -12,8 +12,10 @@ pub mod identity;
 pub mod layouts;
 pub mod ops;
 pub mod registry;
+pub mod requests;
 #[cfg(feature = "openapi")]
 mod schemas;
+pub mod sla;
 
 pub use auth::*;
 pub use calendar::*;
@@ -23,3 +25,5 @@ pub use identity::{Curp, CurpProblem, Rfc, RfcKind, RfcProblem, RfcWarning, Sex}
 pub use layouts::*;
 pub use ops::*;
 pub use registry::*;
+pub use requests::*;
+pub use sla::*;

@@ -12,7 +12,9 @@ use diesel::prelude::*;
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-pub use rules::{BusinessCalendar, is_weekend, local_date, mandatory_rest_days};
+pub use rules::{
+    BusinessCalendar, is_weekend, local_date, mandatory_rest_days, start_of_local_day,
+};
 
 use crate::api_doc::{
     BadRequest, BodyErrors, Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable,

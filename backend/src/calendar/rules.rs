@@ -15,6 +15,21 @@ pub fn local_date(instant: DateTime<Utc>) -> NaiveDate {
     instant.with_timezone(&TIME_ZONE).date_naive()
 }
 
+/// The instant a civil date begins in Mexico City (its first existing minute).
+pub fn start_of_local_day(day: NaiveDate) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+    match TIME_ZONE.from_local_datetime(&midnight) {
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => t.to_utc(),
+        // Mexico City has not skipped midnight since it dropped daylight saving in 2022, but
+        // older dates may: an hour later exists.
+        chrono::LocalResult::None => TIME_ZONE
+            .from_local_datetime(&(midnight + chrono::TimeDelta::hours(1)))
+            .earliest()
+            .map_or_else(|| midnight.and_utc(), |t| t.to_utc()),
+    }
+}
+
 /// The mandatory rest days of LFT art. 74 in `year`, in date order, with their names.
 ///
 /// Fraction VII (transmission of the Federal Executive) is Dec 1 every six years from 1970 to

@@ -464,8 +464,6 @@ async fn list_farmers(
     Ok(web::Json(result))
 }
 
-type Backend = <AnyConnection as diesel::Connection>::Backend;
-
 /// A registry search (list and export share it).
 struct Search {
     curp_prefix: Option<String>,
@@ -515,7 +513,7 @@ impl Search {
         })
     }
 
-    fn query(&self) -> farmers::BoxedQuery<'static, Backend> {
+    fn query(&self) -> farmers::BoxedQuery<'static, db::DbBackend> {
         let mut query = farmers::table.into_boxed();
         if let Some(prefix) = &self.curp_prefix {
             query = query.filter(farmers::curp.like(format!("{prefix}%")));

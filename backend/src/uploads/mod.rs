@@ -16,7 +16,7 @@ use actix_web::http::StatusCode;
 use tokio::sync::Semaphore;
 
 pub use columns::{Column, Columns, Record};
-pub use receive::{Upload, receive_spreadsheet};
+pub use receive::{Form, FormSpec, ReceivedFile, Upload, receive_form, receive_spreadsheet};
 pub use repeats::FirstRows;
 
 use crate::error::{AppError, AppResult};

@@ -1,0 +1,238 @@
+//! Reading requests: the rows, who may see them, and the API's views of them (summary, detail,
+//! timeline), with their service-level clocks computed on the way out.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use confrontas_api::{
+    RequestAction, RequestDetail, RequestState, RequestSummary, RequestType, Role, SlaClock,
+    TimelineEntry, TimelineEvent, UnitRef,
+};
+use diesel::prelude::*;
+
+use crate::attachments::{self, AttachmentRow};
+use crate::auth::principal::StaffUser;
+use crate::db::{self, AnyConnection};
+use crate::error::{AppError, AppResult};
+use crate::schema::{attachments as attachments_table, request_events, requests, units, users};
+use crate::sla;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = requests)]
+pub struct RequestRow {
+    pub id: i64,
+    pub request_type: String,
+    pub state: String,
+    pub ticket_number: String,
+    pub folio: Option<String>,
+    pub unit_id: i64,
+    pub requested_by: i64,
+    pub subject: String,
+    pub signer_name: String,
+    pub signer_position: String,
+    pub version: i32,
+    pub submitted_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl RequestRow {
+    pub fn kind(&self) -> AppResult<RequestType> {
+        RequestType::parse(&self.request_type)
+            .ok_or_else(|| AppError::internal("unknown request type in database"))
+    }
+
+    pub fn current_state(&self) -> AppResult<RequestState> {
+        RequestState::parse(&self.state)
+            .ok_or_else(|| AppError::internal("unknown request state in database"))
+    }
+}
+
+fn not_found() -> AppError {
+    AppError::not_found("No hay una solicitud con ese id.")
+}
+
+/// The request if `staff` may see it: an area sees only its own unit's requests; for anyone
+/// else's, the request does not exist (404, never 403, so ids reveal nothing).
+pub fn visible(conn: &mut AnyConnection, staff: &StaffUser, id: i64) -> AppResult<RequestRow> {
+    let row = requests::table
+        .find(id)
+        .select(RequestRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(not_found)?;
+    if staff.role == Role::Area && row.unit_id != staff.unit_id {
+        return Err(not_found());
+    }
+    Ok(row)
+}
+
+/// Units by id, as the API names them.
+pub fn unit_refs(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashMap<i64, UnitRef>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut found = HashMap::new();
+    for chunk in ids.chunks(db::IN_CHUNK) {
+        let rows = units::table
+            .filter(units::id.eq_any(chunk))
+            .select((units::id, units::key, units::name))
+            .load::<(i64, String, String)>(conn)?;
+        for (id, key, name) in rows {
+            found.insert(id, UnitRef { id, key, name });
+        }
+    }
+    Ok(found)
+}
+
+/// Summaries of `rows` with their clocks as of `now`, in the same order.
+pub fn summaries(
+    conn: &mut AnyConnection,
+    rows: &[RequestRow],
+    now: DateTime<Utc>,
+) -> AppResult<Vec<(RequestSummary, Vec<SlaClock>)>> {
+    let units = unit_refs(conn, &rows.iter().map(|r| r.unit_id).collect::<Vec<_>>())?;
+    let submitted: Vec<(i64, NaiveDateTime)> =
+        rows.iter().map(|r| (r.id, r.submitted_at)).collect();
+    let mut clocks = sla::clocks_of(conn, &submitted, now)?;
+    rows.iter()
+        .map(|row| {
+            let request_clocks = clocks.remove(&row.id).unwrap_or_default();
+            let summary = RequestSummary {
+                id: row.id,
+                request_type: row.kind()?,
+                state: row.current_state()?,
+                ticket_number: row.ticket_number.clone(),
+                folio: row.folio.clone(),
+                unit: units
+                    .get(&row.unit_id)
+                    .cloned()
+                    .ok_or_else(|| AppError::internal("request unit missing"))?,
+                subject: row.subject.clone(),
+                submitted_at: row.submitted_at.and_utc(),
+                updated_at: row.updated_at.and_utc(),
+                sla_status: sla::most_pressing(&request_clocks),
+                due_date: sla::next_due(&request_clocks),
+            };
+            Ok((summary, request_clocks))
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = request_events)]
+pub struct EventRow {
+    pub id: i64,
+    pub request_id: i64,
+    pub event: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub actor_id: i64,
+    pub at: NaiveDateTime,
+    pub comment: Option<String>,
+    pub items: Option<String>,
+    pub folio: Option<String>,
+}
+
+fn items_of(row: &EventRow) -> Vec<String> {
+    row.items
+        .as_deref()
+        .and_then(|json| serde_json::from_str(json).ok())
+        .unwrap_or_default()
+}
+
+/// A request with everything its page shows, for `staff`.
+pub fn detail(
+    conn: &mut AnyConnection,
+    staff: &StaffUser,
+    row: RequestRow,
+    now: DateTime<Utc>,
+) -> AppResult<RequestDetail> {
+    let (summary, sla) = summaries(conn, std::slice::from_ref(&row), now)?
+        .pop()
+        .ok_or_else(|| AppError::internal("summary of one request missing"))?;
+    let state = summary.state;
+    let requester = attachments::people(conn, &[row.requested_by])?
+        .remove(&row.requested_by)
+        .ok_or_else(|| AppError::internal("requester missing"))?;
+    let open_observations = if state == RequestState::Observed {
+        request_events::table
+            .filter(request_events::request_id.eq(row.id))
+            .filter(request_events::event.eq(TimelineEvent::Observe.as_str()))
+            .order(request_events::id.desc())
+            .select(EventRow::as_select())
+            .first(conn)
+            .optional()?
+            .map(|event| items_of(&event))
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let attachments = attachments::of_request(conn, row.id)?
+        .into_iter()
+        .filter(|a| a.current)
+        .collect();
+    Ok(RequestDetail {
+        summary,
+        requested_by: requester,
+        signer_name: row.signer_name,
+        signer_position: row.signer_position,
+        version: row.version,
+        open_observations,
+        available_actions: RequestAction::available(state, staff.role),
+        attachments,
+        sla,
+    })
+}
+
+/// The timeline of a request, oldest first, with the documents of each entry.
+pub fn timeline(conn: &mut AnyConnection, request_id: i64) -> AppResult<Vec<TimelineEntry>> {
+    let events = request_events::table
+        .filter(request_events::request_id.eq(request_id))
+        .order(request_events::id.asc())
+        .select(EventRow::as_select())
+        .load(conn)?;
+    let documents = attachments_table::table
+        .filter(attachments_table::request_id.eq(request_id))
+        .order(attachments_table::id.asc())
+        .select(AttachmentRow::as_select())
+        .load(conn)?;
+    let event_of: HashMap<i64, i64> = documents.iter().map(|d| (d.id, d.event_id)).collect();
+    let mut by_event: HashMap<i64, Vec<_>> = HashMap::new();
+    for document in attachments::to_dtos(conn, documents)? {
+        by_event
+            .entry(event_of[&document.id])
+            .or_default()
+            .push(document);
+    }
+    let people = attachments::people(conn, &events.iter().map(|e| e.actor_id).collect::<Vec<_>>())?;
+    events
+        .into_iter()
+        .map(|row| {
+            Ok(TimelineEntry {
+                id: row.id,
+                event: TimelineEvent::parse(&row.event)
+                    .ok_or_else(|| AppError::internal("unknown timeline event"))?,
+                from_state: row.from_state.as_deref().and_then(RequestState::parse),
+                to_state: RequestState::parse(&row.to_state)
+                    .ok_or_else(|| AppError::internal("unknown state in timeline"))?,
+                actor: people
+                    .get(&row.actor_id)
+                    .cloned()
+                    .ok_or_else(|| AppError::internal("timeline actor missing"))?,
+                at: row.at.and_utc(),
+                items: items_of(&row),
+                comment: row.comment,
+                folio: row.folio,
+                attachments: by_event.remove(&row.id).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// The name and position of a user (who signs what the server writes on their behalf).
+pub fn name_and_position(conn: &mut AnyConnection, user_id: i64) -> QueryResult<(String, String)> {
+    users::table
+        .find(user_id)
+        .select((users::name, users::position))
+        .first(conn)
+}
