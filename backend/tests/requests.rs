@@ -1169,6 +1169,23 @@ async fn dashboards_and_the_sla_report_count_what_is_pending_late_and_met(app: T
 
 async fn documents_are_added_downloaded_and_versioned(app: TestApp) {
     let tokens = Tokens::of(&app).await;
+    // The oficio format areas fill in.
+    let format = app.get("/api/v1/templates/oficio.pdf", &tokens.area).await;
+    assert_eq!(format.status(), 200);
+    assert_eq!(format.headers()["content-type"], "application/pdf");
+    let text = pdf_text(&format.bytes().await.unwrap());
+    for expected in [
+        "FORMATO DE OFICIO DE SOLICITUD",
+        "Titular de la Dirección General",
+        "Director(a) de Área o superior",
+        "layout de CURP",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from:\n{text}"
+        );
+    }
+
     let accepted = in_state(&app, &tokens, RequestState::InProgress).await;
     let path = format!("/api/v1/requests/{}/attachments", accepted.summary.id);
     let report = || {

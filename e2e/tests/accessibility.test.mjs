@@ -2,18 +2,11 @@
 // failures; keyboard and zoom checks remain manual.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { AxeBuilder } from "@axe-core/playwright";
-import { BASE_URL, DEMO_PASSWORD, launch, logIn } from "./browser.mjs";
+import { BASE_URL, DEMO_PASSWORD, launch, logIn, violations } from "./browser.mjs";
 
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
 let context;
 before(async () => { context = await launch(); });
 after(async () => { await context?.close(); });
-
-async function violations(page) {
-  const results = await new AxeBuilder({ page }).withTags(TAGS).analyze();
-  return results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-}
 
 test("login page (empty and with errors) has no axe violations", async () => {
   const page = await context.newPage();
@@ -34,7 +27,9 @@ test("every administrator page has no axe violations", async () => {
   const pages = [["/", "Hola, Roberto Peña Díaz"], ["/perfil", "Mi perfil"], ["/admin/usuarios", "Usuarios"],
     ["/admin/unidades", "Unidades administrativas"], ["/admin/clientes-api", "Clientes API"],
     ["/padron", "Padrón de productores"], ["/padron/importaciones", "Importar padrón"],
-    ["/layout", "Validar layout de CURP"]];
+    ["/layout", "Validar layout de CURP"], ["/admin/niveles-de-servicio", "Niveles de servicio"],
+    ["/admin/calendario", "Calendario de días hábiles"], ["/solicitudes", "Solicitudes"],
+    ["/notificaciones", "Notificaciones"]];
   for (const [path, heading] of pages) {
     await page.goto(`${BASE_URL}${path}`);
     await page.getByRole("heading", { level: 1, name: heading }).waitFor();

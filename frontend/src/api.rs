@@ -267,15 +267,24 @@ async fn call_built(
         .map_err(|_| ApiError::network())
 }
 
-fn form_with(file: &web_sys::File) -> Result<web_sys::FormData, ApiError> {
+/// A multipart form of text fields and files.
+fn form_of(
+    texts: &[(&str, String)],
+    files: &[(&str, web_sys::File)],
+) -> Result<web_sys::FormData, ApiError> {
     let form = web_sys::FormData::new().map_err(|_| ApiError::network())?;
-    form.append_with_blob_and_filename("file", file, &file.name())
-        .map_err(|_| ApiError::network())?;
+    for (name, value) in texts {
+        form.append_with_str(name, value)
+            .map_err(|_| ApiError::network())?;
+    }
+    for (name, file) in files {
+        form.append_with_blob_and_filename(name, file, &file.name())
+            .map_err(|_| ApiError::network())?;
+    }
     Ok(form)
 }
 
-async fn post_file(path: &str, file: &web_sys::File) -> Result<Response, ApiError> {
-    let form = form_with(file)?;
+async fn post_form_data(path: &str, form: web_sys::FormData) -> Result<Response, ApiError> {
     call_built(|token| {
         let mut builder = RequestBuilder::new(path)
             .method(Method::POST)
@@ -286,6 +295,19 @@ async fn post_file(path: &str, file: &web_sys::File) -> Result<Response, ApiErro
         builder.body(form.clone()).map_err(|_| ApiError::network())
     })
     .await
+}
+
+async fn post_file(path: &str, file: &web_sys::File) -> Result<Response, ApiError> {
+    post_form_data(path, form_of(&[], &[("file", file.clone())])?).await
+}
+
+/// Sends a multipart form (text fields and files) and reads the JSON answer.
+pub async fn send_form<T: DeserializeOwned>(
+    path: &str,
+    texts: &[(&str, String)],
+    files: &[(&str, web_sys::File)],
+) -> Result<T, ApiError> {
+    read(post_form_data(path, form_of(texts, files)?).await?).await
 }
 
 /// Uploads `file` (field `file`) and reads the JSON answer.

@@ -6,11 +6,15 @@ use leptos_router::components::{Outlet, ProtectedParentRoute, Route, Router, Rou
 use leptos_router::path;
 
 use crate::layout::Layout;
-use crate::pages::admin::{api_clients::ApiClientsPage, units::UnitsPage, users::UsersPage};
+use crate::pages::admin::{
+    api_clients::ApiClientsPage, calendar::CalendarPage, sla::SlaPoliciesPage, units::UnitsPage,
+    users::UsersPage,
+};
 use crate::pages::registry::{farmer::FarmerPage, imports::ImportsPage, search::RegistryPage};
+use crate::pages::requests::{detail::RequestPage, list::RequestsPage, new::NewRequestPage};
 use crate::pages::{
     home::HomePage, layouts::LayoutCheckPage, login::LoginPage, not_found::NotFoundPage,
-    profile::ProfilePage,
+    notifications::NotificationsPage, profile::ProfilePage,
 };
 use crate::session::Session;
 
@@ -31,6 +35,17 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=HomePage />
                     <Route path=path!("perfil") view=ProfilePage />
                     <Route path=path!("layout") view=LayoutCheckPage />
+                    <Route path=path!("notificaciones") view=NotificationsPage />
+                    <Route path=path!("solicitudes") view=RequestsPage />
+                    <ProtectedParentRoute
+                        path=path!("solicitudes/nueva")
+                        view=Outlet
+                        condition=move || session.is_active().map(|_| session.role() == Some(Role::Area))
+                        redirect_path=|| "/solicitudes"
+                    >
+                        <Route path=path!("") view=NewRequestPage />
+                    </ProtectedParentRoute>
+                    <Route path=path!("solicitudes/:id") view=RequestPage />
                     <ProtectedParentRoute
                         path=path!("padron")
                         view=Outlet
@@ -50,6 +65,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("usuarios") view=UsersPage />
                         <Route path=path!("unidades") view=UnitsPage />
                         <Route path=path!("clientes-api") view=ApiClientsPage />
+                        <Route path=path!("niveles-de-servicio") view=SlaPoliciesPage />
+                        <Route path=path!("calendario") view=CalendarPage />
                     </ProtectedParentRoute>
                 </ProtectedParentRoute>
             </Routes>

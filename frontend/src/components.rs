@@ -89,13 +89,27 @@ pub fn status_badge(active: bool) -> impl IntoView {
     }
 }
 
-/// `2026-11-22 18:30` in Mexico City time is what people expect; the API gives UTC. Without a
-/// time-zone database in the bundle, show the UTC time with its suffix rather than guess.
+/// An instant as people in the ministry read it: day, month, year and time in Mexico City
+/// (`27/11/2026, 08:07`). The browser's own time-zone data (`Intl`) does the conversion, so the
+/// bundle carries none.
 pub fn format_time(time: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    time.map_or_else(
-        || "Nunca".to_owned(),
-        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
-    )
+    let Some(time) = time else {
+        return "Nunca".to_owned();
+    };
+    let options = js_sys::Object::new();
+    for (key, value) in [
+        ("timeZone", "America/Mexico_City"),
+        ("day", "2-digit"),
+        ("month", "2-digit"),
+        ("year", "numeric"),
+        ("hour", "2-digit"),
+        ("minute", "2-digit"),
+        ("hourCycle", "h23"),
+    ] {
+        let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
+    }
+    let date = js_sys::Date::new(&(time.timestamp_millis() as f64).into());
+    String::from(date.to_locale_string("es-MX", &options))
 }
 
 /// A query-string value, percent-encoded.
@@ -103,15 +117,22 @@ pub fn encode(value: &str) -> String {
     js_sys::encode_uri_component(value).into()
 }
 
-/// A labelled file input for `.xlsx`/`.csv`, with its error (field `file`) tied to it.
+/// What a spreadsheet file input accepts.
+pub const SPREADSHEETS: &str =
+    ".xlsx,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv";
+
+/// A labelled file input (by default for `.xlsx`/`.csv`), with the error the server gives for
+/// its form field (by default `file`) tied to it.
 #[component]
 pub fn FilePicker(
     id: &'static str,
     label: &'static str,
     node: NodeRef<leptos::html::Input>,
     failure: RwSignal<Option<ApiError>>,
+    #[prop(default = "file")] field: &'static str,
+    #[prop(default = SPREADSHEETS)] accept: &'static str,
 ) -> impl IntoView {
-    let error = field_error(failure, "file");
+    let error = field_error(failure, field);
     let error_id = format!("{id}-error");
     view! {
         <div class="field">
@@ -119,7 +140,7 @@ pub fn FilePicker(
             <input
                 id=id
                 type="file"
-                accept=".xlsx,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv"
+                accept=accept
                 node_ref=node
                 aria-invalid=move || error.get().is_some().to_string()
                 aria-describedby=error_id.clone()
@@ -129,15 +150,59 @@ pub fn FilePicker(
     }
 }
 
+/// The file chosen in a file input, if any.
+pub fn picked_file(node: NodeRef<leptos::html::Input>) -> Option<web_sys::File> {
+    node.get_untracked()
+        .and_then(|input| input.files())
+        .and_then(|files| files.get(0))
+}
+
 /// The file chosen in a file input, or an error on the field `file` saying what to choose.
 pub fn chosen_file(
     node: NodeRef<leptos::html::Input>,
     missing: &str,
 ) -> Result<web_sys::File, ApiError> {
-    node.get_untracked()
-        .and_then(|input| input.files())
-        .and_then(|files| files.get(0))
-        .ok_or_else(|| {
-            ApiError::from_fields(vec![confrontas_api::FieldError::new("file", missing)])
-        })
+    picked_file(node).ok_or_else(|| {
+        ApiError::from_fields(vec![confrontas_api::FieldError::new("file", missing)])
+    })
+}
+
+/// A labelled multi-line text field whose error message is tied to it.
+#[component]
+pub fn TextArea(
+    id: &'static str,
+    label: &'static str,
+    value: RwSignal<String>,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(default = 3)] rows: u32,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <textarea
+                id=id
+                rows=rows
+                maxlength="2000"
+                bind:value=value
+                aria-invalid=move || error.get().is_some().to_string()
+                aria-describedby=error_id.clone()
+            ></textarea>
+            <p id=error_id class="field-error">{move || error.get()}</p>
+        </div>
+    }
+}
+
+/// `1 fila`, `3 filas`: a count with its noun in the right number.
+pub fn count_of(count: u64, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
+/// A file size people read: `512 B`, `34.2 KB`, `1.5 MB`.
+pub fn file_size(bytes: i64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{:.1} KB", b as f64 / 1024.0),
+        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+    }
 }

@@ -1,6 +1,7 @@
-//! The response letter (oficio de respuesta) of a request declared not admissible: a PDF with
-//! the ticket, folio, requesting unit, reason and date, generated when the sub-directorate
-//! rejects the request and attached to it (DESIGN §5).
+//! The letters the service writes as PDF: the response letter (oficio de respuesta) of a
+//! request declared not admissible, with the ticket, folio, requesting unit, reason and date,
+//! generated when the sub-directorate rejects the request and attached to it (DESIGN §5); and
+//! the format of the oficio areas fill in to request the service (seed `000_…`).
 //!
 //! Text is set in Helvetica, one of the fonts every PDF reader has, with WinAnsiEncoding, which
 //! holds every Spanish letter; characters outside it are written as `?`.
@@ -169,8 +170,9 @@ fn long_date(date: DateTime<Utc>) -> String {
     )
 }
 
-fn lines_of(letter: &Letter) -> Vec<Line> {
-    let mut lines = vec![
+/// The letterhead of the service.
+fn letterhead() -> Vec<Line> {
+    vec![
         line("SECRETARÍA DE AGRICULTURA Y DESARROLLO RURAL", true),
         line(
             "Dirección General de Tecnologías de la Información y Comunicaciones",
@@ -181,6 +183,12 @@ fn lines_of(letter: &Letter) -> Vec<Line> {
             false,
         ),
         line("", false),
+    ]
+}
+
+fn response_lines(letter: &Letter) -> Vec<Line> {
+    let mut lines = letterhead();
+    lines.extend([
         line(
             format!("Ciudad de México, a {}", long_date(letter.date)),
             false,
@@ -193,7 +201,7 @@ fn lines_of(letter: &Letter) -> Vec<Line> {
             false,
         ),
         line("", false),
-    ];
+    ]);
     lines.extend(wrap(letter.unit_name, true));
     lines.extend(wrap(&format!("Atención: {}", letter.requester_name), false));
     lines.push(line("Presente", false));
@@ -228,9 +236,73 @@ fn lines_of(letter: &Letter) -> Vec<Line> {
     lines
 }
 
-/// The letter as a PDF document.
-pub fn render(letter: &Letter) -> Vec<u8> {
-    let lines = lines_of(letter);
+/// The format of the oficio that requests the service: who it goes to, what it must say and
+/// who signs it, with blanks to fill in.
+fn oficio_template_lines() -> Vec<Line> {
+    let mut lines = vec![
+        line("FORMATO DE OFICIO DE SOLICITUD", true),
+        line("[Membrete de la Unidad Administrativa]", false),
+        line("Oficio núm. ____________________", false),
+        line(
+            "Ciudad de México, a ____ de ______________ de ______",
+            false,
+        ),
+        line("", false),
+    ];
+    lines.extend(wrap(
+        "Asunto: Solicitud del Servicio de Integración de Información de Confrontas (DGTIC/DSSD/003)",
+        true,
+    ));
+    lines.push(line("", false));
+    lines.extend(wrap(
+        "Titular de la Dirección General de Tecnologías de la Información y Comunicaciones",
+        true,
+    ));
+    lines.push(line("Presente", false));
+    lines.push(line("", false));
+    for paragraph in [
+        "Por medio del presente solicito su apoyo para confrontar ______ registros del padrón de productores del programa ______________________________ contra:",
+        "[  ] RENAPO: acreditar la prueba de vivencia y actualizar los datos personales por CURP.",
+        "[  ] SAT: registrar la opinión del cumplimiento de obligaciones fiscales (artículo 32-D del CFF) por RFC.",
+        "Se adjunta el layout de CURP con los productores a confrontar, quienes están registrados en el padrón de productores.",
+        "Persona de enlace para el seguimiento (nombre, cargo, correo electrónico y extensión): ____________________________________________",
+    ] {
+        lines.extend(wrap(paragraph, false));
+        lines.push(line("", false));
+    }
+    lines.extend([
+        line("Atentamente,", false),
+        line("", false),
+        line("", false),
+        line("______________________________________", false),
+        line("Nombre y firma del Director(a) de Área o superior", false),
+        line("Cargo y Unidad Administrativa", false),
+        line("", false),
+    ]);
+    lines.extend(wrap(
+        "Requisitos: el oficio va dirigido al titular de la DGTIC y lo firma el titular de la Unidad Administrativa adscrita a la Secretaría (Director de Área o superior). Envíelo en PDF junto con el layout de CURP desde «Nueva solicitud».",
+        false,
+    ));
+    lines
+}
+
+/// The response letter as a PDF document.
+pub fn response_letter(letter: &Letter) -> Vec<u8> {
+    render(
+        &format!("Oficio de respuesta {}", letter.ticket_number),
+        &response_lines(letter),
+    )
+}
+
+/// The oficio format as a PDF document.
+pub fn oficio_template() -> Vec<u8> {
+    let mut lines = letterhead();
+    lines.extend(oficio_template_lines());
+    render("Formato de oficio de solicitud", &lines)
+}
+
+/// Lines of text as a PDF document, as many A4 pages as they need.
+fn render(title: &str, lines: &[Line]) -> Vec<u8> {
     let per_page = ((PAGE_HEIGHT - 2.0 * MARGIN) / LEADING) as usize;
     let pages: Vec<&[Line]> = lines.chunks(per_page).collect();
 
@@ -250,10 +322,7 @@ pub fn render(letter: &Letter) -> Vec<u8> {
         .kids(page_ids.iter().copied())
         .count(pages.len() as i32);
     pdf.document_info(info)
-        .title(TextStr(&format!(
-            "Oficio de respuesta {}",
-            letter.ticket_number
-        )))
+        .title(TextStr(title))
         .producer(TextStr("Confrontas"));
     for (font, base) in [(regular, &b"Helvetica"[..]), (bold, b"Helvetica-Bold")] {
         pdf.type1_font(font)
@@ -333,7 +402,7 @@ mod tests {
             reason: &reason,
             date: Utc::now(),
         };
-        let pdf = render(&letter);
+        let pdf = response_letter(&letter);
         assert!(pdf.starts_with(b"%PDF-"));
         // About 110 lines at 46 a page.
         assert!(pdf.windows(8).any(|w| w == b"/Count 3"));

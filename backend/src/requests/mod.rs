@@ -51,6 +51,7 @@ pub fn routes(config: &mut ServiceConfig) {
         .service(add_attachment)
         .service(download_attachment)
         .service(get_sla)
+        .service(oficio_template)
         .configure(dashboard::routes);
 }
 
@@ -593,6 +594,33 @@ async fn get_sla(
     })
     .await?;
     Ok(web::Json(sla))
+}
+
+/// The format of the oficio that requests the service (PDF): addressee, content, signer and
+/// requirements, with blanks to fill in.
+#[utoipa::path(
+    tag = "requests",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The format", content_type = "application/pdf", body = Vec<u8>),
+        Unauthenticated, Forbidden
+    )
+)]
+#[get("/templates/oficio.pdf")]
+async fn oficio_template(_staff: Staff<AnyStaff>, request: HttpRequest) -> AppResult<HttpResponse> {
+    let mut file = tempfile::tempfile().map_err(AppError::internal)?;
+    {
+        use std::io::{Seek, Write};
+        file.write_all(&letter::oficio_template())
+            .and_then(|_| file.rewind())
+            .map_err(AppError::internal)?;
+    }
+    crate::download::attachment(
+        &request,
+        file,
+        "formato_oficio_solicitud.pdf",
+        "application/pdf",
+    )
 }
 
 /// States whose requests are still open.

@@ -347,7 +347,7 @@ fn response_letter(
     let unit = records::unit_refs(conn, &[row.unit_id])?
         .remove(&row.unit_id)
         .ok_or_else(|| AppError::internal("request unit missing"))?;
-    let pdf = letter::render(&Letter {
+    let pdf = letter::response_letter(&Letter {
         ticket_number: &row.ticket_number,
         folio: row.folio.as_deref(),
         unit_name: &unit.name,

@@ -1,8 +1,12 @@
-//! Start page: who you are and what the procedure expects of your role.
+//! Start page: the role's dashboard (what waits for it, what is at risk or late, requests per
+//! state) and what the procedure expects of the role.
 
-use confrontas_api::Role;
+use confrontas_api::{Dashboard, RequestSummary, Role};
 use leptos::prelude::*;
+use leptos_router::components::A;
 
+use crate::api;
+use crate::pages::requests::RequestTable;
 use crate::session::use_session;
 
 /// The steps of the service cards (DGTIC/DSSD/003) that belong to each role.
@@ -35,16 +39,70 @@ fn duties(role: Option<Role>) -> &'static [&'static str] {
 pub fn HomePage() -> impl IntoView {
     let session = use_session();
     let me = move || session.me();
+    let dashboard = LocalResource::new(|| api::get::<Dashboard>("/api/v1/dashboard"));
     view! {
         <h1>{move || me().map(|me| format!("Hola, {}", me.name)).unwrap_or_default()}</h1>
         <p class="lead">
             {move || me().map(|me| format!("{} · {}", me.unit.name, me.role.map(|r| r.label()).unwrap_or("Cliente API"))).unwrap_or_default()}
         </p>
+        <Suspense fallback=|| view! { <p role="status">"Cargando su tablero…"</p> }>
+            {move || dashboard.get().map(|result| match result {
+                Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
+                Ok(board) => view! { <Board board=board /> }.into_any(),
+            })}
+        </Suspense>
         <section class="card" aria-labelledby="duties-title">
             <h2 id="duties-title">"Lo que le corresponde en el procedimiento"</h2>
             <ul class="duties">
                 {move || duties(session.role()).iter().map(|duty| view! { <li>{*duty}</li> }).collect_view()}
             </ul>
         </section>
+    }
+}
+
+/// One section of the dashboard: its requests, or what it means that there are none.
+fn section(
+    id: &'static str,
+    title: &'static str,
+    items: Vec<RequestSummary>,
+    total: u64,
+    empty: &'static str,
+) -> impl IntoView {
+    let shown = items.len() as u64;
+    view! {
+        <section class="card" aria-labelledby=id>
+            <h2 id=id>{format!("{title} ({total})")}</h2>
+            {if items.is_empty() {
+                view! { <p class="empty">{empty}</p> }.into_any()
+            } else {
+                view! {
+                    <RequestTable items=items caption=title />
+                    {(total > shown).then(|| view! {
+                        <p class="hint">{format!("Se muestran {shown} de {total}; ")}<A href="/solicitudes">"vea todas en Solicitudes"</A>"."</p>
+                    })}
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Board(board: Dashboard) -> impl IntoView {
+    let waits = board.role != Role::Admin;
+    view! {
+        <section class="card" aria-labelledby="states-title">
+            <h2 id="states-title">"Solicitudes por estado"</h2>
+            <dl class="totals">
+                {board.counts_by_state.iter().map(|c| view! {
+                    <div><dt>{c.state.label()}</dt><dd>{c.count}</dd></div>
+                }).collect_view()}
+            </dl>
+        </section>
+        {waits.then(|| section("pending-title", "Pendientes de su atención", board.pending, board.pending_total,
+            "Nada espera su atención por ahora."))}
+        {section("breached-title", "Vencidas", board.breached, board.breached_total,
+            "Ninguna solicitud abierta ha pasado su fecha de vencimiento.")}
+        {section("at-risk-title", "Por vencer", board.at_risk, board.at_risk_total,
+            "Ninguna solicitud abierta está por vencer.")}
     }
 }

@@ -5,7 +5,7 @@ use confrontas_api::{LayoutIssueKind, LayoutReport};
 use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::components::{Alert, FilePicker, chosen_file};
+use crate::components::{Alert, FilePicker, chosen_file, count_of};
 
 /// Issues shown per page of the report table.
 const PER_PAGE: usize = 25;
@@ -85,7 +85,7 @@ pub fn LayoutCheckPage() -> impl IntoView {
 }
 
 #[component]
-fn Report(report: LayoutReport, on_download: Callback<()>) -> impl IntoView {
+pub fn Report(report: LayoutReport, on_download: Callback<()>) -> impl IntoView {
     let totals = report.totals.clone();
     let clean = report.is_clean();
     let page = RwSignal::new(1usize);
@@ -102,11 +102,19 @@ fn Report(report: LayoutReport, on_download: Callback<()>) -> impl IntoView {
     });
     let page_count = move || shown.with(|s| s.len().div_ceil(PER_PAGE).max(1));
     let summary = if clean {
-        format!("El layout está listo: {} filas válidas.", totals.valid_rows)
+        format!(
+            "El layout está listo: {}.",
+            count_of(totals.valid_rows, "fila válida", "filas válidas")
+        )
     } else {
         format!(
-            "El layout tiene {} filas con errores de {} filas; corríjalas antes de enviarlo.",
-            totals.rows_with_errors, totals.rows
+            "El layout tiene {} de {}; corríjalas antes de enviarlo.",
+            count_of(
+                totals.rows_with_errors,
+                "fila con errores",
+                "filas con errores"
+            ),
+            count_of(totals.rows, "fila", "filas")
         )
     };
     let counts = [
@@ -122,7 +130,7 @@ fn Report(report: LayoutReport, on_download: Callback<()>) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="report-title">
             <div class="section-head">
-                <h2 id="report-title">{format!("3. Reporte de «{}»", report.file_name)}</h2>
+                <h2 id="report-title">{format!("Reporte de «{}»", report.file_name)}</h2>
                 <button type="button" class="ghost" on:click=move |_| on_download.run(())>"Descargar reporte (.xlsx)"</button>
             </div>
             <p class=if clean { "alert-ok" } else { "alert-error" } role="status">{summary}</p>

@@ -3,5 +3,7 @@ pub mod home;
 pub mod layouts;
 pub mod login;
 pub mod not_found;
+pub mod notifications;
 pub mod profile;
 pub mod registry;
+pub mod requests;

@@ -1,0 +1,233 @@
+// The procedure of the service cards with three roles: the area submits a request with its
+// oficio and layout, the desk observes it, the area corrects and resubmits, the desk forwards it
+// (folio), the sub-directorate accepts and resolves, the desk closes it. A second request is
+// declared not admissible, closed, and its response letter downloaded by the area.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { BASE_URL, DEMO_PASSWORD, OUTPUT, launch, logIn, violations, watchErrors } from "./browser.mjs";
+
+let context;
+before(async () => { context = await launch(); });
+after(async () => { await context?.close(); });
+
+const PDF = Buffer.from("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n");
+
+/** CURPs of farmers in the registry, read through the API as the sub-directorate. */
+async function registeredCurps(count) {
+  const login = await fetch(`${BASE_URL}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: "subdireccion@demo.confrontas.mx", password: DEMO_PASSWORD }),
+  });
+  const { access_token: token } = await login.json();
+  const farmers = await fetch(`${BASE_URL}/api/v1/farmers?per_page=${count}&sort=curp`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return (await farmers.json()).items.map((f) => f.curp);
+}
+
+/** A new tab logged in as `role` (each tab keeps its own session). */
+async function as(role) {
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await logIn(page, `${role}@demo.confrontas.mx`, DEMO_PASSWORD);
+  await page.getByRole("heading", { level: 1, name: /^Hola/ }).waitFor();
+  return { page, errors };
+}
+
+async function openRequest(page, ticket) {
+  await page.getByRole("link", { name: "Solicitudes", exact: true }).click();
+  await page.getByRole("heading", { level: 1, name: "Solicitudes" }).waitFor();
+  await page.getByLabel("Ticket, folio o asunto").fill(ticket);
+  await page.getByRole("button", { name: "Filtrar" }).click();
+  await page.getByRole("link", { name: ticket }).click();
+  await page.getByRole("heading", { level: 1, name: `Solicitud ${ticket}` }).waitFor();
+}
+
+/** Waits for the state badge of the request page. */
+async function stateIs(page, label) {
+  await page.locator(".lead .badge").filter({ hasText: label }).first().waitFor();
+}
+
+async function submitRequest(page, { type, subject, layout }) {
+  await page.getByRole("link", { name: "Solicitudes", exact: true }).click();
+  await page.getByRole("link", { name: "Nueva solicitud" }).click();
+  await page.getByRole("heading", { level: 1, name: "Nueva solicitud" }).waitFor();
+  await page.getByLabel(type).check();
+  await page.getByLabel("Asunto").fill(subject);
+  await page.getByLabel("Nombre de quien firma el oficio").fill("Ing. Ana Pérez Gómez");
+  await page.getByLabel("Cargo de quien firma (Director de Área o superior)").fill("Directora General de Fomento a la Agricultura");
+  await page.getByLabel("Oficio firmado (PDF)").setInputFiles({ name: "oficio.pdf", mimeType: "application/pdf", buffer: PDF });
+  if (layout) {
+    await page.getByLabel("Layout de CURP (.xlsx o .csv)").setInputFiles({
+      name: "layout.csv", mimeType: "text/csv", buffer: Buffer.from(layout, "utf8"),
+    });
+    await page.getByRole("button", { name: "Revisar el layout antes de enviar" }).click();
+  }
+}
+
+test("a request goes from the area through the desk and the sub-directorate to its close", async () => {
+  const curps = await registeredCurps(3);
+  const area = await as("area");
+  const subject = `Confronta RENAPO ${Date.now()}`;
+
+  // A layout with an unregistered CURP is reported before sending, and refused if sent.
+  const bad = ["CURP", curps[0], curps[1], "HEGG560427MVZRRL05"].join("\n");
+  await submitRequest(area.page, { type: /Confronta RENAPO/, subject, layout: bad });
+  await area.page.getByText("El layout tiene 1 fila con errores de 3 filas; corríjalas antes de enviarlo.").waitFor();
+  await area.page.getByRole("button", { name: "Enviar solicitud" }).click();
+  await area.page.getByRole("list", { name: "Filas del layout con errores" }).getByText(/^Fila 4 \(HEGG560427MVZRRL05\)/).waitFor();
+  await area.page.screenshot({ path: `${OUTPUT}/solicitud-layout-rechazado.png`, fullPage: true });
+
+  const good = ["CURP", ...curps].join("\n");
+  await area.page.getByLabel("Layout de CURP (.xlsx o .csv)").setInputFiles({
+    name: "layout.csv", mimeType: "text/csv", buffer: Buffer.from(good, "utf8"),
+  });
+  await area.page.getByRole("button", { name: "Revisar el layout antes de enviar" }).click();
+  await area.page.getByText("El layout está listo: 3 filas válidas.").waitFor();
+  assert.deepEqual(await violations(area.page), [], "new request page with its layout report");
+  await area.page.getByRole("button", { name: "Enviar solicitud" }).click();
+  const heading = area.page.getByRole("heading", { level: 1, name: /^Solicitud MS-\d{4}-\d{6}$/ });
+  await heading.waitFor();
+  const ticket = (await heading.textContent()).replace("Solicitud ", "").trim();
+  await stateIs(area.page, "Recibida");
+  await area.page.screenshot({ path: `${OUTPUT}/solicitud-recibida.png`, fullPage: true });
+
+  // The desk is notified, and observes.
+  const desk = await as("mesa");
+  const bell = desk.page.getByTestId("bell");
+  assert.match(await bell.getAttribute("aria-label"), /[1-9]\d* sin leer/);
+  await desk.page.getByRole("region", { name: /Pendientes de su atención/ }).getByRole("link", { name: ticket }).click();
+  await stateIs(desk.page, "Recibida");
+  assert.deepEqual(await violations(desk.page), [], "request page with the desk's actions");
+  await desk.page.getByLabel("Nueva observación").fill("El oficio no trae la firma autógrafa.");
+  await desk.page.getByRole("button", { name: "Agregar a la lista" }).click();
+  await desk.page.getByLabel("Nueva observación").fill("Indique el programa de los productores.");
+  await desk.page.getByRole("button", { name: "Enviar observaciones" }).click();
+  await stateIs(desk.page, "Con observaciones");
+  await desk.page.screenshot({ path: `${OUTPUT}/solicitud-observada.png`, fullPage: true });
+
+  // The area sees the observations and resubmits with a signed oficio.
+  await openRequest(area.page, ticket);
+  await stateIs(area.page, "Con observaciones");
+  const observations = area.page.getByRole("region", { name: "Observaciones por atender" });
+  await observations.getByText("El oficio no trae la firma autógrafa.").waitFor();
+  await observations.getByText("Indique el programa de los productores.").waitFor();
+  await area.page.getByLabel("Cómo se atendieron las observaciones").fill("Se firmó el oficio; programa Producción para el Bienestar.");
+  await area.page.getByLabel("Oficio corregido (PDF, opcional)").setInputFiles({ name: "oficio-firmado.pdf", mimeType: "application/pdf", buffer: PDF });
+  await area.page.getByRole("button", { name: "Reenviar corregida" }).click();
+  await stateIs(area.page, "Recibida");
+  await area.page.getByRole("cell", { name: "oficio-firmado.pdf", exact: true }).waitFor();
+
+  // The desk forwards: the folio is issued.
+  await openRequest(desk.page, ticket);
+  await desk.page.getByRole("button", { name: "Turnar y emitir folio" }).click();
+  await stateIs(desk.page, "Turnada");
+  const folio = desk.page.getByText(/^DGTIC\/DSSD\/003\/\d{4}\/\d{6}$/).first();
+  await folio.waitFor();
+  const folioText = (await folio.textContent()).trim();
+  await desk.page.screenshot({ path: `${OUTPUT}/solicitud-turnada.png`, fullPage: true });
+
+  // The sub-directorate accepts and resolves.
+  const sub = await as("subdireccion");
+  await openRequest(sub.page, ticket);
+  await sub.page.getByRole("button", { name: "Aceptar para atención" }).click();
+  await stateIs(sub.page, "En atención");
+  await sub.page.getByRole("button", { name: "Marcar como atendida" }).click();
+  await sub.page.locator("#resolve-comment-error").getByText("Este campo es obligatorio.").waitFor();
+  await sub.page.getByLabel("Resolución: qué se hizo y con qué resultado").fill("Confronta realizada; resultados aplicados al padrón.");
+  await sub.page.getByRole("button", { name: "Marcar como atendida" }).click();
+  await stateIs(sub.page, "Atendida");
+
+  // The desk closes it; the timeline holds the whole story.
+  await openRequest(desk.page, ticket);
+  await desk.page.getByRole("button", { name: "Cerrar ticket" }).click();
+  await stateIs(desk.page, "Cerrada");
+  const entries = await desk.page.locator(".timeline-item").evaluateAll((items) => items.map((i) => i.dataset.event));
+  assert.deepEqual(entries, ["submit", "observe", "resubmit", "forward", "accept", "resolve", "close"]);
+  await desk.page.getByText(`Folio: ${folioText}`).waitFor();
+  await desk.page.screenshot({ path: `${OUTPUT}/solicitud-cerrada.png`, fullPage: true });
+
+  // The area was told of the close.
+  await area.page.getByTestId("bell").click();
+  await area.page.getByRole("heading", { level: 1, name: "Notificaciones" }).waitFor();
+  await area.page.getByRole("link", { name: `${ticket}: Ticket cerrado.` }).waitFor();
+  await area.page.screenshot({ path: `${OUTPUT}/notificaciones-area.png`, fullPage: true });
+
+  // The one error the browser logged is the refused layout, on purpose.
+  assert.deepEqual(area.errors, ["console: Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"]);
+  for (const who of [desk, sub]) assert.deepEqual(who.errors, []);
+  for (const who of [area, desk, sub]) await who.page.close();
+});
+
+test("a request declared not admissible gets its response letter, and is closed", async () => {
+  const area = await as("area");
+  await submitRequest(area.page, { type: /Actualización del certificado/, subject: "Certificado de RENAPO 2027" });
+  await area.page.getByRole("button", { name: "Enviar solicitud" }).click();
+  const heading = area.page.getByRole("heading", { level: 1, name: /^Solicitud MS-/ });
+  await heading.waitFor();
+  const ticket = (await heading.textContent()).replace("Solicitud ", "").trim();
+
+  const desk = await as("mesa");
+  await openRequest(desk.page, ticket);
+  await desk.page.getByRole("button", { name: "Turnar y emitir folio" }).click();
+  await stateIs(desk.page, "Turnada");
+
+  const sub = await as("subdireccion");
+  await openRequest(sub.page, ticket);
+  await sub.page.getByLabel("Motivo por el que no procede (va en el oficio de respuesta)").fill("La solicitud la debe presentar la unidad que administra el servicio web.");
+  await sub.page.getByRole("button", { name: "Declarar no procedente" }).click();
+  await stateIs(sub.page, "No procedente");
+  await sub.page.getByRole("cell", { name: `oficio_respuesta_${ticket}.pdf`, exact: true }).waitFor();
+  await sub.page.screenshot({ path: `${OUTPUT}/solicitud-no-procedente.png`, fullPage: true });
+
+  await openRequest(desk.page, ticket);
+  await desk.page.getByRole("button", { name: "Cerrar ticket" }).click();
+  await stateIs(desk.page, "Cerrada");
+
+  await openRequest(area.page, ticket);
+  await stateIs(area.page, "Cerrada");
+  const download = area.page.waitForEvent("download");
+  await area.page.getByRole("button", { name: `Descargar oficio_respuesta_${ticket}.pdf` }).first().click();
+  const letter = await download;
+  assert.equal(letter.suggestedFilename(), `oficio_respuesta_${ticket}.pdf`);
+  const path = `${OUTPUT}/oficio_respuesta.pdf`;
+  await letter.saveAs(path);
+  const { readFileSync } = await import("node:fs");
+  assert.equal(readFileSync(path).subarray(0, 5).toString(), "%PDF-");
+  await area.page.screenshot({ path: `${OUTPUT}/solicitud-cerrada-con-oficio.png`, fullPage: true });
+
+  for (const who of [area, desk, sub]) {
+    assert.deepEqual(who.errors, []);
+    await who.page.close();
+  }
+});
+
+test("each role's dashboard shows what waits for it, and the admin edits service levels", async () => {
+  const admin = await as("admin");
+  await admin.page.getByRole("region", { name: "Solicitudes por estado" }).waitFor();
+  await admin.page.getByRole("link", { name: "Niveles de servicio" }).click();
+  await admin.page.getByRole("heading", { level: 1, name: "Niveles de servicio" }).waitFor();
+  const days = admin.page.getByLabel("Plazo de SAT — Atención");
+  assert.equal(await days.inputValue(), "27");
+  await days.fill("28");
+  await admin.page.getByRole("row").filter({ has: days }).getByRole("button", { name: "Guardar" }).click();
+  await admin.page.getByText("SAT — Atención: 28 días hábiles, aviso con 5 restantes.").waitFor();
+  await days.fill("27");
+  await admin.page.getByRole("row").filter({ has: days }).getByRole("button", { name: "Guardar" }).click();
+  await admin.page.getByText("SAT — Atención: 27 días hábiles, aviso con 5 restantes.").waitFor();
+  await admin.page.screenshot({ path: `${OUTPUT}/admin-niveles-servicio.png`, fullPage: true });
+
+  await admin.page.getByRole("link", { name: "Calendario" }).click();
+  await admin.page.getByRole("heading", { level: 1, name: "Calendario de días hábiles" }).waitFor();
+  await admin.page.getByRole("cell", { name: "LFT art. 74" }).first().waitFor();
+  await admin.page.screenshot({ path: `${OUTPUT}/admin-calendario.png`, fullPage: true });
+
+  const desk = await as("mesa");
+  await desk.page.getByRole("region", { name: /Pendientes de su atención/ }).waitFor();
+  await desk.page.screenshot({ path: `${OUTPUT}/tablero-mesa.png`, fullPage: true });
+  for (const who of [admin, desk]) {
+    assert.deepEqual(who.errors, []);
+    await who.page.close();
+  }
+});

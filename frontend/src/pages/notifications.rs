@@ -1,0 +1,83 @@
+//! The person's notifications: what happened to which request, newest first, read or not.
+
+use confrontas_api::{Notification, Page};
+use gloo_net::http::Method;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::api::{self, ApiError};
+use crate::components::{Alert, Pager, format_time};
+use crate::layout::Bell;
+
+#[component]
+pub fn NotificationsPage() -> impl IntoView {
+    let unread_only = RwSignal::new(false);
+    let page = RwSignal::new(1u32);
+    let revision = RwSignal::new(0u32);
+    let failure = RwSignal::new(None::<ApiError>);
+    let bell = expect_context::<Bell>();
+    let list = LocalResource::new(move || {
+        revision.track();
+        let url = format!(
+            "/api/v1/notifications?per_page=20&page={}{}",
+            page.get(),
+            if unread_only.get() {
+                "&unread=true"
+            } else {
+                ""
+            }
+        );
+        async move { api::get::<Page<Notification>>(&url).await }
+    });
+    let post = move |path: String| {
+        leptos::task::spawn_local(async move {
+            let outcome = api::send_empty(Method::POST, &path, None::<&()>).await;
+            failure.set(outcome.err());
+            revision.update(|r| *r += 1);
+            bell.refresh();
+        });
+    };
+    view! {
+        <div class="section-head">
+            <h1>"Notificaciones"</h1>
+            <button type="button" class="ghost" on:click=move |_| post("/api/v1/notifications/read-all".into())>"Marcar todas como leídas"</button>
+        </div>
+        <p class="lead">"Avisos de las solicitudes en las que le toca actuar o que atendieron para su área."</p>
+        <label class="checkbox">
+            <input type="checkbox" prop:checked=unread_only on:change=move |e| { unread_only.set(event_target_checked(&e)); page.set(1); } />
+            "Solo las no leídas"
+        </label>
+        <Alert failure=failure notice=Signal::derive(|| None::<String>) />
+        <Suspense fallback=|| view! { <p role="status">"Cargando notificaciones…"</p> }>
+            {move || list.get().map(|result| match result {
+                Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
+                Ok(page_of) if page_of.items.is_empty() => view! { <p class="empty">"No tiene notificaciones."</p> }.into_any(),
+                Ok(page_of) => {
+                    let (count, total) = (page_of.page_count(), page_of.total);
+                    view! {
+                        <ul class="notifications">
+                            {page_of.items.into_iter().map(|n| {
+                                let href = format!("/solicitudes/{}", n.request_id);
+                                let read_path = format!("/api/v1/notifications/{}/read", n.id);
+                                let unread = n.read_at.is_none();
+                                let on_open = read_path.clone();
+                                view! {
+                                    <li class:unread=unread>
+                                        // Opening the request counts as reading its notice.
+                                        <p><A href=href on:click=move |_| if unread { post(on_open.clone()) }>{n.message.clone()}</A></p>
+                                        <p class="timeline-when">{format_time(Some(n.created_at))}
+                                            {if n.read_at.is_none() { " · sin leer" } else { " · leída" }}</p>
+                                        {n.read_at.is_none().then(|| view! {
+                                            <button type="button" class="ghost small" on:click=move |_| post(read_path.clone())>"Marcar como leída"</button>
+                                        })}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                        <Pager page=page page_count=count total=total noun=("notificación", "notificaciones") />
+                    }.into_any()
+                }
+            })}
+        </Suspense>
+    }
+}

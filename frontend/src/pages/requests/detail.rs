@@ -1,0 +1,553 @@
+//! A request's page: its data, what the person's role may do now (observe with a list of
+//! items, forward, accept, reject, resolve, close, cancel, resubmit corrected), the service-level
+//! clocks, every document and version, and the timeline.
+
+use confrontas_api::{
+    Attachment, AttachmentKind, RequestAction, RequestDetail, RequestState, RequestType, Role,
+    SlaClock, TimelineEntry,
+};
+use gloo_net::http::Method;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+use serde_json::json;
+
+use super::{format_date, sla_badge, state_badge};
+use crate::api::{self, ApiError};
+use crate::components::{
+    Alert, FilePicker, TextArea, field_error, file_size, format_time, picked_file,
+};
+use crate::session::use_session;
+
+#[component]
+pub fn RequestPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    // Bumped after every change, so everything on the page is read again.
+    let revision = RwSignal::new(0u32);
+    let notice = RwSignal::new(None::<String>);
+    let detail = LocalResource::new(move || {
+        revision.track();
+        let url = format!("/api/v1/requests/{}", id());
+        async move { api::get::<RequestDetail>(&url).await }
+    });
+    let timeline = LocalResource::new(move || {
+        revision.track();
+        let url = format!("/api/v1/requests/{}/timeline", id());
+        async move { api::get::<Vec<TimelineEntry>>(&url).await }
+    });
+    let documents = LocalResource::new(move || {
+        revision.track();
+        let url = format!("/api/v1/requests/{}/attachments", id());
+        async move { api::get::<Vec<Attachment>>(&url).await }
+    });
+    let on_done = Callback::new(move |message: String| {
+        notice.set(Some(message));
+        revision.update(|r| *r += 1);
+    });
+    view! {
+        <p><A href="/solicitudes">"← Volver a solicitudes"</A></p>
+        <Suspense fallback=|| view! { <p role="status">"Cargando solicitud…"</p> }>
+            {move || detail.get().map(|result| match result {
+                Err(error) => view! {
+                    <h1>"Solicitud"</h1>
+                    <p class="alert-error" role="alert">{error.message()}</p>
+                }.into_any(),
+                Ok(request) => view! {
+                    <Summary request=request.clone() />
+                    {notice.get().map(|message| view! { <p class="alert-ok" role="status">{message}</p> })}
+                    <Actions request=request.clone() on_done=on_done />
+                    <SlaCard clocks=request.sla.clone() />
+                    <AddDocument request=request on_done=on_done />
+                }.into_any(),
+            })}
+        </Suspense>
+        <section class="card" aria-labelledby="documents-title">
+            <h2 id="documents-title">"Documentos"</h2>
+            <Suspense fallback=|| view! { <p role="status">"Cargando documentos…"</p> }>
+                {move || documents.get().map(|result| match result {
+                    Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
+                    Ok(list) => view! { <DocumentTable documents=list /> }.into_any(),
+                })}
+            </Suspense>
+        </section>
+        <section class="card" aria-labelledby="timeline-title">
+            <h2 id="timeline-title">"Línea de tiempo"</h2>
+            <Suspense fallback=|| view! { <p role="status">"Cargando línea de tiempo…"</p> }>
+                {move || timeline.get().map(|result| match result {
+                    Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
+                    Ok(entries) => view! {
+                        <ol class="timeline">
+                            {entries.into_iter().map(|entry| view! { <TimelineItem entry=entry /> }).collect_view()}
+                        </ol>
+                    }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn Summary(request: RequestDetail) -> impl IntoView {
+    let s = &request.summary;
+    let row = |label: &'static str, value: String| {
+        view! { <div class="profile-row"><dt>{label}</dt><dd>{value}</dd></div> }
+    };
+    view! {
+        <h1>{format!("Solicitud {}", s.ticket_number)}</h1>
+        <p class="lead">{s.request_type.label()}" · "{state_badge(s.state)}" · "{sla_badge(s.sla_status)}</p>
+        <section class="card" aria-labelledby="data-title">
+            <h2 id="data-title">"Datos"</h2>
+            <dl class="profile">
+                {row("Folio", s.folio.clone().unwrap_or_else(|| "Se emite al turnar la solicitud".into()))}
+                {row("Asunto", s.subject.clone())}
+                {row("Unidad solicitante", s.unit.name.clone())}
+                {row("Solicitó", request.requested_by.name.clone())}
+                {row("Firma el oficio", format!("{} — {}", request.signer_name, request.signer_position))}
+                {row("Recibida", format_time(Some(s.submitted_at)))}
+                {row("Último cambio", format_time(Some(s.updated_at)))}
+            </dl>
+        </section>
+        {(!request.open_observations.is_empty()).then(|| view! {
+            <section class="card observations" aria-labelledby="observations-title">
+                <h2 id="observations-title">"Observaciones por atender"</h2>
+                <ol>{request.open_observations.iter().map(|o| view! { <li>{o.clone()}</li> }).collect_view()}</ol>
+            </section>
+        })}
+    }
+}
+
+/// Posts an action with a JSON body and reports the outcome.
+fn post_action(
+    id: i64,
+    action: RequestAction,
+    body: serde_json::Value,
+    busy: RwSignal<bool>,
+    failure: RwSignal<Option<ApiError>>,
+    on_done: Callback<String>,
+) {
+    busy.set(true);
+    leptos::task::spawn_local(async move {
+        let path = format!("/api/v1/requests/{id}/{}", action.as_str());
+        let outcome = api::send_json::<_, RequestDetail>(Method::POST, &path, &body).await;
+        busy.set(false);
+        match outcome {
+            Ok(_) => {
+                failure.set(None);
+                on_done.run(format!("{}.", RequestAction::past_tense(action)));
+            }
+            Err(error) => failure.set(Some(error)),
+        }
+    });
+}
+
+#[component]
+fn Actions(request: RequestDetail, on_done: Callback<String>) -> impl IntoView {
+    let id = request.summary.id;
+    let version = request.version;
+    let needs_layout = request.summary.request_type.needs_layout();
+    let actions = request.available_actions.clone();
+    if actions.is_empty() {
+        return ().into_any();
+    }
+    view! {
+        <section class="card" aria-labelledby="actions-title">
+            <h2 id="actions-title">"Acciones"</h2>
+            {actions.into_iter().map(|action| match action {
+                RequestAction::Observe => view! { <ObserveForm id=id version=version on_done=on_done /> }.into_any(),
+                RequestAction::Resubmit => view! { <ResubmitForm id=id version=version needs_layout=needs_layout on_done=on_done /> }.into_any(),
+                RequestAction::Reject | RequestAction::Resolve => view! {
+                    <ExplainedForm id=id version=version action=action on_done=on_done />
+                }.into_any(),
+                _ => view! { <SimpleForm id=id version=version action=action on_done=on_done /> }.into_any(),
+            }).collect_view()}
+        </section>
+    }
+    .into_any()
+}
+
+/// Forward, accept, close, cancel: an optional comment and the button.
+#[component]
+fn SimpleForm(
+    id: i64,
+    version: i32,
+    action: RequestAction,
+    on_done: Callback<String>,
+) -> impl IntoView {
+    let comment = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let failure = RwSignal::new(None::<ApiError>);
+    let field_id = match action {
+        RequestAction::Forward => "forward-comment",
+        RequestAction::Accept => "accept-comment",
+        RequestAction::Close => "close-comment",
+        _ => "cancel-comment",
+    };
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let text = comment.get_untracked();
+        let body =
+            json!({ "version": version, "comment": (!text.trim().is_empty()).then_some(text) });
+        post_action(id, action, body, busy, failure, on_done);
+    };
+    let class = if action == RequestAction::Cancel {
+        "danger"
+    } else {
+        ""
+    };
+    view! {
+        <form class="action-form" on:submit=submit novalidate>
+            <TextArea id=field_id label="Comentario (opcional)" value=comment error=field_error(failure, "comment") rows=2 />
+            <Alert failure=failure notice=Signal::derive(|| None::<String>) />
+            <button type="submit" class=class disabled=move || busy.get()>{action.label()}</button>
+        </form>
+    }
+}
+
+/// Reject and resolve: the reason or the resolution is required.
+#[component]
+fn ExplainedForm(
+    id: i64,
+    version: i32,
+    action: RequestAction,
+    on_done: Callback<String>,
+) -> impl IntoView {
+    let comment = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let failure = RwSignal::new(None::<ApiError>);
+    let (field_id, label) = if action == RequestAction::Reject {
+        (
+            "reject-comment",
+            "Motivo por el que no procede (va en el oficio de respuesta)",
+        )
+    } else {
+        (
+            "resolve-comment",
+            "Resolución: qué se hizo y con qué resultado",
+        )
+    };
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let text = comment.get_untracked();
+        if text.trim().is_empty() {
+            failure.set(Some(ApiError::from_fields(vec![
+                confrontas_api::FieldError::new("comment", "Este campo es obligatorio."),
+            ])));
+            return;
+        }
+        post_action(
+            id,
+            action,
+            json!({ "version": version, "comment": text }),
+            busy,
+            failure,
+            on_done,
+        );
+    };
+    view! {
+        <form class="action-form" on:submit=submit novalidate>
+            <TextArea id=field_id label=label value=comment error=field_error(failure, "comment") />
+            <Alert failure=failure notice=Signal::derive(|| None::<String>) />
+            <button type="submit" class=if action == RequestAction::Reject { "danger" } else { "" } disabled=move || busy.get()>{action.label()}</button>
+        </form>
+    }
+}
+
+/// Observe: a list of items the area must address, edited before sending.
+#[component]
+fn ObserveForm(id: i64, version: i32, on_done: Callback<String>) -> impl IntoView {
+    let items = RwSignal::new(Vec::<String>::new());
+    let draft = RwSignal::new(String::new());
+    let comment = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let failure = RwSignal::new(None::<ApiError>);
+    let add = move || {
+        let text = draft.get_untracked();
+        if !text.trim().is_empty() {
+            items.update(|list| list.push(text.trim().to_owned()));
+            draft.set(String::new());
+        }
+    };
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        // An item still in the box counts too.
+        add();
+        let list = items.get_untracked();
+        let text = comment.get_untracked();
+        let body = json!({ "version": version, "items": list,
+                           "comment": (!text.trim().is_empty()).then_some(text) });
+        post_action(id, RequestAction::Observe, body, busy, failure, on_done);
+    };
+    view! {
+        <form class="action-form" on:submit=submit novalidate>
+            <h3>"Observaciones para el área"</h3>
+            {move || {
+                let list = items.get();
+                if list.is_empty() {
+                    view! { <p class="muted">"Agregue cada corrección que el área debe hacer."</p> }.into_any()
+                } else {
+                    view! {
+                        <ol class="item-list" aria-label="Observaciones a enviar">
+                            {list.into_iter().enumerate().map(|(index, item)| view! {
+                                <li>
+                                    <span>{item}</span>
+                                    <button type="button" class="ghost small"
+                                        aria-label=format!("Quitar la observación {}", index + 1)
+                                        on:click=move |_| items.update(|l| { l.remove(index); })>"Quitar"</button>
+                                </li>
+                            }).collect_view()}
+                        </ol>
+                    }.into_any()
+                }
+            }}
+            <TextArea id="observation-item" label="Nueva observación" value=draft error=field_error(failure, "items") rows=2 />
+            <button type="button" class="ghost" on:click=move |_| add()>"Agregar a la lista"</button>
+            <TextArea id="observe-comment" label="Comentario general (opcional)" value=comment error=field_error(failure, "comment") rows=2 />
+            <Alert failure=failure notice=Signal::derive(|| None::<String>) />
+            <button type="submit" disabled=move || busy.get()>{RequestAction::Observe.label()}</button>
+        </form>
+    }
+}
+
+/// Resubmit: how the observations were addressed, with corrected documents if needed.
+#[component]
+fn ResubmitForm(
+    id: i64,
+    version: i32,
+    needs_layout: bool,
+    on_done: Callback<String>,
+) -> impl IntoView {
+    let comment = RwSignal::new(String::new());
+    let oficio = NodeRef::<leptos::html::Input>::new();
+    let layout = NodeRef::<leptos::html::Input>::new();
+    let busy = RwSignal::new(false);
+    let failure = RwSignal::new(None::<ApiError>);
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let text = comment.get_untracked();
+        if text.trim().is_empty() {
+            failure.set(Some(ApiError::from_fields(vec![
+                confrontas_api::FieldError::new(
+                    "comment",
+                    "Explique cómo atendió las observaciones.",
+                ),
+            ])));
+            return;
+        }
+        let texts = [("version", version.to_string()), ("comment", text)];
+        let mut files = Vec::new();
+        files.extend(picked_file(oficio).map(|f| ("oficio", f)));
+        files.extend(
+            picked_file(layout)
+                .filter(|_| needs_layout)
+                .map(|f| ("layout", f)),
+        );
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/v1/requests/{id}/resubmit");
+            let outcome = api::send_form::<RequestDetail>(&path, &texts, &files).await;
+            busy.set(false);
+            match outcome {
+                Ok(_) => on_done.run(format!("{}.", RequestAction::Resubmit.past_tense())),
+                Err(error) => failure.set(Some(error)),
+            }
+        });
+    };
+    view! {
+        <form class="action-form" on:submit=submit novalidate>
+            <h3>"Reenviar corregida"</h3>
+            <TextArea id="resubmit-comment" label="Cómo se atendieron las observaciones" value=comment error=field_error(failure, "comment") />
+            <FilePicker id="resubmit-oficio" label="Oficio corregido (PDF, opcional)" node=oficio failure=failure field="oficio" accept=".pdf,application/pdf" />
+            {needs_layout.then(|| view! {
+                <FilePicker id="resubmit-layout" label="Layout corregido (.xlsx o .csv, opcional)" node=layout failure=failure field="layout" />
+            })}
+            <Alert failure=failure notice=Signal::derive(|| None::<String>) />
+            <button type="submit" disabled=move || busy.get()>{RequestAction::Resubmit.label()}</button>
+        </form>
+    }
+}
+
+#[component]
+fn SlaCard(clocks: Vec<SlaClock>) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="sla-title">
+            <h2 id="sla-title">"Niveles de servicio (días hábiles)"</h2>
+            <div class="table-scroll">
+                <table>
+                    <caption class="visually-hidden">"Relojes de nivel de servicio"</caption>
+                    <thead><tr>
+                        <th scope="col">"Reloj"</th><th scope="col">"Plazo"</th><th scope="col">"Transcurridos"</th>
+                        <th scope="col">"En pausa"</th><th scope="col">"Vence"</th><th scope="col">"Restan"</th><th scope="col">"Estado"</th>
+                    </tr></thead>
+                    <tbody>
+                        {clocks.into_iter().map(|clock| view! {
+                            <tr>
+                                <th scope="row">{clock.clock.label()}</th>
+                                <td>{clock.target_days}</td>
+                                <td>{clock.elapsed_days}</td>
+                                <td>{if clock.paused { format!("{} (en espera del área)", clock.paused_days) } else { clock.paused_days.to_string() }}</td>
+                                <td>{format_date(clock.due_date)}</td>
+                                <td>{clock.remaining_days.map_or_else(|| "—".to_owned(), |d| d.to_string())}</td>
+                                <td>{if clock.started_at.is_none() {
+                                    view! { <span class="muted">"Aún no inicia"</span> }.into_any()
+                                } else {
+                                    sla_badge(clock.status).into_any()
+                                }}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <p class="hint">"Se cuentan días hábiles en la Ciudad de México: sin fines de semana, días de descanso obligatorio de la LFT ni días inhábiles declarados. La atención se detiene mientras la solicitud espera correcciones del área."</p>
+        </section>
+    }
+}
+
+/// Mesa and Subdirección add reports to an open request; the Subdirección receives RENAPO's
+/// certificate on a certificate request in attention.
+#[component]
+fn AddDocument(request: RequestDetail, on_done: Callback<String>) -> impl IntoView {
+    let session = use_session();
+    let role = session.role();
+    let state = request.summary.state;
+    let takes_certificate = role == Some(Role::Subdireccion)
+        && request.summary.request_type == RequestType::Certificate
+        && state == RequestState::InProgress;
+    let allowed = matches!(role, Some(Role::Mesa | Role::Subdireccion)) && state.is_open();
+    let id = request.summary.id;
+    let kind = RwSignal::new(
+        if takes_certificate {
+            "certificate"
+        } else {
+            "report"
+        }
+        .to_owned(),
+    );
+    let comment = RwSignal::new(String::new());
+    let file = NodeRef::<leptos::html::Input>::new();
+    let busy = RwSignal::new(false);
+    let failure = RwSignal::new(None::<ApiError>);
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let Some(chosen) = picked_file(file) else {
+            failure.set(Some(ApiError::from_fields(vec![
+                confrontas_api::FieldError::new("file", "Elija el archivo."),
+            ])));
+            return;
+        };
+        let texts = [
+            ("kind", kind.get_untracked()),
+            ("comment", comment.get_untracked()),
+        ];
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/v1/requests/{id}/attachments");
+            let outcome =
+                api::send_form::<Vec<Attachment>>(&path, &texts, &[("file", chosen)]).await;
+            busy.set(false);
+            match outcome {
+                Ok(_) => on_done.run("Documento agregado.".to_owned()),
+                Err(error) => failure.set(Some(error)),
+            }
+        });
+    };
+    allowed.then(|| view! {
+        <section class="card" aria-labelledby="add-document-title">
+            <h2 id="add-document-title">"Agregar un documento"</h2>
+            <form on:submit=submit novalidate>
+                <div class="field">
+                    <label for="document-kind">"Tipo de documento"</label>
+                    <select id="document-kind" bind:value=kind>
+                        <option value="report">{AttachmentKind::Report.label()}</option>
+                        {takes_certificate.then(|| view! { <option value="certificate">{AttachmentKind::Certificate.label()}</option> })}
+                    </select>
+                </div>
+                <FilePicker id="document-file" label="Archivo (.pdf, .xlsx, .csv; certificado .pem, .crt, .cer o .der)" node=file failure=failure accept=".pdf,.xlsx,.csv,.pem,.crt,.cer,.der" />
+                <TextArea id="document-comment" label="Comentario (opcional)" value=comment error=field_error(failure, "comment") rows=2 />
+                <Alert failure=failure notice=Signal::derive(|| None::<String>) />
+                <button type="submit" disabled=move || busy.get()>"Agregar documento"</button>
+            </form>
+        </section>
+    })
+}
+
+fn download_button(document: &Attachment) -> impl IntoView + use<> {
+    let path = format!("/api/v1/attachments/{}", document.id);
+    let name = document.file_name.clone();
+    let label = format!("Descargar {}", document.file_name);
+    view! {
+        <button type="button" class="ghost small" aria-label=label on:click=move |_| {
+            let (path, name) = (path.clone(), name.clone());
+            leptos::task::spawn_local(async move {
+                let _ = api::download(&path, &name).await;
+            });
+        }>"Descargar"</button>
+    }
+}
+
+#[component]
+fn DocumentTable(documents: Vec<Attachment>) -> impl IntoView {
+    if documents.is_empty() {
+        return view! { <p class="empty">"La solicitud no tiene documentos."</p> }.into_any();
+    }
+    view! {
+        <div class="table-scroll">
+            <table>
+                <caption class="visually-hidden">"Documentos de la solicitud"</caption>
+                <thead><tr>
+                    <th scope="col">"Documento"</th><th scope="col">"Versión"</th><th scope="col">"Archivo"</th>
+                    <th scope="col">"Tamaño"</th><th scope="col">"Agregó"</th><th scope="col">"Fecha"</th><th scope="col"><span class="visually-hidden">"Acciones"</span></th>
+                </tr></thead>
+                <tbody>
+                    {documents.into_iter().rev().map(|document| view! {
+                        <tr class:superseded=!document.current>
+                            <td>{document.kind.label()}</td>
+                            <td>{format!("{}{}", document.version, if document.current { " (vigente)" } else { " (anterior)" })}</td>
+                            <td>{document.file_name.clone()}
+                                {document.layout_totals.clone().map(|t| view! { <br /><span class="muted">{format!("{} filas válidas", t.valid_rows)}</span> })}
+                            </td>
+                            <td>{file_size(document.size)}</td>
+                            <td>{document.uploaded_by.name.clone()}</td>
+                            <td>{format_time(Some(document.uploaded_at))}</td>
+                            <td>{download_button(&document)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn TimelineItem(entry: TimelineEntry) -> impl IntoView {
+    let moved = entry
+        .from_state
+        .filter(|from| *from != entry.to_state)
+        .map(|from| format!("De «{}» a «{}»", from.label(), entry.to_state.label()));
+    view! {
+        <li class="timeline-item" data-event=entry.event.as_str()>
+            <p><strong>{entry.event.label()}</strong></p>
+            <p class="timeline-when">{format!("{} · {} ({})", format_time(Some(entry.at)), entry.actor.name, entry.actor.role.label())}</p>
+            {moved.map(|m| view! { <p class="muted">{m}</p> })}
+            {entry.folio.clone().map(|folio| view! { <p>"Folio: "<strong>{folio}</strong></p> })}
+            {(!entry.items.is_empty()).then(|| view! {
+                <ol class="item-list">{entry.items.iter().map(|i| view! { <li>{i.clone()}</li> }).collect_view()}</ol>
+            })}
+            {entry.comment.clone().map(|c| view! { <p class="comment">{c}</p> })}
+            {(!entry.attachments.is_empty()).then(|| view! {
+                <ul class="attachments">
+                    {entry.attachments.iter().map(|a| view! {
+                        <li>{format!("{} v{}: {} ", a.kind.label(), a.version, a.file_name)}{download_button(a)}</li>
+                    }).collect_view()}
+                </ul>
+            })}
+        </li>
+    }
+}
