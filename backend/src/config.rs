@@ -40,6 +40,46 @@ pub struct JwtSettings {
     pub ephemeral: bool,
 }
 
+/// How the SMTP relay is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (port 587).
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on the same host or a test server.
+    None,
+}
+
+/// The SMTP relay that delivers notification e-mails, and the sender.
+#[derive(Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    /// User and password, when the relay asks for them.
+    pub credentials: Option<(String, String)>,
+    pub from: lettre::message::Mailbox,
+    /// The address people open Confrontas at, for links in the messages.
+    pub public_url: String,
+    /// Time between rounds of sending.
+    pub poll: Duration,
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    // The password never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("user", &self.credentials.as_ref().map(|(user, _)| user))
+            .field("from", &self.from.to_string())
+            .field("public_url", &self.public_url)
+            .finish()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct LoginLimits {
     /// Failures per account within `window` before the account is locked.
@@ -88,6 +128,8 @@ pub struct Config {
     pub attachments_dir: PathBuf,
     /// Largest oficio, report or certificate accepted.
     pub document_max_bytes: u64,
+    /// Notification e-mails; `None` (the default) sends none.
+    pub smtp: Option<SmtpSettings>,
 }
 
 /// A setting that could not be used, with the variable's name.
@@ -230,6 +272,7 @@ impl Config {
 
         let data_dir =
             get("CONFRONTAS_DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from);
+        let smtp = smtp_settings(&get, bind)?;
         Ok(Config {
             bind,
             database_url: get("DATABASE_URL").unwrap_or_else(|| "data/confrontas.sqlite".into()),
@@ -260,8 +303,82 @@ impl Config {
             },
             parse_concurrency: parse_num("CONFRONTAS_PARSE_CONCURRENCY", 2)?.clamp(1, 64) as usize,
             document_max_bytes: parse_num("CONFRONTAS_DOCUMENT_MAX_MB", 20)?.clamp(1, 512) << 20,
+            smtp,
         })
     }
+}
+
+/// `CONFRONTAS_SMTP_*`: unset host, no e-mail.
+fn smtp_settings(
+    get: &impl Fn(&str) -> Option<String>,
+    bind: SocketAddr,
+) -> Result<Option<SmtpSettings>, ConfigError> {
+    let Some(host) = get("CONFRONTAS_SMTP_HOST") else {
+        return Ok(None);
+    };
+    let security = match get("CONFRONTAS_SMTP_SECURITY").as_deref().map(str::trim) {
+        None | Some("starttls") => SmtpSecurity::StartTls,
+        Some("tls") => SmtpSecurity::Tls,
+        Some("none") => SmtpSecurity::None,
+        Some(other) => {
+            return Err(invalid(
+                "CONFRONTAS_SMTP_SECURITY",
+                format!("expected starttls, tls or none, got {other:?}"),
+            ));
+        }
+    };
+    let default_port = match security {
+        SmtpSecurity::StartTls => 587,
+        SmtpSecurity::Tls => 465,
+        SmtpSecurity::None => 25,
+    };
+    let port = get("CONFRONTAS_SMTP_PORT").map_or(Ok(default_port), |v| {
+        v.trim()
+            .parse()
+            .map_err(|_| invalid("CONFRONTAS_SMTP_PORT", format!("not a port: {v:?}")))
+    })?;
+    let credentials = match (
+        get("CONFRONTAS_SMTP_USERNAME"),
+        get("CONFRONTAS_SMTP_PASSWORD"),
+    ) {
+        (Some(user), Some(password)) => Some((user, password)),
+        (None, None) => None,
+        _ => {
+            return Err(invalid(
+                "CONFRONTAS_SMTP_USERNAME",
+                "set both CONFRONTAS_SMTP_USERNAME and CONFRONTAS_SMTP_PASSWORD, or neither",
+            ));
+        }
+    };
+    let from = get("CONFRONTAS_SMTP_FROM").ok_or_else(|| {
+        invalid(
+            "CONFRONTAS_SMTP_FROM",
+            "required when CONFRONTAS_SMTP_HOST is set",
+        )
+    })?;
+    let from = from.parse().map_err(|_| {
+        invalid(
+            "CONFRONTAS_SMTP_FROM",
+            format!("not a mailbox (\"Name <user@host>\" or user@host): {from:?}"),
+        )
+    })?;
+    let poll = get("CONFRONTAS_SMTP_POLL_SECS").map_or(Ok(15), |v| {
+        v.trim().parse::<u64>().map_err(|_| {
+            invalid(
+                "CONFRONTAS_SMTP_POLL_SECS",
+                format!("not a whole number: {v:?}"),
+            )
+        })
+    })?;
+    Ok(Some(SmtpSettings {
+        host,
+        port,
+        security,
+        credentials,
+        from,
+        public_url: get("CONFRONTAS_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}")),
+        poll: Duration::from_secs(poll.clamp(1, 3600)),
+    }))
 }
 
 /// `CONFRONTAS_JWT_KEYS` is `kid:base64-secret[,kid:base64-secret…]`, each secret at least 32 bytes.
@@ -353,6 +470,42 @@ mod tests {
         assert_eq!(config.database_url, "data/confrontas.sqlite");
         assert!(config.jwt.ephemeral);
         assert_eq!(config.jwt.access_ttl, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn e_mail_is_off_unless_a_relay_and_sender_are_given() {
+        assert!(config(&[]).unwrap().smtp.is_none());
+        let missing_from = config(&[("CONFRONTAS_SMTP_HOST", "smtp.agricultura.gob.mx")]);
+        assert_eq!(missing_from.err().unwrap().variable, "CONFRONTAS_SMTP_FROM");
+        let bad_from = config(&[
+            ("CONFRONTAS_SMTP_HOST", "smtp.agricultura.gob.mx"),
+            ("CONFRONTAS_SMTP_FROM", "no es un correo"),
+        ]);
+        assert_eq!(bad_from.err().unwrap().variable, "CONFRONTAS_SMTP_FROM");
+        let half_credentials = config(&[
+            ("CONFRONTAS_SMTP_HOST", "smtp.agricultura.gob.mx"),
+            ("CONFRONTAS_SMTP_FROM", "confrontas@agricultura.gob.mx"),
+            ("CONFRONTAS_SMTP_USERNAME", "confrontas"),
+        ]);
+        assert_eq!(
+            half_credentials.err().unwrap().variable,
+            "CONFRONTAS_SMTP_USERNAME"
+        );
+        let smtp = config(&[
+            ("CONFRONTAS_SMTP_HOST", "smtp.agricultura.gob.mx"),
+            (
+                "CONFRONTAS_SMTP_FROM",
+                "Confrontas <confrontas@agricultura.gob.mx>",
+            ),
+            ("CONFRONTAS_SMTP_USERNAME", "confrontas"),
+            ("CONFRONTAS_SMTP_PASSWORD", "secreto-del-relay"),
+        ])
+        .unwrap()
+        .smtp
+        .unwrap();
+        assert_eq!((smtp.port, smtp.security), (587, SmtpSecurity::StartTls));
+        assert_eq!(smtp.public_url, "http://127.0.0.1:8080");
+        assert!(!format!("{smtp:?}").contains("secreto-del-relay"));
     }
 
     #[test]

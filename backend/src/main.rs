@@ -105,6 +105,7 @@ fn run_server(config: Config, demo: bool) -> Result<(), String> {
             tracing::info!("bootstrap administrator created");
         }
         confrontas_server::auth::housekeeping::spawn(state.clone());
+        confrontas_server::notifications::email::spawn(state.clone());
         let backend = state.backend;
         let (server, address) =
             server::start(state).map_err(|e| format!("no se pudo escuchar: {e}"))?;

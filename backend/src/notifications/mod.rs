@@ -1,6 +1,9 @@
 //! Notifications slice: in-app messages to the people who act next on a request, and to the
 //! requesting area when the desk or the sub-directorate answers it (DESIGN §5). Written in the
-//! same transaction as the event they announce.
+//! same transaction as the event they announce; [`email`] also sends them by e-mail when an
+//! SMTP relay is configured.
+
+pub mod email;
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::NaiveDateTime;
