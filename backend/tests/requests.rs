@@ -29,6 +29,8 @@ on_both_backends!(
     clocks_follow_the_timeline_and_keep_the_targets_of_their_submission,
     dashboards_and_the_sla_report_count_what_is_pending_late_and_met,
     documents_are_added_downloaded_and_versioned,
+    the_list_filters_by_state_type_dates_and_text_and_sorts,
+    a_day_the_admin_declares_moves_the_due_dates_of_running_clocks,
 );
 
 struct Tokens {
@@ -1295,4 +1297,88 @@ async fn documents_are_added_downloaded_and_versioned(app: TestApp) {
         entries.last().unwrap().event,
         TimelineEvent::CertificateReceived
     );
+}
+
+async fn list(app: &TestApp, token: &str, query: &str) -> Vec<String> {
+    let response = app.get(&format!("/api/v1/requests?{query}"), token).await;
+    assert_eq!(response.status(), 200, "{query}");
+    let page: Page<RequestSummary> = response.json().await.unwrap();
+    page.items.into_iter().map(|s| s.ticket_number).collect()
+}
+
+async fn the_list_filters_by_state_type_dates_and_text_and_sorts(app: TestApp) {
+    let tokens = Tokens::of(&app).await;
+    let first = in_state(&app, &tokens, RequestState::Submitted).await;
+    let second = in_state(&app, &tokens, RequestState::Forwarded).await;
+    let certificate: RequestDetail = send_form(&app, "/api/v1/requests", &tokens.area, request_form("certificate", None))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (a, b, c) = (
+        first.summary.ticket_number.clone(),
+        second.summary.ticket_number.clone(),
+        certificate.summary.ticket_number.clone(),
+    );
+    assert_eq!(list(&app, &tokens.mesa, "").await, [c.clone(), b.clone(), a.clone()], "newest first");
+    assert_eq!(list(&app, &tokens.mesa, "sort=oldest").await, [a.clone(), b.clone(), c.clone()]);
+    assert_eq!(list(&app, &tokens.mesa, "state=forwarded").await, [b.clone()]);
+    assert_eq!(list(&app, &tokens.mesa, "request_type=certificate").await, [c.clone()]);
+    assert_eq!(list(&app, &tokens.mesa, "unit_id=2&request_type=renapo&sort=oldest").await, [a.clone(), b.clone()]);
+    assert_eq!(list(&app, &tokens.mesa, "unit_id=3").await, Vec::<String>::new());
+    // Text: part of the ticket, of the folio, or of the subject without regard to case.
+    let folio = second.summary.folio.clone().unwrap();
+    assert_eq!(list(&app, &tokens.mesa, &format!("q={}", a.to_lowercase())).await, [a.clone()]);
+    assert_eq!(list(&app, &tokens.mesa, &format!("q={}", folio.replace('/', "%2F"))).await, [b.clone()]);
+    assert_eq!(list(&app, &tokens.mesa, "q=PRODUCTORES%20DE%20NOV&sort=oldest").await, [a.clone(), b.clone(), c.clone()]);
+    // Dates in Mexico City: today holds all three, yesterday none.
+    let today = confrontas_server::calendar::local_date(chrono::Utc::now());
+    let yesterday = today.pred_opt().unwrap();
+    assert_eq!(list(&app, &tokens.mesa, &format!("submitted_from={today}&submitted_to={today}")).await.len(), 3);
+    assert!(list(&app, &tokens.mesa, &format!("submitted_to={yesterday}")).await.is_empty());
+    let reversed = app
+        .get(&format!("/api/v1/requests?submitted_from={today}&submitted_to={yesterday}"), &tokens.mesa)
+        .await;
+    assert_eq!(reversed.status(), 422);
+    assert_eq!(problem(reversed).await.errors[0].field, "submitted_to");
+    // Nearest due date first: the certificate's first contact is due like the others, but
+    // the forwarded one has no first-contact clock left running.
+    let due = list(&app, &tokens.mesa, "sort=due").await;
+    assert_eq!(due.len(), 3);
+    assert_eq!(due[2], b, "{due:?}");
+    let unknown = app.get("/api/v1/requests?state=perdida", &tokens.mesa).await;
+    assert_eq!(unknown.status(), 400);
+    let paged: Page<RequestSummary> = app.get("/api/v1/requests?per_page=2&page=2", &tokens.mesa).await.json().await.unwrap();
+    assert_eq!((paged.total, paged.items.len()), (3, 1));
+}
+
+async fn a_day_the_admin_declares_moves_the_due_dates_of_running_clocks(app: TestApp) {
+    let tokens = Tokens::of(&app).await;
+    let request = submit(&app, &tokens.area).await;
+    let before = sla(&app, &tokens.mesa, request.summary.id).await;
+    let due = before.clocks[0].due_date.unwrap();
+    // Declare the first business day after submission non-working.
+    let calendar = {
+        let mut conn = app.state.pool.get().unwrap();
+        confrontas_server::calendar::load(&mut conn, year()..=year() + 1).unwrap()
+    };
+    let next = calendar.add_business_days(before.today, 1);
+    let declared = app
+        .send_json(
+            Method::POST,
+            "/api/v1/calendar/non-working-days",
+            &tokens.admin,
+            json!({ "date": next, "name": "Acuerdo de suspensión de labores" }),
+        )
+        .await;
+    assert_eq!(declared.status(), 201);
+    let after = sla(&app, &tokens.mesa, request.summary.id).await;
+    let moved = after.clocks[0].due_date.unwrap();
+    assert!(moved > due, "{due} → {moved}");
+    let declared_calendar = {
+        let mut conn = app.state.pool.get().unwrap();
+        confrontas_server::calendar::load(&mut conn, year()..=year() + 1).unwrap()
+    };
+    assert!(!declared_calendar.is_business_day(next));
+    assert_eq!(moved, declared_calendar.add_business_days(before.today, 5));
 }
