@@ -1310,34 +1310,93 @@ async fn the_list_filters_by_state_type_dates_and_text_and_sorts(app: TestApp) {
     let tokens = Tokens::of(&app).await;
     let first = in_state(&app, &tokens, RequestState::Submitted).await;
     let second = in_state(&app, &tokens, RequestState::Forwarded).await;
-    let certificate: RequestDetail = send_form(&app, "/api/v1/requests", &tokens.area, request_form("certificate", None))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let certificate: RequestDetail = send_form(
+        &app,
+        "/api/v1/requests",
+        &tokens.area,
+        request_form("certificate", None),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let (a, b, c) = (
         first.summary.ticket_number.clone(),
         second.summary.ticket_number.clone(),
         certificate.summary.ticket_number.clone(),
     );
-    assert_eq!(list(&app, &tokens.mesa, "").await, [c.clone(), b.clone(), a.clone()], "newest first");
-    assert_eq!(list(&app, &tokens.mesa, "sort=oldest").await, [a.clone(), b.clone(), c.clone()]);
-    assert_eq!(list(&app, &tokens.mesa, "state=forwarded").await, [b.clone()]);
-    assert_eq!(list(&app, &tokens.mesa, "request_type=certificate").await, [c.clone()]);
-    assert_eq!(list(&app, &tokens.mesa, "unit_id=2&request_type=renapo&sort=oldest").await, [a.clone(), b.clone()]);
-    assert_eq!(list(&app, &tokens.mesa, "unit_id=3").await, Vec::<String>::new());
+    assert_eq!(
+        list(&app, &tokens.mesa, "").await,
+        [c.clone(), b.clone(), a.clone()],
+        "newest first"
+    );
+    assert_eq!(
+        list(&app, &tokens.mesa, "sort=oldest").await,
+        [a.clone(), b.clone(), c.clone()]
+    );
+    assert_eq!(
+        list(&app, &tokens.mesa, "state=forwarded").await,
+        [b.clone()]
+    );
+    assert_eq!(
+        list(&app, &tokens.mesa, "request_type=certificate").await,
+        [c.clone()]
+    );
+    assert_eq!(
+        list(
+            &app,
+            &tokens.mesa,
+            "unit_id=2&request_type=renapo&sort=oldest"
+        )
+        .await,
+        [a.clone(), b.clone()]
+    );
+    assert_eq!(
+        list(&app, &tokens.mesa, "unit_id=3").await,
+        Vec::<String>::new()
+    );
     // Text: part of the ticket, of the folio, or of the subject without regard to case.
     let folio = second.summary.folio.clone().unwrap();
-    assert_eq!(list(&app, &tokens.mesa, &format!("q={}", a.to_lowercase())).await, [a.clone()]);
-    assert_eq!(list(&app, &tokens.mesa, &format!("q={}", folio.replace('/', "%2F"))).await, [b.clone()]);
-    assert_eq!(list(&app, &tokens.mesa, "q=PRODUCTORES%20DE%20NOV&sort=oldest").await, [a.clone(), b.clone(), c.clone()]);
+    assert_eq!(
+        list(&app, &tokens.mesa, &format!("q={}", a.to_lowercase())).await,
+        [a.clone()]
+    );
+    assert_eq!(
+        list(
+            &app,
+            &tokens.mesa,
+            &format!("q={}", folio.replace('/', "%2F"))
+        )
+        .await,
+        [b.clone()]
+    );
+    assert_eq!(
+        list(&app, &tokens.mesa, "q=PRODUCTORES%20DE%20NOV&sort=oldest").await,
+        [a.clone(), b.clone(), c.clone()]
+    );
     // Dates in Mexico City: today holds all three, yesterday none.
     let today = confrontas_server::calendar::local_date(chrono::Utc::now());
     let yesterday = today.pred_opt().unwrap();
-    assert_eq!(list(&app, &tokens.mesa, &format!("submitted_from={today}&submitted_to={today}")).await.len(), 3);
-    assert!(list(&app, &tokens.mesa, &format!("submitted_to={yesterday}")).await.is_empty());
+    assert_eq!(
+        list(
+            &app,
+            &tokens.mesa,
+            &format!("submitted_from={today}&submitted_to={today}")
+        )
+        .await
+        .len(),
+        3
+    );
+    assert!(
+        list(&app, &tokens.mesa, &format!("submitted_to={yesterday}"))
+            .await
+            .is_empty()
+    );
     let reversed = app
-        .get(&format!("/api/v1/requests?submitted_from={today}&submitted_to={yesterday}"), &tokens.mesa)
+        .get(
+            &format!("/api/v1/requests?submitted_from={today}&submitted_to={yesterday}"),
+            &tokens.mesa,
+        )
         .await;
     assert_eq!(reversed.status(), 422);
     assert_eq!(problem(reversed).await.errors[0].field, "submitted_to");
@@ -1346,9 +1405,16 @@ async fn the_list_filters_by_state_type_dates_and_text_and_sorts(app: TestApp) {
     let due = list(&app, &tokens.mesa, "sort=due").await;
     assert_eq!(due.len(), 3);
     assert_eq!(due[2], b, "{due:?}");
-    let unknown = app.get("/api/v1/requests?state=perdida", &tokens.mesa).await;
+    let unknown = app
+        .get("/api/v1/requests?state=perdida", &tokens.mesa)
+        .await;
     assert_eq!(unknown.status(), 400);
-    let paged: Page<RequestSummary> = app.get("/api/v1/requests?per_page=2&page=2", &tokens.mesa).await.json().await.unwrap();
+    let paged: Page<RequestSummary> = app
+        .get("/api/v1/requests?per_page=2&page=2", &tokens.mesa)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!((paged.total, paged.items.len()), (3, 1));
 }
 
