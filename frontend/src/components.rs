@@ -112,6 +112,15 @@ pub fn format_time(time: Option<chrono::DateTime<chrono::Utc>>) -> String {
     String::from(date.to_locale_string("es-MX", &options))
 }
 
+/// `&name=value` for each filter with a value, values trimmed and percent-encoded.
+pub fn filter_query(filters: &[(&str, &String)]) -> String {
+    filters
+        .iter()
+        .filter(|(_, value)| !value.trim().is_empty())
+        .map(|(name, value)| format!("&{name}={}", encode(value.trim())))
+        .collect()
+}
+
 /// A query-string value, percent-encoded.
 pub fn encode(value: &str) -> String {
     js_sys::encode_uri_component(value).into()

@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::attachments::{content_type_for, looks_like_pdf};
 use crate::error::{AppError, AppResult};
 use crate::layouts::{FirstIssues, check_layout};
-use crate::uploads::{self, FormSpec, ReceivedFile, SheetFormat};
+use crate::uploads::{self, Form, FormSpec, ReceivedFile, SheetFormat};
 
 /// Issues named in the refusal of a layout (the full report is `POST /layouts/validate`).
 const LAYOUT_ERRORS_LISTED: usize = 50;
@@ -135,24 +135,56 @@ async fn layout(state: &AppState, file: ReceivedFile) -> AppResult<Document> {
     })
 }
 
+/// Receives a form of `texts` with the two documents of a request, `oficio` and `layout`.
+async fn receive_with_documents(
+    state: &AppState,
+    request: &HttpRequest,
+    payload: web::Payload,
+    texts: &[&str],
+) -> AppResult<Form> {
+    let spec = FormSpec {
+        texts,
+        files: &[
+            ("oficio", state.config.document_max_bytes),
+            ("layout", state.config.layout_uploads.max_bytes),
+        ],
+    };
+    uploads::receive_form(
+        request,
+        multipart(request, payload),
+        &state.uploads_dir(),
+        &spec,
+    )
+    .await
+}
+
+/// Checks the documents sent: the oficio as a PDF, the layout with the layout rules.
+async fn checked(
+    state: &AppState,
+    oficio: Option<ReceivedFile>,
+    layout_file: Option<ReceivedFile>,
+) -> AppResult<Vec<Document>> {
+    let mut documents = Vec::new();
+    if let Some(file) = oficio {
+        documents.push(pdf(AttachmentKind::Oficio, file).await?);
+    }
+    if let Some(file) = layout_file {
+        documents.push(layout(state, file).await?);
+    }
+    Ok(documents)
+}
+
 /// `POST /api/v1/requests`: the fields, the oficio and (for RENAPO and SAT) the layout.
 pub async fn receive_new_request(
     state: &AppState,
     request: &HttpRequest,
     payload: web::Payload,
 ) -> AppResult<NewRequest> {
-    let spec = FormSpec {
-        texts: &["request_type", "subject", "signer_name", "signer_position"],
-        files: &[
-            ("oficio", state.config.document_max_bytes),
-            ("layout", state.config.layout_uploads.max_bytes),
-        ],
-    };
-    let mut form = uploads::receive_form(
+    let mut form = receive_with_documents(
+        state,
         request,
-        multipart(request, payload),
-        &state.uploads_dir(),
-        &spec,
+        payload,
+        &["request_type", "subject", "signer_name", "signer_position"],
     )
     .await?;
     let mut checks = Checks::default();
@@ -193,13 +225,7 @@ pub async fn receive_new_request(
         );
     }
     checks.finish().map_err(AppError::validation)?;
-    let mut documents = Vec::new();
-    if let Some(file) = oficio_file {
-        documents.push(pdf(AttachmentKind::Oficio, file).await?);
-    }
-    if let Some(file) = layout_file {
-        documents.push(layout(state, file).await?);
-    }
+    let documents = checked(state, oficio_file, layout_file).await?;
     Ok(NewRequest { fields, documents })
 }
 
@@ -211,20 +237,7 @@ pub async fn receive_correction(
     payload: web::Payload,
     request_type: RequestType,
 ) -> AppResult<Correction> {
-    let spec = FormSpec {
-        texts: &["version", "comment"],
-        files: &[
-            ("oficio", state.config.document_max_bytes),
-            ("layout", state.config.layout_uploads.max_bytes),
-        ],
-    };
-    let mut form = uploads::receive_form(
-        request,
-        multipart(request, payload),
-        &state.uploads_dir(),
-        &spec,
-    )
-    .await?;
+    let mut form = receive_with_documents(state, request, payload, &["version", "comment"]).await?;
     let mut checks = Checks::default();
     let version = form.text("version").and_then(|v| v.parse::<i32>().ok());
     checks.check(
@@ -247,13 +260,7 @@ pub async fn receive_correction(
     );
     let oficio_file = form.take_file("oficio");
     checks.finish().map_err(AppError::validation)?;
-    let mut documents = Vec::new();
-    if let Some(file) = oficio_file {
-        documents.push(pdf(AttachmentKind::Oficio, file).await?);
-    }
-    if let Some(file) = layout_file {
-        documents.push(layout(state, file).await?);
-    }
+    let documents = checked(state, oficio_file, layout_file).await?;
     Ok(Correction {
         version: version.unwrap_or_default(),
         comment,

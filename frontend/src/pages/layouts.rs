@@ -49,18 +49,9 @@ pub fn LayoutCheckPage() -> impl IntoView {
         });
     };
     let download_report = move || {
-        let Some(file) = checked.get_value() else {
-            return;
-        };
-        leptos::task::spawn_local(async move {
-            let outcome = api::upload_and_save(
-                "/api/v1/layouts/validate?format=xlsx",
-                &file,
-                "reporte_layout.xlsx",
-            )
-            .await;
-            failure.set(outcome.err());
-        });
+        if let Some(file) = checked.get_value() {
+            download_report(file, failure);
+        }
     };
     view! {
         <h1>"Validar layout de CURP"</h1>
@@ -82,6 +73,19 @@ pub fn LayoutCheckPage() -> impl IntoView {
         </section>
         {move || report.get().map(|r| view! { <Report report=r on_download=Callback::new(move |_| download_report()) /> })}
     }
+}
+
+/// Checks `file` again and saves the full report as a workbook; a failure goes to `failure`.
+pub fn download_report(file: web_sys::File, failure: RwSignal<Option<ApiError>>) {
+    leptos::task::spawn_local(async move {
+        let outcome = api::upload_and_save(
+            "/api/v1/layouts/validate?format=xlsx",
+            &file,
+            "reporte_layout.xlsx",
+        )
+        .await;
+        failure.set(outcome.err());
+    });
 }
 
 #[component]

@@ -4,7 +4,7 @@ use leptos_router::components::A;
 
 use super::{farmer_status_badge, state_label, state_options};
 use crate::api::{self, ApiError};
-use crate::components::{Alert, Pager, encode, format_time};
+use crate::components::{Alert, Pager, filter_query, format_time};
 
 /// The filters as the search applies them (set on submit, not on every keystroke).
 #[derive(Clone, Default, PartialEq)]
@@ -18,16 +18,12 @@ struct Filters {
 impl Filters {
     /// Query-string parameters of the non-empty filters.
     fn query(&self) -> String {
-        [
+        filter_query(&[
             ("curp", &self.curp),
             ("q", &self.q),
             ("state", &self.state),
             ("status", &self.status),
-        ]
-        .iter()
-        .filter(|(_, value)| !value.trim().is_empty())
-        .map(|(name, value)| format!("&{name}={}", encode(value.trim())))
-        .collect()
+        ])
     }
 }
 

@@ -162,19 +162,17 @@ fn Actions(request: RequestDetail, on_done: Callback<String>) -> impl IntoView {
             {actions.into_iter().map(|action| match action {
                 RequestAction::Observe => view! { <ObserveForm id=id version=version on_done=on_done /> }.into_any(),
                 RequestAction::Resubmit => view! { <ResubmitForm id=id version=version needs_layout=needs_layout on_done=on_done /> }.into_any(),
-                RequestAction::Reject | RequestAction::Resolve => view! {
-                    <ExplainedForm id=id version=version action=action on_done=on_done />
-                }.into_any(),
-                _ => view! { <SimpleForm id=id version=version action=action on_done=on_done /> }.into_any(),
+                _ => view! { <CommentForm id=id version=version action=action on_done=on_done /> }.into_any(),
             }).collect_view()}
         </section>
     }
     .into_any()
 }
 
-/// Forward, accept, close, cancel: an optional comment and the button.
+/// Forward, accept, close and cancel take an optional comment; reject and resolve require one
+/// (the reason, which goes in the response letter; the resolution).
 #[component]
-fn SimpleForm(
+fn CommentForm(
     id: i64,
     version: i32,
     action: RequestAction,
@@ -183,78 +181,45 @@ fn SimpleForm(
     let comment = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let failure = RwSignal::new(None::<ApiError>);
-    let field_id = match action {
-        RequestAction::Forward => "forward-comment",
-        RequestAction::Accept => "accept-comment",
-        RequestAction::Close => "close-comment",
-        _ => "cancel-comment",
+    let (field_id, label, required) = match action {
+        RequestAction::Reject => (
+            "reject-comment",
+            "Motivo por el que no procede (va en el oficio de respuesta)",
+            true,
+        ),
+        RequestAction::Resolve => (
+            "resolve-comment",
+            "Resolución: qué se hizo y con qué resultado",
+            true,
+        ),
+        RequestAction::Forward => ("forward-comment", "Comentario (opcional)", false),
+        RequestAction::Accept => ("accept-comment", "Comentario (opcional)", false),
+        RequestAction::Close => ("close-comment", "Comentario (opcional)", false),
+        _ => ("cancel-comment", "Comentario (opcional)", false),
     };
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         let text = comment.get_untracked();
-        let body =
-            json!({ "version": version, "comment": (!text.trim().is_empty()).then_some(text) });
+        let blank = text.trim().is_empty();
+        if required && blank {
+            failure.set(Some(ApiError::from_fields(vec![
+                confrontas_api::FieldError::new("comment", "Este campo es obligatorio."),
+            ])));
+            return;
+        }
+        let body = json!({ "version": version, "comment": (!blank).then_some(text) });
         post_action(id, action, body, busy, failure, on_done);
     };
-    let class = if action == RequestAction::Cancel {
+    let class = if matches!(action, RequestAction::Reject | RequestAction::Cancel) {
         "danger"
     } else {
         ""
     };
     view! {
         <form class="action-form" on:submit=submit novalidate>
-            <TextArea id=field_id label="Comentario (opcional)" value=comment error=field_error(failure, "comment") rows=2 />
+            <TextArea id=field_id label=label value=comment error=field_error(failure, "comment") rows=if required { 3 } else { 2 } />
             <Alert failure=failure notice=Signal::derive(|| None::<String>) />
             <button type="submit" class=class disabled=move || busy.get()>{action.label()}</button>
-        </form>
-    }
-}
-
-/// Reject and resolve: the reason or the resolution is required.
-#[component]
-fn ExplainedForm(
-    id: i64,
-    version: i32,
-    action: RequestAction,
-    on_done: Callback<String>,
-) -> impl IntoView {
-    let comment = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
-    let failure = RwSignal::new(None::<ApiError>);
-    let (field_id, label) = if action == RequestAction::Reject {
-        (
-            "reject-comment",
-            "Motivo por el que no procede (va en el oficio de respuesta)",
-        )
-    } else {
-        (
-            "resolve-comment",
-            "Resolución: qué se hizo y con qué resultado",
-        )
-    };
-    let submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        let text = comment.get_untracked();
-        if text.trim().is_empty() {
-            failure.set(Some(ApiError::from_fields(vec![
-                confrontas_api::FieldError::new("comment", "Este campo es obligatorio."),
-            ])));
-            return;
-        }
-        post_action(
-            id,
-            action,
-            json!({ "version": version, "comment": text }),
-            busy,
-            failure,
-            on_done,
-        );
-    };
-    view! {
-        <form class="action-form" on:submit=submit novalidate>
-            <TextArea id=field_id label=label value=comment error=field_error(failure, "comment") />
-            <Alert failure=failure notice=Signal::derive(|| None::<String>) />
-            <button type="submit" class=if action == RequestAction::Reject { "danger" } else { "" } disabled=move || busy.get()>{action.label()}</button>
         </form>
     }
 }

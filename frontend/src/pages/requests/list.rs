@@ -6,7 +6,7 @@ use leptos_router::components::A;
 
 use super::RequestTable;
 use crate::api;
-use crate::components::{Pager, encode};
+use crate::components::{Pager, filter_query};
 use crate::session::use_session;
 
 /// The filters as the list applies them (set on submit, not on every keystroke).
@@ -22,18 +22,14 @@ struct Filters {
 
 impl Filters {
     fn query(&self) -> String {
-        [
+        filter_query(&[
             ("q", &self.q),
             ("state", &self.state),
             ("request_type", &self.request_type),
             ("sla_status", &self.sla_status),
             ("submitted_from", &self.submitted_from),
             ("submitted_to", &self.submitted_to),
-        ]
-        .iter()
-        .filter(|(_, value)| !value.trim().is_empty())
-        .map(|(name, value)| format!("&{name}={}", encode(value.trim())))
-        .collect()
+        ])
     }
 }
 

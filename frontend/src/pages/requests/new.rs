@@ -8,7 +8,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::{self, ApiError};
 use crate::components::{Alert, FilePicker, TextField, field_error, picked_file};
-use crate::pages::layouts::Report;
+use crate::pages::layouts::{Report, download_report};
 
 #[component]
 pub fn NewRequestPage() -> impl IntoView {
@@ -53,18 +53,9 @@ pub fn NewRequestPage() -> impl IntoView {
         });
     };
     let download_report = move || {
-        let Some(file) = picked_file(layout) else {
-            return;
-        };
-        leptos::task::spawn_local(async move {
-            let outcome = api::upload_and_save(
-                "/api/v1/layouts/validate?format=xlsx",
-                &file,
-                "reporte_layout.xlsx",
-            )
-            .await;
-            check_failure.set(outcome.err());
-        });
+        if let Some(file) = picked_file(layout) {
+            download_report(file, check_failure);
+        }
     };
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
