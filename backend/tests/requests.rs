@@ -1336,11 +1336,11 @@ async fn the_list_filters_by_state_type_dates_and_text_and_sorts(app: TestApp) {
     );
     assert_eq!(
         list(&app, &tokens.mesa, "state=forwarded").await,
-        [b.clone()]
+        vec![b.clone()]
     );
     assert_eq!(
         list(&app, &tokens.mesa, "request_type=certificate").await,
-        [c.clone()]
+        vec![c.clone()]
     );
     assert_eq!(
         list(
@@ -1359,7 +1359,7 @@ async fn the_list_filters_by_state_type_dates_and_text_and_sorts(app: TestApp) {
     let folio = second.summary.folio.clone().unwrap();
     assert_eq!(
         list(&app, &tokens.mesa, &format!("q={}", a.to_lowercase())).await,
-        [a.clone()]
+        vec![a.clone()]
     );
     assert_eq!(
         list(
@@ -1368,7 +1368,7 @@ async fn the_list_filters_by_state_type_dates_and_text_and_sorts(app: TestApp) {
             &format!("q={}", folio.replace('/', "%2F"))
         )
         .await,
-        [b.clone()]
+        vec![b.clone()]
     );
     assert_eq!(
         list(&app, &tokens.mesa, "q=PRODUCTORES%20DE%20NOV&sort=oldest").await,
