@@ -221,7 +221,10 @@ impl ReportPeriod {
             )
         };
         let text = text.trim().to_ascii_uppercase();
-        let (year, rest) = text.split_at(text.len().min(4));
+        // By bytes, but only where characters begin: anything else is not a period.
+        let (Some(year), Some(rest)) = (text.get(..4), text.get(4..)) else {
+            return Err(invalid());
+        };
         let year: i32 = year
             .parse()
             .ok()

@@ -67,7 +67,10 @@ async fn download_template(
     params(LayoutCheckParams),
     request_body(content = crate::api_doc::SpreadsheetUpload, content_type = "multipart/form-data"),
     responses(
-        (status = 200, body = LayoutReport, description = "The report (JSON, or `.xlsx` with `format=xlsx`)"),
+        (status = 200, description = "The report (JSON, or `.xlsx` with `format=xlsx`)", content(
+            (LayoutReport = "application/json"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
         UploadErrors, Unauthenticated, Forbidden
     )
 )]

@@ -541,7 +541,13 @@ async fn add_attachment(
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Attachment id")),
     responses(
-        (status = 200, description = "The file, with its name in Content-Disposition", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The file, with its name in Content-Disposition", content(
+            (Vec<u8> = "application/pdf"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (Vec<u8> = "text/csv"),
+            (Vec<u8> = "application/x-pem-file"),
+            (Vec<u8> = "application/pkix-cert"),
+        )),
         BadRequest, Unauthenticated, Forbidden, NotFound
     )
 )]

@@ -215,7 +215,10 @@ fn write_xlsx(report: &SlaReport, dir: &std::path::Path) -> AppResult<std::fs::F
     security(("bearer" = [])),
     params(SlaReportParams),
     responses(
-        (status = 200, body = SlaReport, description = "The report (JSON, or `.xlsx` with `format=xlsx`)"),
+        (status = 200, description = "The report (JSON, or `.xlsx` with `format=xlsx`)", content(
+            (SlaReport = "application/json"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
         BadRequest, Unauthenticated, Forbidden, Unprocessable
     )
 )]
