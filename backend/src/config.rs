@@ -114,6 +114,8 @@ pub struct Config {
     pub demo_password: Option<String>,
     /// Synthetic farmers the demo seeds into the registry.
     pub demo_farmers: u64,
+    /// Whether the demo starts with a few requests along the procedure.
+    pub demo_requests: bool,
     pub log_format: LogFormat,
     pub json_limit_bytes: usize,
     /// Where files being processed are kept (uploads in progress, imports waiting their turn).
@@ -286,6 +288,7 @@ impl Config {
             bootstrap_admin,
             demo_password,
             demo_farmers: parse_num("CONFRONTAS_DEMO_FARMERS", 10_000)?.min(5_000_000),
+            demo_requests: parse_bool("CONFRONTAS_DEMO_REQUESTS", true)?,
             log_format,
             json_limit_bytes: parse_num("CONFRONTAS_JSON_LIMIT_BYTES", 64 * 1024)? as usize,
             attachments_dir: get("CONFRONTAS_ATTACHMENTS_DIR")

@@ -135,7 +135,8 @@ pub fn demo_email(role: Role) -> String {
     format!("{}@demo.confrontas.mx", role.as_str())
 }
 
-/// Seeds the demo data set on an empty database: units and one user per role.
+/// Seeds the demo data set on an empty database: units, one user per role, the registry and (unless
+/// `CONFRONTAS_DEMO_REQUESTS=false`) a few requests along the procedure.
 pub async fn demo(state: &AppState) -> AppResult<DemoSeed> {
     let logins: Vec<DemoLogin> = demo_people()
         .into_iter()
@@ -214,6 +215,10 @@ pub async fn demo(state: &AppState) -> AppResult<DemoSeed> {
         })
     })
     .await?;
+    // The requests need the farmers their layouts name, committed above.
+    if state.config.demo_requests {
+        crate::requests::demo::seed(state).await?;
+    }
     Ok(DemoSeed::Seeded {
         password,
         generated,

@@ -1448,3 +1448,66 @@ async fn a_day_the_admin_declares_moves_the_due_dates_of_running_clocks(app: Tes
     assert!(!declared_calendar.is_business_day(next));
     assert_eq!(moved, declared_calendar.add_business_days(before.today, 5));
 }
+
+/// The demo starts with a request in each stage of the procedure, made by the demo users.
+async fn the_demo_starts_with_requests_along_the_procedure(db: common::Db) {
+    let Some(app) = TestApp::start_with(db, |vars| {
+        vars.insert("CONFRONTAS_DEMO_REQUESTS".to_owned(), "true".to_owned());
+    })
+    .await
+    else {
+        return;
+    };
+    let tokens = Tokens::of(&app).await;
+    let all: Page<RequestSummary> = app
+        .get("/api/v1/requests?sort=oldest", &tokens.mesa)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let states: Vec<RequestState> = all.items.iter().map(|s| s.state).collect();
+    assert_eq!(
+        states,
+        [
+            RequestState::Submitted,
+            RequestState::Observed,
+            RequestState::Forwarded,
+            RequestState::InProgress,
+            RequestState::Closed,
+        ]
+    );
+    let first = detail(&app, &tokens.area, all.items[0].id).await;
+    let layout = first
+        .attachments
+        .iter()
+        .find(|a| a.kind == AttachmentKind::Layout)
+        .unwrap();
+    let totals = layout.layout_totals.clone().unwrap();
+    assert_eq!((totals.rows, totals.valid_rows), (25, 25));
+    let closed = timeline(&app, &tokens.area, all.items[4].id).await;
+    assert_eq!(closed.len(), 5);
+    let desk: Dashboard = app
+        .get("/api/v1/dashboard", &tokens.mesa)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(desk.pending_total, 1);
+    let area: Dashboard = app
+        .get("/api/v1/dashboard", &tokens.area)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(area.pending_total, 1, "the observed one");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_the_demo_starts_with_requests_along_the_procedure() {
+    the_demo_starts_with_requests_along_the_procedure(common::Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_the_demo_starts_with_requests_along_the_procedure() {
+    the_demo_starts_with_requests_along_the_procedure(common::Db::Postgres).await;
+}

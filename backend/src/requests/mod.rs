@@ -3,6 +3,7 @@
 //! parse and authorize; [`workflow`] changes, [`records`] reads.
 
 mod dashboard;
+pub mod demo;
 mod documents;
 mod letter;
 mod numbering;

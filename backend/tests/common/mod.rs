@@ -137,6 +137,8 @@ pub fn test_vars(database_url: &str) -> HashMap<String, String> {
         ),
         ("CONFRONTAS_DB_POOL_SIZE", "4".to_owned()),
         ("CONFRONTAS_DEMO_FARMERS", "300".to_owned()),
+        // Tests count their own requests from the first ticket on.
+        ("CONFRONTAS_DEMO_REQUESTS", "false".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

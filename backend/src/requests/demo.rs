@@ -1,0 +1,181 @@
+//! Requests the demo starts with, taken along the procedure by the demo users through the same
+//! workflow the API runs, so every role's dashboard and the request list have something to
+//! show on the first start.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use confrontas_api::{AttachmentKind, NewRequestFields, RequestAction, RequestType, Role};
+use diesel::prelude::*;
+
+use super::letter;
+use super::workflow::{self, Acting, Move, StoredDocument};
+use crate::app::AppState;
+use crate::audit::Actor;
+use crate::auth::principal::StaffUser;
+use crate::db::{self, AnyConnection};
+use crate::error::{AppError, AppResult};
+use crate::layouts::{FirstIssues, check_layout};
+use crate::population::{DEMO_SEED, Population};
+use crate::schema::users;
+use crate::seed::demo_email;
+use crate::uploads::SheetFormat;
+
+/// Farmers in each demo layout (the first of the demo registry).
+const LAYOUT_ROWS: u64 = 25;
+
+/// (type, subject, the actions taken after submission).
+const REQUESTS: [(RequestType, &str, &[RequestAction]); 5] = [
+    (
+        RequestType::Renapo,
+        "Prueba de vivencia de productores de Producción para el Bienestar, lote 1",
+        &[],
+    ),
+    (
+        RequestType::Sat,
+        "Opinión de cumplimiento de proveedores de Fertilizantes para el Bienestar",
+        &[RequestAction::Observe],
+    ),
+    (
+        RequestType::Renapo,
+        "Actualización de datos personales de beneficiarios de Precios de Garantía",
+        &[RequestAction::Forward],
+    ),
+    (
+        RequestType::Certificate,
+        "Actualización del certificado del servicio web de RENAPO",
+        &[RequestAction::Forward, RequestAction::Accept],
+    ),
+    (
+        RequestType::Renapo,
+        "Prueba de vivencia, lote piloto",
+        &[
+            RequestAction::Forward,
+            RequestAction::Accept,
+            RequestAction::Resolve,
+            RequestAction::Close,
+        ],
+    ),
+];
+
+fn demo_user(conn: &mut AnyConnection, role: Role) -> AppResult<StaffUser> {
+    let (id, unit_id) = users::table
+        .filter(users::email.eq(demo_email(role)))
+        .select((users::id, users::unit_id))
+        .first::<(i64, i64)>(conn)?;
+    Ok(StaffUser {
+        id,
+        role,
+        unit_id,
+        session_id: String::new(),
+        client_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+    })
+}
+
+/// What each action of the demo says.
+fn change(action: RequestAction, version: i32) -> Move {
+    let (comment, items) = match action {
+        RequestAction::Observe => (
+            None,
+            vec![
+                "El oficio debe estar firmado por el Director de Área o superior.".to_owned(),
+                "Indique el programa al que pertenecen los productores.".to_owned(),
+            ],
+        ),
+        RequestAction::Resolve => (
+            Some("Confronta realizada; resultados aplicados al padrón.".to_owned()),
+            Vec::new(),
+        ),
+        _ => (None, Vec::new()),
+    };
+    Move {
+        action,
+        version,
+        comment,
+        items,
+        documents: Vec::new(),
+    }
+}
+
+/// Submits the demo requests and takes each along its actions.
+pub async fn seed(state: &AppState) -> AppResult<()> {
+    // A real layout of demo farmers, checked like any other.
+    let people = Population::new(DEMO_SEED);
+    let mut csv = String::from("CURP,NOMBRE(S),PRIMER APELLIDO,SEGUNDO APELLIDO\n");
+    for person in people.people(LAYOUT_ROWS) {
+        csv.push_str(&format!(
+            "{},{},{},{}\n",
+            person.curp,
+            person.given_names,
+            person.first_surname,
+            person.second_surname.unwrap_or_default()
+        ));
+    }
+    let file = tempfile::NamedTempFile::new_in(state.uploads_dir()).map_err(AppError::internal)?;
+    std::fs::write(file.path(), csv).map_err(AppError::internal)?;
+    let (pool, limits, path) = (
+        state.pool.clone(),
+        state.config.layout_uploads,
+        file.path().to_owned(),
+    );
+    let check = state
+        .parse_permits
+        .run(move || {
+            check_layout(
+                &path,
+                SheetFormat::Csv,
+                limits,
+                &pool,
+                &mut FirstIssues::default(),
+            )
+        })
+        .await?;
+    let store = state.attachments.clone();
+    db::run(&state.pool, move |conn| {
+        let oficio = store
+            .put_bytes(&letter::oficio_template())
+            .map_err(AppError::internal)?;
+        let layout = store.put_file(file.path()).map_err(AppError::internal)?;
+        for (request_type, subject, actions) in REQUESTS {
+            let mut documents = vec![StoredDocument {
+                kind: AttachmentKind::Oficio,
+                file_name: "oficio_solicitud.pdf".to_owned(),
+                content_type: "application/pdf",
+                stored: oficio.clone(),
+                layout_totals: None,
+            }];
+            if request_type.needs_layout() {
+                documents.push(StoredDocument {
+                    kind: AttachmentKind::Layout,
+                    file_name: "layout_curp.csv".to_owned(),
+                    content_type: "text/csv",
+                    stored: layout.clone(),
+                    layout_totals: Some(check.totals.clone()),
+                });
+            }
+            let area = demo_user(conn, Role::Area)?;
+            let fields = NewRequestFields {
+                request_type,
+                subject: subject.to_owned(),
+                signer_name: "Mtra. Alejandra Ríos Vega".to_owned(),
+                signer_position: "Directora General de Fomento a la Agricultura".to_owned(),
+            };
+            let acting = Acting {
+                staff: &area,
+                audit: Actor::system(None),
+            };
+            let id = workflow::submit(conn, &acting, &fields, &documents)?;
+            let mut version = 1;
+            for action in actions {
+                let user = demo_user(conn, action.role())?;
+                let acting = Acting {
+                    staff: &user,
+                    audit: Actor::system(None),
+                };
+                version =
+                    workflow::act(conn, &store, &acting, id, &change(*action, version))?.version;
+            }
+        }
+        Ok(())
+    })
+    .await
+}
