@@ -14,6 +14,7 @@ fn serve_demo_prints_url_and_logins_and_stops_cleanly_on_sigterm() {
         .env("CONFRONTAS_BIND", "127.0.0.1:0")
         .env("DATABASE_URL", dir.0.join("process.sqlite"))
         .env("CONFRONTAS_WEB_DIR", dir.0.join("no-web"))
+        .env("CONFRONTAS_DATA_DIR", dir.0.join("data"))
         .env_remove("CONFRONTAS_DEMO_PASSWORD")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
