@@ -354,6 +354,7 @@ async fn every_action_is_allowed_only_to_its_role_and_from_its_states(app: TestA
     // Refusals leave the request as it was, so one request per state serves every refusal.
     for state in RequestState::ALL {
         let request = in_state(&app, &tokens, state).await;
+        let entries = timeline(&app, &tokens.mesa, request.summary.id).await.len();
         for action in RequestAction::ALL {
             if action == RequestAction::Submit {
                 continue;
@@ -388,6 +389,11 @@ async fn every_action_is_allowed_only_to_its_role_and_from_its_states(app: TestA
         assert_eq!(
             (unchanged.summary.state, unchanged.version),
             (state, request.version)
+        );
+        assert_eq!(
+            timeline(&app, &tokens.mesa, request.summary.id).await.len(),
+            entries,
+            "a refused action leaves no trace in the timeline"
         );
     }
     // Every allowed move, each on a fresh request in its state.
