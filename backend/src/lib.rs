@@ -23,6 +23,7 @@ pub mod notifications;
 pub mod ops;
 pub mod population;
 pub mod registry;
+pub mod renapo;
 pub mod requests;
 pub mod schema;
 pub mod seed;
