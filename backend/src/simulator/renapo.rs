@@ -1,0 +1,623 @@
+//! The RENAPO simulator: the CURP consultation service as `renapo-sat.md` §1–2 and §7 describe
+//! it — SOAP 1.1 over HTTPS with its own authority, the WSDL on `?wsdl`, credentials checked,
+//! `CURPStruct` answers escaped inside `<ns:return>` the way Axis2 frames them, and
+//! `getConfirm` acknowledgements counted. It answers for the first people of the synthetic
+//! population (the demo registry) with the discrepancies real registries have, and injects
+//! the faults the client and the engine must survive.
+//!
+//! It is written from the reference, not from the client: its request reading and answer
+//! writing share no code with `renapo::protocol`.
+//!
+//! Who answers what (by the person's index, `i % 100`): 3 not in RENAPO (01/06); 7 deceased
+//! (`BD`); 11, 12, 13 inactive (`BAP`, `BSU`, `BDA`); 17 a given name RENAPO has longer; 19 no
+//! second surname in RENAPO; 23 `RCC` with a new CURP in `curpsHistoricas`; 29 `AH`; 31 `RCN`
+//! with the first surname written differently; everyone else `AN`, identical.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::http::StatusCode;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use confrontas_api::Curp;
+use quick_xml::Reader;
+use quick_xml::events::Event;
+use rand::Rng;
+
+use super::pki::{self, Authority, RotatingCert, Validity};
+use crate::population::{DEMO_SEED, Person, Population};
+
+/// The service's path (the WSDL's Axis2 endpoint suffix is accepted too).
+pub const SERVICE_PATH: &str = "/WebServicesConsulta/services/ConsultaPorCurpService";
+
+/// What the simulator accepts and whom it knows.
+#[derive(Debug, Clone)]
+pub struct SimulatorConfig {
+    pub user: String,
+    pub password: String,
+    /// People of the demo population it answers for (index 0 up to this).
+    pub population: u64,
+}
+
+/// Faults to inject, changeable while the simulator runs. Rates are fractions of requests.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// Added before every answer.
+    pub latency: Duration,
+    /// HTTP 503 with no envelope.
+    pub unavailable_rate: f64,
+    /// HTTP 500 with a SOAP fault.
+    pub fault_rate: f64,
+    /// `NO EXITOSO`, `TipoError 99`.
+    pub busy_rate: f64,
+    /// A `CURPStruct` cut in the middle.
+    pub malformed_rate: f64,
+    /// The connection dropped in the middle of the answer.
+    pub reset_rate: f64,
+    /// An answer padded beyond any sane size (2 MiB).
+    pub oversized_rate: f64,
+    /// Answers that wait this long first (a hung service).
+    pub hang: Option<Duration>,
+    /// A redirect instead of an answer.
+    pub redirect: bool,
+    /// Answers encoded in Latin-1 while declaring UTF-8, as RENAPO sometimes does.
+    pub latin1: bool,
+    /// Consultations accepted per second; beyond, HTTP 503 (RENAPO's quota).
+    pub quota_per_second: Option<u32>,
+}
+
+/// What the simulator has served.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub consultations: AtomicU64,
+    pub confirmations: AtomicU64,
+    pub over_quota: AtomicU64,
+    /// The most consultations accepted within one second.
+    pub busiest_second: AtomicU64,
+}
+
+struct Quota {
+    window_start: Instant,
+    in_window: u32,
+}
+
+struct Shared {
+    config: SimulatorConfig,
+    people: HashMap<[u32; 3], u64>,
+    population: Population,
+    faults: Mutex<Faults>,
+    stats: Arc<Stats>,
+    quota: Mutex<Quota>,
+    url: String,
+    sessions: AtomicU64,
+}
+
+/// A running simulator.
+pub struct RenapoSimulator {
+    /// The service's URL (`https://127.0.0.1:{port}/WebServicesConsulta/services/ConsultaPorCurpService`).
+    pub url: String,
+    pub stats: Arc<Stats>,
+    address: SocketAddr,
+    authority: Authority,
+    certificate: Arc<RotatingCert>,
+    shared: web::Data<Shared>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl RenapoSimulator {
+    /// Starts on `address` (port 0 for a free one) with a certificate from its own authority
+    /// for `localhost` and `127.0.0.1`.
+    pub async fn start(
+        config: SimulatorConfig,
+        address: SocketAddr,
+    ) -> std::io::Result<RenapoSimulator> {
+        let io = |e: String| std::io::Error::other(e);
+        let authority = Authority::generate("Autoridad del simulador de RENAPO")
+            .map_err(|e| io(e.to_string()))?;
+        let hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+        let leaf = authority
+            .issue(&hosts, Validity::days_from_yesterday(365))
+            .map_err(|e| io(e.to_string()))?;
+        let certificate = Arc::new(RotatingCert::new(&leaf).map_err(|e| io(e.to_string()))?);
+        let population = Population::new(DEMO_SEED);
+        let people = population
+            .people(config.population)
+            .map(|person| (person.curp.packed(), person.index))
+            .collect();
+        let stats = Arc::new(Stats::default());
+        let listener = std::net::TcpListener::bind(address)?;
+        let bound = listener.local_addr()?;
+        let url = format!("https://127.0.0.1:{}{SERVICE_PATH}", bound.port());
+        let shared = web::Data::new(Shared {
+            config,
+            people,
+            population,
+            faults: Mutex::new(Faults::default()),
+            stats: stats.clone(),
+            quota: Mutex::new(Quota {
+                window_start: Instant::now(),
+                in_window: 0,
+            }),
+            url: url.clone(),
+            sessions: AtomicU64::new(0),
+        });
+        let handle = run(listener, shared.clone(), certificate.clone())?;
+        Ok(RenapoSimulator {
+            url,
+            stats,
+            address: bound,
+            authority,
+            certificate,
+            shared,
+            handle,
+        })
+    }
+
+    /// The certificate of the authority that issued the simulator's server certificate (what
+    /// RENAPO hands the agency, and the client trusts).
+    pub fn authority_pem(&self) -> &str {
+        self.authority.pem()
+    }
+
+    /// Replaces the injected faults.
+    pub fn set_faults(&self, faults: Faults) {
+        *self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()) = faults;
+    }
+
+    /// Deploys a certificate from a new authority and returns that authority's certificate
+    /// (RENAPO rotating its certificate and e-mailing the new one). Like a real server it
+    /// restarts to deploy it: connections in use are closed, new ones see the new certificate.
+    pub async fn rotate_to_new_authority(&mut self) -> Result<String, String> {
+        let authority = Authority::generate("Autoridad rotada del simulador de RENAPO")
+            .map_err(|e| e.to_string())?;
+        let hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+        let leaf = authority
+            .issue(&hosts, Validity::days_from_yesterday(365))
+            .map_err(|e| e.to_string())?;
+        self.certificate.replace(&leaf).map_err(|e| e.to_string())?;
+        self.handle.stop(false).await;
+        let listener = std::net::TcpListener::bind(self.address).map_err(|e| e.to_string())?;
+        self.handle = run(listener, self.shared.clone(), self.certificate.clone())
+            .map_err(|e| e.to_string())?;
+        self.authority = authority;
+        Ok(self.authority.pem().to_owned())
+    }
+
+    pub async fn stop(self) {
+        self.handle.stop(false).await;
+    }
+}
+
+/// Serves the simulator on `listener` over TLS with `certificate`.
+fn run(
+    listener: std::net::TcpListener,
+    shared: web::Data<Shared>,
+    certificate: Arc<RotatingCert>,
+) -> std::io::Result<actix_web::dev::ServerHandle> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(shared.clone())
+            .app_data(web::PayloadConfig::new(64 << 10))
+            .route(SERVICE_PATH, web::post().to(serve))
+            .route(SERVICE_PATH, web::get().to(wsdl))
+            .route(
+                &format!("{SERVICE_PATH}.ConsultaPorCurpServiceHttpsSoap11Endpoint/"),
+                web::post().to(serve),
+            )
+    })
+    .workers(2)
+    .listen_rustls_0_23(listener, pki::server_config(certificate))?
+    .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    Ok(handle)
+}
+
+/// The fields of a request the simulator reads.
+#[derive(Debug, Default)]
+struct Request {
+    operation: String,
+    curp: String,
+    user: String,
+    password: String,
+    session: String,
+}
+
+/// Reads the SOAP body: the operation is the body's first element, the fields its leaves.
+fn read_request(body: &str) -> Option<Request> {
+    let mut reader = Reader::from_str(body);
+    let mut request = Request::default();
+    let mut in_body = false;
+    let mut current = String::new();
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) => {
+                let name = e
+                    .name()
+                    .as_ref()
+                    .rsplit(':')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                if name == "Body" {
+                    in_body = true;
+                } else if in_body && request.operation.is_empty() {
+                    request.operation = name;
+                } else {
+                    current = name;
+                }
+            }
+            Event::Text(t) => {
+                let text = t.xml10_content().trim().to_owned();
+                match current.as_str() {
+                    "cveCurp" => request.curp = text,
+                    "usuario" => request.user = text,
+                    "password" => request.password.push_str(&text),
+                    "sessionID" => request.session = text,
+                    _ => {}
+                }
+            }
+            Event::GeneralRef(r) => {
+                let name = r.xml10_content();
+                let resolved = quick_xml::escape::resolve_predefined_entity(&name).unwrap_or("");
+                if current == "password" {
+                    request.password.push_str(resolved);
+                } else if current == "usuario" {
+                    request.user.push_str(resolved);
+                }
+            }
+            Event::End(_) => current.clear(),
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    (!request.operation.is_empty()).then_some(request)
+}
+
+fn xml_text(text: &str) -> String {
+    quick_xml::escape::escape(text).into_owned()
+}
+
+/// RENAPO writes names in capitals, accents and Ñ kept.
+fn capitals(text: &str) -> String {
+    text.to_uppercase()
+}
+
+/// The person's record as RENAPO holds it, with the discrepancies of their index.
+fn curp_struct(person: &Person, session: &str) -> String {
+    let mut given = capitals(&person.given_names);
+    let mut first = capitals(&person.first_surname);
+    let mut second = person
+        .second_surname
+        .as_deref()
+        .map(capitals)
+        .unwrap_or_default();
+    let mut historic = String::new();
+    let status = match person.index % 100 {
+        7 => "BD",
+        11 => "BAP",
+        12 => "BSU",
+        13 => "BDA",
+        17 => {
+            given.push_str(" GUADALUPE");
+            "AN"
+        }
+        19 => {
+            second.clear();
+            "AN"
+        }
+        23 => {
+            let mut new_curp = person.curp.as_str().to_owned();
+            let homonym = if new_curp.as_bytes()[16] == b'9' {
+                '8'
+            } else {
+                '9'
+            };
+            new_curp.replace_range(16..17, &homonym.to_string());
+            historic = new_curp;
+            "RCC"
+        }
+        29 => "AH",
+        31 => {
+            first = first.replace('Z', "S");
+            "RCN"
+        }
+        _ => "AN",
+    };
+    let birth = person.birth_date;
+    format!(
+        concat!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><CURPStruct statusOper="EXITOSO" message="LA OPERACION SE EJECUTO." TipoError="" CodigoError="" SessionID="{session}">"#,
+            " <CURP>{curp}</CURP> <apellido1>{first}</apellido1> <apellido2>{second}</apellido2>",
+            " <nombres>{given}</nombres> <sexo>{sex}</sexo> <fechNac>{birth}</fechNac>",
+            " <nacionalidad>{nationality}</nacionalidad> <docProbatorio>1</docProbatorio>",
+            " <anioReg>{year}</anioReg> <foja></foja> <tomo></tomo> <libro>0001</libro>",
+            " <numActa>{act:05}</numActa> <CRIP></CRIP> <numEntidadReg>09</numEntidadReg>",
+            " <cveMunicipioReg>001</cveMunicipioReg> <NumRegExtranjeros></NumRegExtranjeros>",
+            " <FolioCarta></FolioCarta> <cveEntidadNac>{state}</cveEntidadNac>",
+            " <cveEntidadEmisora></cveEntidadEmisora> <statusCurp>{status}</statusCurp>{historic} </CURPStruct>"
+        ),
+        session = session,
+        curp = person.curp.as_str(),
+        first = xml_text(&first),
+        second = xml_text(&second),
+        given = xml_text(&given),
+        sex = person.sex.letter(),
+        birth = birth.format("%d/%m/%Y"),
+        nationality = if person.birth_state == "NE" {
+            "EXT"
+        } else {
+            "MEX"
+        },
+        year = chrono::Datelike::year(&birth),
+        act = person.index % 100_000,
+        state = person.birth_state,
+        status = status,
+        historic = if historic.is_empty() {
+            String::new()
+        } else {
+            format!(" <curpsHistoricas>{historic}</curpsHistoricas>")
+        },
+    )
+}
+
+fn refusal(message: &str, error_type: &str, error_code: &str, session: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><CURPStruct statusOper="NO EXITOSO" message="{}" TipoError="{error_type}" CodigoError="{error_code}" SessionID="{session}"/>"#,
+        xml_text(message)
+    )
+}
+
+/// The Axis2 envelope with the `CURPStruct` escaped inside `<ns:return>`.
+fn envelope(payload: &str) -> String {
+    format!(
+        concat!(
+            "<?xml version='1.0' encoding='UTF-8'?>",
+            r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>"#,
+            r#"<ns:consultarPorCurpResponse xmlns:ns="http://services.wserv.ecurp.dgti.segob.gob.mx"><ns:return>"#,
+            "{}</ns:return></ns:consultarPorCurpResponse></soapenv:Body></soapenv:Envelope>"
+        ),
+        xml_text(payload)
+    )
+}
+
+fn soap_fault(message: &str) -> HttpResponse {
+    HttpResponse::InternalServerError()
+        .content_type("text/xml; charset=UTF-8")
+        .body(format!(
+            r#"<?xml version='1.0' encoding='UTF-8'?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><soapenv:Fault><faultcode>soapenv:Server</faultcode><faultstring>{}</faultstring><detail/></soapenv:Fault></soapenv:Body></soapenv:Envelope>"#,
+            xml_text(message)
+        ))
+}
+
+/// The first `bytes` of `text`, or fewer, ending where a character ends.
+fn cut(text: &str, bytes: usize) -> &str {
+    let end = (0..=bytes.min(text.len()))
+        .rev()
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(0);
+    &text[..end]
+}
+
+fn xml(body: String, latin1: bool) -> HttpResponse {
+    let bytes: Vec<u8> = if latin1 {
+        body.chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+            .collect()
+    } else {
+        body.into_bytes()
+    };
+    HttpResponse::Ok()
+        .content_type("text/xml; charset=UTF-8")
+        .body(bytes)
+}
+
+impl Shared {
+    fn faults(&self) -> Faults {
+        self.faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Counts a consultation against the quota; false when over it.
+    fn within_quota(&self, per_second: Option<u32>) -> bool {
+        let mut quota = self.quota.lock().unwrap_or_else(|e| e.into_inner());
+        if quota.window_start.elapsed() >= Duration::from_secs(1) {
+            quota.window_start = Instant::now();
+            quota.in_window = 0;
+        }
+        if per_second.is_some_and(|limit| quota.in_window >= limit) {
+            return false;
+        }
+        quota.in_window += 1;
+        self.stats
+            .busiest_second
+            .fetch_max(u64::from(quota.in_window), Ordering::Relaxed);
+        true
+    }
+
+    fn new_session(&self) -> String {
+        let n = self.sessions.fetch_add(1, Ordering::Relaxed);
+        format!("SIM{n:012}!{}", rand::rng().random::<u32>())
+    }
+
+    fn answer(&self, request: &Request) -> String {
+        let session = self.new_session();
+        if request.user != self.config.user || request.password != self.config.password {
+            return refusal("Usuario o contraseña incorrectos", "01", "18", &session);
+        }
+        let Ok(curp) = Curp::parse(&request.curp) else {
+            return refusal(
+                "La llave de la CURP no está bien formada.",
+                "01",
+                "09",
+                &session,
+            );
+        };
+        match self.people.get(&curp.packed()) {
+            Some(index) if index % 100 != 3 => {
+                curp_struct(&self.population.person(*index), &session)
+            }
+            _ => refusal(
+                "La CURP no se encuentra en la base de datos",
+                "01",
+                "06",
+                &session,
+            ),
+        }
+    }
+}
+
+async fn serve(shared: web::Data<Shared>, request: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let faults = shared.faults();
+    let Some(parsed) = std::str::from_utf8(&body).ok().and_then(read_request) else {
+        return soap_fault("El mensaje no es un sobre SOAP válido.");
+    };
+    let action = request
+        .headers()
+        .get("SOAPAction")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .trim_matches('"')
+        .to_owned();
+    if parsed.operation == "getConfirm" || action == "urn:getConfirm" {
+        shared.stats.confirmations.fetch_add(1, Ordering::Relaxed);
+        return HttpResponse::Accepted().finish();
+    }
+    if parsed.operation != "consultarPorCurp" {
+        return soap_fault("Operación desconocida.");
+    }
+    if !shared.within_quota(faults.quota_per_second) {
+        shared.stats.over_quota.fetch_add(1, Ordering::Relaxed);
+        return HttpResponse::ServiceUnavailable()
+            .insert_header(("Retry-After", "1"))
+            .finish();
+    }
+    shared.stats.consultations.fetch_add(1, Ordering::Relaxed);
+    if !faults.latency.is_zero() {
+        tokio::time::sleep(faults.latency).await;
+    }
+    if let Some(hang) = faults.hang {
+        tokio::time::sleep(hang).await;
+    }
+    if faults.redirect {
+        return HttpResponse::Found()
+            .insert_header((
+                "Location",
+                "https://otro-servidor.example/WebServicesConsulta",
+            ))
+            .finish();
+    }
+    let roll: f64 = rand::rng().random();
+    let mut threshold = 0.0;
+    let mut hit = |rate: f64| {
+        threshold += rate;
+        roll < threshold
+    };
+    if hit(faults.unavailable_rate) {
+        return HttpResponse::build(StatusCode::SERVICE_UNAVAILABLE).finish();
+    }
+    if hit(faults.fault_rate) {
+        return soap_fault("Error interno del servicio de consulta.");
+    }
+    if hit(faults.busy_rate) {
+        let payload = refusal(
+            "Servicio no disponible, intente más tarde.",
+            "99",
+            "",
+            &shared.new_session(),
+        );
+        return xml(envelope(&payload), faults.latin1);
+    }
+    if hit(faults.malformed_rate) {
+        let whole = envelope(&shared.answer(&parsed));
+        return xml(cut(&whole, whole.len() / 2).to_owned(), false);
+    }
+    if hit(faults.reset_rate) {
+        let whole = envelope(&shared.answer(&parsed));
+        let first = web::Bytes::from(cut(&whole, 64).to_owned());
+        let broken = futures_util::stream::iter(vec![
+            Ok::<_, std::io::Error>(first),
+            Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "simulated reset",
+            )),
+        ]);
+        return HttpResponse::Ok()
+            .content_type("text/xml; charset=UTF-8")
+            .streaming(broken);
+    }
+    if hit(faults.oversized_rate) {
+        let padded = envelope(&shared.answer(&parsed)).replace(
+            "<ns:return>",
+            &format!("<ns:return>{}", " ".repeat(2 << 20)),
+        );
+        return xml(padded, false);
+    }
+    xml(envelope(&shared.answer(&parsed)), faults.latin1)
+}
+
+/// The WSDL (`renapo-sat.md` §1.3), with the simulator's address.
+async fn wsdl(shared: web::Data<Shared>, request: HttpRequest) -> HttpResponse {
+    if !request.query_string().eq_ignore_ascii_case("wsdl") {
+        return HttpResponse::MethodNotAllowed().finish();
+    }
+    HttpResponse::Ok()
+        .content_type("text/xml; charset=UTF-8")
+        .body(WSDL.replace("{ADDRESS}", &shared.url))
+}
+
+const WSDL: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:ns1="http://org.apache.axis2/xsd" xmlns:ns="http://services.wserv.ecurp.dgti.segob.gob.mx" xmlns:wsaw="http://www.w3.org/2006/05/addressing/wsdl" xmlns:ax23="http://services.wserv.ecurp.dgti.segob.gob.mx/xsd" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" targetNamespace="http://services.wserv.ecurp.dgti.segob.gob.mx">
+    <wsdl:types>
+        <xs:schema attributeFormDefault="qualified" elementFormDefault="qualified" targetNamespace="http://services.wserv.ecurp.dgti.segob.gob.mx/xsd">
+            <xs:complexType name="DatosConsultaCurp">
+                <xs:sequence>
+                    <xs:element minOccurs="0" name="cveCurp" nillable="true" type="xs:string"/>
+                    <xs:element minOccurs="0" name="cveEntidadEmisora" nillable="true" type="xs:string"/>
+                    <xs:element minOccurs="0" name="direccionIp" nillable="true" type="xs:string"/>
+                    <xs:element minOccurs="0" name="password" nillable="true" type="xs:string"/>
+                    <xs:element minOccurs="0" name="tipoTransaccion" type="xs:int"/>
+                    <xs:element minOccurs="0" name="usuario" nillable="true" type="xs:string"/>
+                </xs:sequence>
+            </xs:complexType>
+        </xs:schema>
+        <xs:schema attributeFormDefault="qualified" elementFormDefault="qualified" targetNamespace="http://services.wserv.ecurp.dgti.segob.gob.mx">
+            <xs:import namespace="http://services.wserv.ecurp.dgti.segob.gob.mx/xsd"/>
+            <xs:element name="getConfirm"><xs:complexType><xs:sequence>
+                <xs:element minOccurs="0" name="sessionID" nillable="true" type="xs:string"/>
+                <xs:element minOccurs="0" name="Mssg" nillable="true" type="xs:string"/>
+            </xs:sequence></xs:complexType></xs:element>
+            <xs:element name="consultarPorCurp"><xs:complexType><xs:sequence>
+                <xs:element minOccurs="0" name="datos" nillable="true" type="ax23:DatosConsultaCurp"/>
+            </xs:sequence></xs:complexType></xs:element>
+            <xs:element name="consultarPorCurpResponse"><xs:complexType><xs:sequence>
+                <xs:element minOccurs="0" name="return" nillable="true" type="xs:string"/>
+            </xs:sequence></xs:complexType></xs:element>
+        </xs:schema>
+    </wsdl:types>
+    <wsdl:message name="getConfirmRequest"><wsdl:part name="parameters" element="ns:getConfirm"/></wsdl:message>
+    <wsdl:message name="consultarPorCurpRequest"><wsdl:part name="parameters" element="ns:consultarPorCurp"/></wsdl:message>
+    <wsdl:message name="consultarPorCurpResponse"><wsdl:part name="parameters" element="ns:consultarPorCurpResponse"/></wsdl:message>
+    <wsdl:portType name="ConsultaPorCurpServicePortType">
+        <wsdl:operation name="getConfirm"><wsdl:input message="ns:getConfirmRequest" wsaw:Action="urn:getConfirm"/></wsdl:operation>
+        <wsdl:operation name="consultarPorCurp">
+            <wsdl:input message="ns:consultarPorCurpRequest" wsaw:Action="urn:consultarPorCurp"/>
+            <wsdl:output message="ns:consultarPorCurpResponse" wsaw:Action="urn:consultarPorCurpResponse"/>
+        </wsdl:operation>
+    </wsdl:portType>
+    <wsdl:binding name="ConsultaPorCurpServiceSoap11Binding" type="ns:ConsultaPorCurpServicePortType">
+        <soap:binding transport="http://schemas.xmlsoap.org/soap/http" style="document"/>
+        <wsdl:operation name="getConfirm"><soap:operation soapAction="urn:getConfirm" style="document"/><wsdl:input><soap:body use="literal"/></wsdl:input></wsdl:operation>
+        <wsdl:operation name="consultarPorCurp"><soap:operation soapAction="urn:consultarPorCurp" style="document"/><wsdl:input><soap:body use="literal"/></wsdl:input><wsdl:output><soap:body use="literal"/></wsdl:output></wsdl:operation>
+    </wsdl:binding>
+    <wsdl:service name="ConsultaPorCurpService">
+        <wsdl:port name="ConsultaPorCurpServiceHttpsSoap11Endpoint" binding="ns:ConsultaPorCurpServiceSoap11Binding">
+            <soap:address location="{ADDRESS}"/>
+        </wsdl:port>
+    </wsdl:service>
+</wsdl:definitions>
+"#;
