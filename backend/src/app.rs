@@ -43,6 +43,8 @@ pub struct AppState {
 impl AppState {
     /// Opens the database, applies migrations and prepares keys.
     pub fn open(config: Config) -> Result<AppState, String> {
+        // Every TLS client and server of the process uses the same provider.
+        crate::tls::ensure_crypto_provider();
         let pool = db::connect(
             &config.database_url,
             config.db_pool_size,

@@ -82,6 +82,7 @@ fn serve_demo_prints_url_and_logins_and_stops_cleanly_on_sigterm() {
 fn demo_registry_size(url: &str, password: &str) -> u64 {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
+        confrontas_server::tls::ensure_crypto_provider();
         let http = reqwest::Client::new();
         let login =
             serde_json::json!({ "email": "admin@demo.confrontas.mx", "password": password });
@@ -113,5 +114,6 @@ fn demo_registry_size(url: &str, password: &str) -> u64 {
 /// The status of a GET, on a runtime of its own (the test itself is synchronous).
 fn status_of(url: &str) -> u16 {
     let runtime = tokio::runtime::Runtime::new().unwrap();
+    confrontas_server::tls::ensure_crypto_provider();
     runtime.block_on(async { reqwest::get(url).await.unwrap().status().as_u16() })
 }
