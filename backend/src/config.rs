@@ -132,6 +132,11 @@ pub struct Config {
     pub document_max_bytes: u64,
     /// Notification e-mails; `None` (the default) sends none.
     pub smtp: Option<SmtpSettings>,
+    /// Where `simulate renapo` listens.
+    pub simulator_bind: SocketAddr,
+    /// The RENAPO user and password: what the client sends, and what the simulator accepts.
+    pub renapo_user: String,
+    pub renapo_password: String,
 }
 
 /// A setting that could not be used, with the variable's name.
@@ -307,6 +312,19 @@ impl Config {
             parse_concurrency: parse_num("CONFRONTAS_PARSE_CONCURRENCY", 2)?.clamp(1, 64) as usize,
             document_max_bytes: parse_num("CONFRONTAS_DOCUMENT_MAX_MB", 20)?.clamp(1, 512) << 20,
             smtp,
+            simulator_bind: {
+                let text =
+                    get("CONFRONTAS_SIMULATOR_BIND").unwrap_or_else(|| "127.0.0.1:8443".into());
+                text.parse().map_err(|_| {
+                    invalid(
+                        "CONFRONTAS_SIMULATOR_BIND",
+                        format!("not an address:port: {text:?}"),
+                    )
+                })?
+            },
+            renapo_user: get("CONFRONTAS_RENAPO_USER").unwrap_or_else(|| "confrontas".into()),
+            renapo_password: get("CONFRONTAS_RENAPO_PASSWORD")
+                .unwrap_or_else(|| "simulador-renapo".into()),
         })
     }
 }

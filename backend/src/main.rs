@@ -13,6 +13,9 @@ Uso: confrontas-server <orden> [opciones]
 Órdenes:
   serve [--demo]   Inicia el servidor. Con --demo, en una base de datos vacía crea
                    unidades y un usuario de demostración por rol, e imprime los accesos.
+  simulate renapo  Inicia el simulador del servicio de consulta de CURP de RENAPO (HTTPS),
+                   deja el certificado de su autoridad en <datos>/simulator/ e imprime su
+                   dirección, usuario y contraseña.
   migrate          Aplica las migraciones pendientes y termina.
   openapi          Imprime el documento OpenAPI (JSON) y termina.
   help             Muestra esta ayuda.
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
             Ok(())
         }),
         ["serve"] => with_config(|config| run_server(config, false)),
+        ["simulate", "renapo"] => with_config(run_renapo_simulator),
         ["serve", "--demo"] => with_config(|config| run_server(config, true)),
         [] | ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
@@ -117,6 +121,48 @@ fn run_server(config: Config, demo: bool) -> Result<(), String> {
             handle.stop(true).await;
         });
         server.await.map_err(|e| e.to_string())
+    })
+}
+
+/// Runs the RENAPO simulator until SIGTERM or Ctrl-C, answering for the demo population.
+fn run_renapo_simulator(config: Config) -> Result<(), String> {
+    use confrontas_server::simulator::renapo::{RenapoSimulator, SimulatorConfig};
+    init_tracing(config.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let simulator = RenapoSimulator::start(
+            SimulatorConfig {
+                user: config.renapo_user.clone(),
+                password: config.renapo_password.clone(),
+                population: config.demo_farmers,
+            },
+            config.simulator_bind,
+        )
+        .await
+        .map_err(|e| format!("no se pudo iniciar el simulador: {e}"))?;
+        let dir = config.data_dir.join("simulator");
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let ca = dir.join("renapo-ca.pem");
+        std::fs::write(&ca, simulator.authority_pem()).map_err(|e| e.to_string())?;
+        let text = format!(
+            "\nSimulador de RENAPO listo en {}\n  WSDL:        {}?wsdl\n  Autoridad:   {}\n  Usuario:     {}\n  Contraseña:  {}\n  Población:   {} personas de la población de demostración\n\n",
+            simulator.url,
+            simulator.url,
+            ca.display(),
+            config.renapo_user,
+            config.renapo_password,
+            config.demo_farmers
+        );
+        let mut stdout = std::io::stdout().lock();
+        let _ = std::io::Write::write_all(&mut stdout, text.as_bytes());
+        let _ = std::io::Write::flush(&mut stdout);
+        drop(stdout);
+        shutdown_signal().await;
+        simulator.stop().await;
+        Ok(())
     })
 }
 

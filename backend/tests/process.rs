@@ -117,3 +117,83 @@ fn status_of(url: &str) -> u16 {
     confrontas_server::tls::ensure_crypto_provider();
     runtime.block_on(async { reqwest::get(url).await.unwrap().status().as_u16() })
 }
+
+#[test]
+fn simulate_renapo_serves_the_protocol_over_tls_and_stops_on_sigterm() {
+    use confrontas_server::renapo::client::{RenapoClient, RenapoSettings};
+    use confrontas_server::renapo::protocol::{Answer, Credentials};
+
+    let dir = common::TempDir::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_confrontas-server"))
+        .args(["simulate", "renapo"])
+        .env("CONFRONTAS_SIMULATOR_BIND", "127.0.0.1:0")
+        .env("CONFRONTAS_DATA_DIR", dir.0.join("data"))
+        .env("CONFRONTAS_DEMO_FARMERS", "100")
+        .env("CONFRONTAS_RENAPO_USER", "prueba")
+        .env("CONFRONTAS_RENAPO_PASSWORD", "secreto-de-prueba")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut banner = Vec::new();
+    for line in lines.by_ref().take(10) {
+        let line = line.unwrap();
+        let last = line.contains("Población");
+        banner.push(line);
+        if last {
+            break;
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+    let text = banner.join("\n");
+    let url = text
+        .split_whitespace()
+        .find(|w| w.starts_with("https://") && !w.ends_with("?wsdl"))
+        .expect("URL printed")
+        .to_owned();
+    let ca = dir.0.join("data/simulator/renapo-ca.pem");
+    assert!(text.contains(&ca.display().to_string()), "{text}");
+    assert!(text.contains("secreto-de-prueba"), "{text}");
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let answer = runtime.block_on(async {
+        let client = RenapoClient::new(RenapoSettings {
+            endpoint: url,
+            credentials: Credentials {
+                user: "prueba".into(),
+                password: "secreto-de-prueba".into(),
+                caller_ip: "127.0.0.1".into(),
+                issuing_entity: "1".into(),
+                transaction_type: 1,
+            },
+            trust_anchor_pem: std::fs::read_to_string(&ca).unwrap(),
+            connect_timeout: Duration::from_secs(2),
+            read_timeout: Duration::from_secs(5),
+            max_response_bytes: 1 << 20,
+        })
+        .unwrap();
+        let curp = confrontas_server::population::Population::new(
+            confrontas_server::population::DEMO_SEED,
+        )
+        .person(0)
+        .curp;
+        client.consult(curp.as_str()).await.unwrap().answer
+    });
+    assert!(matches!(answer, Answer::Found(_)), "{answer:?}");
+
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the simulator did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "stops cleanly, got {status}");
+}
