@@ -6,6 +6,43 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Reads the child's output up to the line containing `last`, then keeps draining it in the
+/// background: the process must keep running whatever happens to its stdout, and the test must
+/// not close it early.
+fn banner_until(child: &mut std::process::Child, last: &str) -> String {
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut banner = Vec::new();
+    for line in lines.by_ref().take(30) {
+        let line = line.unwrap();
+        let done = line.contains(last);
+        banner.push(line);
+        if done {
+            break;
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+    banner.join("\n")
+}
+
+/// Sends SIGTERM and waits (up to 15 s) for the child to exit.
+fn terminate(mut child: std::process::Child) -> std::process::ExitStatus {
+    let started = Instant::now();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the process did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn serve_demo_prints_url_and_logins_and_stops_cleanly_on_sigterm() {
     let dir = common::TempDir::new();
@@ -21,20 +58,7 @@ fn serve_demo_prints_url_and_logins_and_stops_cleanly_on_sigterm() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Read until the last login line, then keep draining stdout in the background: the server
-    // must keep running whatever happens to its stdout, and the test must not close it early.
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut banner = Vec::new();
-    for line in lines.by_ref().take(30) {
-        let line = line.unwrap();
-        let last = line.contains("admin@demo.confrontas.mx");
-        banner.push(line);
-        if last {
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    let text = banner.join("\n");
+    let text = banner_until(&mut child, "admin@demo.confrontas.mx");
     let url = text
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
@@ -60,21 +84,7 @@ fn serve_demo_prints_url_and_logins_and_stops_cleanly_on_sigterm() {
         .expect("password printed");
     assert_eq!(demo_registry_size(&url, password), 10_000);
 
-    let started = Instant::now();
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "the server did not stop after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = terminate(child);
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
 }
 
@@ -136,18 +146,7 @@ fn simulate_renapo_serves_the_protocol_over_tls_and_stops_on_sigterm() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut banner = Vec::new();
-    for line in lines.by_ref().take(10) {
-        let line = line.unwrap();
-        let last = line.contains("Población");
-        banner.push(line);
-        if last {
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    let text = banner.join("\n");
+    let text = banner_until(&mut child, "Población");
     let url = text
         .split_whitespace()
         .find(|w| w.starts_with("https://") && !w.ends_with("?wsdl"))
@@ -183,17 +182,6 @@ fn simulate_renapo_serves_the_protocol_over_tls_and_stops_on_sigterm() {
     });
     assert!(matches!(answer, Answer::Found(_)), "{answer:?}");
 
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the simulator did not stop");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = terminate(child);
     assert!(status.success(), "stops cleanly, got {status}");
 }
