@@ -1014,33 +1014,36 @@ async fn clocks_follow_the_timeline_and_keep_the_targets_of_their_submission(app
     );
 
     // Policies: only the admin edits them, with sane values, and only clocks a type has.
-    let refused = app
-        .send_json(
-            Method::PUT,
-            "/api/v1/sla-policies/renapo/attention",
+    for (path, token, body, status) in [
+        (
+            "renapo/attention",
             &tokens.mesa,
             json!({ "business_days": 3, "at_risk_days": 1 }),
-        )
-        .await;
-    assert_eq!(refused.status(), 403);
-    let invalid = app
-        .send_json(
-            Method::PUT,
-            "/api/v1/sla-policies/sat/attention",
+            403,
+        ),
+        (
+            "sat/attention",
             &tokens.admin,
             json!({ "business_days": 5, "at_risk_days": 5 }),
-        )
-        .await;
-    assert_eq!(invalid.status(), 422);
-    let missing = app
-        .send_json(
-            Method::PUT,
-            "/api/v1/sla-policies/certificate/attention",
+            422,
+        ),
+        (
+            "certificate/attention",
             &tokens.admin,
             json!({ "business_days": 5, "at_risk_days": 1 }),
-        )
-        .await;
-    assert_eq!(missing.status(), 404);
+            404,
+        ),
+    ] {
+        let response = app
+            .send_json(
+                Method::PUT,
+                &format!("/api/v1/sla-policies/{path}"),
+                token,
+                body,
+            )
+            .await;
+        assert_eq!(response.status(), status, "{path}");
+    }
     let policies: Vec<SlaPolicy> = app
         .get("/api/v1/sla-policies", &tokens.area)
         .await

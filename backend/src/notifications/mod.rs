@@ -29,6 +29,9 @@ pub fn routes(config: &mut ServiceConfig) {
         .service(mark_read);
 }
 
+/// Notifications per insert: six values each, far below SQLite's bind-variable limit.
+const ROWS_PER_INSERT: usize = 500;
+
 /// What happened to which request, for the people to tell.
 pub struct Announcement<'a> {
     pub request_id: i64,
@@ -98,7 +101,7 @@ pub fn announce(conn: &mut AnyConnection, news: &Announcement) -> QueryResult<us
             email_attempts: 0,
         })
         .collect();
-    for chunk in rows.chunks(db::IN_CHUNK / 8) {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
         per_backend!(&mut *conn, |c| diesel::insert_into(notifications::table)
             .values(chunk)
             .execute(c))?;

@@ -72,15 +72,14 @@ fn build(
     let submitted: Vec<(i64, NaiveDateTime)> = rows.iter().map(|r| (r.0, r.3)).collect();
     let mut clocks = super::clocks_of(conn, &submitted, now)?;
 
-    let mut tallies: BTreeMap<(SlaClockKind, u8, String), Tally> = BTreeMap::new();
+    // Every clock has its overall line and one per request type that runs it, even empty.
+    let mut tallies: BTreeMap<(SlaClockKind, SlaGrouping, String), Tally> = BTreeMap::new();
     for clock in SlaClockKind::ALL {
-        tallies.insert((clock, 0, String::new()), Tally::default());
+        tallies.insert((clock, SlaGrouping::All, String::new()), Tally::default());
         for request_type in RequestType::ALL {
             if SlaClockKind::of_type(request_type).contains(&clock) {
-                tallies.insert(
-                    (clock, 1, request_type.as_str().to_owned()),
-                    Tally::default(),
-                );
+                let key = request_type.as_str().to_owned();
+                tallies.insert((clock, SlaGrouping::RequestType, key), Tally::default());
             }
         }
     }
@@ -102,9 +101,9 @@ fn build(
             };
             let Some(status) = counted else { continue };
             for key in [
-                (clock.clock, 0, String::new()),
-                (clock.clock, 1, request_type.clone()),
-                (clock.clock, 2, unit_key.clone()),
+                (clock.clock, SlaGrouping::All, String::new()),
+                (clock.clock, SlaGrouping::RequestType, request_type.clone()),
+                (clock.clock, SlaGrouping::Unit, unit_key.clone()),
             ] {
                 let tally = tallies.entry(key).or_default();
                 match status {
@@ -122,18 +121,14 @@ fn build(
     let lines = tallies
         .into_iter()
         .map(|((clock, grouping, key), tally)| {
-            let (grouping, label) = match grouping {
-                0 => (SlaGrouping::All, "Todas las solicitudes".to_owned()),
-                1 => (
-                    SlaGrouping::RequestType,
-                    RequestType::parse(&key).map_or(key.clone(), |t| t.short_label().to_owned()),
-                ),
-                _ => (
-                    SlaGrouping::Unit,
-                    unit_label
-                        .get(key.as_str())
-                        .map_or(key.clone(), |n| (*n).to_owned()),
-                ),
+            let label = match grouping {
+                SlaGrouping::All => "Todas las solicitudes".to_owned(),
+                SlaGrouping::RequestType => {
+                    RequestType::parse(&key).map_or(key.clone(), |t| t.short_label().to_owned())
+                }
+                SlaGrouping::Unit => unit_label
+                    .get(key.as_str())
+                    .map_or(key.clone(), |n| (*n).to_owned()),
             };
             let total = tally.met + tally.missed + tally.breached;
             SlaReportLine {
