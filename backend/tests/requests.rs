@@ -31,6 +31,7 @@ on_both_backends!(
     documents_are_added_downloaded_and_versioned,
     the_list_filters_by_state_type_dates_and_text_and_sorts,
     a_day_the_admin_declares_moves_the_due_dates_of_running_clocks,
+    a_request_one_business_day_from_its_due_date_is_at_risk_on_the_dashboard,
 );
 
 struct Tokens {
@@ -1519,4 +1520,53 @@ async fn sqlite_the_demo_starts_with_requests_along_the_procedure() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_the_demo_starts_with_requests_along_the_procedure() {
     the_demo_starts_with_requests_along_the_procedure(common::Db::Postgres).await;
+}
+
+async fn a_request_one_business_day_from_its_due_date_is_at_risk_on_the_dashboard(app: TestApp) {
+    let tokens = Tokens::of(&app).await;
+    // First contact in 2 business days, flagged with 1 left.
+    let policy = app
+        .send_json(
+            Method::PUT,
+            "/api/v1/sla-policies/renapo/first_contact",
+            &tokens.admin,
+            json!({ "business_days": 2, "at_risk_days": 1 }),
+        )
+        .await;
+    assert_eq!(policy.status(), 200);
+    let request = submit(&app, &tokens.area).await;
+    // Move its submission back so that exactly one business day has gone by.
+    let calendar = {
+        let mut conn = app.state.pool.get().unwrap();
+        confrontas_server::calendar::load(&mut conn, year() - 1..=year() + 1).unwrap()
+    };
+    let today = confrontas_server::calendar::local_date(chrono::Utc::now());
+    let days = (1..=10)
+        .find(|d| {
+            let then = today - chrono::TimeDelta::days(*d);
+            calendar.business_days_between(then, today) == 1
+        })
+        .unwrap();
+    age(&app, request.summary.id, days);
+    let clocks = sla(&app, &tokens.mesa, request.summary.id).await;
+    assert_eq!(
+        (clocks.clocks[0].status, clocks.clocks[0].remaining_days),
+        (Some(SlaStatus::AtRisk), Some(1))
+    );
+    let desk: Dashboard = app
+        .get("/api/v1/dashboard", &tokens.mesa)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(desk.at_risk_total, 1);
+    assert_eq!(desk.at_risk[0].id, request.summary.id);
+    assert_eq!(desk.breached_total, 0);
+    let listed: Page<RequestSummary> = app
+        .get("/api/v1/requests?sla_status=at_risk", &tokens.mesa)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.total, 1);
 }
