@@ -21,6 +21,7 @@ use utoipa::{IntoResponses, Modify, OpenApi};
         (name = "layouts", description = "CURP layouts: template and row-by-row check"),
         (name = "calendar", description = "Business-day calendar: mandatory rest days and days the admin declares"),
         (name = "requests", description = "Service requests: submission, the procedure's actions, timeline, documents, service levels, dashboard"),
+        (name = "confrontations", description = "Confrontations against RENAPO: jobs, progress, results, apply and revert, KPIs"),
         (name = "notifications", description = "In-app notifications of the caller"),
         (name = "sla", description = "Service-level policies and compliance reports"),
         (name = "ops", description = "Liveness and readiness"),

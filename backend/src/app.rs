@@ -20,11 +20,14 @@ use crate::attachments::AttachmentStore;
 use crate::auth::password::PasswordHasher;
 use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
+use crate::confrontations::engine::Engine;
 use crate::db::{self, Backend, DbPool};
 use crate::error::{AppError, PROBLEM_CONTENT_TYPE};
+use crate::renapo::gateway::RenapoGateway;
 use crate::uploads::ParsePermits;
 use crate::{
-    api_clients, auth, calendar, layouts, notifications, ops, registry, requests, sla, units, users,
+    api_clients, auth, calendar, confrontations, layouts, notifications, ops, registry, requests,
+    sla, units, users,
 };
 
 /// Everything handlers share. Cheap to clone.
@@ -38,11 +41,15 @@ pub struct AppState {
     pub parse_permits: ParsePermits,
     pub imports: registry::imports::ImportQueue,
     pub attachments: AttachmentStore,
+    /// The RENAPO client (or the built-in simulator's) the engine and consultations share.
+    pub renapo: Arc<RenapoGateway>,
+    pub engine: Arc<Engine>,
 }
 
 impl AppState {
-    /// Opens the database, applies migrations and prepares keys.
-    pub fn open(config: Config) -> Result<AppState, String> {
+    /// Opens the database, applies migrations, prepares keys and connects to RENAPO (starting
+    /// the built-in simulator when configured so).
+    pub async fn open(config: Config) -> Result<AppState, String> {
         // Every TLS client and server of the process uses the same provider.
         crate::tls::ensure_crypto_provider();
         let pool = db::connect(
@@ -79,7 +86,10 @@ impl AppState {
         }
         let attachments = AttachmentStore::open(config.attachments_dir.clone())
             .map_err(|e| format!("cannot create {}: {e}", config.attachments_dir.display()))?;
+        let renapo = RenapoGateway::connect(&config.renapo, config.demo_farmers).await?;
         Ok(AppState {
+            renapo: Arc::new(renapo),
+            engine: Arc::new(Engine::new(&config.renapo.engine)),
             attachments,
             tokens: Arc::new(TokenKeys::new(&config.jwt)),
             hasher: PasswordHasher::new(config.login.hash_concurrency),
@@ -109,6 +119,7 @@ fn routes(config: &mut ServiceConfig) {
             .configure(layouts::routes)
             .configure(calendar::routes)
             .configure(requests::routes)
+            .configure(confrontations::routes)
             .configure(notifications::routes)
             .configure(sla::routes),
     );

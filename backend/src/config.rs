@@ -134,9 +134,61 @@ pub struct Config {
     pub smtp: Option<SmtpSettings>,
     /// Where `simulate renapo` listens.
     pub simulator_bind: SocketAddr,
-    /// The RENAPO user and password: what the client sends, and what the simulator accepts.
-    pub renapo_user: String,
-    pub renapo_password: String,
+    /// The RENAPO consultation service, its credentials and the engine's pace.
+    pub renapo: RenapoConfig,
+}
+
+/// Where RENAPO is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RenapoEndpoint {
+    /// The built-in simulator, started inside the server (the demo's default).
+    Simulator,
+    /// A real service: its URL and the PEM file of the certificate to trust.
+    Remote { url: String, ca_file: PathBuf },
+}
+
+/// How the confrontation engine paces its queries to one authority.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// Queries in flight at once, per server instance.
+    pub concurrency: usize,
+    /// Queries started per second, per server instance (RENAPO grants a quota); `None` unlimited.
+    pub rate_per_second: Option<f64>,
+    /// Tries per item for transient faults, the first included.
+    pub max_attempts: u32,
+    /// First wait before a retry; each further retry doubles it, up to `backoff_max`.
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    /// Consecutive transient failures that open the circuit breaker.
+    pub breaker_threshold: u32,
+    /// How long the breaker stays open before one probe query.
+    pub breaker_cooldown: Duration,
+    /// Items leased and committed together.
+    pub chunk_size: usize,
+    /// How long a lease holds without a heartbeat; a dead instance's items return after it.
+    pub lease: Duration,
+    /// How often an idle engine looks for work.
+    pub poll: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct RenapoConfig {
+    /// `None`: not configured; confrontations and consultations answer 503.
+    pub endpoint: Option<RenapoEndpoint>,
+    /// What the client sends, and what the simulator accepts.
+    pub user: String,
+    pub password: String,
+    pub caller_ip: String,
+    pub issuing_entity: String,
+    pub transaction_type: i32,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    pub max_response_bytes: usize,
+    pub engine: EngineSettings,
+    /// Online consultations per API client per minute.
+    pub consultations_per_minute: u32,
+    /// Latency the in-process simulator adds to every answer (to watch progress in the demo).
+    pub simulator_latency: Duration,
 }
 
 /// A setting that could not be used, with the variable's name.
@@ -322,11 +374,91 @@ impl Config {
                     )
                 })?
             },
-            renapo_user: get("CONFRONTAS_RENAPO_USER").unwrap_or_else(|| "confrontas".into()),
-            renapo_password: get("CONFRONTAS_RENAPO_PASSWORD")
-                .unwrap_or_else(|| "simulador-renapo".into()),
+            renapo: renapo_settings(&get)?,
         })
     }
+}
+
+/// `CONFRONTAS_RENAPO_*`.
+fn renapo_settings(get: &impl Fn(&str) -> Option<String>) -> Result<RenapoConfig, ConfigError> {
+    let number = |name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| {
+        let value = get(name).map_or(Ok(default), |v| {
+            v.trim()
+                .parse::<u64>()
+                .map_err(|_| invalid(name, format!("not a whole number: {v:?}")))
+        })?;
+        if range.contains(&value) {
+            Ok(value)
+        } else {
+            Err(invalid(
+                name,
+                format!("must be between {} and {}", range.start(), range.end()),
+            ))
+        }
+    };
+    let millis = |name, default, range| number(name, default, range).map(Duration::from_millis);
+    let endpoint = match get("CONFRONTAS_RENAPO_URL") {
+        None => None,
+        Some(url) if url.trim() == "simulator" => Some(RenapoEndpoint::Simulator),
+        Some(url) => {
+            let url = url.trim().to_owned();
+            if !url.starts_with("https://") {
+                return Err(invalid(
+                    "CONFRONTAS_RENAPO_URL",
+                    "must be an https:// URL, or `simulator`",
+                ));
+            }
+            let ca_file = get("CONFRONTAS_RENAPO_CA_FILE").ok_or_else(|| {
+                invalid(
+                    "CONFRONTAS_RENAPO_CA_FILE",
+                    "required with CONFRONTAS_RENAPO_URL: the PEM of RENAPO's certificate",
+                )
+            })?;
+            Some(RenapoEndpoint::Remote {
+                url,
+                ca_file: PathBuf::from(ca_file),
+            })
+        }
+    };
+    let rate = number("CONFRONTAS_RENAPO_RATE_PER_SECOND", 50, 0..=100_000)?;
+    let backoff_base = millis("CONFRONTAS_RENAPO_BACKOFF_BASE_MS", 250, 1..=60_000)?;
+    let backoff_max = millis("CONFRONTAS_RENAPO_BACKOFF_MAX_MS", 10_000, 1..=600_000)?;
+    if backoff_max < backoff_base {
+        return Err(invalid(
+            "CONFRONTAS_RENAPO_BACKOFF_MAX_MS",
+            "must not be below CONFRONTAS_RENAPO_BACKOFF_BASE_MS",
+        ));
+    }
+    Ok(RenapoConfig {
+        endpoint,
+        user: get("CONFRONTAS_RENAPO_USER").unwrap_or_else(|| "confrontas".into()),
+        password: get("CONFRONTAS_RENAPO_PASSWORD").unwrap_or_else(|| "simulador-renapo".into()),
+        caller_ip: get("CONFRONTAS_RENAPO_CALLER_IP").unwrap_or_else(|| "127.0.0.1".into()),
+        issuing_entity: get("CONFRONTAS_RENAPO_ISSUING_ENTITY").unwrap_or_default(),
+        transaction_type: number("CONFRONTAS_RENAPO_TRANSACTION_TYPE", 5, 0..=99)? as i32,
+        connect_timeout: millis("CONFRONTAS_RENAPO_CONNECT_TIMEOUT_MS", 5_000, 1..=120_000)?,
+        read_timeout: millis("CONFRONTAS_RENAPO_READ_TIMEOUT_MS", 15_000, 1..=600_000)?,
+        max_response_bytes: number(
+            "CONFRONTAS_RENAPO_MAX_RESPONSE_BYTES",
+            256 * 1024,
+            1024..=64 << 20,
+        )? as usize,
+        engine: EngineSettings {
+            concurrency: number("CONFRONTAS_RENAPO_CONCURRENCY", 8, 1..=256)? as usize,
+            rate_per_second: (rate > 0).then_some(rate as f64),
+            max_attempts: number("CONFRONTAS_RENAPO_MAX_ATTEMPTS", 5, 1..=20)? as u32,
+            backoff_base,
+            backoff_max,
+            breaker_threshold: number("CONFRONTAS_RENAPO_BREAKER_THRESHOLD", 5, 1..=1000)? as u32,
+            breaker_cooldown: millis("CONFRONTAS_RENAPO_BREAKER_COOLDOWN_MS", 5_000, 1..=600_000)?,
+            chunk_size: number("CONFRONTAS_CONFRONTATION_CHUNK", 200, 1..=5_000)? as usize,
+            lease: millis("CONFRONTAS_CONFRONTATION_LEASE_MS", 30_000, 500..=3_600_000)?,
+            poll: millis("CONFRONTAS_CONFRONTATION_POLL_MS", 1_000, 10..=60_000)?,
+        },
+        consultations_per_minute: number("CONFRONTAS_CONSULTATIONS_PER_MINUTE", 60, 1..=100_000)?
+            as u32,
+        simulator_latency: millis("CONFRONTAS_SIMULATOR_LATENCY_MS", 0, 0..=60_000)?,
+    })
 }
 
 /// `CONFRONTAS_SMTP_*`: unset host, no e-mail.

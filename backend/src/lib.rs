@@ -15,6 +15,7 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod config;
+pub mod confrontations;
 pub mod db;
 pub mod download;
 pub mod error;

@@ -89,14 +89,18 @@ fn init_tracing(format: LogFormat) {
     }
 }
 
-fn run_server(config: Config, demo: bool) -> Result<(), String> {
+fn run_server(mut config: Config, demo: bool) -> Result<(), String> {
+    // The demo answers from the built-in RENAPO simulator unless a real service is configured.
+    if demo && config.renapo.endpoint.is_none() {
+        config.renapo.endpoint = Some(confrontas_server::config::RenapoEndpoint::Simulator);
+    }
     init_tracing(config.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
-        let state = AppState::open(config)?;
+        let state = AppState::open(config).await?;
         let demo_seed = if demo {
             Some(seed::demo(&state).await.map_err(|e| e.to_string())?)
         } else {
@@ -110,6 +114,9 @@ fn run_server(config: Config, demo: bool) -> Result<(), String> {
         }
         confrontas_server::auth::housekeeping::spawn(state.clone());
         confrontas_server::notifications::email::spawn(state.clone());
+        confrontas_server::confrontations::engine::spawn(state.clone())
+            .await
+            .map_err(|e| e.detail)?;
         let backend = state.backend;
         let (server, address) =
             server::start(state).map_err(|e| format!("no se pudo escuchar: {e}"))?;
@@ -135,8 +142,8 @@ fn run_renapo_simulator(config: Config) -> Result<(), String> {
     runtime.block_on(async move {
         let simulator = RenapoSimulator::start(
             SimulatorConfig {
-                user: config.renapo_user.clone(),
-                password: config.renapo_password.clone(),
+                user: config.renapo.user.clone(),
+                password: config.renapo.password.clone(),
                 population: config.demo_farmers,
             },
             config.simulator_bind,
@@ -152,8 +159,8 @@ fn run_renapo_simulator(config: Config) -> Result<(), String> {
             simulator.url,
             simulator.url,
             ca.display(),
-            config.renapo_user,
-            config.renapo_password,
+            config.renapo.user,
+            config.renapo.password,
             config.demo_farmers
         );
         let mut stdout = std::io::stdout().lock();

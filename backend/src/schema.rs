@@ -106,6 +106,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     attachments,
     request_sla_targets,
     notifications,
+    confrontations,
+    confrontation_items,
 );
 
 diesel::table! {
@@ -298,3 +300,57 @@ diesel::joinable!(request_sla_targets -> requests (request_id));
 diesel::joinable!(notifications -> requests (request_id));
 diesel::joinable!(notifications -> users (user_id));
 diesel::joinable!(notifications -> request_events (event_id));
+
+diesel::table! {
+    confrontations (id) {
+        id -> BigInt,
+        request_id -> BigInt,
+        authority -> Text,
+        state -> Text,
+        waiting_reason -> Nullable<Text>,
+        layout_attachment_id -> BigInt,
+        to_process -> BigInt,
+        processed -> BigInt,
+        to_update -> BigInt,
+        no_update -> BigInt,
+        cannot_update -> BigInt,
+        deceased -> BigInt,
+        found -> BigInt,
+        applied -> BigInt,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        applied_at -> Nullable<Timestamp>,
+        reverted_at -> Nullable<Timestamp>,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    confrontation_items (id) {
+        id -> BigInt,
+        confrontation_id -> BigInt,
+        row_number -> Integer,
+        curp -> Text,
+        farmer_id -> Nullable<BigInt>,
+        state -> Text,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        attempts -> Integer,
+        classification -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        deceased -> Bool,
+        found -> Bool,
+        authority_status -> Nullable<Text>,
+        changes -> Nullable<Text>,
+        processed_at -> Nullable<Timestamp>,
+        processed_by -> Nullable<Text>,
+        applied_at -> Nullable<Timestamp>,
+        reverted_at -> Nullable<Timestamp>,
+        apply_conflict -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(confrontations -> requests (request_id));
+diesel::joinable!(confrontation_items -> confrontations (confrontation_id));

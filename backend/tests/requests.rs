@@ -7,11 +7,12 @@ mod common;
 
 use std::collections::HashSet;
 
+use common::procedure::{Tokens, layout, outsider, pdf, request_form, send_form};
 use common::{TestApp, problem};
 use confrontas_api::{
     Attachment, AttachmentKind, Dashboard, Notification, Page, RequestAction, RequestDetail,
-    RequestSla, RequestState, RequestSummary, Role, SlaClockKind, SlaPolicy, SlaReport, SlaStatus,
-    TimelineEntry, TimelineEvent, UnreadCount,
+    RequestSla, RequestState, RequestSummary, RequestType, Role, SlaClockKind, SlaPolicy,
+    SlaReport, SlaStatus, TimelineEntry, TimelineEvent, UnreadCount,
 };
 use confrontas_server::population::{DEMO_SEED, Population};
 use reqwest::Method;
@@ -33,74 +34,6 @@ on_both_backends!(
     a_day_the_admin_declares_moves_the_due_dates_of_running_clocks,
     a_request_one_business_day_from_its_due_date_is_at_risk_on_the_dashboard,
 );
-
-struct Tokens {
-    area: String,
-    mesa: String,
-    sub: String,
-    admin: String,
-}
-
-impl Tokens {
-    async fn of(app: &TestApp) -> Tokens {
-        Tokens {
-            area: app.login(Role::Area).await.access_token,
-            mesa: app.login(Role::Mesa).await.access_token,
-            sub: app.login(Role::Subdireccion).await.access_token,
-            admin: app.login(Role::Admin).await.access_token,
-        }
-    }
-
-    fn of_role(&self, role: Role) -> &str {
-        match role {
-            Role::Area => &self.area,
-            Role::Mesa => &self.mesa,
-            Role::Subdireccion => &self.sub,
-            Role::Admin => &self.admin,
-        }
-    }
-}
-
-fn pdf() -> Vec<u8> {
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n".to_vec()
-}
-
-/// A CSV layout of the demo people at `indices` (all in the registry when below 300).
-fn layout(indices: &[u64]) -> Vec<u8> {
-    let people = Population::new(DEMO_SEED);
-    let mut csv = String::from("CURP,NOMBRE(S)\n");
-    for i in indices {
-        let person = people.person(*i);
-        csv.push_str(&format!("{},{}\n", person.curp, person.given_names));
-    }
-    csv.into_bytes()
-}
-
-fn request_form(kind: &str, layout_file: Option<Vec<u8>>) -> Form {
-    let mut form = Form::new()
-        .text("request_type", kind.to_owned())
-        .text("subject", "Confronta de productores de noviembre")
-        .text("signer_name", "Ing. Ana Pérez Gómez")
-        .text(
-            "signer_position",
-            "Directora General de Fomento a la Agricultura",
-        )
-        .part("oficio", Part::bytes(pdf()).file_name("oficio.pdf"));
-    if let Some(bytes) = layout_file {
-        form = form.part("layout", Part::bytes(bytes).file_name("layout.csv"));
-    }
-    form
-}
-
-async fn send_form(app: &TestApp, path: &str, token: &str, form: Form) -> reqwest::Response {
-    app.http
-        .post(app.url(path))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-}
 
 async fn submit(app: &TestApp, token: &str) -> RequestDetail {
     let response = send_form(
@@ -160,6 +93,10 @@ async fn step(
     request: &RequestDetail,
     action: RequestAction,
 ) -> RequestDetail {
+    // A RENAPO request resolves after its confrontation.
+    if action == RequestAction::Resolve && request.summary.request_type == RequestType::Renapo {
+        app.confront(&tokens.sub, request.summary.id).await;
+    }
     let response = act(
         app,
         tokens.of_role(action.role()),
@@ -485,27 +422,6 @@ async fn concurrent_forwards_get_distinct_consecutive_folios_and_stale_versions_
     if let Some(folio) = after.summary.folio {
         assert_eq!(folio, format!("DGTIC/DSSD/003/{}/000009", year()));
     }
-}
-
-/// An area user of another unit (the external organism, id 3).
-async fn outsider(app: &TestApp, admin: &str) -> String {
-    let created = app
-        .send_json(
-            Method::POST,
-            "/api/v1/users",
-            admin,
-            json!({ "email": "externo@opa.mx", "name": "Usuario Externo", "position": "Enlace",
-                    "unit_id": 3, "role": "area", "password": "contraseña-externa-1" }),
-        )
-        .await;
-    assert_eq!(created.status(), 201);
-    let login = app.login_as("externo@opa.mx", "contraseña-externa-1").await;
-    assert_eq!(login.status(), 200);
-    login
-        .json::<confrontas_api::SessionTokens>()
-        .await
-        .unwrap()
-        .access_token
 }
 
 async fn an_area_never_sees_another_units_requests_on_any_id_route(app: TestApp) {

@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod calendar;
 pub mod common;
+pub mod confrontations;
 pub mod directory;
 pub mod identity;
 pub mod layouts;
@@ -20,6 +21,7 @@ pub mod sla;
 pub use auth::*;
 pub use calendar::*;
 pub use common::*;
+pub use confrontations::*;
 pub use directory::*;
 pub use identity::{Curp, CurpProblem, Rfc, RfcKind, RfcProblem, RfcWarning, Sex};
 pub use layouts::*;

@@ -85,12 +85,17 @@ impl AttachmentStore {
         Ok(StoredFile { sha256, size })
     }
 
-    /// Opens a stored file for reading.
-    pub fn open_file(&self, sha256: &str) -> AppResult<std::fs::File> {
+    /// Where a stored file is.
+    pub fn stored_path(&self, sha256: &str) -> AppResult<PathBuf> {
         if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(AppError::internal("attachment with a malformed hash"));
         }
-        std::fs::File::open(self.path_of(sha256)).map_err(|e| {
+        Ok(self.path_of(sha256))
+    }
+
+    /// Opens a stored file for reading.
+    pub fn open_file(&self, sha256: &str) -> AppResult<std::fs::File> {
+        std::fs::File::open(self.stored_path(sha256)?).map_err(|e| {
             AppError::internal(format!("attachment file {sha256} cannot be opened: {e}"))
         })
     }

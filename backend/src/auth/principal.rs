@@ -183,6 +183,12 @@ impl RoleSet for AdminOnly {
     const ROLES: &'static [Role] = &[Role::Admin];
 }
 
+/// The sub-directorate only: it runs confrontations and applies their results.
+pub struct SubdireccionOnly;
+impl RoleSet for SubdireccionOnly {
+    const ROLES: &'static [Role] = &[Role::Subdireccion];
+}
+
 /// A staff user whose role is in `R`; API clients and other roles get 403.
 pub struct Staff<R: RoleSet> {
     pub user: StaffUser,

@@ -2,6 +2,7 @@
 //! (`imports`) and export (`export`). The demo seeds synthetic farmers through
 //! [`insert_new_farmers`], the same path imports use.
 
+pub mod changes;
 mod export;
 pub mod imports;
 pub mod membership;

@@ -2,4 +2,5 @@
 //! dialect; the HTTPS client, the simulator and the confrontation engine build on it.
 
 pub mod client;
+pub mod gateway;
 pub mod protocol;

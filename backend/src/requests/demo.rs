@@ -130,7 +130,8 @@ pub async fn seed(state: &AppState) -> AppResult<()> {
         })
         .await?;
     let store = state.attachments.clone();
-    db::run(&state.pool, move |conn| {
+    let awaiting = db::run(&state.pool, move |conn| {
+        let mut awaiting_confrontation = Vec::new();
         let oficio = store
             .put_bytes(&letter::oficio_template())
             .map_err(AppError::internal)?;
@@ -164,18 +165,79 @@ pub async fn seed(state: &AppState) -> AppResult<()> {
                 audit: Actor::system(None),
             };
             let id = workflow::submit(conn, &acting, &fields, &documents)?;
-            let mut version = 1;
-            for action in actions {
-                let user = demo_user(conn, action.role())?;
-                let acting = Acting {
-                    staff: &user,
-                    audit: Actor::system(None),
-                };
-                version =
-                    workflow::act(conn, &store, &acting, id, &change(*action, version))?.version;
+            // A RENAPO request resolves after its confrontation: the rest waits for it.
+            let confronted_from = actions
+                .iter()
+                .position(|a| *a == RequestAction::Resolve && request_type == RequestType::Renapo);
+            let (now, later) = actions.split_at(confronted_from.unwrap_or(actions.len()));
+            let version = take_actions(conn, &store, id, 1, now)?;
+            if !later.is_empty() {
+                awaiting_confrontation.push((id, version, later));
             }
         }
-        Ok(())
+        Ok(awaiting_confrontation)
+    })
+    .await?;
+    for (id, version, actions) in awaiting {
+        if !state.renapo.is_simulated() {
+            tracing::warn!(
+                id,
+                "demo request left in attention: RENAPO is not the simulator"
+            );
+            continue;
+        }
+        confront_and_apply(state, id).await?;
+        let store = state.attachments.clone();
+        db::run(&state.pool, move |conn| {
+            take_actions(conn, &store, id, version, actions).map(|_| ())
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// Takes `actions` on request `id` from `version`, each by a demo user of its role; returns the
+/// version after them.
+fn take_actions(
+    conn: &mut AnyConnection,
+    store: &crate::attachments::AttachmentStore,
+    id: i64,
+    mut version: i32,
+    actions: &[RequestAction],
+) -> AppResult<i32> {
+    for action in actions {
+        let user = demo_user(conn, action.role())?;
+        let acting = Acting {
+            staff: &user,
+            audit: Actor::system(None),
+        };
+        version = workflow::act(conn, store, &acting, id, &change(*action, version))?.version;
+    }
+    Ok(version)
+}
+
+/// Runs the request's confrontation against the simulator to the end and applies it, as the
+/// sub-directorate would.
+async fn confront_and_apply(state: &AppState, id: i64) -> AppResult<()> {
+    let (store, limits) = (state.attachments.clone(), state.config.layout_uploads);
+    let job = db::run(&state.pool, move |conn| {
+        let user = demo_user(conn, Role::Subdireccion)?;
+        let starting = crate::confrontations::jobs::Starting {
+            staff: &user,
+            actor: Actor::system(None),
+            limits,
+        };
+        crate::confrontations::jobs::create(conn, &store, &starting, id)
+    })
+    .await?;
+    crate::confrontations::engine::drain(state, job).await?;
+    db::run(&state.pool, move |conn| {
+        let user = demo_user(conn, Role::Subdireccion)?;
+        let version = crate::confrontations::jobs::visible(conn, &user, job)?
+            .0
+            .version;
+        crate::confrontations::apply::apply(conn, &user, &Actor::system(None), job, version, &[])
+            .map(|_| ())
     })
     .await
 }

@@ -268,6 +268,9 @@ pub fn act(
         if row.version != change.version {
             return Err(stale());
         }
+        if action == RequestAction::Resolve {
+            ready_to_resolve(conn, &row)?;
+        }
         let now = db::now().and_utc();
         let folio = match action {
             RequestAction::Forward => Some(numbering::next_folio(conn, now)?),
@@ -331,6 +334,23 @@ pub fn act(
         )?;
         records::visible(conn, staff, id)
     })
+}
+
+/// A RENAPO request resolves only once a confrontation of it has finished (DESIGN §8).
+fn ready_to_resolve(conn: &mut AnyConnection, row: &RequestRow) -> AppResult<()> {
+    let kind = row.kind()?;
+    if kind == RequestType::Renapo
+        && !crate::confrontations::jobs::has_finished(conn, row.id, kind)?
+    {
+        return Err(AppError::conflict(
+            "confrontation_required",
+            format!(
+                "La solicitud {} no tiene una confronta terminada: ejecútela antes de resolver.",
+                row.ticket_number
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Writes and stores the response letter of a rejection, signed by the person rejecting.

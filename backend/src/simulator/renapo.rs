@@ -315,7 +315,9 @@ fn curp_struct(person: &Person, session: &str) -> String {
             } else {
                 '9'
             };
-            new_curp.replace_range(16..17, &homonym.to_string());
+            new_curp.replace_range(16..18, &homonym.to_string());
+            let check = Curp::check_digit(&new_curp).expect("17 CURP characters");
+            new_curp.push(check);
             historic = new_curp;
             "RCC"
         }

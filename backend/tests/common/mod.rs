@@ -2,6 +2,7 @@
 //! PostgreSQL database (from `CONFRONTAS_TEST_PG_URL`) per test.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod procedure;
 pub mod sheets;
 
 use std::collections::HashMap;
@@ -139,6 +140,13 @@ pub fn test_vars(database_url: &str) -> HashMap<String, String> {
         ("CONFRONTAS_DEMO_FARMERS", "300".to_owned()),
         // Tests count their own requests from the first ticket on.
         ("CONFRONTAS_DEMO_REQUESTS", "false".to_owned()),
+        // RENAPO is the built-in simulator, at full speed; faults recover quickly.
+        ("CONFRONTAS_RENAPO_URL", "simulator".to_owned()),
+        ("CONFRONTAS_RENAPO_RATE_PER_SECOND", "0".to_owned()),
+        ("CONFRONTAS_RENAPO_BACKOFF_BASE_MS", "20".to_owned()),
+        ("CONFRONTAS_RENAPO_BACKOFF_MAX_MS", "200".to_owned()),
+        ("CONFRONTAS_RENAPO_BREAKER_COOLDOWN_MS", "300".to_owned()),
+        ("CONFRONTAS_RENAPO_READ_TIMEOUT_MS", "3000".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -174,11 +182,16 @@ impl TestApp {
         tweak(&mut vars);
         let config = Config::from_lookup(|name| vars.get(name).cloned())
             .expect("test configuration is valid");
-        let state = AppState::open(config).expect("database opens and migrates");
+        let state = AppState::open(config)
+            .await
+            .expect("database opens and migrates");
         seed::demo(&state).await.expect("demo data seeds");
         seed::bootstrap_admin(&state)
             .await
             .expect("bootstrap admin");
+        confrontas_server::confrontations::engine::spawn(state.clone())
+            .await
+            .expect("the confrontation engine starts");
         let (server, address) = server::start(state.clone()).expect("server binds a free port");
         let handle = server.handle();
         tokio::spawn(server);
@@ -260,6 +273,54 @@ impl TestApp {
 
     pub async fn stop(self) {
         self.handle.stop(false).await;
+    }
+
+    /// Starts a confrontation of request `request_id` (as `token`, the sub-directorate).
+    pub async fn start_confrontation(
+        &self,
+        token: &str,
+        request_id: i64,
+    ) -> confrontas_api::Confrontation {
+        let path = format!("/api/v1/requests/{request_id}/confrontations");
+        let response = self
+            .send_json(reqwest::Method::POST, &path, token, serde_json::json!({}))
+            .await;
+        assert_eq!(response.status(), 201, "{:?}", response.text().await);
+        response.json().await.unwrap()
+    }
+
+    /// Polls confrontation `id` until `done` holds (at most a minute).
+    pub async fn confrontation_until(
+        &self,
+        token: &str,
+        id: i64,
+        done: impl Fn(&confrontas_api::Confrontation) -> bool,
+    ) -> confrontas_api::Confrontation {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let response = self
+                .get(&format!("/api/v1/confrontations/{id}"), token)
+                .await;
+            assert_eq!(response.status(), 200);
+            let job: confrontas_api::Confrontation = response.json().await.unwrap();
+            if done(&job) {
+                return job;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "confrontation {id} stuck: {job:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Runs a confrontation of the request to its end.
+    pub async fn confront(&self, token: &str, request_id: i64) -> confrontas_api::Confrontation {
+        let job = self.start_confrontation(token, request_id).await;
+        self.confrontation_until(token, job.id, |j| {
+            j.state == confrontas_api::ConfrontationState::Finished
+        })
+        .await
     }
 }
 

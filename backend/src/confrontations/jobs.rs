@@ -1,0 +1,503 @@
+//! Confrontation jobs in the database: creating one from a request's layout (DESIGN §8 step 1:
+//! rows that cannot be confronted are classified at once), reading them as the API shows
+//! them, and the controls people use (pause, resume, cancel).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use confrontas_api::{
+    Authority, Classification, Confrontation, ConfrontationControl, ConfrontationItem,
+    ConfrontationMetrics, ConfrontationState, Curp, FieldChange, ItemReason, RequestState,
+    RequestType,
+};
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::attachments::{self, AttachmentStore};
+use crate::audit::Actor;
+use crate::auth::principal::StaffUser;
+use crate::db::{self, AnyConnection};
+use crate::error::{AppError, AppResult};
+use crate::layouts::LAYOUT_COLUMNS;
+use crate::requests::records::{self, RequestRow};
+use crate::schema::{
+    attachments as attachment_rows, confrontation_items, confrontations, farmers, requests,
+};
+use crate::uploads::{self, SheetFormat, UploadLimits};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = confrontations)]
+pub struct JobRow {
+    pub id: i64,
+    pub request_id: i64,
+    pub authority: String,
+    pub state: String,
+    pub waiting_reason: Option<String>,
+    pub to_process: i64,
+    pub processed: i64,
+    pub to_update: i64,
+    pub no_update: i64,
+    pub cannot_update: i64,
+    pub deceased: i64,
+    pub found: i64,
+    pub applied: i64,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+    pub applied_at: Option<NaiveDateTime>,
+    pub reverted_at: Option<NaiveDateTime>,
+    pub version: i32,
+}
+
+impl JobRow {
+    pub fn current_state(&self) -> AppResult<ConfrontationState> {
+        ConfrontationState::parse(&self.state)
+            .ok_or_else(|| AppError::internal("unknown confrontation state in database"))
+    }
+
+    pub fn metrics(&self) -> ConfrontationMetrics {
+        let count = |n: i64| n.max(0) as u64;
+        ConfrontationMetrics {
+            to_process: count(self.to_process),
+            processed: count(self.processed),
+            to_update: count(self.to_update),
+            no_update: count(self.no_update),
+            cannot_update: count(self.cannot_update),
+            deceased: count(self.deceased),
+            found: count(self.found),
+            applied: count(self.applied),
+        }
+    }
+}
+
+fn not_found() -> AppError {
+    AppError::not_found("No hay una confronta con ese id.")
+}
+
+/// The job if `staff` may see its request (404 otherwise, as for the request itself).
+pub fn visible(
+    conn: &mut AnyConnection,
+    staff: &StaffUser,
+    id: i64,
+) -> AppResult<(JobRow, RequestRow)> {
+    let job = confrontations::table
+        .find(id)
+        .select(JobRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(not_found)?;
+    let request = records::visible(conn, staff, job.request_id).map_err(|_| not_found())?;
+    Ok((job, request))
+}
+
+/// The jobs as the API shows them.
+pub fn to_dtos(conn: &mut AnyConnection, rows: Vec<JobRow>) -> AppResult<Vec<Confrontation>> {
+    let creators: Vec<i64> = rows.iter().map(|r| r.created_by).collect();
+    let people = attachments::people(conn, &creators)?;
+    let request_ids: Vec<i64> = rows.iter().map(|r| r.request_id).collect();
+    let tickets: HashMap<i64, String> = requests::table
+        .filter(requests::id.eq_any(&request_ids))
+        .select((requests::id, requests::ticket_number))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    rows.into_iter()
+        .map(|row| {
+            let metrics = row.metrics();
+            Ok(Confrontation {
+                id: row.id,
+                request_id: row.request_id,
+                ticket_number: tickets.get(&row.request_id).cloned().unwrap_or_default(),
+                authority: Authority::parse(&row.authority)
+                    .ok_or_else(|| AppError::internal("unknown authority in database"))?,
+                state: row.current_state()?,
+                waiting_reason: row.waiting_reason,
+                kpis: metrics.kpis(),
+                metrics,
+                created_by: people
+                    .get(&row.created_by)
+                    .cloned()
+                    .ok_or_else(|| AppError::internal("confrontation creator missing"))?,
+                created_at: row.created_at.and_utc(),
+                finished_at: row.finished_at.map(|t| t.and_utc()),
+                applied_at: row.applied_at.map(|t| t.and_utc()),
+                reverted_at: row.reverted_at.map(|t| t.and_utc()),
+                version: row.version,
+            })
+        })
+        .collect()
+}
+
+pub fn dto(conn: &mut AnyConnection, row: JobRow) -> AppResult<Confrontation> {
+    Ok(to_dtos(conn, vec![row])?.remove(0))
+}
+
+/// The request's confrontations, newest first.
+pub fn of_request(conn: &mut AnyConnection, request_id: i64) -> AppResult<Vec<Confrontation>> {
+    let rows = confrontations::table
+        .filter(confrontations::request_id.eq(request_id))
+        .order(confrontations::id.desc())
+        .select(JobRow::as_select())
+        .load(conn)?;
+    to_dtos(conn, rows)
+}
+
+/// A layout row as the job takes it.
+struct LayoutRow {
+    row: u32,
+    curp: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = confrontation_items)]
+struct NewItem {
+    confrontation_id: i64,
+    row_number: i32,
+    curp: String,
+    farmer_id: Option<i64>,
+    state: &'static str,
+    attempts: i32,
+    classification: Option<&'static str>,
+    reason: Option<&'static str>,
+    deceased: bool,
+    found: bool,
+    processed_at: Option<NaiveDateTime>,
+}
+
+/// The items of a layout: rows that cannot be confronted get their reason at once.
+fn items_of(
+    conn: &mut AnyConnection,
+    rows: Vec<LayoutRow>,
+) -> AppResult<Vec<(LayoutRow, Result<i64, ItemReason>)>> {
+    let mut first_row: HashMap<String, u32> = HashMap::with_capacity(rows.len());
+    let checked: Vec<(LayoutRow, Result<String, ItemReason>)> = rows
+        .into_iter()
+        .map(|row| {
+            let outcome = if row.curp.is_empty() {
+                Err(ItemReason::MissingCurp)
+            } else {
+                match Curp::parse(&row.curp) {
+                    Err(_) => Err(ItemReason::InvalidCurp),
+                    Ok(curp) => {
+                        let text = curp.as_str().to_owned();
+                        if first_row.contains_key(&text) {
+                            Err(ItemReason::DuplicateRow)
+                        } else {
+                            first_row.insert(text.clone(), row.row);
+                            Ok(text)
+                        }
+                    }
+                }
+            };
+            (row, outcome)
+        })
+        .collect();
+    let valid: Vec<&str> = checked
+        .iter()
+        .filter_map(|(_, c)| c.as_ref().ok().map(String::as_str))
+        .collect();
+    let backend = conn.backend();
+    let mut ids: HashMap<String, i64> = HashMap::with_capacity(valid.len());
+    for chunk in valid.chunks(db::IN_CHUNK) {
+        ids.extend(
+            farmers::table
+                .filter(db::in_json_texts(backend, "curp", chunk))
+                .select((farmers::curp, farmers::id))
+                .load::<(String, i64)>(conn)?,
+        );
+    }
+    Ok(checked
+        .into_iter()
+        .map(|(mut row, outcome)| {
+            let item = outcome.and_then(|curp| {
+                let id = ids.get(&curp).copied().ok_or(ItemReason::NotInRegistry);
+                row.curp = curp;
+                id
+            });
+            (row, item)
+        })
+        .collect())
+}
+
+/// Reads the layout's CURPs with the same limits and reader as its check at submission.
+fn read_layout(
+    store: &AttachmentStore,
+    file_name: &str,
+    sha256: &str,
+    limits: UploadLimits,
+) -> AppResult<Vec<LayoutRow>> {
+    let format = SheetFormat::from_file_name(file_name)?;
+    let path = store.stored_path(sha256)?;
+    let mut rows = Vec::new();
+    uploads::read_table(&path, format, limits, &LAYOUT_COLUMNS, |record| {
+        rows.push(LayoutRow {
+            row: record.number,
+            curp: record.value(0).chars().take(40).collect(),
+        });
+        Ok(())
+    })?;
+    Ok(rows)
+}
+
+/// Who starts a confrontation, and how it is audited.
+pub struct Starting<'a> {
+    pub staff: &'a StaffUser,
+    pub actor: Actor,
+    pub limits: UploadLimits,
+}
+
+/// Creates a confrontation of request `request_id`'s current layout.
+pub fn create(
+    conn: &mut AnyConnection,
+    store: &AttachmentStore,
+    starting: &Starting,
+    request_id: i64,
+) -> AppResult<i64> {
+    let request = records::visible(conn, starting.staff, request_id)?;
+    let kind = request.kind()?;
+    let Some(authority) = Authority::of_request(kind) else {
+        return Err(AppError::conflict(
+            "not_confrontable",
+            "Las solicitudes de certificado no llevan confronta.",
+        ));
+    };
+    if authority == Authority::Sat {
+        return Err(AppError::conflict(
+            "authority_not_available",
+            "La confronta con el SAT todavía no está disponible en esta versión.",
+        ));
+    }
+    if request.current_state()? != RequestState::InProgress {
+        return Err(AppError::conflict(
+            "request_not_in_progress",
+            format!(
+                "La solicitud {} no está en atención: solo se confrontan solicitudes aceptadas.",
+                request.ticket_number
+            ),
+        ));
+    }
+    let (layout_id, file_name, sha256) = attachment_rows::table
+        .filter(attachment_rows::request_id.eq(request_id))
+        .filter(attachment_rows::kind.eq("layout"))
+        .order(attachment_rows::version.desc())
+        .select((
+            attachment_rows::id,
+            attachment_rows::file_name,
+            attachment_rows::sha256,
+        ))
+        .first::<(i64, String, String)>(conn)
+        .optional()?
+        .ok_or_else(|| {
+            AppError::conflict("layout_missing", "La solicitud no tiene layout de CURP.")
+        })?;
+    let rows = read_layout(store, &file_name, &sha256, starting.limits)?;
+    let items = items_of(conn, rows)?;
+    conn.write_transaction(|conn| {
+        let active: Vec<&str> = ConfrontationState::ALL
+            .into_iter()
+            .filter(|s| s.is_active())
+            .map(ConfrontationState::as_str)
+            .collect();
+        let running = confrontations::table
+            .filter(confrontations::request_id.eq(request_id))
+            .filter(confrontations::state.eq_any(active))
+            .count()
+            .get_result::<i64>(conn)?;
+        if running > 0 {
+            return Err(AppError::conflict(
+                "confrontation_in_progress",
+                format!(
+                    "La solicitud {} ya tiene una confronta en curso; termínela o cancélela antes de iniciar otra.",
+                    request.ticket_number
+                ),
+            ));
+        }
+        let now = db::now();
+        let rejected = items.iter().filter(|(_, item)| item.is_err()).count() as i64;
+        let to_process = items.len() as i64;
+        let id = diesel::insert_into(confrontations::table)
+            .values((
+                confrontations::request_id.eq(request_id),
+                confrontations::authority.eq(authority.as_str()),
+                confrontations::state.eq(ConfrontationState::Running.as_str()),
+                confrontations::layout_attachment_id.eq(layout_id),
+                confrontations::to_process.eq(to_process),
+                confrontations::processed.eq(rejected),
+                confrontations::to_update.eq(0),
+                confrontations::no_update.eq(0),
+                confrontations::cannot_update.eq(rejected),
+                confrontations::deceased.eq(0),
+                confrontations::found.eq(0),
+                confrontations::applied.eq(0),
+                confrontations::created_by.eq(starting.staff.id),
+                confrontations::created_at.eq(now),
+                confrontations::updated_at.eq(now),
+                confrontations::version.eq(1),
+            ))
+            .returning(confrontations::id)
+            .get_result::<i64>(conn)?;
+        let new: Vec<NewItem> = items
+            .iter()
+            .map(|(row, item)| {
+                let rejected = item.as_ref().err().copied();
+                NewItem {
+                    confrontation_id: id,
+                    row_number: row.row as i32,
+                    curp: row.curp.clone(),
+                    farmer_id: item.as_ref().ok().copied(),
+                    state: if rejected.is_some() { "done" } else { "pending" },
+                    attempts: 0,
+                    classification: rejected.map(|r| r.classification().as_str()),
+                    reason: rejected.map(ItemReason::as_str),
+                    deceased: false,
+                    found: false,
+                    processed_at: rejected.map(|_| now),
+                }
+            })
+            .collect();
+        for chunk in new.chunks(db::IN_CHUNK) {
+            crate::per_backend!(&mut *conn, |c| diesel::insert_into(confrontation_items::table)
+                .values(chunk)
+                .execute(c))?;
+        }
+        starting.actor.record(
+            conn,
+            "confrontation_started",
+            "confrontation",
+            id,
+            json!({
+                "request_id": request_id,
+                "ticket_number": request.ticket_number,
+                "authority": authority.as_str(),
+                "to_process": to_process,
+                "rejected_at_validation": rejected,
+            }),
+        )?;
+        Ok(id)
+    })
+}
+
+/// Pauses, resumes or cancels job `id` seen at `version`.
+pub fn control(
+    conn: &mut AnyConnection,
+    staff: &StaffUser,
+    actor: &Actor,
+    id: i64,
+    control: ConfrontationControl,
+    version: i32,
+) -> AppResult<JobRow> {
+    conn.write_transaction(|conn| {
+        let (job, request) = visible(conn, staff, id)?;
+        let state = job.current_state()?;
+        if !control.from_states().contains(&state) {
+            return Err(AppError::conflict(
+                "invalid_transition",
+                format!(
+                    "La confronta está «{}»: «{}» no procede en ese estado.",
+                    state.label(),
+                    control.label()
+                ),
+            ));
+        }
+        let stale = || {
+            AppError::conflict(
+                "stale_version",
+                "La confronta cambió mientras la revisaba. Vuelva a cargarla y repita la acción si aún procede.",
+            )
+        };
+        if job.version != version {
+            return Err(stale());
+        }
+        let now = db::now();
+        let to = control.to_state();
+        let updated = diesel::update(
+            confrontations::table
+                .find(id)
+                .filter(confrontations::version.eq(version)),
+        )
+        .set((
+            confrontations::state.eq(to.as_str()),
+            confrontations::waiting_reason.eq(None::<String>),
+            confrontations::version.eq(version + 1),
+            confrontations::updated_at.eq(now),
+            confrontations::finished_at.eq((to == ConfrontationState::Cancelled).then_some(now)),
+        ))
+        .execute(conn)?;
+        if updated == 0 {
+            return Err(stale());
+        }
+        actor.record(
+            conn,
+            &format!("confrontation_{}", control.as_str()),
+            "confrontation",
+            id,
+            json!({ "ticket_number": request.ticket_number, "from": state.as_str(), "to": to.as_str() }),
+        )?;
+        Ok(confrontations::table
+            .find(id)
+            .select(JobRow::as_select())
+            .first(conn)?)
+    })
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = confrontation_items)]
+pub struct ItemRow {
+    pub id: i64,
+    pub row_number: i32,
+    pub curp: String,
+    pub farmer_id: Option<i64>,
+    pub attempts: i32,
+    pub classification: Option<String>,
+    pub reason: Option<String>,
+    pub deceased: bool,
+    pub authority_status: Option<String>,
+    pub changes: Option<String>,
+    pub applied_at: Option<NaiveDateTime>,
+    pub reverted_at: Option<NaiveDateTime>,
+    pub apply_conflict: Option<String>,
+}
+
+impl ItemRow {
+    pub fn field_changes(&self) -> AppResult<Vec<FieldChange>> {
+        self.changes.as_deref().map_or(Ok(Vec::new()), |text| {
+            serde_json::from_str(text)
+                .map_err(|e| AppError::internal(format!("stored item changes unreadable: {e}")))
+        })
+    }
+
+    pub fn into_dto(self) -> AppResult<ConfrontationItem> {
+        Ok(ConfrontationItem {
+            row: self.row_number.max(0) as u32,
+            changes: self.field_changes()?,
+            classification: self
+                .classification
+                .as_deref()
+                .and_then(Classification::parse),
+            reason: self.reason.as_deref().and_then(ItemReason::parse),
+            authority_status: self.authority_status,
+            applied: self.applied_at.is_some() && self.reverted_at.is_none(),
+            apply_conflict: self.apply_conflict,
+            attempts: self.attempts.max(0) as u32,
+            curp: self.curp,
+        })
+    }
+}
+
+/// Requests of `kind` resolve only after a finished confrontation (DESIGN §8).
+pub fn has_finished(
+    conn: &mut AnyConnection,
+    request_id: i64,
+    kind: RequestType,
+) -> AppResult<bool> {
+    let Some(authority) = Authority::of_request(kind) else {
+        return Ok(true);
+    };
+    let finished = confrontations::table
+        .filter(confrontations::request_id.eq(request_id))
+        .filter(confrontations::authority.eq(authority.as_str()))
+        .filter(confrontations::state.eq(ConfrontationState::Finished.as_str()))
+        .count()
+        .get_result::<i64>(conn)?;
+    Ok(finished > 0)
+}

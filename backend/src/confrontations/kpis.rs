@@ -1,0 +1,136 @@
+//! KPIs by period (DESIGN §8): the metrics of the confrontations finished in a month, quarter,
+//! semester or year (Mexico City days), overall and per requesting unit, and the registry's
+//! proof-of-life coverage (active farmers with a proof of life in the last 12 months).
+
+use std::collections::BTreeMap;
+
+use actix_web::{get, web};
+use confrontas_api::{
+    Authority, ConfrontationMetrics, ConfrontationState, KpiLine, KpiQuery, KpiReport,
+    ReportPeriod, Role,
+};
+use diesel::prelude::*;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::jobs::JobRow;
+use crate::api_doc::{BadRequest, Forbidden, Unauthenticated, Unprocessable};
+use crate::app::AppState;
+use crate::auth::principal::{AnyStaff, Staff};
+use crate::calendar::start_of_local_day;
+use crate::db::{self, AnyConnection};
+use crate::error::{AppError, AppResult};
+use crate::schema::{confrontations, farmers, requests};
+
+pub fn routes(config: &mut ServiceConfig) {
+    config.service(get_kpis);
+}
+
+/// Days a proof of life counts for the registry-wide coverage.
+const PROOF_OF_LIFE_DAYS: i64 = 365;
+
+fn line(unit: Option<(i64, String)>, jobs: &[&JobRow]) -> KpiLine {
+    let mut metrics = ConfrontationMetrics::default();
+    for job in jobs {
+        metrics.add(&job.metrics());
+    }
+    let (unit_id, unit_name) = unit.unzip();
+    KpiLine {
+        unit_id,
+        unit_name,
+        confrontations: jobs.len() as u64,
+        kpis: metrics.kpis(),
+        metrics,
+    }
+}
+
+/// The report for `period` (an area sees only its own unit).
+pub fn report(
+    conn: &mut AnyConnection,
+    period_text: &str,
+    period: &ReportPeriod,
+    authority: Authority,
+    only_unit: Option<i64>,
+) -> AppResult<KpiReport> {
+    let from = start_of_local_day(period.first_day).naive_utc();
+    let until = start_of_local_day(
+        period
+            .last_day
+            .succ_opt()
+            .ok_or_else(|| AppError::internal("period at the end of time"))?,
+    )
+    .naive_utc();
+    let mut query = confrontations::table
+        .inner_join(requests::table)
+        .filter(confrontations::authority.eq(authority.as_str()))
+        .filter(confrontations::state.eq(ConfrontationState::Finished.as_str()))
+        .filter(confrontations::finished_at.ge(from))
+        .filter(confrontations::finished_at.lt(until))
+        .into_boxed::<db::DbBackend>();
+    if let Some(unit) = only_unit {
+        query = query.filter(requests::unit_id.eq(unit));
+    }
+    let rows: Vec<(JobRow, i64)> = query
+        .select((JobRow::as_select(), requests::unit_id))
+        .load(conn)?;
+    let unit_ids: Vec<i64> = rows.iter().map(|(_, unit)| *unit).collect();
+    let names = crate::requests::records::unit_refs(conn, &unit_ids)?;
+    let mut by_unit: BTreeMap<i64, Vec<&JobRow>> = BTreeMap::new();
+    for (job, unit) in &rows {
+        by_unit.entry(*unit).or_default().push(job);
+    }
+    let all: Vec<&JobRow> = rows.iter().map(|(job, _)| job).collect();
+    let units = by_unit
+        .into_iter()
+        .map(|(unit, jobs)| {
+            let name = names.get(&unit).map(|u| u.name.clone()).unwrap_or_default();
+            line(Some((unit, name)), &jobs)
+        })
+        .collect();
+
+    let since = db::now() - chrono::TimeDelta::days(PROOF_OF_LIFE_DAYS);
+    let active = farmers::table
+        .filter(farmers::status.eq("active"))
+        .count()
+        .get_result::<i64>(conn)?
+        .max(0) as u64;
+    let recent = farmers::table
+        .filter(farmers::status.eq("active"))
+        .filter(farmers::last_proof_of_life_at.ge(since))
+        .count()
+        .get_result::<i64>(conn)?
+        .max(0) as u64;
+    Ok(KpiReport {
+        period: period_text.to_owned(),
+        authority,
+        overall: line(None, &all),
+        units,
+        active_farmers: active,
+        with_recent_proof_of_life: recent,
+        proof_of_life_coverage: (active > 0).then(|| recent as f64 / active as f64),
+    })
+}
+
+/// KPIs of the confrontations finished in a period, overall and per unit, and the registry's
+/// proof-of-life coverage. Areas see their own unit only.
+#[utoipa::path(
+    tag = "confrontations",
+    security(("bearer" = [])),
+    params(KpiQuery),
+    responses((status = 200, body = KpiReport), BadRequest, Unauthenticated, Forbidden, Unprocessable)
+)]
+#[get("/kpis")]
+async fn get_kpis(
+    state: web::Data<AppState>,
+    staff: Staff<AnyStaff>,
+    query: web::Query<KpiQuery>,
+) -> AppResult<web::Json<KpiReport>> {
+    let query = query.into_inner();
+    let period = ReportPeriod::parse(&query.period).map_err(|e| AppError::validation(vec![e]))?;
+    let only_unit = (staff.user.role == Role::Area).then_some(staff.user.unit_id);
+    let authority = query.authority.unwrap_or(Authority::Renapo);
+    let found = db::run(&state.pool, move |conn| {
+        report(conn, &query.period, &period, authority, only_unit)
+    })
+    .await?;
+    Ok(web::Json(found))
+}

@@ -1,0 +1,268 @@
+//! How the engine treats an authority: a rate limit that spaces queries evenly (a quota counted
+//! per second is never exceeded), capped exponential backoff with jitter between retries, and
+//! a circuit breaker that makes every query wait while the authority is down, lets one probe
+//! through after a cooldown, and closes by itself when the probe is answered.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rand::Rng;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// Starts at most `per_second` queries per second, evenly spaced (no bursts).
+pub struct RateLimiter {
+    interval: Option<Duration>,
+    next: Mutex<Instant>,
+}
+
+impl RateLimiter {
+    pub fn new(per_second: Option<f64>) -> RateLimiter {
+        RateLimiter {
+            interval: per_second
+                .filter(|r| *r > 0.0)
+                .map(|r| Duration::from_secs_f64(1.0 / r)),
+            next: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// Waits for this query's slot.
+    pub async fn acquire(&self) {
+        let Some(interval) = self.interval else {
+            return;
+        };
+        let slot = {
+            let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+            let slot = (*next).max(Instant::now());
+            *next = slot + interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+}
+
+/// The wait before retry number `retry` (1 for the first): `base · 2^(retry−1)`, capped at
+/// `max`, then drawn uniformly from its upper half so that retries of many items spread out.
+pub fn backoff(retry: u32, base: Duration, max: Duration) -> Duration {
+    let exponential = base.saturating_mul(1u32 << retry.saturating_sub(1).min(20));
+    let capped = exponential.min(max);
+    let half = capped / 2;
+    half + rand::rng().random_range(Duration::ZERO..=capped - half)
+}
+
+/// Why the breaker is open, as people read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitReason {
+    /// Timeouts, HTTP 5xx, SOAP faults, `TipoError 99`.
+    Unavailable,
+    /// The server's certificate does not chain to the trusted one.
+    UntrustedCertificate,
+    /// The agency's user or password was refused.
+    Credentials,
+}
+
+impl WaitReason {
+    pub fn message(self) -> &'static str {
+        match self {
+            WaitReason::Unavailable => {
+                "RENAPO no responde; la confronta continuará sola cuando vuelva a responder."
+            }
+            WaitReason::UntrustedCertificate => {
+                "El certificado de RENAPO no es de confianza: despliegue el certificado vigente de RENAPO y la confronta continuará."
+            }
+            WaitReason::Credentials => {
+                "RENAPO rechazó el usuario o la contraseña de la dependencia; corrija la configuración."
+            }
+        }
+    }
+}
+
+struct BreakerState {
+    consecutive_failures: u32,
+    open_until: Option<Instant>,
+    probing: bool,
+    reason: Option<WaitReason>,
+}
+
+pub struct Breaker {
+    threshold: u32,
+    cooldown: Duration,
+    state: Mutex<BreakerState>,
+    closed: Notify,
+}
+
+impl Breaker {
+    pub fn new(threshold: u32, cooldown: Duration) -> Breaker {
+        Breaker {
+            threshold: threshold.max(1),
+            cooldown,
+            state: Mutex::new(BreakerState {
+                consecutive_failures: 0,
+                open_until: None,
+                probing: false,
+                reason: None,
+            }),
+            closed: Notify::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BreakerState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Returns when a query may be sent: at once while closed; while open, after the cooldown
+    /// to one caller (the probe, told so by `true`) and to the rest when the probe succeeds.
+    pub async fn admit(&self) -> bool {
+        loop {
+            let wait = {
+                let mut state = self.lock();
+                match state.open_until {
+                    None => return false,
+                    Some(until) if Instant::now() < until => until - Instant::now(),
+                    Some(_) if !state.probing => {
+                        state.probing = true;
+                        return true;
+                    }
+                    Some(_) => self.cooldown,
+                }
+            };
+            // Woken early when the breaker closes; otherwise look again after the wait.
+            let _ = tokio::time::timeout(wait, self.closed.notified()).await;
+        }
+    }
+
+    /// The authority answered.
+    pub fn success(&self) {
+        let mut state = self.lock();
+        let was_open = state.open_until.is_some();
+        state.consecutive_failures = 0;
+        state.open_until = None;
+        state.probing = false;
+        state.reason = None;
+        drop(state);
+        if was_open {
+            tracing::info!("the authority answers again; circuit breaker closed");
+            self.closed.notify_waiters();
+        }
+    }
+
+    /// A transient failure: the breaker opens after `threshold` in a row, or at once when the
+    /// probe fails.
+    pub fn failure(&self, reason: WaitReason) {
+        let mut state = self.lock();
+        state.consecutive_failures += 1;
+        if state.probing || state.consecutive_failures >= self.threshold {
+            self.open(&mut state, reason);
+        }
+    }
+
+    /// A failure every query would meet (untrusted certificate, refused credentials): opens
+    /// the breaker at once.
+    pub fn trip(&self, reason: WaitReason) {
+        let mut state = self.lock();
+        self.open(&mut state, reason);
+    }
+
+    fn open(&self, state: &mut BreakerState, reason: WaitReason) {
+        if state.open_until.is_none() {
+            tracing::warn!(?reason, "circuit breaker open: queries wait");
+        }
+        state.open_until = Some(Instant::now() + self.cooldown);
+        state.probing = false;
+        state.reason = Some(reason);
+    }
+
+    /// Why queries wait, while the breaker is open.
+    pub fn waiting(&self) -> Option<WaitReason> {
+        let state = self.lock();
+        state.open_until.and(state.reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap_and_stays_in_the_upper_half() {
+        let base = Duration::from_millis(100);
+        let max = Duration::from_secs(1);
+        for _ in 0..200 {
+            let first = backoff(1, base, max);
+            assert!(
+                first >= Duration::from_millis(50) && first <= base,
+                "{first:?}"
+            );
+            let third = backoff(3, base, max);
+            assert!(third >= Duration::from_millis(200) && third <= Duration::from_millis(400));
+            let late = backoff(30, base, max);
+            assert!(
+                late >= Duration::from_millis(500) && late <= max,
+                "{late:?}"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_rate_limiter_spaces_queries_evenly() {
+        let limiter = RateLimiter::new(Some(100.0));
+        let start = Instant::now();
+        for _ in 0..101 {
+            limiter.acquire().await;
+        }
+        // 101 slots, 10 ms apart: the last one starts 1 s after the first.
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
+        let unlimited = RateLimiter::new(None);
+        let start = Instant::now();
+        unlimited.acquire().await;
+        assert_eq!(start.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_breaker_opens_after_the_threshold_and_lets_one_probe_through() {
+        let breaker = std::sync::Arc::new(Breaker::new(3, Duration::from_secs(5)));
+        breaker.failure(WaitReason::Unavailable);
+        breaker.failure(WaitReason::Unavailable);
+        assert_eq!(breaker.waiting(), None, "two failures keep it closed");
+        breaker.failure(WaitReason::Unavailable);
+        assert_eq!(breaker.waiting(), Some(WaitReason::Unavailable));
+
+        let start = Instant::now();
+        assert!(
+            breaker.admit().await,
+            "the first caller after the cooldown probes"
+        );
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(5),
+            "the probe waits the cooldown"
+        );
+        // A second caller waits for the probe's outcome.
+        let waiter = tokio::spawn({
+            let breaker = breaker.clone();
+            async move {
+                assert!(!breaker.admit().await);
+                Instant::now()
+            }
+        });
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(!waiter.is_finished());
+        breaker.success();
+        let admitted = waiter.await.unwrap();
+        assert!(admitted - start < Duration::from_secs(7));
+        assert_eq!(breaker.waiting(), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_probe_reopens_the_breaker_and_a_trip_opens_it_at_once() {
+        let breaker = Breaker::new(10, Duration::from_secs(2));
+        breaker.trip(WaitReason::UntrustedCertificate);
+        assert_eq!(breaker.waiting(), Some(WaitReason::UntrustedCertificate));
+        breaker.admit().await;
+        breaker.failure(WaitReason::Unavailable);
+        assert_eq!(breaker.waiting(), Some(WaitReason::Unavailable));
+        let start = Instant::now();
+        breaker.admit().await;
+        assert_eq!(start.elapsed(), Duration::from_secs(2));
+    }
+}

@@ -1,0 +1,331 @@
+//! The items as a work queue in the database. An engine instance leases a chunk of pending
+//! items (on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so instances never take the same ones),
+//! keeps the lease alive with heartbeats, and commits the chunk's results in one transaction
+//! fenced by the lease: if the lease expired and another instance took the items over, the
+//! late results are dropped. Counters and proofs of life move in that same transaction, so a
+//! crash at any point leaves every item either pending or done, never counted twice.
+
+use chrono::NaiveDateTime;
+use confrontas_api::{Classification, ConfrontationState};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+
+use super::classify::ItemResult;
+use crate::db::{self, AnyConnection, Backend};
+use crate::schema::{confrontation_items, confrontations, farmers};
+
+/// A leased item.
+#[derive(Debug, Clone, QueryableByName)]
+#[diesel(table_name = confrontation_items)]
+pub struct Leased {
+    pub id: i64,
+    pub curp: String,
+    pub farmer_id: Option<i64>,
+}
+
+/// Jobs running (or waiting for their authority) on `authority`, oldest first.
+pub fn runnable_jobs(conn: &mut AnyConnection, authority: &str) -> QueryResult<Vec<i64>> {
+    confrontations::table
+        .filter(confrontations::authority.eq(authority))
+        .filter(confrontations::state.eq_any([
+            ConfrontationState::Running.as_str(),
+            ConfrontationState::WaitingAuthority.as_str(),
+        ]))
+        .order(confrontations::id)
+        .select(confrontations::id)
+        .limit(50)
+        .load(conn)
+}
+
+/// Returns to the queue the items of `job` whose lease ran out (their instance died or hung).
+pub fn reclaim_expired(
+    conn: &mut AnyConnection,
+    job: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        confrontation_items::table
+            .filter(confrontation_items::confrontation_id.eq(job))
+            .filter(confrontation_items::state.eq("leased"))
+            .filter(confrontation_items::lease_until.lt(now)),
+    )
+    .set((
+        confrontation_items::state.eq("pending"),
+        confrontation_items::lease_owner.eq(None::<String>),
+        confrontation_items::lease_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
+}
+
+/// Every lease, whoever holds it: on SQLite one instance owns the database, so at start-up
+/// every lease is a previous run's.
+pub fn release_all(conn: &mut AnyConnection) -> QueryResult<usize> {
+    diesel::update(confrontation_items::table.filter(confrontation_items::state.eq("leased")))
+        .set((
+            confrontation_items::state.eq("pending"),
+            confrontation_items::lease_owner.eq(None::<String>),
+            confrontation_items::lease_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)
+}
+
+const CLAIM: &str = "UPDATE confrontation_items SET state = 'leased', lease_owner = $1, lease_until = $2 \
+     WHERE id IN (SELECT id FROM confrontation_items WHERE confrontation_id = $3 AND state = 'pending' \
+     ORDER BY id LIMIT $4{LOCK}) RETURNING id, curp, farmer_id";
+
+/// Leases up to `limit` pending items of `job` to `owner` until `until`, oldest first.
+pub fn claim(
+    conn: &mut AnyConnection,
+    job: i64,
+    owner: &str,
+    until: NaiveDateTime,
+    limit: usize,
+) -> QueryResult<Vec<Leased>> {
+    let sql = match conn.backend() {
+        Backend::Postgres => CLAIM.replace("{LOCK}", " FOR UPDATE SKIP LOCKED"),
+        // One writer at a time: the write transaction is the lock.
+        Backend::Sqlite => CLAIM.replace("{LOCK}", "").replace('$', "?"),
+    };
+    let mut leased: Vec<Leased> = conn.write_transaction(|conn| {
+        crate::per_backend!(conn, |c| diesel::sql_query(&sql)
+            .bind::<Text, _>(owner)
+            .bind::<Timestamp, _>(until)
+            .bind::<BigInt, _>(job)
+            .bind::<BigInt, _>(limit as i64)
+            .load(c))
+    })?;
+    leased.sort_unstable_by_key(|item| item.id);
+    Ok(leased)
+}
+
+/// Keeps `owner`'s leases on `job` alive until `until`.
+pub fn heartbeat(
+    conn: &mut AnyConnection,
+    job: i64,
+    owner: &str,
+    until: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        confrontation_items::table
+            .filter(confrontation_items::confrontation_id.eq(job))
+            .filter(confrontation_items::state.eq("leased"))
+            .filter(confrontation_items::lease_owner.eq(owner)),
+    )
+    .set(confrontation_items::lease_until.eq(until))
+    .execute(conn)
+}
+
+/// Hands back, unprocessed, the items of `owner` on `job` among `ids` (paused or cancelled).
+pub fn release(conn: &mut AnyConnection, owner: &str, ids: &[i64]) -> QueryResult<usize> {
+    let mut released = 0;
+    for chunk in ids.chunks(db::IN_CHUNK) {
+        released += diesel::update(
+            confrontation_items::table
+                .filter(confrontation_items::id.eq_any(chunk))
+                .filter(confrontation_items::state.eq("leased"))
+                .filter(confrontation_items::lease_owner.eq(owner)),
+        )
+        .set((
+            confrontation_items::state.eq("pending"),
+            confrontation_items::lease_owner.eq(None::<String>),
+            confrontation_items::lease_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    }
+    Ok(released)
+}
+
+/// Counter increments of a set of results.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    pub processed: i64,
+    pub to_update: i64,
+    pub no_update: i64,
+    pub cannot_update: i64,
+    pub deceased: i64,
+    pub found: i64,
+}
+
+impl Tally {
+    pub fn count(&mut self, result: &ItemResult) {
+        self.processed += 1;
+        match result.reason.classification() {
+            Classification::Update => self.to_update += 1,
+            Classification::NoUpdate => self.no_update += 1,
+            Classification::CannotUpdate => self.cannot_update += 1,
+        }
+        self.deceased += i64::from(result.deceased());
+        self.found += i64::from(result.found);
+    }
+
+    /// Adds the tally to `job`'s counters (inside the caller's transaction).
+    pub fn add_to(
+        &self,
+        conn: &mut AnyConnection,
+        job: i64,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        use confrontations::dsl as c;
+        diesel::update(c::confrontations.find(job))
+            .set((
+                c::processed.eq(c::processed + self.processed),
+                c::to_update.eq(c::to_update + self.to_update),
+                c::no_update.eq(c::no_update + self.no_update),
+                c::cannot_update.eq(c::cannot_update + self.cannot_update),
+                c::deceased.eq(c::deceased + self.deceased),
+                c::found.eq(c::found + self.found),
+                c::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+}
+
+/// The column values of a result.
+pub struct StoredResult {
+    pub classification: &'static str,
+    pub reason: &'static str,
+    pub changes: Option<String>,
+}
+
+impl StoredResult {
+    pub fn of(result: &ItemResult) -> StoredResult {
+        StoredResult {
+            classification: result.reason.classification().as_str(),
+            reason: result.reason.as_str(),
+            changes: (!result.changes.is_empty())
+                .then(|| serde_json::to_string(&result.changes).expect("field changes serialize")),
+        }
+    }
+}
+
+/// Commits `results` (item id, attempts, result) of `owner`'s chunk of `job` in one
+/// transaction: each item only if `owner` still holds it; the job's counters by what was
+/// stored; a proof of life on each farmer the answer proves alive. Returns the tally stored.
+pub fn store(
+    conn: &mut AnyConnection,
+    job: i64,
+    owner: &str,
+    results: &[(i64, Option<i64>, u32, ItemResult)],
+    now: NaiveDateTime,
+) -> QueryResult<Tally> {
+    conn.write_transaction(|conn| {
+        let mut tally = Tally::default();
+        let mut alive = Vec::new();
+        for (id, farmer, attempts, result) in results {
+            let stored = StoredResult::of(result);
+            let updated = diesel::update(
+                confrontation_items::table
+                    .find(id)
+                    .filter(confrontation_items::state.eq("leased"))
+                    .filter(confrontation_items::lease_owner.eq(owner)),
+            )
+            .set((
+                confrontation_items::state.eq("done"),
+                confrontation_items::lease_owner.eq(None::<String>),
+                confrontation_items::lease_until.eq(None::<NaiveDateTime>),
+                confrontation_items::attempts.eq(*attempts as i32),
+                confrontation_items::classification.eq(stored.classification),
+                confrontation_items::reason.eq(stored.reason),
+                confrontation_items::deceased.eq(result.deceased()),
+                confrontation_items::found.eq(result.found),
+                confrontation_items::authority_status.eq(&result.authority_status),
+                confrontation_items::changes.eq(&stored.changes),
+                confrontation_items::processed_at.eq(now),
+                confrontation_items::processed_by.eq(owner),
+            ))
+            .execute(conn)?;
+            if updated == 1 {
+                tally.count(result);
+                if result.proof_of_life
+                    && let Some(farmer) = farmer
+                {
+                    alive.push(*farmer);
+                }
+            }
+        }
+        for chunk in alive.chunks(db::IN_CHUNK) {
+            diesel::update(
+                farmers::table.filter(farmers::id.eq_any(chunk)).filter(
+                    farmers::last_proof_of_life_at
+                        .is_null()
+                        .or(farmers::last_proof_of_life_at.lt(now)),
+                ),
+            )
+            .set(farmers::last_proof_of_life_at.eq(now))
+            .execute(conn)?;
+        }
+        if tally.processed > 0 {
+            tally.add_to(conn, job, now)?;
+        }
+        Ok(tally)
+    })
+}
+
+/// Marks `job` finished when no item is left, as one conditional statement (instances may
+/// race to finish it; one wins). True when this call finished it.
+pub fn finish_if_done(conn: &mut AnyConnection, job: i64, now: NaiveDateTime) -> QueryResult<bool> {
+    use diesel::dsl::{exists, not};
+    let unfinished = confrontation_items::table
+        .filter(confrontation_items::confrontation_id.eq(job))
+        .filter(confrontation_items::state.ne("done"));
+    let finished = diesel::update(
+        confrontations::table
+            .find(job)
+            .filter(confrontations::state.eq_any([
+                ConfrontationState::Running.as_str(),
+                ConfrontationState::WaitingAuthority.as_str(),
+            ]))
+            .filter(not(exists(unfinished))),
+    )
+    .set((
+        confrontations::state.eq(ConfrontationState::Finished.as_str()),
+        confrontations::waiting_reason.eq(None::<String>),
+        confrontations::finished_at.eq(now),
+        confrontations::updated_at.eq(now),
+        confrontations::version.eq(confrontations::version + 1),
+    ))
+    .execute(conn)?;
+    Ok(finished == 1)
+}
+
+/// Shows whether `job` waits for its authority (and why), moving it between `running` and
+/// `waiting_authority` only; pauses and cancellations by people are left alone.
+pub fn set_waiting(
+    conn: &mut AnyConnection,
+    job: i64,
+    waiting: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let (from, to) = match waiting {
+        Some(_) => (
+            ConfrontationState::Running,
+            ConfrontationState::WaitingAuthority,
+        ),
+        None => (
+            ConfrontationState::WaitingAuthority,
+            ConfrontationState::Running,
+        ),
+    };
+    diesel::update(
+        confrontations::table
+            .find(job)
+            .filter(confrontations::state.eq(from.as_str())),
+    )
+    .set((
+        confrontations::state.eq(to.as_str()),
+        confrontations::waiting_reason.eq(waiting),
+        confrontations::updated_at.eq(now),
+    ))
+    .execute(conn)
+}
+
+/// The job's state now.
+pub fn state_of(conn: &mut AnyConnection, job: i64) -> QueryResult<Option<ConfrontationState>> {
+    Ok(confrontations::table
+        .find(job)
+        .select(confrontations::state)
+        .first::<String>(conn)
+        .optional()?
+        .and_then(|s| ConfrontationState::parse(&s)))
+}

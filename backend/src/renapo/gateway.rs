@@ -1,0 +1,133 @@
+//! The one RENAPO client of the process, behind a holder: the confrontation engine and the
+//! online consultation both ask through it, so replacing the trust anchor (a new RENAPO
+//! certificate) takes effect for both at once, without a restart.
+
+use std::sync::{Arc, RwLock};
+
+use super::client::{ClientError, RenapoClient, RenapoSettings};
+use super::protocol::{Credentials, Reply};
+use crate::config::{RenapoConfig, RenapoEndpoint};
+use crate::simulator::renapo::{Faults, RenapoSimulator, SimulatorConfig};
+
+/// Why a query could not be sent or answered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GatewayError {
+    #[error("RENAPO is not configured")]
+    NotConfigured,
+    #[error(transparent)]
+    Client(#[from] ClientError),
+}
+
+pub struct RenapoGateway {
+    client: RwLock<Option<Arc<RenapoClient>>>,
+    settings: Option<RenapoSettings>,
+    simulator: Option<tokio::sync::Mutex<RenapoSimulator>>,
+}
+
+impl RenapoGateway {
+    /// Connects as configured; for [`RenapoEndpoint::Simulator`] starts the simulator on a free
+    /// loopback port first, answering for the demo registry's `population` people.
+    pub async fn connect(config: &RenapoConfig, population: u64) -> Result<RenapoGateway, String> {
+        let credentials = Credentials {
+            user: config.user.clone(),
+            password: config.password.clone(),
+            caller_ip: config.caller_ip.clone(),
+            issuing_entity: config.issuing_entity.clone(),
+            transaction_type: config.transaction_type,
+        };
+        let (endpoint, trust_anchor_pem, simulator) = match &config.endpoint {
+            None => {
+                return Ok(RenapoGateway {
+                    client: RwLock::new(None),
+                    settings: None,
+                    simulator: None,
+                });
+            }
+            Some(RenapoEndpoint::Remote { url, ca_file }) => {
+                let pem = std::fs::read_to_string(ca_file).map_err(|e| {
+                    format!(
+                        "CONFRONTAS_RENAPO_CA_FILE: cannot read {}: {e}",
+                        ca_file.display()
+                    )
+                })?;
+                (url.clone(), pem, None)
+            }
+            Some(RenapoEndpoint::Simulator) => {
+                let simulator = RenapoSimulator::start(
+                    SimulatorConfig {
+                        user: config.user.clone(),
+                        password: config.password.clone(),
+                        population,
+                    },
+                    "127.0.0.1:0".parse().expect("a loopback address"),
+                )
+                .await
+                .map_err(|e| format!("cannot start the RENAPO simulator: {e}"))?;
+                simulator.set_faults(Faults {
+                    latency: config.simulator_latency,
+                    ..Faults::default()
+                });
+                tracing::info!(url = %simulator.url, "RENAPO simulator started in process");
+                (
+                    simulator.url.clone(),
+                    simulator.authority_pem().to_owned(),
+                    Some(simulator),
+                )
+            }
+        };
+        let settings = RenapoSettings {
+            endpoint,
+            credentials,
+            trust_anchor_pem,
+            connect_timeout: config.connect_timeout,
+            read_timeout: config.read_timeout,
+            max_response_bytes: config.max_response_bytes,
+        };
+        let client = RenapoClient::new(settings.clone())?;
+        Ok(RenapoGateway {
+            client: RwLock::new(Some(Arc::new(client))),
+            settings: Some(settings),
+            simulator: simulator.map(tokio::sync::Mutex::new),
+        })
+    }
+
+    /// True when answers come from the built-in simulator (the UI says so).
+    pub fn is_simulated(&self) -> bool {
+        self.simulator.is_some()
+    }
+
+    pub fn is_configured(&self) -> bool {
+        self.settings.is_some()
+    }
+
+    /// The in-process simulator, for the demo's and the tests' fault injection and rotation.
+    pub fn simulator(&self) -> Option<&tokio::sync::Mutex<RenapoSimulator>> {
+        self.simulator.as_ref()
+    }
+
+    fn current(&self) -> Option<Arc<RenapoClient>> {
+        self.client
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Trusts `pem` from now on: queries already sent finish with the old client.
+    pub fn replace_trust_anchor(&self, pem: &str) -> Result<(), String> {
+        let Some(settings) = &self.settings else {
+            return Err("RENAPO is not configured".into());
+        };
+        let client = RenapoClient::new(RenapoSettings {
+            trust_anchor_pem: pem.to_owned(),
+            ..settings.clone()
+        })?;
+        *self.client.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(client));
+        Ok(())
+    }
+
+    /// Asks RENAPO for `curp`.
+    pub async fn consult(&self, curp: &str) -> Result<Reply, GatewayError> {
+        let client = self.current().ok_or(GatewayError::NotConfigured)?;
+        Ok(client.consult(curp).await?)
+    }
+}

@@ -1,0 +1,129 @@
+//! The request procedure as tests drive it: demo users' tokens, request forms with their
+//! documents, and a request brought into attention.
+
+use confrontas_api::{RequestDetail, Role};
+use confrontas_server::population::{DEMO_SEED, Population};
+use reqwest::multipart::{Form, Part};
+
+use super::TestApp;
+
+pub struct Tokens {
+    pub area: String,
+    pub mesa: String,
+    pub sub: String,
+    pub admin: String,
+}
+
+impl Tokens {
+    pub async fn of(app: &TestApp) -> Tokens {
+        Tokens {
+            area: app.login(Role::Area).await.access_token,
+            mesa: app.login(Role::Mesa).await.access_token,
+            sub: app.login(Role::Subdireccion).await.access_token,
+            admin: app.login(Role::Admin).await.access_token,
+        }
+    }
+
+    pub fn of_role(&self, role: Role) -> &str {
+        match role {
+            Role::Area => &self.area,
+            Role::Mesa => &self.mesa,
+            Role::Subdireccion => &self.sub,
+            Role::Admin => &self.admin,
+        }
+    }
+}
+
+pub fn pdf() -> Vec<u8> {
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n".to_vec()
+}
+
+/// A CSV layout of the demo people at `indices` (all in the registry when below 300).
+pub fn layout(indices: &[u64]) -> Vec<u8> {
+    let people = Population::new(DEMO_SEED);
+    let mut csv = String::from("CURP,NOMBRE(S)\n");
+    for i in indices {
+        let person = people.person(*i);
+        csv.push_str(&format!("{},{}\n", person.curp, person.given_names));
+    }
+    csv.into_bytes()
+}
+
+pub fn request_form(kind: &str, layout_file: Option<Vec<u8>>) -> Form {
+    let mut form = Form::new()
+        .text("request_type", kind.to_owned())
+        .text("subject", "Confronta de productores de noviembre")
+        .text("signer_name", "Ing. Ana Pérez Gómez")
+        .text(
+            "signer_position",
+            "Directora General de Fomento a la Agricultura",
+        )
+        .part("oficio", Part::bytes(pdf()).file_name("oficio.pdf"));
+    if let Some(bytes) = layout_file {
+        form = form.part("layout", Part::bytes(bytes).file_name("layout.csv"));
+    }
+    form
+}
+
+pub async fn send_form(app: &TestApp, path: &str, token: &str, form: Form) -> reqwest::Response {
+    app.http
+        .post(app.url(path))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A RENAPO request with `layout_file`, submitted, forwarded and accepted.
+pub async fn in_attention(app: &TestApp, tokens: &Tokens, layout_file: Vec<u8>) -> RequestDetail {
+    let response = send_form(
+        app,
+        "/api/v1/requests",
+        &tokens.area,
+        request_form("renapo", Some(layout_file)),
+    )
+    .await;
+    assert_eq!(response.status(), 201, "{:?}", response.text().await);
+    let mut request: RequestDetail = response.json().await.unwrap();
+    for (action, token) in [("forward", &tokens.mesa), ("accept", &tokens.sub)] {
+        let path = format!("/api/v1/requests/{}/{action}", request.summary.id);
+        let response = app
+            .send_json(
+                reqwest::Method::POST,
+                &path,
+                token,
+                serde_json::json!({ "version": request.version }),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            200,
+            "{action}: {:?}",
+            response.text().await
+        );
+        request = response.json().await.unwrap();
+    }
+    request
+}
+
+/// An area user of another unit (the external organism, id 3).
+pub async fn outsider(app: &TestApp, admin: &str) -> String {
+    let created = app
+        .send_json(
+            reqwest::Method::POST,
+            "/api/v1/users",
+            admin,
+            serde_json::json!({ "email": "externo@opa.mx", "name": "Usuario Externo", "position": "Enlace",
+                    "unit_id": 3, "role": "area", "password": "contraseña-externa-1" }),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let login = app.login_as("externo@opa.mx", "contraseña-externa-1").await;
+    assert_eq!(login.status(), 200);
+    login
+        .json::<confrontas_api::SessionTokens>()
+        .await
+        .unwrap()
+        .access_token
+}

@@ -1,0 +1,534 @@
+//! RENAPO confrontations end to end (DESIGN §8) against the built-in simulator over TLS: every
+//! row classified as the simulator's discrepancies say, metrics that add up, apply and revert
+//! with history, faults (transient retried, permanent not, RENAPO down → the job waits and
+//! continues by itself), the configured rate counted by the simulator, pause, resume and
+//! cancel, KPIs and who may do what. The demo registry holds the first 300 demo people.
+
+mod common;
+
+use std::time::Duration;
+
+use common::procedure::{Tokens, in_attention, layout, outsider};
+use common::{TestApp, problem};
+use confrontas_api::{
+    ApplyOutcome, Confrontation, ConfrontationItem, ConfrontationState, Farmer, FarmerChange,
+    ItemReason, KpiReport, Page, Role,
+};
+use confrontas_server::population::{DEMO_SEED, Person, Population};
+use confrontas_server::simulator::renapo::Faults;
+use reqwest::Method;
+use serde_json::json;
+
+on_both_backends!(
+    every_row_is_classified_as_renapo_answers_and_the_metrics_add_up,
+    applying_writes_history_once_and_reverting_restores_the_registry,
+    transient_faults_are_retried_and_permanent_ones_fail_only_their_item,
+    while_renapo_is_down_the_job_waits_and_then_continues_by_itself,
+    pause_resume_and_cancel_take_effect_between_chunks,
+    a_renapo_request_resolves_only_after_a_finished_confrontation,
+    only_the_sub_directorate_runs_confrontations_and_areas_see_only_their_own,
+);
+
+/// People of the demo registry whose index ends in `ending` (mod 100), the first that `fits`.
+fn person_ending(ending: u64, fits: impl Fn(&Person) -> bool) -> Person {
+    let people = Population::new(DEMO_SEED);
+    (0..3)
+        .map(|hundred| people.person(hundred * 100 + ending))
+        .find(|p| fits(p))
+        .expect("a person of the demo registry fits")
+}
+
+async fn items(app: &TestApp, token: &str, id: i64, query: &str) -> Page<ConfrontationItem> {
+    let response = app
+        .get(&format!("/api/v1/confrontations/{id}/items?{query}"), token)
+        .await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    response.json().await.unwrap()
+}
+
+async fn farmer(app: &TestApp, token: &str, curp: &str) -> Farmer {
+    let response = app.get(&format!("/api/v1/farmers/{curp}"), token).await;
+    assert_eq!(response.status(), 200, "{curp}");
+    response.json().await.unwrap()
+}
+
+async fn post(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> reqwest::Response {
+    app.send_json(Method::POST, path, token, body).await
+}
+
+async fn with_simulator(app: &TestApp, faults: Faults) {
+    let simulator = app
+        .state
+        .renapo
+        .simulator()
+        .expect("tests run the simulator");
+    simulator.lock().await.set_faults(faults);
+}
+
+/// The layout of the discrepancy cases: (index, expected reason).
+fn discrepancy_cases() -> Vec<(u64, ItemReason)> {
+    let with_z = person_ending(31, |p| p.first_surname.to_uppercase().contains('Z'));
+    let with_second = person_ending(19, |p| p.second_surname.is_some());
+    vec![
+        (0, ItemReason::Identical),
+        (3, ItemReason::NotFound),
+        (7, ItemReason::Deceased),
+        (11, ItemReason::CurpInactive),
+        (12, ItemReason::CurpInactive),
+        (13, ItemReason::CurpInactive),
+        (17, ItemReason::DataChanged),
+        (with_second.index, ItemReason::DataChanged),
+        (23, ItemReason::DataChanged),
+        (29, ItemReason::Identical),
+        (with_z.index, ItemReason::DataChanged),
+        (41, ItemReason::Identical),
+    ]
+}
+
+async fn every_row_is_classified_as_renapo_answers_and_the_metrics_add_up(app: TestApp) {
+    let tokens = Tokens::of(&app).await;
+    let cases = discrepancy_cases();
+    let indices: Vec<u64> = cases.iter().map(|(i, _)| *i).collect();
+    let request = in_attention(&app, &tokens, layout(&indices)).await;
+    let job = app.confront(&tokens.sub, request.summary.id).await;
+    assert_eq!(job.state, ConfrontationState::Finished);
+    assert_eq!(job.ticket_number, request.summary.ticket_number);
+
+    let all = items(&app, &tokens.sub, job.id, "per_page=100").await;
+    assert_eq!(all.total, cases.len() as u64);
+    for ((index, expected), item) in cases.iter().zip(&all.items) {
+        assert_eq!(item.reason, Some(*expected), "person {index}: {item:?}");
+        assert_eq!(item.classification, Some(expected.classification()));
+        assert_eq!(item.attempts, 1, "no fault, one query");
+    }
+    let given = &all.items[6];
+    assert_eq!(given.changes.len(), 1);
+    assert_eq!(given.changes[0].field, "given_names");
+    assert!(
+        given.changes[0]
+            .after
+            .as_deref()
+            .unwrap()
+            .ends_with(" GUADALUPE")
+    );
+    let dead = &all.items[2];
+    assert_eq!(dead.authority_status.as_deref(), Some("BD"));
+    assert!(
+        dead.changes
+            .iter()
+            .any(|c| c.field == "status" && c.after.as_deref() == Some("deceased"))
+    );
+    let replaced = &all.items[8];
+    assert_eq!(replaced.authority_status.as_deref(), Some("RCC"));
+    assert_eq!(replaced.changes[0].field, "curp");
+
+    let m = job.metrics;
+    assert_eq!(m.to_process, 12);
+    assert_eq!(m.processed, 12);
+    assert_eq!((m.to_update, m.no_update, m.cannot_update), (5, 3, 4));
+    assert_eq!(m.to_update + m.no_update + m.cannot_update, m.to_process);
+    assert_eq!(m.deceased, 1);
+    assert_eq!(m.found, 11, "all but the CURP RENAPO does not have");
+    assert_eq!(job.kpis.inconsistencies, Some(9.0 / 12.0));
+    let close = |a: Option<f64>, b: f64| (a.unwrap() - b).abs() < 1e-12;
+    assert!(close(job.kpis.mortality_index, 1.0 / 11.0));
+    assert!(close(job.kpis.survival, 10.0 / 11.0));
+
+    // Filters.
+    let updates = items(&app, &tokens.sub, job.id, "classification=update").await;
+    assert_eq!(updates.total, 5);
+    let deaths = items(&app, &tokens.sub, job.id, "reason=deceased").await;
+    assert_eq!(deaths.total, 1);
+    let bad = app
+        .get(
+            &format!("/api/v1/confrontations/{}/items?reason=nope", job.id),
+            &tokens.sub,
+        )
+        .await;
+    assert_eq!(bad.status(), 400);
+
+    // Proof of life: for the identical and the corrected, never for the dead or inactive.
+    let people = Population::new(DEMO_SEED);
+    let alive = farmer(&app, &tokens.sub, people.person(0).curp.as_str()).await;
+    assert!(alive.last_proof_of_life_at.is_some());
+    let gone = farmer(&app, &tokens.sub, people.person(7).curp.as_str()).await;
+    assert!(gone.last_proof_of_life_at.is_none());
+    let inactive = farmer(&app, &tokens.sub, people.person(11).curp.as_str()).await;
+    assert!(inactive.last_proof_of_life_at.is_none());
+
+    // The month's KPIs count the job.
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let response = app
+        .get(&format!("/api/v1/kpis?period={month}"), &tokens.mesa)
+        .await;
+    assert_eq!(response.status(), 200);
+    let kpis: KpiReport = response.json().await.unwrap();
+    assert_eq!(kpis.overall.confrontations, 1);
+    assert_eq!(kpis.overall.metrics, m);
+    assert_eq!(kpis.units.len(), 1);
+    assert_eq!(kpis.active_farmers, 300);
+    assert_eq!(
+        kpis.with_recent_proof_of_life, 7,
+        "identical and corrected, all active"
+    );
+    let invalid = app.get("/api/v1/kpis?period=2026-13", &tokens.mesa).await;
+    assert_eq!(invalid.status(), 422);
+}
+
+async fn applying_writes_history_once_and_reverting_restores_the_registry(app: TestApp) {
+    let tokens = Tokens::of(&app).await;
+    let cases = discrepancy_cases();
+    let indices: Vec<u64> = cases.iter().map(|(i, _)| *i).collect();
+    let request = in_attention(&app, &tokens, layout(&indices)).await;
+    let job = app.confront(&tokens.sub, request.summary.id).await;
+    let people = Population::new(DEMO_SEED);
+    let seventeen = people.person(17);
+    let before = farmer(&app, &tokens.sub, seventeen.curp.as_str()).await;
+
+    // Deaths only first, then the rest; a stale version loses.
+    let path = format!("/api/v1/confrontations/{}/apply", job.id);
+    let response = post(
+        &app,
+        &tokens.sub,
+        &path,
+        json!({ "version": job.version, "reasons": ["deceased"] }),
+    )
+    .await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let deaths: ApplyOutcome = response.json().await.unwrap();
+    assert_eq!((deaths.farmers, deaths.fields, deaths.conflicts), (1, 1, 0));
+    let stale = post(&app, &tokens.sub, &path, json!({ "version": job.version })).await;
+    assert_eq!(stale.status(), 409);
+    assert_eq!(problem(stale).await.code, "stale_version");
+    let wrong = post(
+        &app,
+        &tokens.sub,
+        &path,
+        json!({ "version": job.version + 1, "reasons": ["identical"] }),
+    )
+    .await;
+    assert_eq!(wrong.status(), 422);
+
+    let response = post(
+        &app,
+        &tokens.sub,
+        &path,
+        json!({ "version": job.version + 1 }),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let rest: ApplyOutcome = response.json().await.unwrap();
+    assert_eq!(rest.farmers, 4, "the four corrections");
+    let after = farmer(&app, &tokens.sub, seventeen.curp.as_str()).await;
+    assert!(after.given_names.ends_with(" GUADALUPE"), "{after:?}");
+    let dead = farmer(&app, &tokens.sub, people.person(7).curp.as_str()).await;
+    assert_eq!(dead.status, confrontas_api::FarmerStatus::Deceased);
+    // The person with a new CURP is found under it.
+    let replaced = &items(&app, &tokens.sub, job.id, "reason=data_changed")
+        .await
+        .items;
+    let new_curp = replaced
+        .iter()
+        .find_map(|i| i.changes.iter().find(|c| c.field == "curp"))
+        .and_then(|c| c.after.clone())
+        .unwrap();
+    farmer(&app, &tokens.sub, &new_curp).await;
+
+    // Applying again changes nothing.
+    let job = app.confrontation_until(&tokens.sub, job.id, |_| true).await;
+    assert_eq!(job.metrics.applied, 5);
+    assert_eq!(job.kpis.population_updated, Some(5.0 / 12.0));
+    let again = post(&app, &tokens.sub, &path, json!({ "version": job.version })).await;
+    let again: ApplyOutcome = again.json().await.unwrap();
+    assert_eq!((again.farmers, again.fields), (0, 0));
+
+    // One history row per changed field, filed under the confrontation.
+    let history = app
+        .get(
+            &format!("/api/v1/farmers/{}/history", seventeen.curp),
+            &tokens.sub,
+        )
+        .await;
+    let history: Page<FarmerChange> = history.json().await.unwrap();
+    let from_job: Vec<&FarmerChange> = history
+        .items
+        .iter()
+        .filter(|c| c.source == confrontas_api::ChangeSource::Confrontation)
+        .collect();
+    assert_eq!(from_job.len(), 1);
+    assert_eq!(from_job[0].field, "given_names");
+
+    // Revert restores every field and records it.
+    let job = app.confrontation_until(&tokens.sub, job.id, |_| true).await;
+    let revert = format!("/api/v1/confrontations/{}/revert", job.id);
+    let response = post(
+        &app,
+        &tokens.sub,
+        &revert,
+        json!({ "version": job.version }),
+    )
+    .await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let undone: ApplyOutcome = response.json().await.unwrap();
+    assert_eq!((undone.farmers, undone.conflicts), (5, 0));
+    assert_eq!(undone.fields, again.fields + deaths.fields + rest.fields);
+    let restored = farmer(&app, &tokens.sub, seventeen.curp.as_str()).await;
+    assert_eq!(restored.given_names, before.given_names);
+    let alive_again = farmer(&app, &tokens.sub, people.person(7).curp.as_str()).await;
+    assert_eq!(alive_again.status, confrontas_api::FarmerStatus::Active);
+    let job = app.confrontation_until(&tokens.sub, job.id, |_| true).await;
+    assert_eq!(job.metrics.applied, 0);
+    assert!(job.reverted_at.is_some());
+}
+
+async fn transient_faults_are_retried_and_permanent_ones_fail_only_their_item(app: TestApp) {
+    let tokens = Tokens::of(&app).await;
+    let indices: Vec<u64> = (100..130).collect();
+    // Half the queries fail in a transient way (HTTP 503, SOAP faults, TipoError 99, resets).
+    with_simulator(
+        &app,
+        Faults {
+            unavailable_rate: 0.15,
+            fault_rate: 0.1,
+            busy_rate: 0.1,
+            reset_rate: 0.05,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let request = in_attention(&app, &tokens, layout(&indices)).await;
+    let job = app.confront(&tokens.sub, request.summary.id).await;
+    let all = items(&app, &tokens.sub, job.id, "per_page=100").await.items;
+    let retried = all.iter().filter(|i| i.attempts > 1).count();
+    assert!(retried > 0, "some items needed retries");
+    assert!(
+        all.iter().all(|i| i.attempts <= 5),
+        "never above the attempts allowed"
+    );
+    let given_up: Vec<_> = all
+        .iter()
+        .filter(|i| i.reason == Some(ItemReason::AuthorityUnavailable))
+        .collect();
+    for item in &given_up {
+        assert_eq!(item.attempts, 5, "given up only after every try");
+    }
+    assert_eq!(job.metrics.processed, 30);
+
+    // Malformed and oversized answers are permanent: one try, that item only.
+    for faults in [
+        Faults {
+            malformed_rate: 1.0,
+            ..Faults::default()
+        },
+        Faults {
+            oversized_rate: 1.0,
+            ..Faults::default()
+        },
+        Faults {
+            redirect: true,
+            ..Faults::default()
+        },
+    ] {
+        with_simulator(&app, faults.clone()).await;
+        let request = in_attention(&app, &tokens, layout(&[140, 141])).await;
+        let job = app.confront(&tokens.sub, request.summary.id).await;
+        for item in items(&app, &tokens.sub, job.id, "").await.items {
+            assert_eq!(item.reason, Some(ItemReason::UnusableAnswer), "{faults:?}");
+            assert_eq!(item.attempts, 1, "not retried: {faults:?}");
+        }
+    }
+}
+
+async fn while_renapo_is_down_the_job_waits_and_then_continues_by_itself(app: TestApp) {
+    let tokens = Tokens::of(&app).await;
+    with_simulator(
+        &app,
+        Faults {
+            unavailable_rate: 1.0,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let request = in_attention(&app, &tokens, layout(&(200..240).collect::<Vec<_>>())).await;
+    let job = app
+        .start_confrontation(&tokens.sub, request.summary.id)
+        .await;
+    let waiting = app
+        .confrontation_until(&tokens.sub, job.id, |j| {
+            j.state == ConfrontationState::WaitingAuthority
+        })
+        .await;
+    assert!(
+        waiting
+            .waiting_reason
+            .as_deref()
+            .unwrap()
+            .contains("RENAPO no responde")
+    );
+    // Down for a while: nothing is given up while the breaker holds the queries back.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    with_simulator(&app, Faults::default()).await;
+    let done = app
+        .confrontation_until(&tokens.sub, job.id, |j| {
+            j.state == ConfrontationState::Finished
+        })
+        .await;
+    assert_eq!(done.metrics.processed, 40);
+    assert_eq!(done.waiting_reason, None);
+    let given_up = items(&app, &tokens.sub, job.id, "reason=authority_unavailable").await;
+    assert_eq!(
+        given_up.total, 0,
+        "the job waited instead of failing its items"
+    );
+}
+
+async fn pause_resume_and_cancel_take_effect_between_chunks(app: TestApp) {
+    let tokens = Tokens::of(&app).await;
+    with_simulator(
+        &app,
+        Faults {
+            latency: Duration::from_millis(200),
+            ..Faults::default()
+        },
+    )
+    .await;
+    let request = in_attention(&app, &tokens, layout(&(0..250).collect::<Vec<_>>())).await;
+    let job = app
+        .start_confrontation(&tokens.sub, request.summary.id)
+        .await;
+    let control = |verb: &str, job: &Confrontation| {
+        (
+            format!("/api/v1/confrontations/{}/{verb}", job.id),
+            json!({ "version": job.version }),
+        )
+    };
+    let (path, body) = control("pause", &job);
+    let response = post(&app, &tokens.sub, &path, body).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let paused: Confrontation = response.json().await.unwrap();
+    assert_eq!(paused.state, ConfrontationState::Paused);
+    // In-flight queries are dropped; then nothing moves.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let settled = app.confrontation_until(&tokens.sub, job.id, |_| true).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let still = app.confrontation_until(&tokens.sub, job.id, |_| true).await;
+    assert_eq!(
+        still.metrics.processed, settled.metrics.processed,
+        "a paused job does not move"
+    );
+    assert!(still.metrics.processed < 250);
+    let (path, body) = control("pause", &still);
+    let twice = post(&app, &tokens.sub, &path, body).await;
+    assert_eq!(problem(twice).await.code, "invalid_transition");
+
+    let (path, body) = control("resume", &still);
+    let response = post(&app, &tokens.sub, &path, body).await;
+    assert_eq!(response.status(), 200);
+    let resumed: Confrontation = response.json().await.unwrap();
+    let moving = app
+        .confrontation_until(&tokens.sub, job.id, |j| {
+            j.metrics.processed > still.metrics.processed
+        })
+        .await;
+    let (path, body) = control("cancel", &moving);
+    let response = post(&app, &tokens.sub, &path, body).await;
+    assert_eq!(
+        response.status(),
+        200,
+        "{resumed:?} {:?}",
+        response.text().await
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let cancelled = app.confrontation_until(&tokens.sub, job.id, |_| true).await;
+    assert_eq!(cancelled.state, ConfrontationState::Cancelled);
+    assert!(
+        cancelled.metrics.processed < 250,
+        "cancelled before the end"
+    );
+    let counted = items(&app, &tokens.sub, job.id, "per_page=200&page=1")
+        .await
+        .total;
+    assert_eq!(counted, 250, "every row keeps its item");
+    // A new confrontation may start once the other is cancelled.
+    app.confront(&tokens.sub, request.summary.id).await;
+}
+
+async fn a_renapo_request_resolves_only_after_a_finished_confrontation(app: TestApp) {
+    let tokens = Tokens::of(&app).await;
+    let request = in_attention(&app, &tokens, layout(&[1, 2])).await;
+    let path = format!("/api/v1/requests/{}/resolve", request.summary.id);
+    let body = json!({ "version": request.version, "comment": "Confronta aplicada." });
+    let early = post(&app, &tokens.sub, &path, body.clone()).await;
+    assert_eq!(early.status(), 409);
+    assert_eq!(problem(early).await.code, "confrontation_required");
+    let job = app
+        .start_confrontation(&tokens.sub, request.summary.id)
+        .await;
+    let second = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/requests/{}/confrontations", request.summary.id),
+            &tokens.sub,
+            json!({}),
+        )
+        .await;
+    // Either the first is still running (409), or it finished already and a second may run.
+    assert!(second.status() == 409 || second.status() == 201);
+    app.confrontation_until(&tokens.sub, job.id, |j| {
+        j.state == ConfrontationState::Finished
+    })
+    .await;
+    let resolved = post(&app, &tokens.sub, &path, body).await;
+    assert_eq!(resolved.status(), 200, "{:?}", resolved.text().await);
+}
+
+async fn only_the_sub_directorate_runs_confrontations_and_areas_see_only_their_own(app: TestApp) {
+    let tokens = Tokens::of(&app).await;
+    let request = in_attention(&app, &tokens, layout(&[5, 6])).await;
+    let path = format!("/api/v1/requests/{}/confrontations", request.summary.id);
+    for role in [Role::Area, Role::Mesa, Role::Admin] {
+        let response = post(&app, tokens.of_role(role), &path, json!({})).await;
+        assert_eq!(response.status(), 403, "{role:?}");
+    }
+    let job = app.confront(&tokens.sub, request.summary.id).await;
+    // The requesting area and the desk follow it.
+    for token in [&tokens.area, &tokens.mesa] {
+        let seen = app
+            .get(&format!("/api/v1/confrontations/{}", job.id), token)
+            .await;
+        assert_eq!(seen.status(), 200);
+    }
+    let apply = format!("/api/v1/confrontations/{}/apply", job.id);
+    let refused = post(
+        &app,
+        &tokens.area,
+        &apply,
+        json!({ "version": job.version }),
+    )
+    .await;
+    assert_eq!(refused.status(), 403);
+    // An area of another unit does not see it at all.
+    let other = outsider(&app, &tokens.admin).await;
+    for route in ["", "/items", "/events"] {
+        let response = app
+            .get(&format!("/api/v1/confrontations/{}{route}", job.id), &other)
+            .await;
+        assert_eq!(response.status(), 404, "{route}");
+    }
+    let listed = app.get(&path, &other).await;
+    assert_eq!(listed.status(), 404);
+    // A missing request and a certificate request cannot be confronted.
+    let missing = post(
+        &app,
+        &tokens.sub,
+        "/api/v1/requests/999999/confrontations",
+        json!({}),
+    )
+    .await;
+    assert_eq!(missing.status(), 404);
+}

@@ -1,0 +1,2 @@
+DROP TABLE confrontation_items;
+DROP TABLE confrontations;

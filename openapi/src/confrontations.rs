@@ -1,0 +1,583 @@
+//! Confrontations (DESIGN §8): a request's layout checked against an authority, item by item,
+//! classified, then applied to the registry (or reverted) by the sub-directorate. The metrics
+//! and KPIs are defined here once, so the server's reports and the SPA's cards agree.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::requests::{PersonRef, RequestType};
+
+/// The authority a confrontation asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Authority {
+    Renapo,
+    Sat,
+}
+
+impl Authority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Authority::Renapo => "renapo",
+            Authority::Sat => "sat",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Authority> {
+        [Authority::Renapo, Authority::Sat]
+            .into_iter()
+            .find(|a| a.as_str() == value)
+    }
+
+    /// The authority a request of `kind` is confronted with, if any.
+    pub fn of_request(kind: RequestType) -> Option<Authority> {
+        match kind {
+            RequestType::Renapo => Some(Authority::Renapo),
+            RequestType::Sat => Some(Authority::Sat),
+            RequestType::Certificate => None,
+        }
+    }
+}
+
+/// Where a confrontation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ConfrontationState {
+    /// Items are being queried.
+    Running,
+    /// The authority does not answer (or its certificate is not trusted): the job waits and
+    /// continues by itself when it answers again.
+    WaitingAuthority,
+    /// Stopped by a person between chunks; `resume` continues it.
+    Paused,
+    /// Stopped for good; items already classified keep their result.
+    Cancelled,
+    /// Every item is classified: the results can be applied.
+    Finished,
+}
+
+impl ConfrontationState {
+    pub const ALL: [ConfrontationState; 5] = [
+        ConfrontationState::Running,
+        ConfrontationState::WaitingAuthority,
+        ConfrontationState::Paused,
+        ConfrontationState::Cancelled,
+        ConfrontationState::Finished,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConfrontationState::Running => "running",
+            ConfrontationState::WaitingAuthority => "waiting_authority",
+            ConfrontationState::Paused => "paused",
+            ConfrontationState::Cancelled => "cancelled",
+            ConfrontationState::Finished => "finished",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<ConfrontationState> {
+        ConfrontationState::ALL
+            .into_iter()
+            .find(|s| s.as_str() == value)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ConfrontationState::Running => "En proceso",
+            ConfrontationState::WaitingAuthority => "En espera de la autoridad",
+            ConfrontationState::Paused => "En pausa",
+            ConfrontationState::Cancelled => "Cancelada",
+            ConfrontationState::Finished => "Terminada",
+        }
+    }
+
+    /// Still moving (or able to move again).
+    pub fn is_active(self) -> bool {
+        matches!(
+            self,
+            ConfrontationState::Running
+                | ConfrontationState::WaitingAuthority
+                | ConfrontationState::Paused
+        )
+    }
+}
+
+/// What a person asks of a confrontation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ConfrontationControl {
+    Pause,
+    Resume,
+    Cancel,
+}
+
+impl ConfrontationControl {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConfrontationControl::Pause => "pause",
+            ConfrontationControl::Resume => "resume",
+            ConfrontationControl::Cancel => "cancel",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ConfrontationControl::Pause => "Pausar",
+            ConfrontationControl::Resume => "Reanudar",
+            ConfrontationControl::Cancel => "Cancelar",
+        }
+    }
+
+    /// The states it leaves from.
+    pub fn from_states(self) -> &'static [ConfrontationState] {
+        match self {
+            ConfrontationControl::Pause => &[
+                ConfrontationState::Running,
+                ConfrontationState::WaitingAuthority,
+            ],
+            ConfrontationControl::Resume => &[ConfrontationState::Paused],
+            ConfrontationControl::Cancel => &[
+                ConfrontationState::Running,
+                ConfrontationState::WaitingAuthority,
+                ConfrontationState::Paused,
+            ],
+        }
+    }
+
+    pub fn to_state(self) -> ConfrontationState {
+        match self {
+            ConfrontationControl::Pause => ConfrontationState::Paused,
+            ConfrontationControl::Resume => ConfrontationState::Running,
+            ConfrontationControl::Cancel => ConfrontationState::Cancelled,
+        }
+    }
+}
+
+/// The outcome of one layout row (DESIGN §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Classification {
+    /// The authority's record matches the registry; alive (proof of life).
+    NoUpdate,
+    /// Some field differs, or the person died.
+    Update,
+    /// The row cannot be confronted or its answer cannot be used.
+    CannotUpdate,
+}
+
+impl Classification {
+    pub const ALL: [Classification; 3] = [
+        Classification::NoUpdate,
+        Classification::Update,
+        Classification::CannotUpdate,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Classification::NoUpdate => "no_update",
+            Classification::Update => "update",
+            Classification::CannotUpdate => "cannot_update",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Classification> {
+        Classification::ALL
+            .into_iter()
+            .find(|c| c.as_str() == value)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Classification::NoUpdate => "Sin actualización",
+            Classification::Update => "Actualizar",
+            Classification::CannotUpdate => "No se puede actualizar",
+        }
+    }
+}
+
+/// Why an item got its classification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ItemReason {
+    /// The record is identical and the CURP is active.
+    Identical,
+    /// Some fields differ (listed in `changes`).
+    DataChanged,
+    /// RENAPO reports the death (`statusCurp = BD`).
+    Deceased,
+    /// The row has no CURP.
+    MissingCurp,
+    /// The row's CURP is not well formed.
+    InvalidCurp,
+    /// The CURP already appears in an earlier row.
+    DuplicateRow,
+    /// The CURP is not in the farmer registry.
+    NotInRegistry,
+    /// RENAPO does not have the CURP (`01/06`).
+    NotFound,
+    /// RENAPO considers the CURP malformed (`01/09`).
+    RejectedByAuthority,
+    /// The CURP is inactive for a reason other than death (`BAP`, `BSU`, `BDA`…).
+    CurpInactive,
+    /// A `statusCurp` in no public list: left for review.
+    UnknownStatus,
+    /// RENAPO reports a new CURP for the person that another farmer already has.
+    NewCurpInRegistry,
+    /// The authority refused the query with another error.
+    AuthorityRefused,
+    /// The authority kept failing after every retry.
+    AuthorityUnavailable,
+    /// The answer could not be used (malformed, oversized, for another CURP, redirected).
+    UnusableAnswer,
+}
+
+impl ItemReason {
+    pub const ALL: [ItemReason; 15] = [
+        ItemReason::Identical,
+        ItemReason::DataChanged,
+        ItemReason::Deceased,
+        ItemReason::MissingCurp,
+        ItemReason::InvalidCurp,
+        ItemReason::DuplicateRow,
+        ItemReason::NotInRegistry,
+        ItemReason::NotFound,
+        ItemReason::RejectedByAuthority,
+        ItemReason::CurpInactive,
+        ItemReason::UnknownStatus,
+        ItemReason::NewCurpInRegistry,
+        ItemReason::AuthorityRefused,
+        ItemReason::AuthorityUnavailable,
+        ItemReason::UnusableAnswer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemReason::Identical => "identical",
+            ItemReason::DataChanged => "data_changed",
+            ItemReason::Deceased => "deceased",
+            ItemReason::MissingCurp => "missing_curp",
+            ItemReason::InvalidCurp => "invalid_curp",
+            ItemReason::DuplicateRow => "duplicate_row",
+            ItemReason::NotInRegistry => "not_in_registry",
+            ItemReason::NotFound => "not_found",
+            ItemReason::RejectedByAuthority => "rejected_by_authority",
+            ItemReason::CurpInactive => "curp_inactive",
+            ItemReason::UnknownStatus => "unknown_status",
+            ItemReason::NewCurpInRegistry => "new_curp_in_registry",
+            ItemReason::AuthorityRefused => "authority_refused",
+            ItemReason::AuthorityUnavailable => "authority_unavailable",
+            ItemReason::UnusableAnswer => "unusable_answer",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<ItemReason> {
+        ItemReason::ALL.into_iter().find(|r| r.as_str() == value)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ItemReason::Identical => "Datos idénticos; CURP vigente (vivencia acreditada)",
+            ItemReason::DataChanged => "Datos distintos en la autoridad",
+            ItemReason::Deceased => "Baja por defunción en RENAPO",
+            ItemReason::MissingCurp => "Fila sin CURP",
+            ItemReason::InvalidCurp => "CURP con formato inválido",
+            ItemReason::DuplicateRow => "CURP repetida en el layout",
+            ItemReason::NotInRegistry => "CURP que no está en el padrón",
+            ItemReason::NotFound => "CURP no encontrada en RENAPO",
+            ItemReason::RejectedByAuthority => "RENAPO rechazó la CURP por formato",
+            ItemReason::CurpInactive => "CURP dada de baja por otra causa",
+            ItemReason::UnknownStatus => "Estatus de CURP desconocido (revisión manual)",
+            ItemReason::NewCurpInRegistry => "La CURP nueva ya pertenece a otro productor",
+            ItemReason::AuthorityRefused => "La autoridad rechazó la consulta",
+            ItemReason::AuthorityUnavailable => "La autoridad no respondió tras los reintentos",
+            ItemReason::UnusableAnswer => "Respuesta de la autoridad inutilizable",
+        }
+    }
+
+    /// The classification this reason goes with.
+    pub fn classification(self) -> Classification {
+        match self {
+            ItemReason::Identical => Classification::NoUpdate,
+            ItemReason::DataChanged | ItemReason::Deceased => Classification::Update,
+            _ => Classification::CannotUpdate,
+        }
+    }
+}
+
+/// One field the authority has differently: registry value before → authority value after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FieldChange {
+    /// `curp`, `given_names`, `first_surname`, `second_surname`, `birth_date`, `sex`,
+    /// `birth_state` or `status`.
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Counts of a confrontation (DESIGN §8): `to_update + no_update + cannot_update = to_process`
+/// once every item is classified; `deceased` is part of `to_update`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConfrontationMetrics {
+    /// Rows in the layout.
+    pub to_process: u64,
+    /// Items classified so far.
+    pub processed: u64,
+    pub to_update: u64,
+    pub no_update: u64,
+    pub cannot_update: u64,
+    pub deceased: u64,
+    /// Items whose record the authority returned.
+    pub found: u64,
+    /// Updates written to the registry (and not reverted).
+    pub applied: u64,
+}
+
+/// Ratios from [`ConfrontationMetrics`], each in 0..=1; `None` where the denominator is zero.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Kpis {
+    /// (to_update + cannot_update) / to_process.
+    pub inconsistencies: Option<f64>,
+    /// deceased / to_process.
+    pub deregistrations: Option<f64>,
+    /// deceased / found.
+    pub mortality_index: Option<f64>,
+    /// 1 − mortality index.
+    pub survival: Option<f64>,
+    /// applied / to_process.
+    pub population_updated: Option<f64>,
+}
+
+fn ratio(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+impl ConfrontationMetrics {
+    pub fn kpis(&self) -> Kpis {
+        let mortality = ratio(self.deceased, self.found);
+        Kpis {
+            inconsistencies: ratio(self.to_update + self.cannot_update, self.to_process),
+            deregistrations: ratio(self.deceased, self.to_process),
+            mortality_index: mortality,
+            survival: mortality.map(|m| 1.0 - m),
+            population_updated: ratio(self.applied, self.to_process),
+        }
+    }
+
+    /// Sums two jobs' counts (for aggregates by period and unit).
+    pub fn add(&mut self, other: &ConfrontationMetrics) {
+        self.to_process += other.to_process;
+        self.processed += other.processed;
+        self.to_update += other.to_update;
+        self.no_update += other.no_update;
+        self.cannot_update += other.cannot_update;
+        self.deceased += other.deceased;
+        self.found += other.found;
+        self.applied += other.applied;
+    }
+}
+
+/// A confrontation as people follow it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Confrontation {
+    pub id: i64,
+    pub request_id: i64,
+    pub ticket_number: String,
+    pub authority: Authority,
+    pub state: ConfrontationState,
+    /// Why the job waits, in Spanish, while `waiting_authority`.
+    pub waiting_reason: Option<String>,
+    pub metrics: ConfrontationMetrics,
+    pub kpis: Kpis,
+    pub created_by: PersonRef,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub applied_at: Option<DateTime<Utc>>,
+    pub reverted_at: Option<DateTime<Utc>>,
+    /// Changes on every action, for optimistic concurrency.
+    pub version: i32,
+}
+
+/// One layout row's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConfrontationItem {
+    pub row: u32,
+    /// As written in the layout (cut to 40 characters).
+    pub curp: String,
+    /// `None` while the item waits its turn.
+    pub classification: Option<Classification>,
+    pub reason: Option<ItemReason>,
+    /// RENAPO's `statusCurp`, when it answered one.
+    pub authority_status: Option<String>,
+    pub changes: Vec<FieldChange>,
+    /// Whether the update was written to the registry.
+    pub applied: bool,
+    /// Why an update could not be applied (the registry changed since).
+    pub apply_conflict: Option<String>,
+    pub attempts: u32,
+}
+
+/// Filters of the item list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct ItemFilter {
+    pub classification: Option<Classification>,
+    pub reason: Option<ItemReason>,
+    /// Only deceased (`update` because of a death).
+    pub deceased: Option<bool>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+/// Body of pause, resume and cancel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ControlBody {
+    /// The version the caller saw.
+    pub version: i32,
+}
+
+/// Body of apply: which classes to write (all updates when empty).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ApplyBody {
+    pub version: i32,
+    /// `deceased` (deaths only) or `data_changed` (corrections only); both when absent.
+    #[serde(default)]
+    pub reasons: Vec<ItemReason>,
+}
+
+/// What apply or revert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApplyOutcome {
+    /// Farmers changed by this call.
+    pub farmers: u64,
+    /// History rows written (one per changed field).
+    pub fields: u64,
+    /// Items skipped because the registry changed since the confrontation.
+    pub conflicts: u64,
+}
+
+/// KPIs of one period and unit (or all units).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KpiLine {
+    /// `None` for the line of every unit.
+    pub unit_id: Option<i64>,
+    pub unit_name: Option<String>,
+    /// Confrontations finished in the period.
+    pub confrontations: u64,
+    pub metrics: ConfrontationMetrics,
+    pub kpis: Kpis,
+}
+
+/// `GET /kpis`: confrontations finished in a period, overall and per unit, and the registry's
+/// proof-of-life coverage today.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KpiReport {
+    /// The period as asked (`2026-11`, `2026-Q4`, `2026-S2`, `2026`).
+    pub period: String,
+    pub authority: Authority,
+    pub overall: KpiLine,
+    pub units: Vec<KpiLine>,
+    /// Active farmers in the registry.
+    pub active_farmers: u64,
+    /// Active farmers with a proof of life in the last 12 months.
+    pub with_recent_proof_of_life: u64,
+    /// with_recent_proof_of_life / active_farmers.
+    pub proof_of_life_coverage: Option<f64>,
+}
+
+/// Query of `GET /kpis`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct KpiQuery {
+    /// `YYYY-MM`, `YYYY-Qn`, `YYYY-Sn` or `YYYY`.
+    pub period: String,
+    /// `renapo` when absent.
+    pub authority: Option<Authority>,
+}
+
+/// A person as RENAPO answers for a CURP, normalized (online consultation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CurpConsultation {
+    pub curp: String,
+    pub given_names: String,
+    pub first_surname: String,
+    pub second_surname: Option<String>,
+    /// `H` or `M`.
+    pub sex: String,
+    pub birth_date: Option<chrono::NaiveDate>,
+    pub birth_state: String,
+    pub nationality: String,
+    /// `statusCurp` (`AN`, `BD`, …).
+    pub status: String,
+    /// Whether the CURP is active (the person is alive as far as RENAPO knows).
+    pub active: bool,
+    pub deceased: bool,
+    /// The person's other CURPs.
+    pub historic_curps: Vec<String>,
+    pub consulted_at: DateTime<Utc>,
+    /// True when the answer came from the built-in simulator.
+    pub simulated: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kpis_follow_the_design_formulas() {
+        let metrics = ConfrontationMetrics {
+            to_process: 200,
+            processed: 200,
+            to_update: 30,
+            no_update: 150,
+            cannot_update: 20,
+            deceased: 9,
+            found: 180,
+            applied: 25,
+        };
+        let kpis = metrics.kpis();
+        assert_eq!(kpis.inconsistencies, Some(0.25));
+        assert_eq!(kpis.deregistrations, Some(0.045));
+        assert_eq!(kpis.mortality_index, Some(0.05));
+        assert_eq!(kpis.survival, Some(0.95));
+        assert_eq!(kpis.population_updated, Some(0.125));
+        assert_eq!(ConfrontationMetrics::default().kpis(), Kpis::default());
+    }
+
+    #[test]
+    fn every_reason_has_its_classification_and_round_trips() {
+        for reason in ItemReason::ALL {
+            assert_eq!(ItemReason::parse(reason.as_str()), Some(reason));
+        }
+        assert_eq!(
+            ItemReason::Deceased.classification(),
+            Classification::Update
+        );
+        assert_eq!(
+            ItemReason::NotFound.classification(),
+            Classification::CannotUpdate
+        );
+        for state in ConfrontationState::ALL {
+            assert_eq!(ConfrontationState::parse(state.as_str()), Some(state));
+        }
+    }
+}
