@@ -2,46 +2,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use common::process::{banner_until, terminate};
+
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// Reads the child's output up to the line containing `last`, then keeps draining it in the
-/// background: the process must keep running whatever happens to its stdout, and the test must
-/// not close it early.
-fn banner_until(child: &mut std::process::Child, last: &str) -> String {
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut banner = Vec::new();
-    for line in lines.by_ref().take(30) {
-        let line = line.unwrap();
-        let done = line.contains(last);
-        banner.push(line);
-        if done {
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    banner.join("\n")
-}
-
-/// Sends SIGTERM and waits (up to 15 s) for the child to exit.
-fn terminate(mut child: std::process::Child) -> std::process::ExitStatus {
-    let started = Instant::now();
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "the process did not stop after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use std::time::Duration;
 
 #[test]
 fn serve_demo_prints_url_and_logins_and_stops_cleanly_on_sigterm() {

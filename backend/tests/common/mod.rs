@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod procedure;
+pub mod process;
 pub mod sheets;
 
 use std::collections::HashMap;
@@ -101,6 +102,13 @@ pub struct TestDatabase {
     _pg: Option<PgDatabase>,
 }
 
+impl TestDatabase {
+    /// A directory that lives as long as the database, for the server's files.
+    pub fn dir(&self) -> &std::path::Path {
+        &self._dir.0
+    }
+}
+
 pub fn test_database(db: Db) -> Option<TestDatabase> {
     let dir = TempDir::new();
     match db {
@@ -153,10 +161,20 @@ pub fn test_vars(database_url: &str) -> HashMap<String, String> {
     .collect()
 }
 
-/// A running server with the demo data set.
-pub struct TestApp {
+/// The process's TLS provider, for reqwest clients built outside the server's state.
+pub fn ensure_tls() {
+    confrontas_server::tls::ensure_crypto_provider();
+}
+
+/// A Confrontas server's API, as a client reaches it.
+pub struct Api {
     pub base: String,
     pub http: reqwest::Client,
+}
+
+/// A running server with the demo data set.
+pub struct TestApp {
+    pub api: Api,
     pub state: AppState,
     pub db: Db,
     handle: actix_web::dev::ServerHandle,
@@ -196,16 +214,37 @@ impl TestApp {
         let handle = server.handle();
         tokio::spawn(server);
         Some(TestApp {
-            base: format!("http://{address}"),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
+            api: Api::at(&format!("http://{address}")),
             state,
             db,
             handle,
             _database: database,
         })
+    }
+
+    pub async fn stop(self) {
+        self.handle.stop(false).await;
+    }
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+impl Api {
+    pub fn at(base: &str) -> Api {
+        crate::common::ensure_tls();
+        Api {
+            base: base.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -269,10 +308,6 @@ impl TestApp {
             .send()
             .await
             .unwrap()
-    }
-
-    pub async fn stop(self) {
-        self.handle.stop(false).await;
     }
 
     /// Starts a confrontation of request `request_id` (as `token`, the sub-directorate).

@@ -5,7 +5,7 @@ use confrontas_api::{RequestDetail, Role};
 use confrontas_server::population::{DEMO_SEED, Population};
 use reqwest::multipart::{Form, Part};
 
-use super::TestApp;
+use super::Api;
 
 pub struct Tokens {
     pub area: String,
@@ -15,7 +15,7 @@ pub struct Tokens {
 }
 
 impl Tokens {
-    pub async fn of(app: &TestApp) -> Tokens {
+    pub async fn of(app: &Api) -> Tokens {
         Tokens {
             area: app.login(Role::Area).await.access_token,
             mesa: app.login(Role::Mesa).await.access_token,
@@ -65,7 +65,7 @@ pub fn request_form(kind: &str, layout_file: Option<Vec<u8>>) -> Form {
     form
 }
 
-pub async fn send_form(app: &TestApp, path: &str, token: &str, form: Form) -> reqwest::Response {
+pub async fn send_form(app: &Api, path: &str, token: &str, form: Form) -> reqwest::Response {
     app.http
         .post(app.url(path))
         .bearer_auth(token)
@@ -76,7 +76,7 @@ pub async fn send_form(app: &TestApp, path: &str, token: &str, form: Form) -> re
 }
 
 /// A RENAPO request with `layout_file`, submitted, forwarded and accepted.
-pub async fn in_attention(app: &TestApp, tokens: &Tokens, layout_file: Vec<u8>) -> RequestDetail {
+pub async fn in_attention(app: &Api, tokens: &Tokens, layout_file: Vec<u8>) -> RequestDetail {
     let response = send_form(
         app,
         "/api/v1/requests",
@@ -108,7 +108,7 @@ pub async fn in_attention(app: &TestApp, tokens: &Tokens, layout_file: Vec<u8>) 
 }
 
 /// An area user of another unit (the external organism, id 3).
-pub async fn outsider(app: &TestApp, admin: &str) -> String {
+pub async fn outsider(app: &Api, admin: &str) -> String {
     let created = app
         .send_json(
             reqwest::Method::POST,

@@ -1,0 +1,214 @@
+//! The confrontation engine survives its server dying: the binary is killed with SIGKILL in the
+//! middle of a job and started again on the same SQLite file, and two instances share one job
+//! on PostgreSQL while one of them is killed. Each time every item ends processed exactly once
+//! in effect: the job's counters equal what the items say, they add up to `to_process`, and
+//! applying writes exactly one history row per changed field.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::procedure::{Tokens, in_attention, layout};
+use common::process::banner_until;
+use common::{Api, DEMO_PASSWORD, Db, TEST_KID, TEST_SECRET, TestDatabase, test_database};
+use confrontas_api::{ApplyOutcome, ConfrontationItem, ConfrontationState, Page};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+
+/// Starts `serve --demo` on `database` (seeding it on the first start) with a simulator slow
+/// enough for a job of a few hundred items to take seconds.
+fn spawn_server(database: &TestDatabase, name: &str, lease_ms: u64) -> (Child, Api) {
+    use base64::Engine;
+    let secret = base64::engine::general_purpose::STANDARD.encode(TEST_SECRET);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_confrontas-server"))
+        .args(["serve", "--demo"])
+        .env("CONFRONTAS_BIND", "127.0.0.1:0")
+        .env("DATABASE_URL", &database.url)
+        .env("CONFRONTAS_DATA_DIR", database.dir().join(name))
+        .env("CONFRONTAS_WEB_DIR", database.dir().join("no-web"))
+        .env("CONFRONTAS_JWT_KEYS", format!("{TEST_KID}:{secret}"))
+        .env("CONFRONTAS_DEMO_PASSWORD", DEMO_PASSWORD)
+        .env("CONFRONTAS_DEMO_FARMERS", "300")
+        .env("CONFRONTAS_DEMO_REQUESTS", "false")
+        .env("CONFRONTAS_SIMULATOR_LATENCY_MS", "40")
+        .env("CONFRONTAS_RENAPO_RATE_PER_SECOND", "0")
+        .env("CONFRONTAS_RENAPO_CONCURRENCY", "4")
+        .env("CONFRONTAS_CONFRONTATION_CHUNK", "20")
+        .env("CONFRONTAS_CONFRONTATION_LEASE_MS", lease_ms.to_string())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let text = banner_until(&mut child, "Swagger UI");
+    let url = text
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("URL printed")
+        .to_owned();
+    (child, Api::at(&url))
+}
+
+/// Per classification and reason, what the stored items say, and the job's counters.
+#[derive(Debug, QueryableByName, PartialEq, Eq)]
+struct Count {
+    #[diesel(sql_type = Text)]
+    what: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn counts(database: &TestDatabase, job: i64) -> (Vec<Count>, Vec<Count>) {
+    let items = format!(
+        "SELECT COALESCE(classification, state) AS what, COUNT(*) AS n FROM confrontation_items \
+         WHERE confrontation_id = {job} GROUP BY 1 ORDER BY 1"
+    );
+    let counters = format!(
+        "SELECT 'cannot_update' AS what, cannot_update AS n FROM confrontations WHERE id = {job} \
+         UNION ALL SELECT 'no_update', no_update FROM confrontations WHERE id = {job} \
+         UNION ALL SELECT 'update', to_update FROM confrontations WHERE id = {job} ORDER BY 1"
+    );
+    let run = |sql: &str| -> Vec<Count> {
+        match database.db {
+            Db::Sqlite => {
+                let mut conn = SqliteConnection::establish(&database.url).unwrap();
+                diesel::sql_query(sql).load(&mut conn).unwrap()
+            }
+            Db::Postgres => {
+                let mut conn = PgConnection::establish(&database.url).unwrap();
+                diesel::sql_query(sql).load(&mut conn).unwrap()
+            }
+        }
+    };
+    (run(&items), run(&counters))
+}
+
+fn scalar(database: &TestDatabase, sql: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct One {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let rows: Vec<One> = match database.db {
+        Db::Sqlite => {
+            let mut conn = SqliteConnection::establish(&database.url).unwrap();
+            diesel::sql_query(sql).load(&mut conn).unwrap()
+        }
+        Db::Postgres => {
+            let mut conn = PgConnection::establish(&database.url).unwrap();
+            diesel::sql_query(sql).load(&mut conn).unwrap()
+        }
+    };
+    rows[0].n
+}
+
+/// Every item done once, the counters equal the items, the history equals the changes.
+async fn exactly_once(api: &Api, tokens: &Tokens, database: &TestDatabase, job: i64, rows: u64) {
+    let done = api
+        .confrontation_until(&tokens.sub, job, |j| {
+            j.state == ConfrontationState::Finished
+        })
+        .await;
+    let m = done.metrics;
+    assert_eq!((m.to_process, m.processed), (rows, rows));
+    assert_eq!(m.to_update + m.no_update + m.cannot_update, rows);
+    // In 0..rows, index % 100: 3 not found, 11-13 inactive; 7 deceased.
+    let hundreds = rows.div_ceil(100);
+    assert_eq!(m.cannot_update, 4 * hundreds);
+    assert_eq!(m.deceased, hundreds);
+    let (items, counters) = counts(database, job);
+    assert_eq!(items, counters, "the counters are what the items say");
+
+    let path = format!("/api/v1/confrontations/{job}/apply");
+    let response = api
+        .send_json(
+            reqwest::Method::POST,
+            &path,
+            &tokens.sub,
+            serde_json::json!({ "version": done.version }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let applied: ApplyOutcome = response.json().await.unwrap();
+    let updates: Page<ConfrontationItem> = api
+        .get(
+            &format!("/api/v1/confrontations/{job}/items?classification=update&per_page=200"),
+            &tokens.sub,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let changed_fields: usize = updates.items.iter().map(|i| i.changes.len()).sum();
+    assert_eq!(applied.fields as usize, changed_fields);
+    let history = scalar(
+        database,
+        &format!(
+            "SELECT COUNT(*) AS n FROM farmer_history WHERE source_ref = 'confrontation:{job}'"
+        ),
+    );
+    assert_eq!(
+        history as usize, changed_fields,
+        "one history row per changed field"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_survives_sigkill_of_its_server_and_ends_with_every_item_once() {
+    let database = test_database(Db::Sqlite).unwrap();
+    let (mut first, api) = spawn_server(&database, "first", 30_000);
+    let tokens = Tokens::of(&api).await;
+    let rows = 250;
+    let request = in_attention(&api, &tokens, layout(&(0..rows).collect::<Vec<_>>())).await;
+    let job = api
+        .start_confrontation(&tokens.sub, request.summary.id)
+        .await;
+    let midway = api
+        .confrontation_until(&tokens.sub, job.id, |j| j.metrics.processed >= 60)
+        .await;
+    assert!(midway.metrics.processed < rows, "killed mid-job");
+    first.kill().unwrap();
+    first.wait().unwrap();
+
+    // The same database, a new process: its leases from the dead run are queued again.
+    let (mut second, api) = spawn_server(&database, "second", 30_000);
+    let tokens = Tokens::of(&api).await;
+    exactly_once(&api, &tokens, &database, job.id, rows).await;
+    second.kill().unwrap();
+    second.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_a_job_on_postgres_and_one_dying_loses_nothing() {
+    let Some(database) = test_database(Db::Postgres) else {
+        return;
+    };
+    let (mut first, api) = spawn_server(&database, "first", 2_000);
+    let (mut second, other) = spawn_server(&database, "second", 2_000);
+    let tokens = Tokens::of(&api).await;
+    let rows = 280;
+    let request = in_attention(&api, &tokens, layout(&(0..rows).collect::<Vec<_>>())).await;
+    let job = api
+        .start_confrontation(&tokens.sub, request.summary.id)
+        .await;
+    let instances = format!(
+        "SELECT COUNT(DISTINCT processed_by) AS n FROM confrontation_items \
+         WHERE confrontation_id = {} AND processed_by IS NOT NULL",
+        job.id
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while scalar(&database, &instances) < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "both instances take chunks"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let tokens = Tokens::of(&other).await;
+    exactly_once(&other, &tokens, &database, job.id, rows).await;
+    second.kill().unwrap();
+    second.wait().unwrap();
+}
