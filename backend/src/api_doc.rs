@@ -22,6 +22,7 @@ use utoipa::{IntoResponses, Modify, OpenApi};
         (name = "calendar", description = "Business-day calendar: mandatory rest days and days the admin declares"),
         (name = "requests", description = "Service requests: submission, the procedure's actions, timeline, documents, service levels, dashboard"),
         (name = "confrontations", description = "Confrontations against RENAPO: jobs, progress, results, apply and revert, KPIs"),
+        (name = "consultations", description = "Online CURP consultation at RENAPO for partner systems (scope consulta_curp)"),
         (name = "notifications", description = "In-app notifications of the caller"),
         (name = "sla", description = "Service-level policies and compliance reports"),
         (name = "ops", description = "Liveness and readiness"),

@@ -21,13 +21,14 @@ use crate::auth::password::PasswordHasher;
 use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
 use crate::confrontations::engine::Engine;
+use crate::consultations::ConsultationQuota;
 use crate::db::{self, Backend, DbPool};
 use crate::error::{AppError, PROBLEM_CONTENT_TYPE};
 use crate::renapo::gateway::RenapoGateway;
 use crate::uploads::ParsePermits;
 use crate::{
-    api_clients, auth, calendar, confrontations, layouts, notifications, ops, registry, requests,
-    sla, units, users,
+    api_clients, auth, calendar, confrontations, consultations, layouts, notifications, ops,
+    registry, requests, sla, units, users,
 };
 
 /// Everything handlers share. Cheap to clone.
@@ -44,6 +45,7 @@ pub struct AppState {
     /// The RENAPO client (or the built-in simulator's) the engine and consultations share.
     pub renapo: Arc<RenapoGateway>,
     pub engine: Arc<Engine>,
+    pub consultations: Arc<ConsultationQuota>,
 }
 
 impl AppState {
@@ -90,6 +92,9 @@ impl AppState {
         Ok(AppState {
             renapo: Arc::new(renapo),
             engine: Arc::new(Engine::new(&config.renapo.engine)),
+            consultations: Arc::new(ConsultationQuota::new(
+                config.renapo.consultations_per_minute,
+            )),
             attachments,
             tokens: Arc::new(TokenKeys::new(&config.jwt)),
             hasher: PasswordHasher::new(config.login.hash_concurrency),
@@ -120,6 +125,7 @@ fn routes(config: &mut ServiceConfig) {
             .configure(calendar::routes)
             .configure(requests::routes)
             .configure(confrontations::routes)
+            .configure(consultations::routes)
             .configure(notifications::routes)
             .configure(sla::routes),
     );

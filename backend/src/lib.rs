@@ -16,6 +16,7 @@ pub mod auth;
 pub mod calendar;
 pub mod config;
 pub mod confrontations;
+pub mod consultations;
 pub mod db;
 pub mod download;
 pub mod error;

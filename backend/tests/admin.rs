@@ -112,29 +112,10 @@ fn admin_routes() -> Vec<(Method, &'static str, serde_json::Value)> {
 async fn every_admin_endpoint_is_denied_to_other_roles_clients_and_anonymous(app: TestApp) {
     let admin = app.login(Role::Admin).await;
     // A partner client token, to show that scopes never open staff endpoints.
-    let created: serde_json::Value = app
-        .send_json(
-            Method::POST,
-            "/api/v1/api-clients",
-            &admin.access_token,
-            json!({ "name": "Socio", "unit_id": 1, "scopes": ["consulta_curp"] }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let client: confrontas_api::ClientToken = app
-        .http
-        .post(app.url("/api/v1/auth/token"))
-        .json(&json!({ "grant_type": "client_credentials", "client_id": created["client"]["client_id"], "client_secret": created["client_secret"] }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-
-    let mut callers = vec![("api client".to_owned(), client.access_token)];
+    let client = app
+        .client_token(&admin.access_token, &["consulta_curp"])
+        .await;
+    let mut callers = vec![("api client".to_owned(), client)];
     for role in [Role::Area, Role::Mesa, Role::Subdireccion] {
         callers.push((role.as_str().to_owned(), app.login(role).await.access_token));
     }

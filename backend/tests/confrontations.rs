@@ -532,3 +532,83 @@ async fn only_the_sub_directorate_runs_confrontations_and_areas_see_only_their_o
     .await;
     assert_eq!(missing.status(), 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_configured_rate_is_never_exceeded_as_the_simulator_counts() {
+    let app = TestApp::start_with(common::Db::Sqlite, |vars| {
+        vars.insert("CONFRONTAS_RENAPO_RATE_PER_SECOND".into(), "25".into());
+    })
+    .await
+    .unwrap();
+    let tokens = Tokens::of(&app).await;
+    // RENAPO's quota equals the configured rate: any burst above it would be refused.
+    with_simulator(
+        &app,
+        Faults {
+            quota_per_second: Some(25),
+            ..Faults::default()
+        },
+    )
+    .await;
+    let request = in_attention(&app, &tokens, layout(&(0..100).collect::<Vec<_>>())).await;
+    let job = app.confront(&tokens.sub, request.summary.id).await;
+    assert_eq!(job.metrics.processed, 100);
+    let simulator = app.state.renapo.simulator().unwrap().lock().await;
+    let stats = &simulator.stats;
+    use std::sync::atomic::Ordering::Relaxed;
+    assert_eq!(
+        stats.over_quota.load(Relaxed),
+        0,
+        "never refused for the quota"
+    );
+    assert!(stats.busiest_second.load(Relaxed) <= 25);
+    assert!(stats.consultations.load(Relaxed) >= 100);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_streams_as_server_sent_events_until_the_job_finishes() {
+    let app = TestApp::start(common::Db::Sqlite).await.unwrap();
+    let tokens = Tokens::of(&app).await;
+    with_simulator(
+        &app,
+        Faults {
+            latency: Duration::from_millis(30),
+            ..Faults::default()
+        },
+    )
+    .await;
+    let request = in_attention(&app, &tokens, layout(&(0..120).collect::<Vec<_>>())).await;
+    let job = app
+        .start_confrontation(&tokens.sub, request.summary.id)
+        .await;
+    let response = app
+        .get(
+            &format!("/api/v1/confrontations/{}/events", job.id),
+            &tokens.area,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let stream = tokio::time::timeout(Duration::from_secs(60), response.text())
+        .await
+        .expect("the stream ends when the job finishes")
+        .unwrap();
+    let events: Vec<Confrontation> = stream
+        .split("\n\n")
+        .filter_map(|event| event.strip_prefix("event: progress\ndata: "))
+        .map(|data| serde_json::from_str(data).unwrap())
+        .collect();
+    assert!(
+        events.len() >= 2,
+        "progress is reported along the way: {}",
+        events.len()
+    );
+    assert!(
+        events
+            .windows(2)
+            .all(|w| w[0].metrics.processed <= w[1].metrics.processed)
+    );
+    let last = events.last().unwrap();
+    assert_eq!(last.state, ConfrontationState::Finished);
+    assert_eq!(last.metrics.processed, 120);
+}

@@ -78,9 +78,12 @@ pub struct Stats {
     pub busiest_second: AtomicU64,
 }
 
+/// Consultations counted per whole second of the simulator's clock, as a per-second counter
+/// keyed by the current second works.
 struct Quota {
-    window_start: Instant,
-    in_window: u32,
+    started: Instant,
+    second: u64,
+    in_second: u32,
 }
 
 struct Shared {
@@ -137,8 +140,9 @@ impl RenapoSimulator {
             faults: Mutex::new(Faults::default()),
             stats: stats.clone(),
             quota: Mutex::new(Quota {
-                window_start: Instant::now(),
-                in_window: 0,
+                started: Instant::now(),
+                second: 0,
+                in_second: 0,
             }),
             url: url.clone(),
             sessions: AtomicU64::new(0),
@@ -427,17 +431,18 @@ impl Shared {
     /// Counts a consultation against the quota; false when over it.
     fn within_quota(&self, per_second: Option<u32>) -> bool {
         let mut quota = self.quota.lock().unwrap_or_else(|e| e.into_inner());
-        if quota.window_start.elapsed() >= Duration::from_secs(1) {
-            quota.window_start = Instant::now();
-            quota.in_window = 0;
+        let second = quota.started.elapsed().as_secs();
+        if second != quota.second {
+            quota.second = second;
+            quota.in_second = 0;
         }
-        if per_second.is_some_and(|limit| quota.in_window >= limit) {
+        if per_second.is_some_and(|limit| quota.in_second >= limit) {
             return false;
         }
-        quota.in_window += 1;
+        quota.in_second += 1;
         self.stats
             .busiest_second
-            .fetch_max(u64::from(quota.in_window), Ordering::Relaxed);
+            .fetch_max(u64::from(quota.in_second), Ordering::Relaxed);
         true
     }
 

@@ -310,6 +310,37 @@ impl Api {
             .unwrap()
     }
 
+    /// Creates an API client of unit 1 with `scopes` (as the admin `admin`) and returns an
+    /// access token of it.
+    pub async fn client_token(&self, admin: &str, scopes: &[&str]) -> String {
+        let created: serde_json::Value = self
+            .send_json(
+                reqwest::Method::POST,
+                "/api/v1/api-clients",
+                admin,
+                serde_json::json!({ "name": unique_name("Socio"), "unit_id": 1, "scopes": scopes }),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let token: confrontas_api::ClientToken = self
+            .http
+            .post(self.url("/api/v1/auth/token"))
+            .json(&serde_json::json!({
+                "grant_type": "client_credentials",
+                "client_id": created["client"]["client_id"],
+                "client_secret": created["client_secret"],
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        token.access_token
+    }
+
     /// Starts a confrontation of request `request_id` (as `token`, the sub-directorate).
     pub async fn start_confrontation(
         &self,

@@ -1,0 +1,151 @@
+//! The online CURP consultation for partner systems (DESIGN §9): who may ask, the normalized
+//! answer from the simulator over TLS, RENAPO's refusals and failures as clear problems, the
+//! per-client quota, and an audit row for every query.
+
+mod common;
+
+use common::{TestApp, problem};
+use confrontas_api::{CurpConsultation, Role};
+use confrontas_server::population::{DEMO_SEED, Population};
+use confrontas_server::schema::audit_log;
+use confrontas_server::simulator::pki::Authority;
+use confrontas_server::simulator::renapo::Faults;
+use diesel::prelude::*;
+
+on_both_backends!(
+    a_partner_with_the_scope_gets_renapos_answer_normalized_and_every_query_is_audited,
+    renapo_failures_and_an_untrusted_certificate_are_clear_problems,
+);
+
+fn curp(index: u64) -> String {
+    Population::new(DEMO_SEED).person(index).curp.to_string()
+}
+
+fn audited(app: &TestApp, curp: &str) -> Vec<(String, String)> {
+    let mut conn = app.state.pool.get().unwrap();
+    audit_log::table
+        .filter(audit_log::action.eq("curp_consulted"))
+        .filter(audit_log::entity_id.eq(curp))
+        .order(audit_log::id)
+        .select((audit_log::actor, audit_log::detail))
+        .load(&mut conn)
+        .unwrap()
+}
+
+async fn a_partner_with_the_scope_gets_renapos_answer_normalized_and_every_query_is_audited(
+    app: TestApp,
+) {
+    let admin = app.login(Role::Admin).await.access_token;
+    let partner = app.client_token(&admin, &["consulta_curp"]).await;
+    let person = Population::new(DEMO_SEED).person(0);
+    let response = app
+        .get(
+            &format!("/api/v1/consultations/curp/{}", person.curp),
+            &partner,
+        )
+        .await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let answer: CurpConsultation = response.json().await.unwrap();
+    assert_eq!(answer.curp, person.curp.as_str());
+    assert_eq!(answer.given_names, person.given_names.to_uppercase());
+    assert_eq!(answer.birth_date, Some(person.birth_date));
+    assert!(answer.active && !answer.deceased && answer.simulated);
+    assert_eq!(answer.status, "AN");
+
+    let dead: CurpConsultation = app
+        .get(&format!("/api/v1/consultations/curp/{}", curp(7)), &partner)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(dead.deceased && !dead.active);
+
+    let missing = app
+        .get(&format!("/api/v1/consultations/curp/{}", curp(3)), &partner)
+        .await;
+    assert_eq!(missing.status(), 404);
+    let invalid = app
+        .get("/api/v1/consultations/curp/NOESUNACURP", &partner)
+        .await;
+    assert_eq!(invalid.status(), 422);
+    assert_eq!(problem(invalid).await.errors[0].field, "curp");
+
+    // Who may ask.
+    let subdireccion = app.login(Role::Subdireccion).await.access_token;
+    let path = format!("/api/v1/consultations/curp/{}", curp(1));
+    assert_eq!(app.get(&path, &subdireccion).await.status(), 200);
+    for role in [Role::Area, Role::Mesa, Role::Admin] {
+        let token = app.login(role).await.access_token;
+        assert_eq!(app.get(&path, &token).await.status(), 403, "{role:?}");
+    }
+
+    // Every query leaves a row: who, the CURP, the outcome.
+    let rows = audited(&app, person.curp.as_str());
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].0.starts_with("client:"), "{rows:?}");
+    assert!(rows[0].1.contains("found"));
+    let rows = audited(&app, &curp(3));
+    assert!(rows[0].1.contains("not_found"), "{rows:?}");
+    assert!(
+        audited(&app, "NOESUNACURP").is_empty(),
+        "invalid CURPs never reach RENAPO"
+    );
+}
+
+async fn renapo_failures_and_an_untrusted_certificate_are_clear_problems(app: TestApp) {
+    let subdireccion = app.login(Role::Subdireccion).await.access_token;
+    let path = format!("/api/v1/consultations/curp/{}", curp(2));
+    let simulator = app.state.renapo.simulator().unwrap();
+    simulator.lock().await.set_faults(Faults {
+        unavailable_rate: 1.0,
+        ..Faults::default()
+    });
+    let down = app.get(&path, &subdireccion).await;
+    assert_eq!(down.status(), 503);
+    assert!(down.headers().contains_key("retry-after"));
+    assert_eq!(problem(down).await.code, "renapo_unavailable");
+    simulator.lock().await.set_faults(Faults {
+        malformed_rate: 1.0,
+        ..Faults::default()
+    });
+    let garbled = app.get(&path, &subdireccion).await;
+    assert_eq!(garbled.status(), 502);
+    assert_eq!(problem(garbled).await.code, "renapo_bad_answer");
+    simulator.lock().await.set_faults(Faults::default());
+
+    // Trusting another certificate than the one RENAPO presents: nothing is sent.
+    let stranger = Authority::generate("Otra autoridad").unwrap();
+    app.state
+        .renapo
+        .replace_trust_anchor(stranger.pem())
+        .unwrap();
+    let untrusted = app.get(&path, &subdireccion).await;
+    assert_eq!(untrusted.status(), 502);
+    let refusal = problem(untrusted).await;
+    assert_eq!(refusal.code, "renapo_certificate_untrusted");
+    assert!(refusal.detail.contains("certificado"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_client_has_a_quota_of_queries_per_minute() {
+    let app = TestApp::start_with(common::Db::Sqlite, |vars| {
+        vars.insert("CONFRONTAS_CONSULTATIONS_PER_MINUTE".into(), "3".into());
+    })
+    .await
+    .unwrap();
+    let admin = app.login(Role::Admin).await.access_token;
+    let partner = app.client_token(&admin, &["consulta_curp"]).await;
+    let other = app.client_token(&admin, &["consulta_curp"]).await;
+    let path = format!("/api/v1/consultations/curp/{}", curp(4));
+    for _ in 0..3 {
+        assert_eq!(app.get(&path, &partner).await.status(), 200);
+    }
+    let over = app.get(&path, &partner).await;
+    assert_eq!(over.status(), 429);
+    assert!(over.headers().contains_key("retry-after"));
+    assert_eq!(
+        app.get(&path, &other).await.status(),
+        200,
+        "another client is not affected"
+    );
+}
