@@ -10,6 +10,17 @@ use rust_xlsxwriter::{Color, Format, FormatBorder, Workbook, Worksheet, XlsxErro
 
 use crate::error::{AppError, AppResult};
 
+/// A cell value as it may be written for a spreadsheet program: text starting with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return gets a leading apostrophe, so that opening the file
+/// (a CSV above all) never turns someone's data into a formula.
+pub fn neutralize(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 /// Excel's last row (0-based): a sheet cannot hold more.
 pub const LAST_ROW: u32 = 1_048_575;
 
@@ -78,4 +89,18 @@ pub fn save_to_file(workbook: &mut Workbook, dir: &Path) -> AppResult<File> {
 /// The download response for a saved workbook.
 pub fn download(request: &HttpRequest, file: File, file_name: &str) -> AppResult<HttpResponse> {
     crate::download::attachment(request, file, file_name, XLSX_CONTENT_TYPE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutralize;
+
+    #[test]
+    fn values_that_would_start_a_formula_are_neutralized() {
+        for text in ["=HYPERLINK(\"x\")", "+52", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(neutralize(text), format!("'{text}"));
+        }
+        assert_eq!(neutralize("MARÍA"), "MARÍA");
+        assert_eq!(neutralize(""), "");
+    }
 }

@@ -161,6 +161,54 @@ async fn every_row_is_classified_as_renapo_answers_and_the_metrics_add_up(app: T
     let inactive = farmer(&app, &tokens.sub, people.person(11).curp.as_str()).await;
     assert!(inactive.last_proof_of_life_at.is_none());
 
+    // The reports: a summary and one row per layout row.
+    let response = app
+        .get(
+            &format!("/api/v1/confrontations/{}/report.xlsx", job.id),
+            &tokens.area,
+        )
+        .await;
+    let bytes = common::workbook(response, &job.ticket_number).await;
+    let summary = common::sheets::read_sheet(bytes.clone(), "Resumen");
+    let line = |label: &str| {
+        summary
+            .iter()
+            .find(|row| row[0] == label)
+            .map(|row| row[1].clone())
+            .unwrap_or_else(|| panic!("{label} in {summary:?}"))
+    };
+    assert_eq!(line("Registros a procesar"), "12");
+    assert_eq!(line("% de inconsistencias"), "75.00 %");
+    assert_eq!(line("Solicitud"), job.ticket_number);
+    let results = common::sheets::read_sheet(bytes, "Resultados");
+    assert_eq!(results.len(), 13, "a header and one row per layout row");
+    assert_eq!(results[0][4], "Diferencias (antes → después)");
+    assert!(results[7][4].starts_with("Nombre(s): "), "{:?}", results[7]);
+    assert!(results[7][4].ends_with(" GUADALUPE"));
+    assert_eq!(results[3][5], "BD");
+    let response = app
+        .get(
+            &format!("/api/v1/confrontations/{}/report.csv", job.id),
+            &tokens.sub,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let text = response.text().await.unwrap();
+    assert!(text.starts_with('\u{feff}'), "a BOM for Excel");
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    assert_eq!(lines.len(), 13);
+    assert!(
+        lines[3].contains("Baja por defunción en RENAPO"),
+        "{}",
+        lines[3]
+    );
+
     // The month's KPIs count the job.
     let month = chrono::Utc::now().format("%Y-%m").to_string();
     let response = app

@@ -320,6 +320,34 @@ pub struct FieldChange {
     pub after: Option<String>,
 }
 
+/// The Spanish name of a registry field a confrontation compares.
+pub fn field_label(field: &str) -> &str {
+    match field {
+        "curp" => "CURP",
+        "given_names" => "Nombre(s)",
+        "first_surname" => "Primer apellido",
+        "second_surname" => "Segundo apellido",
+        "birth_date" => "Fecha de nacimiento",
+        "sex" => "Sexo",
+        "birth_state" => "Entidad de nacimiento",
+        "status" => "Estatus en el padrón",
+        other => other,
+    }
+}
+
+impl FieldChange {
+    /// "Nombre(s): Juan → JUAN GUADALUPE", with "(vacío)" for no value.
+    pub fn describe(&self) -> String {
+        let value = |v: &Option<String>| v.clone().unwrap_or_else(|| "(vacío)".to_owned());
+        format!(
+            "{}: {} → {}",
+            field_label(&self.field),
+            value(&self.before),
+            value(&self.after)
+        )
+    }
+}
+
 /// Counts of a confrontation (DESIGN §8): `to_update + no_update + cannot_update = to_process`
 /// once every item is classified; `deceased` is part of `to_update`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

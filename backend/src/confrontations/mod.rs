@@ -10,11 +10,12 @@ pub mod jobs;
 pub mod kpis;
 pub mod pacing;
 pub mod queue;
+mod report;
 
 use std::time::Duration;
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use confrontas_api::{
     ApplyBody, ApplyOutcome, Confrontation, ConfrontationControl, ConfrontationItem,
     ConfrontationState, ControlBody, ItemFilter, Page,
@@ -45,6 +46,8 @@ pub fn routes(config: &mut ServiceConfig) {
         .service(cancel)
         .service(apply_results)
         .service(revert_results)
+        .service(report_xlsx)
+        .service(report_csv)
         .configure(kpis::routes);
 }
 
@@ -424,4 +427,65 @@ async fn revert_results(
     })
     .await?;
     Ok(web::Json(outcome))
+}
+
+/// The report as a workbook: a summary sheet with the metrics and KPIs, and a results sheet
+/// with one row per layout row (classification, reason, differences, RENAPO's status).
+#[utoipa::path(
+    tag = "confrontations",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Confrontation id")),
+    responses(
+        (status = 200, description = "The workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        BadRequest, Unauthenticated, Forbidden, NotFound
+    )
+)]
+#[get("/confrontations/{id}/report.xlsx")]
+async fn report_xlsx(
+    state: web::Data<AppState>,
+    staff: Staff<AnyStaff>,
+    request: HttpRequest,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let job = read(&state, &staff, id.into_inner()).await?;
+    let name = format!("confronta_{}_{}.xlsx", job.ticket_number, job.id);
+    let (pool, dir) = (state.pool.clone(), state.uploads_dir());
+    let file = state
+        .parse_permits
+        .run(move || {
+            let mut conn = pool.get().map_err(AppError::internal)?;
+            report::xlsx(&mut conn, &job, &dir)
+        })
+        .await?;
+    crate::spreadsheet::download(&request, file, &name)
+}
+
+/// The results as CSV (UTF-8 with a byte-order mark), one row per layout row.
+#[utoipa::path(
+    tag = "confrontations",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Confrontation id")),
+    responses(
+        (status = 200, description = "The results", content_type = "text/csv", body = String),
+        BadRequest, Unauthenticated, Forbidden, NotFound
+    )
+)]
+#[get("/confrontations/{id}/report.csv")]
+async fn report_csv(
+    state: web::Data<AppState>,
+    staff: Staff<AnyStaff>,
+    request: HttpRequest,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let job = read(&state, &staff, id.into_inner()).await?;
+    let name = format!("confronta_{}_{}.csv", job.ticket_number, job.id);
+    let (pool, dir) = (state.pool.clone(), state.uploads_dir());
+    let file = state
+        .parse_permits
+        .run(move || {
+            let mut conn = pool.get().map_err(AppError::internal)?;
+            report::csv(&mut conn, job.id, &dir)
+        })
+        .await?;
+    crate::download::attachment(&request, file, &name, "text/csv; charset=utf-8")
 }
