@@ -118,9 +118,16 @@ fn run_server(mut config: Config, demo: bool) -> Result<(), String> {
             .await
             .map_err(|e| e.detail)?;
         let backend = state.backend;
+        let renapo = if state.renapo.is_simulated() {
+            "simulador integrado (respuestas sintéticas)"
+        } else if state.renapo.is_configured() {
+            "servicio configurado en CONFRONTAS_RENAPO_URL"
+        } else {
+            "sin configurar (confrontas y consultas no disponibles)"
+        };
         let (server, address) =
             server::start(state).map_err(|e| format!("no se pudo escuchar: {e}"))?;
-        print_banner(address, backend.as_str(), demo_seed.as_ref());
+        print_banner(address, backend.as_str(), renapo, demo_seed.as_ref());
         let handle = server.handle();
         tokio::spawn(async move {
             shutdown_signal().await;
@@ -188,7 +195,12 @@ async fn shutdown_signal() {
 
 /// Prints where the server listens and the demo logins. Written with errors ignored: a closed
 /// stdout (e.g. piped through `head`) must not bring the server down.
-fn print_banner(address: std::net::SocketAddr, backend: &str, demo: Option<&DemoSeed>) {
+fn print_banner(
+    address: std::net::SocketAddr,
+    backend: &str,
+    renapo: &str,
+    demo: Option<&DemoSeed>,
+) {
     use std::fmt::Write as _;
     let mut text = String::new();
     let _ = writeln!(
@@ -197,6 +209,7 @@ fn print_banner(address: std::net::SocketAddr, backend: &str, demo: Option<&Demo
     );
     let _ = writeln!(text, "  API:        http://{address}/api/v1");
     let _ = writeln!(text, "  Swagger UI: http://{address}/swagger-ui/");
+    let _ = writeln!(text, "  RENAPO:     {renapo}");
     match demo {
         Some(DemoSeed::Seeded {
             password,

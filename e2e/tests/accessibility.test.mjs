@@ -29,7 +29,7 @@ test("every administrator page has no axe violations", async () => {
     ["/padron", "Padrón de productores"], ["/padron/importaciones", "Importar padrón"],
     ["/layout", "Validar layout de CURP"], ["/admin/niveles-de-servicio", "Niveles de servicio"],
     ["/admin/calendario", "Calendario de días hábiles"], ["/solicitudes", "Solicitudes"],
-    ["/notificaciones", "Notificaciones"]];
+    ["/notificaciones", "Notificaciones"], ["/indicadores", "Indicadores de confrontas"]];
   for (const [path, heading] of pages) {
     await page.goto(`${BASE_URL}${path}`);
     await page.getByRole("heading", { level: 1, name: heading }).waitFor();

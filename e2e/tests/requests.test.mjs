@@ -1,7 +1,9 @@
 // The procedure of the service cards with three roles: the area submits a request with its
 // oficio and layout, the desk observes it, the area corrects and resubmits, the desk forwards it
-// (folio), the sub-directorate accepts and resolves, the desk closes it. A second request is
-// declared not admissible, closed, and its response letter downloaded by the area.
+// (folio), the sub-directorate accepts it, runs the confrontation against the (simulated)
+// RENAPO watching its progress, applies the results, downloads the report and resolves; the
+// desk closes it. A second request is declared not admissible, closed, and its response letter
+// downloaded by the area.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { BASE_URL, DEMO_PASSWORD, OUTPUT, launch, logIn, violations, watchErrors } from "./browser.mjs";
@@ -12,15 +14,15 @@ after(async () => { await context?.close(); });
 
 const PDF = Buffer.from("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n");
 
-/** CURPs of farmers in the registry, read through the API as the sub-directorate. */
-async function registeredCurps(count) {
+/** CURPs of farmers in the registry (page `page` of `count`), read as the sub-directorate. */
+async function registeredCurps(count, page = 1) {
   const login = await fetch(`${BASE_URL}/api/v1/auth/login`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ email: "subdireccion@demo.confrontas.mx", password: DEMO_PASSWORD }),
   });
   const { access_token: token } = await login.json();
-  const farmers = await fetch(`${BASE_URL}/api/v1/farmers?per_page=${count}&sort=curp`, {
+  const farmers = await fetch(`${BASE_URL}/api/v1/farmers?per_page=${count}&page=${page}&sort=curp`, {
     headers: { authorization: `Bearer ${token}` },
   });
   return (await farmers.json()).items.map((f) => f.curp);
@@ -67,7 +69,10 @@ async function submitRequest(page, { type, subject, layout }) {
 }
 
 test("a request goes from the area through the desk and the sub-directorate to its close", async () => {
-  const curps = await registeredCurps(3);
+  // Enough farmers that the confrontation's progress can be watched (the e2e server's simulator
+  // answers in 40 ms); a page of the 10,000 chosen at random, so that a run against the same
+  // server again confronts farmers whose updates were not applied yet.
+  const curps = await registeredCurps(200, 2 + Math.floor(Math.random() * 48));
   const area = await as("area");
   const subject = `Confronta RENAPO ${Date.now()}`;
 
@@ -84,7 +89,7 @@ test("a request goes from the area through the desk and the sub-directorate to i
     name: "layout.csv", mimeType: "text/csv", buffer: Buffer.from(good, "utf8"),
   });
   await area.page.getByRole("button", { name: "Revisar el layout antes de enviar" }).click();
-  await area.page.getByText("El layout está listo: 3 filas válidas.").waitFor();
+  await area.page.getByText("El layout está listo: 200 filas válidas.").waitFor();
   assert.deepEqual(await violations(area.page), [], "new request page with its layout report");
   await area.page.getByRole("button", { name: "Enviar solicitud" }).click();
   const heading = area.page.getByRole("heading", { level: 1, name: /^Solicitud MS-\d{4}-\d{6}$/ });
@@ -128,11 +133,61 @@ test("a request goes from the area through the desk and the sub-directorate to i
   const folioText = (await folio.textContent()).trim();
   await desk.page.screenshot({ path: `${OUTPUT}/solicitud-turnada.png`, fullPage: true });
 
-  // The sub-directorate accepts and resolves.
+  // The sub-directorate accepts, and cannot resolve before confronting.
   const sub = await as("subdireccion");
   await openRequest(sub.page, ticket);
   await sub.page.getByRole("button", { name: "Aceptar para atención" }).click();
   await stateIs(sub.page, "En atención");
+  await sub.page.getByTestId("simulated-renapo").waitFor();
+  await sub.page.getByLabel("Resolución: qué se hizo y con qué resultado").fill("Sin confronta.");
+  await sub.page.getByRole("button", { name: "Marcar como atendida" }).click();
+  await sub.page.getByText(/no tiene una confronta terminada/).waitFor();
+
+  // It runs the confrontation and watches it progress live.
+  await sub.page.getByRole("button", { name: "Iniciar confronta con RENAPO" }).click();
+  await sub.page.getByRole("heading", { level: 1, name: new RegExp(`^Confronta \\d+ · ${ticket}$`) }).waitFor();
+  const progress = sub.page.getByTestId("progress-text");
+  await progress.filter({ hasText: /^[1-9]\d* de 200 registros procesados/ }).first().waitFor();
+  await sub.page.screenshot({ path: `${OUTPUT}/confronta-en-proceso.png`, fullPage: true });
+  await progress.filter({ hasText: "200 de 200 registros procesados (100.0 %)" }).waitFor();
+  await sub.page.locator(".lead .badge").filter({ hasText: "Terminada" }).waitFor();
+  const count = async (id) => Number(await sub.page.getByTestId(id).locator("dd").textContent());
+  assert.equal(await count("metric-to-process"), 200);
+  assert.equal(
+    (await count("metric-to-update")) + (await count("metric-no-update")) + (await count("metric-cannot-update")),
+    200,
+  );
+  assert.ok((await count("metric-found")) >= 190, "the simulator knows nearly everyone in the registry");
+  assert.deepEqual(await violations(sub.page), [], "confrontation page");
+
+  // The results: filtered to the updates, each with its differences.
+  await sub.page.getByLabel("Clasificación").selectOption("update");
+  const results = sub.page.getByTestId("results");
+  await results.getByRole("cell", { name: "Actualizar" }).first().waitFor();
+  await results.locator("summary").first().click();
+  await results.locator("table.diff").first().waitFor();
+  await sub.page.screenshot({ path: `${OUTPUT}/confronta-terminada.png`, fullPage: true });
+
+  // It applies the results (with confirmation) and downloads the report.
+  await sub.page.getByRole("button", { name: "Aplicar al padrón…" }).click();
+  await sub.page.getByRole("alertdialog").getByRole("button", { name: "Sí, continuar" }).click();
+  await sub.page.getByText(/^Aplicado al padrón: [1-9]\d* productores/).waitFor();
+  assert.equal(await count("metric-applied"), await count("metric-to-update"));
+  const report = sub.page.waitForEvent("download");
+  await sub.page.getByRole("button", { name: "Descargar reporte (.xlsx)" }).click();
+  const workbook = await report;
+  assert.match(workbook.suggestedFilename(), new RegExp(`^confronta_${ticket}_\\d+\\.xlsx$`));
+  const reportPath = `${OUTPUT}/confronta.xlsx`;
+  await workbook.saveAs(reportPath);
+  const { readFileSync } = await import("node:fs");
+  assert.equal(readFileSync(reportPath).subarray(0, 2).toString(), "PK");
+  await sub.page.screenshot({ path: `${OUTPUT}/confronta-aplicada.png`, fullPage: true });
+
+  // Back on the request, it resolves.
+  await sub.page.getByRole("link", { name: `← Volver a la solicitud ${ticket}` }).click();
+  await stateIs(sub.page, "En atención");
+  await sub.page.getByRole("cell", { name: "Terminada" }).waitFor();
+  await sub.page.getByLabel("Resolución: qué se hizo y con qué resultado").fill("");
   await sub.page.getByRole("button", { name: "Marcar como atendida" }).click();
   await sub.page.locator("#resolve-comment-error").getByText("Este campo es obligatorio.").waitFor();
   await sub.page.getByLabel("Resolución: qué se hizo y con qué resultado").fill("Confronta realizada; resultados aplicados al padrón.");
@@ -148,6 +203,15 @@ test("a request goes from the area through the desk and the sub-directorate to i
   await desk.page.getByText(`Folio: ${folioText}`).waitFor();
   await desk.page.screenshot({ path: `${OUTPUT}/solicitud-cerrada.png`, fullPage: true });
 
+  // The month's KPIs count the confrontation, with the registry's proof-of-life coverage.
+  await desk.page.getByRole("link", { name: "Indicadores" }).click();
+  await desk.page.getByRole("heading", { level: 1, name: "Indicadores de confrontas" }).waitFor();
+  await desk.page.getByRole("heading", { level: 2, name: / · [1-9]\d* confrontas$/ }).waitFor();
+  await desk.page.getByTestId("coverage").filter({ hasText: /productores activos tienen vivencia acreditada/ }).waitFor();
+  await desk.page.getByRole("table", { name: "Indicadores por unidad" }).getByRole("img").first().waitFor();
+  assert.deepEqual(await violations(desk.page), [], "KPI page");
+  await desk.page.screenshot({ path: `${OUTPUT}/indicadores.png`, fullPage: true });
+
   // The area was told of the close.
   await area.page.getByTestId("bell").click();
   await area.page.getByRole("heading", { level: 1, name: "Notificaciones" }).waitFor();
@@ -156,7 +220,9 @@ test("a request goes from the area through the desk and the sub-directorate to i
 
   // The one error the browser logged is the refused layout, on purpose.
   assert.deepEqual(area.errors, ["console: Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"]);
-  for (const who of [desk, sub]) assert.deepEqual(who.errors, []);
+  // And the sub-directorate's, the resolution refused before the confrontation.
+  assert.deepEqual(sub.errors, ["console: Failed to load resource: the server responded with a status of 409 (Conflict)"]);
+  assert.deepEqual(desk.errors, []);
   for (const who of [area, desk, sub]) await who.page.close();
 });
 

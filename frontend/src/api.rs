@@ -245,6 +245,56 @@ pub async fn send_empty<B: Serialize>(
     }
 }
 
+/// Follows a server-sent-events stream (`GET path` with the access token), calling `on_data`
+/// with the data of each event, until the server ends it or `on_data` answers `false`.
+/// `EventSource` cannot send the `Authorization` header, so the stream is read through `fetch`.
+pub async fn follow_events(
+    path: &str,
+    mut on_data: impl FnMut(&str) -> bool,
+) -> Result<(), ApiError> {
+    use wasm_bindgen_futures::JsFuture;
+    let response = call(Method::GET, path, None::<&()>).await?;
+    if !response.ok() {
+        return Err(ApiError {
+            status: response.status(),
+            problem: response.json::<Problem>().await.ok(),
+        });
+    }
+    let body = response.body().ok_or_else(ApiError::network)?;
+    let reader: web_sys::ReadableStreamDefaultReader = body
+        .get_reader()
+        .dyn_into()
+        .map_err(|_| ApiError::network())?;
+    let mut pending = String::new();
+    loop {
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|_| ApiError::network())?;
+        let done = js_sys::Reflect::get(&chunk, &"done".into())
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true);
+        if done {
+            return Ok(());
+        }
+        let value =
+            js_sys::Reflect::get(&chunk, &"value".into()).map_err(|_| ApiError::network())?;
+        let bytes = js_sys::Uint8Array::new(&value).to_vec();
+        pending.push_str(&String::from_utf8_lossy(&bytes));
+        while let Some(end) = pending.find("\n\n") {
+            let event: String = pending.drain(..end + 2).collect();
+            let data: Vec<&str> = event
+                .lines()
+                .filter_map(|line| line.strip_prefix("data: "))
+                .collect();
+            if !data.is_empty() && !on_data(&data.join("\n")) {
+                let _ = reader.cancel();
+                return Ok(());
+            }
+        }
+    }
+}
+
 /// Sends a request built by `build` with the access token; after a 401 it renews the session
 /// once and rebuilds the request (a `FormData` body can be sent again).
 async fn call_built(

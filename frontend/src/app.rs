@@ -10,6 +10,7 @@ use crate::pages::admin::{
     api_clients::ApiClientsPage, calendar::CalendarPage, sla::SlaPoliciesPage, units::UnitsPage,
     users::UsersPage,
 };
+use crate::pages::confrontations::{kpis::KpiPage, page::ConfrontationPage};
 use crate::pages::registry::{farmer::FarmerPage, imports::ImportsPage, search::RegistryPage};
 use crate::pages::requests::{detail::RequestPage, list::RequestsPage, new::NewRequestPage};
 use crate::pages::{
@@ -46,6 +47,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=NewRequestPage />
                     </ProtectedParentRoute>
                     <Route path=path!("solicitudes/:id") view=RequestPage />
+                    <Route path=path!("confrontas/:id") view=ConfrontationPage />
+                    <Route path=path!("indicadores") view=KpiPage />
                     <ProtectedParentRoute
                         path=path!("padron")
                         view=Outlet

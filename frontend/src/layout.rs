@@ -1,7 +1,7 @@
 //! The frame of every authenticated page: skip link, header with navigation for the role,
 //! the user's name and role, and logout.
 
-use confrontas_api::{Role, UnreadCount};
+use confrontas_api::{Readiness, RenapoMode, Role, UnreadCount};
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::use_navigate;
@@ -25,6 +25,11 @@ const NAVIGATION: &[NavItem] = &[
     NavItem {
         href: "/solicitudes",
         label: "Solicitudes",
+        roles: &[],
+    },
+    NavItem {
+        href: "/indicadores",
+        label: "Indicadores",
         roles: &[],
     },
     NavItem {
@@ -127,6 +132,23 @@ fn NotificationBell() -> impl IntoView {
     }
 }
 
+/// Says so on every page when RENAPO's answers come from the built-in simulator.
+#[component]
+fn SimulatedRenapoBanner() -> impl IntoView {
+    let readiness = LocalResource::new(|| async { api::get::<Readiness>("/ready").await });
+    move || {
+        readiness
+            .get()
+            .and_then(Result::ok)
+            .filter(|r| r.renapo == RenapoMode::Simulator)
+            .map(|_| view! {
+                <p class="simulated" role="note" data-testid="simulated-renapo">
+                    "RENAPO simulado: las confrontas y consultas se responden con el simulador integrado y datos sintéticos."
+                </p>
+            })
+    }
+}
+
 #[component]
 pub fn Layout() -> impl IntoView {
     let session = use_session();
@@ -165,6 +187,7 @@ pub fn Layout() -> impl IntoView {
                 </button>
             </div>
         </header>
+        <SimulatedRenapoBanner />
         <main id="contenido" tabindex="-1">
             <Outlet />
         </main>

@@ -24,4 +24,19 @@ pub struct Readiness {
     pub database_reachable: bool,
     /// Whether every embedded migration has been applied.
     pub migrations_applied: bool,
+    /// Which RENAPO the server consults.
+    pub renapo: RenapoMode,
+}
+
+/// Which RENAPO the server consults (the SPA shows a banner for the simulator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RenapoMode {
+    /// The built-in simulator: answers are synthetic.
+    Simulator,
+    /// A real service at the configured URL.
+    Service,
+    /// None: confrontations and consultations are unavailable.
+    NotConfigured,
 }

@@ -219,7 +219,9 @@ async fn process(state: &AppState, chunk: Chunk) -> AppResult<()> {
                 (id, outcome)
             }
         })
-        .buffer_unordered(engine.settings.concurrency)
+        // Every item of the chunk waits its turn on the instance's bound of queries in flight,
+        // so while one chunk finishes or commits, the other worker's items fill the bound.
+        .buffer_unordered(engine.settings.chunk_size)
         .collect()
         .await;
     heartbeat.abort();
@@ -304,8 +306,12 @@ async fn query(state: &AppState, curp: &str) -> (u32, Queried) {
         let probe = engine.breaker.admit().await;
         let permit = engine.in_flight.acquire().await;
         engine.limiter.acquire().await;
-        let reply = state.renapo.consult(curp).await;
+        let reply = state.renapo.ask(curp).await;
         drop(permit);
+        // The acknowledgement is not a query: it runs outside the concurrency bound.
+        if let Ok(Some(session)) = reply.as_ref().map(|r| r.session_id.as_deref()) {
+            state.renapo.confirm(session).await;
+        }
         match reply {
             Ok(reply) => match reply.answer {
                 Answer::Unavailable { .. } => {}

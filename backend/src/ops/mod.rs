@@ -1,7 +1,7 @@
 //! Liveness (`/health`) and readiness (`/ready`).
 
 use actix_web::{HttpResponse, get, web};
-use confrontas_api::{Health, Readiness};
+use confrontas_api::{Health, Readiness, RenapoMode};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app::AppState;
@@ -52,6 +52,13 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
         database: state.backend.as_str().into(),
         database_reachable: reachable,
         migrations_applied: migrated,
+        renapo: if state.renapo.is_simulated() {
+            RenapoMode::Simulator
+        } else if state.renapo.is_configured() {
+            RenapoMode::Service
+        } else {
+            RenapoMode::NotConfigured
+        },
     };
     if reachable && migrated {
         HttpResponse::Ok().json(readiness)

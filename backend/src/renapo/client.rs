@@ -163,28 +163,40 @@ impl RenapoClient {
 
     /// Asks RENAPO for `curp`, and acknowledges the answer's session as RENAPO's clients do.
     pub async fn consult(&self, curp: &str) -> Result<Reply, ClientError> {
+        let reply = self.ask(curp).await?;
+        if let Some(session) = &reply.session_id {
+            self.confirm(session).await;
+        }
+        Ok(reply)
+    }
+
+    /// Asks RENAPO for `curp`; the answer's session still has to be acknowledged ([`confirm`]).
+    ///
+    /// [`confirm`]: RenapoClient::confirm
+    pub async fn ask(&self, curp: &str) -> Result<Reply, ClientError> {
         let envelope = protocol::consult_envelope(&self.settings.credentials, curp);
         let (status, body) = self.post(protocol::CONSULT_ACTION, envelope).await?;
         // A SOAP fault comes with HTTP 500; other statuses without an envelope are HTTP errors.
-        let reply = match protocol::parse_consult_reply(&body, curp) {
-            Ok(reply) if status == 200 => reply,
-            Ok(_) => return Err(ClientError::Http(status)),
-            Err(fault @ ProtocolError::Fault { .. }) => return Err(fault.into()),
-            Err(_) if status != 200 => return Err(ClientError::Http(status)),
-            Err(error) => return Err(error.into()),
-        };
-        if let Some(session) = &reply.session_id {
-            // The acknowledgement is one-way; its failure does not undo the answer.
-            if let Err(error) = self
-                .post(
-                    protocol::CONFIRM_ACTION,
-                    protocol::confirm_envelope(session),
-                )
-                .await
-            {
-                tracing::warn!(%error, "RENAPO getConfirm failed");
-            }
+        match protocol::parse_consult_reply(&body, curp) {
+            Ok(reply) if status == 200 => Ok(reply),
+            Ok(_) => Err(ClientError::Http(status)),
+            Err(fault @ ProtocolError::Fault { .. }) => Err(fault.into()),
+            Err(_) if status != 200 => Err(ClientError::Http(status)),
+            Err(error) => Err(error.into()),
         }
-        Ok(reply)
+    }
+
+    /// Acknowledges an answer's session (`getConfirm`). It is one-way: its failure does not
+    /// undo the answer, so it is only logged.
+    pub async fn confirm(&self, session: &str) {
+        if let Err(error) = self
+            .post(
+                protocol::CONFIRM_ACTION,
+                protocol::confirm_envelope(session),
+            )
+            .await
+        {
+            tracing::warn!(%error, "RENAPO getConfirm failed");
+        }
     }
 }

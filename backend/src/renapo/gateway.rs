@@ -125,9 +125,24 @@ impl RenapoGateway {
         Ok(())
     }
 
-    /// Asks RENAPO for `curp`.
+    /// Asks RENAPO for `curp` and acknowledges the answer.
     pub async fn consult(&self, curp: &str) -> Result<Reply, GatewayError> {
         let client = self.current().ok_or(GatewayError::NotConfigured)?;
         Ok(client.consult(curp).await?)
+    }
+
+    /// Asks RENAPO for `curp`, leaving the acknowledgement to [`confirm`].
+    ///
+    /// [`confirm`]: RenapoGateway::confirm
+    pub async fn ask(&self, curp: &str) -> Result<Reply, GatewayError> {
+        let client = self.current().ok_or(GatewayError::NotConfigured)?;
+        Ok(client.ask(curp).await?)
+    }
+
+    /// Acknowledges an answer's session (`getConfirm`).
+    pub async fn confirm(&self, session: &str) {
+        if let Some(client) = self.current() {
+            client.confirm(session).await;
+        }
     }
 }

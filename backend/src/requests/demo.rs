@@ -96,12 +96,16 @@ fn change(action: RequestAction, version: i32) -> Move {
     }
 }
 
-/// Submits the demo requests and takes each along its actions.
-pub async fn seed(state: &AppState) -> AppResult<()> {
-    // A real layout of demo farmers, checked like any other.
+/// A layout of the first `rows` demo people, checked like any other and stored.
+struct DemoLayout {
+    stored: crate::attachments::StoredFile,
+    totals: confrontas_api::LayoutTotals,
+}
+
+async fn demo_layout(state: &AppState, rows: u64) -> AppResult<DemoLayout> {
     let people = Population::new(DEMO_SEED);
     let mut csv = String::from("CURP,NOMBRE(S),PRIMER APELLIDO,SEGUNDO APELLIDO\n");
-    for person in people.people(LAYOUT_ROWS) {
+    for person in people.people(rows) {
         csv.push_str(&format!(
             "{},{},{},{}\n",
             person.curp,
@@ -129,42 +133,95 @@ pub async fn seed(state: &AppState) -> AppResult<()> {
             )
         })
         .await?;
+    let stored = state
+        .attachments
+        .put_file(file.path())
+        .map_err(AppError::internal)?;
+    Ok(DemoLayout {
+        stored,
+        totals: check.totals,
+    })
+}
+
+/// Submits a demo request of `request_type` (with `layout` when it takes one) as the demo
+/// area, and returns its id.
+fn submit_demo(
+    conn: &mut AnyConnection,
+    oficio: &crate::attachments::StoredFile,
+    layout: &DemoLayout,
+    request_type: RequestType,
+    subject: &str,
+) -> AppResult<i64> {
+    let mut documents = vec![StoredDocument {
+        kind: AttachmentKind::Oficio,
+        file_name: "oficio_solicitud.pdf".to_owned(),
+        content_type: "application/pdf",
+        stored: oficio.clone(),
+        layout_totals: None,
+    }];
+    if request_type.needs_layout() {
+        documents.push(StoredDocument {
+            kind: AttachmentKind::Layout,
+            file_name: "layout_curp.csv".to_owned(),
+            content_type: "text/csv",
+            stored: layout.stored.clone(),
+            layout_totals: Some(layout.totals.clone()),
+        });
+    }
+    let area = demo_user(conn, Role::Area)?;
+    let fields = NewRequestFields {
+        request_type,
+        subject: subject.to_owned(),
+        signer_name: "Mtra. Alejandra Ríos Vega".to_owned(),
+        signer_position: "Directora General de Fomento a la Agricultura".to_owned(),
+    };
+    let acting = Acting {
+        staff: &area,
+        audit: Actor::system(None),
+    };
+    workflow::submit(conn, &acting, &fields, &documents)
+}
+
+/// A RENAPO request of the first `rows` demo people, forwarded and accepted by the demo
+/// users: ready for a confrontation (the benchmarks' starting point).
+pub async fn renapo_request_in_attention(state: &AppState, rows: u64) -> AppResult<i64> {
+    let layout = demo_layout(state, rows).await?;
+    let store = state.attachments.clone();
+    db::run(&state.pool, move |conn| {
+        let oficio = store
+            .put_bytes(&letter::oficio_template())
+            .map_err(AppError::internal)?;
+        let id = submit_demo(
+            conn,
+            &oficio,
+            &layout,
+            RequestType::Renapo,
+            "Confronta de productores (prueba de rendimiento)",
+        )?;
+        take_actions(
+            conn,
+            &store,
+            id,
+            1,
+            &[RequestAction::Forward, RequestAction::Accept],
+        )?;
+        Ok(id)
+    })
+    .await
+}
+
+/// Submits the demo requests and takes each along its actions.
+pub async fn seed(state: &AppState) -> AppResult<()> {
+    // A real layout of demo farmers, checked like any other.
+    let layout = demo_layout(state, LAYOUT_ROWS).await?;
     let store = state.attachments.clone();
     let awaiting = db::run(&state.pool, move |conn| {
         let mut awaiting_confrontation = Vec::new();
         let oficio = store
             .put_bytes(&letter::oficio_template())
             .map_err(AppError::internal)?;
-        let layout = store.put_file(file.path()).map_err(AppError::internal)?;
         for (request_type, subject, actions) in REQUESTS {
-            let mut documents = vec![StoredDocument {
-                kind: AttachmentKind::Oficio,
-                file_name: "oficio_solicitud.pdf".to_owned(),
-                content_type: "application/pdf",
-                stored: oficio.clone(),
-                layout_totals: None,
-            }];
-            if request_type.needs_layout() {
-                documents.push(StoredDocument {
-                    kind: AttachmentKind::Layout,
-                    file_name: "layout_curp.csv".to_owned(),
-                    content_type: "text/csv",
-                    stored: layout.clone(),
-                    layout_totals: Some(check.totals.clone()),
-                });
-            }
-            let area = demo_user(conn, Role::Area)?;
-            let fields = NewRequestFields {
-                request_type,
-                subject: subject.to_owned(),
-                signer_name: "Mtra. Alejandra Ríos Vega".to_owned(),
-                signer_position: "Directora General de Fomento a la Agricultura".to_owned(),
-            };
-            let acting = Acting {
-                staff: &area,
-                audit: Actor::system(None),
-            };
-            let id = workflow::submit(conn, &acting, &fields, &documents)?;
+            let id = submit_demo(conn, &oficio, &layout, request_type, subject)?;
             // A RENAPO request resolves after its confrontation: the rest waits for it.
             let confronted_from = actions
                 .iter()
@@ -216,11 +273,10 @@ fn take_actions(
     Ok(version)
 }
 
-/// Runs the request's confrontation against the simulator to the end and applies it, as the
-/// sub-directorate would.
-async fn confront_and_apply(state: &AppState, id: i64) -> AppResult<()> {
+/// Starts a confrontation of request `id` as the demo sub-directorate.
+pub async fn start_confrontation(state: &AppState, id: i64) -> AppResult<i64> {
     let (store, limits) = (state.attachments.clone(), state.config.layout_uploads);
-    let job = db::run(&state.pool, move |conn| {
+    db::run(&state.pool, move |conn| {
         let user = demo_user(conn, Role::Subdireccion)?;
         let starting = crate::confrontations::jobs::Starting {
             staff: &user,
@@ -229,7 +285,13 @@ async fn confront_and_apply(state: &AppState, id: i64) -> AppResult<()> {
         };
         crate::confrontations::jobs::create(conn, &store, &starting, id)
     })
-    .await?;
+    .await
+}
+
+/// Runs the request's confrontation against the simulator to the end and applies it, as the
+/// sub-directorate would.
+async fn confront_and_apply(state: &AppState, id: i64) -> AppResult<()> {
+    let job = start_confrontation(state, id).await?;
     crate::confrontations::engine::drain(state, job).await?;
     db::run(&state.pool, move |conn| {
         let user = demo_user(conn, Role::Subdireccion)?;

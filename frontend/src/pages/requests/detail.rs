@@ -17,6 +17,7 @@ use crate::api::{self, ApiError};
 use crate::components::{
     Alert, FilePicker, TextArea, field_error, file_size, format_time, picked_file,
 };
+use crate::pages::confrontations::RequestConfrontations;
 use crate::session::use_session;
 
 #[component]
@@ -64,6 +65,7 @@ pub fn RequestPage() -> impl IntoView {
                     {notice.get().map(|message| view! { <p class="alert-ok" role="status">{message}</p> })}
                     <Actions request=request.clone() on_done=on_done />
                     <SlaCard clocks=request.sla.clone() />
+                    <RequestConfrontations request=request.clone() />
                     <AddDocument request=request on_done=on_done />
                 }.into_any(),
             })}

@@ -1,0 +1,156 @@
+//! KPIs by period (DESIGN §8): the confrontations finished in a month, quarter, semester or
+//! year, overall and per unit, with a chart of how the rows were classified, and the
+//! registry's proof-of-life coverage. Areas see their own unit.
+
+use confrontas_api::{ConfrontationMetrics, KpiLine, KpiReport};
+use leptos::prelude::*;
+
+use super::{KpiCards, MetricCards, percent};
+use crate::api;
+use crate::components::encode;
+
+fn this_month() -> String {
+    let now = js_sys::Date::new_0();
+    format!("{}-{:02}", now.get_full_year(), now.get_month() + 1)
+}
+
+/// One stacked bar: the shares of update, no update and cannot update, drawn in SVG (its
+/// sizes are attributes, which the page's content security policy allows).
+fn classification_bar(metrics: &ConfrontationMetrics) -> impl IntoView + use<> {
+    let total = (metrics.to_update + metrics.no_update + metrics.cannot_update).max(1) as f64;
+    let parts = [
+        (metrics.to_update, "chart-update", "A actualizar"),
+        (metrics.no_update, "chart-no-update", "Sin actualización"),
+        (
+            metrics.cannot_update,
+            "chart-cannot",
+            "No se pueden actualizar",
+        ),
+    ];
+    let mut x = 0.0;
+    let rects = parts
+        .iter()
+        .map(|(count, class, label)| {
+            let width = *count as f64 * 100.0 / total;
+            let rect = view! {
+                <rect x=format!("{x:.2}") y="0" width=format!("{width:.2}") height="10" class=*class>
+                    <title>{format!("{label}: {count}")}</title>
+                </rect>
+            };
+            x += width;
+            rect
+        })
+        .collect_view();
+    let description = format!(
+        "A actualizar {}, sin actualización {}, no se pueden actualizar {}",
+        metrics.to_update, metrics.no_update, metrics.cannot_update
+    );
+    view! {
+        <svg class="chart" viewBox="0 0 100 10" preserveAspectRatio="none" role="img" aria-label=description>
+            {rects}
+        </svg>
+    }
+}
+
+#[component]
+pub fn KpiPage() -> impl IntoView {
+    let period = RwSignal::new(this_month());
+    let asked = RwSignal::new(this_month());
+    let report = LocalResource::new(move || {
+        let url = format!("/api/v1/kpis?period={}", encode(&asked.get()));
+        async move { api::get::<KpiReport>(&url).await }
+    });
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        asked.set(period.get_untracked().trim().to_owned());
+    };
+    view! {
+        <h1>"Indicadores de confrontas"</h1>
+        <p class="lead">"Métricas e indicadores de las confrontas con RENAPO terminadas en el periodo, por unidad solicitante."</p>
+        <section class="card" aria-labelledby="period-title">
+            <h2 id="period-title" class="visually-hidden">"Periodo"</h2>
+            <form class="filters" on:submit=submit novalidate>
+                <div class="field">
+                    <label for="kpi-period">"Periodo"</label>
+                    <input id="kpi-period" type="text" bind:value=period aria-describedby="kpi-period-hint" maxlength="7" />
+                    <p id="kpi-period-hint" class="hint">"Mes (2026-11), trimestre (2026-Q4), semestre (2026-S2) o año (2026)."</p>
+                </div>
+                <div class="actions-row"><button type="submit">"Consultar"</button></div>
+            </form>
+        </section>
+        <Suspense fallback=|| view! { <p role="status">"Calculando indicadores…"</p> }>
+            {move || report.get().map(|result| match result {
+                Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
+                Ok(report) => view! { <Report report=report /> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Report(report: KpiReport) -> impl IntoView {
+    let overall = report.overall.clone();
+    let coverage = view! {
+        <section class="card" aria-labelledby="coverage-title">
+            <h2 id="coverage-title">"Vivencia en el padrón"</h2>
+            <p data-testid="coverage">{format!(
+                "{} de {} productores activos tienen vivencia acreditada en los últimos 12 meses ({}).",
+                report.with_recent_proof_of_life, report.active_farmers, percent(report.proof_of_life_coverage)
+            )}</p>
+            <meter min="0" max="1" value=report.proof_of_life_coverage.unwrap_or(0.0) aria-hidden="true"></meter>
+        </section>
+    };
+    if overall.confrontations == 0 {
+        return view! {
+            <section class="card"><p class="empty">{format!("No hay confrontas terminadas en {}.", report.period)}</p></section>
+            {coverage}
+        }
+        .into_any();
+    }
+    view! {
+        <section class="card" aria-labelledby="overall-title">
+            <h2 id="overall-title">{format!("{} · {} confrontas", report.period, overall.confrontations)}</h2>
+            <MetricCards metrics=Signal::derive(move || overall.metrics) />
+            <KpiCards kpis=Signal::derive(move || overall.kpis) />
+        </section>
+        {coverage}
+        <section class="card" aria-labelledby="units-title">
+            <h2 id="units-title">"Por unidad solicitante"</h2>
+            <p class="legend" aria-hidden="true">
+                <span class="swatch chart-update"></span>"A actualizar "
+                <span class="swatch chart-no-update"></span>"Sin actualización "
+                <span class="swatch chart-cannot"></span>"No se pueden actualizar"
+            </p>
+            <div class="table-scroll">
+                <table>
+                    <caption class="visually-hidden">"Indicadores por unidad"</caption>
+                    <thead><tr>
+                        <th scope="col">"Unidad"</th><th scope="col">"Confrontas"</th><th scope="col">"Registros"</th>
+                        <th scope="col">"Clasificación"</th><th scope="col">"Inconsistencias"</th>
+                        <th scope="col">"Bajas"</th><th scope="col">"Mortalidad"</th><th scope="col">"Actualizada"</th>
+                    </tr></thead>
+                    <tbody>
+                        {report.units.into_iter().map(|line| view! { <UnitRow line=line /> }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn UnitRow(line: KpiLine) -> impl IntoView {
+    view! {
+        <tr>
+            <th scope="row">{line.unit_name.clone().unwrap_or_default()}</th>
+            <td>{line.confrontations}</td>
+            <td>{line.metrics.to_process}</td>
+            <td class="chart-cell">{classification_bar(&line.metrics)}</td>
+            <td>{percent(line.kpis.inconsistencies)}</td>
+            <td>{percent(line.kpis.deregistrations)}</td>
+            <td>{percent(line.kpis.mortality_index)}</td>
+            <td>{percent(line.kpis.population_updated)}</td>
+        </tr>
+    }
+}

@@ -1,0 +1,164 @@
+//! Confrontations: a request's confrontations (and starting one), a confrontation's page with
+//! live progress, results and apply/revert, and the KPI dashboard by period. The metric and
+//! KPI cards are shared.
+
+pub mod kpis;
+pub mod page;
+
+use confrontas_api::{
+    Confrontation, ConfrontationMetrics, ConfrontationState, Kpis, RequestDetail, RequestState,
+    RequestType, Role,
+};
+use gloo_net::http::Method;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+
+use crate::api::{self, ApiError};
+use crate::components::{Alert, format_time};
+use crate::session::use_session;
+
+pub fn state_badge(state: ConfrontationState) -> impl IntoView {
+    let class = match state {
+        ConfrontationState::Running => "badge badge-info",
+        ConfrontationState::WaitingAuthority | ConfrontationState::Paused => "badge badge-warn",
+        ConfrontationState::Cancelled => "badge badge-off",
+        ConfrontationState::Finished => "badge badge-ok",
+    };
+    view! { <span class=class data-state=state.as_str()>{state.label()}</span> }
+}
+
+/// A ratio as a percentage with two decimals; a dash when there is nothing to divide.
+pub fn percent(value: Option<f64>) -> String {
+    value.map_or_else(|| "—".to_owned(), |v| format!("{:.2} %", v * 100.0))
+}
+
+/// The counts of DESIGN §8.
+#[component]
+pub fn MetricCards(#[prop(into)] metrics: Signal<ConfrontationMetrics>) -> impl IntoView {
+    let card = move |label: &'static str,
+                     value: fn(&ConfrontationMetrics) -> u64,
+                     testid: &'static str| {
+        view! {
+            <div data-testid=testid><dt>{label}</dt><dd>{move || value(&metrics.get()).to_string()}</dd></div>
+        }
+    };
+    view! {
+        <dl class="totals" aria-label="Métricas">
+            {card("Registros a procesar", |m| m.to_process, "metric-to-process")}
+            {card("Procesados", |m| m.processed, "metric-processed")}
+            {card("A actualizar", |m| m.to_update, "metric-to-update")}
+            {card("Defunciones", |m| m.deceased, "metric-deceased")}
+            {card("Sin actualización", |m| m.no_update, "metric-no-update")}
+            {card("No se pueden actualizar", |m| m.cannot_update, "metric-cannot-update")}
+            {card("Encontrados en RENAPO", |m| m.found, "metric-found")}
+            {card("Actualizaciones aplicadas", |m| m.applied, "metric-applied")}
+        </dl>
+    }
+}
+
+/// The KPIs of DESIGN §8, each with a bar for its share.
+#[component]
+pub fn KpiCards(#[prop(into)] kpis: Signal<Kpis>) -> impl IntoView {
+    let card = move |label: &'static str, value: fn(&Kpis) -> Option<f64>| {
+        view! {
+            <div>
+                <dt>{label}</dt>
+                <dd>{move || percent(value(&kpis.get()))}</dd>
+                <meter min="0" max="1" value=move || value(&kpis.get()).unwrap_or(0.0) aria-hidden="true"></meter>
+            </div>
+        }
+    };
+    view! {
+        <dl class="totals kpis" aria-label="Indicadores">
+            {card("Inconsistencias", |k| k.inconsistencies)}
+            {card("Bajas por defunción", |k| k.deregistrations)}
+            {card("Índice de mortalidad", |k| k.mortality_index)}
+            {card("Supervivencia", |k| k.survival)}
+            {card("Población actualizada", |k| k.population_updated)}
+        </dl>
+    }
+}
+
+/// A request's confrontations, and for the sub-directorate the button that starts one.
+#[component]
+pub fn RequestConfrontations(request: RequestDetail) -> impl IntoView {
+    let session = use_session();
+    let id = request.summary.id;
+    let kind = request.summary.request_type;
+    if kind == RequestType::Certificate {
+        return ().into_any();
+    }
+    let may_start = session.role() == Some(Role::Subdireccion)
+        && request.summary.state == RequestState::InProgress
+        && kind == RequestType::Renapo;
+    let list = LocalResource::new(move || async move {
+        api::get::<Vec<Confrontation>>(&format!("/api/v1/requests/{id}/confrontations")).await
+    });
+    let busy = RwSignal::new(false);
+    let failure = RwSignal::new(None::<ApiError>);
+    let navigate = use_navigate();
+    let start = move |_| {
+        busy.set(true);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/v1/requests/{id}/confrontations");
+            let outcome =
+                api::send_json::<_, Confrontation>(Method::POST, &path, &serde_json::json!({}))
+                    .await;
+            busy.set(false);
+            match outcome {
+                Ok(job) => navigate(&format!("/confrontas/{}", job.id), Default::default()),
+                Err(error) => failure.set(Some(error)),
+            }
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="confrontations-title">
+            <div class="section-head">
+                <h2 id="confrontations-title">"Confrontas"</h2>
+                {may_start.then(|| view! {
+                    <button type="button" on:click=start disabled=move || busy.get()>
+                        {move || if busy.get() { "Iniciando…" } else { "Iniciar confronta con RENAPO" }}
+                    </button>
+                })}
+            </div>
+            <Alert failure=failure notice=Signal::derive(|| None::<String>) />
+            <Suspense fallback=|| view! { <p role="status">"Cargando confrontas…"</p> }>
+                {move || list.get().map(|result| match result {
+                    Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
+                    Ok(jobs) if jobs.is_empty() => view! {
+                        <p class="empty">{if kind == RequestType::Sat {
+                            "La confronta con el SAT todavía no está disponible en esta versión."
+                        } else {
+                            "Aún no se ha ejecutado una confronta de esta solicitud."
+                        }}</p>
+                    }.into_any(),
+                    Ok(jobs) => view! {
+                        <div class="table-scroll">
+                            <table>
+                                <caption class="visually-hidden">"Confrontas de la solicitud"</caption>
+                                <thead><tr>
+                                    <th scope="col">"Confronta"</th><th scope="col">"Estado"</th>
+                                    <th scope="col">"Avance"</th><th scope="col">"Iniciada"</th><th scope="col">"Terminada"</th>
+                                </tr></thead>
+                                <tbody>
+                                    {jobs.into_iter().map(|job| view! {
+                                        <tr>
+                                            <td><A href=format!("/confrontas/{}", job.id)>{format!("Confronta {}", job.id)}</A></td>
+                                            <td>{state_badge(job.state)}</td>
+                                            <td>{format!("{} de {}", job.metrics.processed, job.metrics.to_process)}</td>
+                                            <td>{format_time(Some(job.created_at))}</td>
+                                            <td>{job.finished_at.map_or_else(|| "—".to_owned(), |t| format_time(Some(t)))}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+    .into_any()
+}
