@@ -71,6 +71,8 @@ fn items() -> u64 {
         .unwrap_or(100_000)
 }
 
+mod support;
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -93,7 +95,9 @@ fn main() {
             let work = tempfile::tempdir().unwrap();
             let database = match &admin_url {
                 None => work.path().join("bench.sqlite").display().to_string(),
-                Some(url) => fresh_postgres_database(url),
+                Some(url) => {
+                    support::fresh_postgres_database(url, "confrontas_bench_confrontations")
+                }
             };
             let output = Command::new(std::env::current_exe().unwrap())
                 .args(["phase", setting.name, &database])
@@ -134,31 +138,6 @@ fn main() {
             );
         }
     }
-}
-
-/// An empty database `confrontas_bench_confrontations` on the server of `admin_url`.
-fn fresh_postgres_database(admin_url: &str) -> String {
-    let mut conn = diesel::PgConnection::establish(admin_url).expect("CONFRONTAS_BENCH_PG_URL");
-    for statement in [
-        "DROP DATABASE IF EXISTS confrontas_bench_confrontations WITH (FORCE)",
-        "CREATE DATABASE confrontas_bench_confrontations",
-    ] {
-        diesel::sql_query(statement).execute(&mut conn).unwrap();
-    }
-    let (base, _) = admin_url
-        .rsplit_once('/')
-        .expect("URL with a database path");
-    format!("{base}/confrontas_bench_confrontations")
-}
-
-fn peak_rss_mb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0);
-    kb / 1024
 }
 
 /// One run; prints `items_per_second peak_mb busiest_second over_quota creation_seconds`.
@@ -240,7 +219,7 @@ fn phase(name: &str, database: &str) {
         println!(
             "{:.1} {} {} {} {creation:.3}",
             items as f64 / seconds,
-            peak_rss_mb(),
+            support::peak_rss_mb(),
             stats.busiest_second.load(Relaxed),
             stats.over_quota.load(Relaxed),
         );

@@ -42,6 +42,8 @@ const LIMITS: UploadLimits = UploadLimits {
     max_rows: 1_048_575,
 };
 
+mod support;
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -96,7 +98,7 @@ fn run_all() {
     );
 
     if let Ok(admin_url) = std::env::var("CONFRONTAS_BENCH_PG_URL") {
-        let url = fresh_postgres_database(&admin_url);
+        let url = support::fresh_postgres_database(&admin_url, "confrontas_bench");
         let import = child(&["import", &url, path_str(&registry)]);
         println!(
             "import into PostgreSQL: {:.1} s, {:.0} rows/s, peak RSS {} MB (client side)",
@@ -148,22 +150,6 @@ fn run_all() {
     }
 }
 
-/// An empty database `confrontas_bench` on the server of `admin_url` (dropped first if there).
-fn fresh_postgres_database(admin_url: &str) -> String {
-    use diesel::{Connection, RunQueryDsl};
-    let mut conn = diesel::PgConnection::establish(admin_url).expect("CONFRONTAS_BENCH_PG_URL");
-    for statement in [
-        "DROP DATABASE IF EXISTS confrontas_bench WITH (FORCE)",
-        "CREATE DATABASE confrontas_bench",
-    ] {
-        diesel::sql_query(statement).execute(&mut conn).unwrap();
-    }
-    let (base, _) = admin_url
-        .rsplit_once('/')
-        .expect("URL with a database path");
-    format!("{base}/confrontas_bench")
-}
-
 fn verdict(ok: bool) -> &'static str {
     if ok { "met" } else { "MISSED" }
 }
@@ -204,16 +190,6 @@ fn child(args: &[&str]) -> Measured {
     }
 }
 
-fn peak_rss_mb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0);
-    kb / 1024
-}
-
 fn phase(args: &[String]) {
     let started = Instant::now();
     let detail = match args[0].as_str() {
@@ -233,7 +209,7 @@ fn phase(args: &[String]) {
             println!(
                 "{} {} import {id}",
                 started.elapsed().as_secs_f64(),
-                peak_rss_mb()
+                support::peak_rss_mb()
             );
             return;
         }
@@ -280,7 +256,7 @@ fn phase(args: &[String]) {
     println!(
         "{} {} {detail}",
         started.elapsed().as_secs_f64(),
-        peak_rss_mb()
+        support::peak_rss_mb()
     );
 }
 

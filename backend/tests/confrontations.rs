@@ -367,28 +367,51 @@ async fn transient_faults_are_retried_and_permanent_ones_fail_only_their_item(ap
     }
     assert_eq!(job.metrics.processed, 30);
 
-    // Malformed and oversized answers are permanent: one try, that item only.
+    // Malformed and oversized answers are permanent: one try, and only their item fails.
     for faults in [
         Faults {
-            malformed_rate: 1.0,
+            malformed_rate: 0.3,
             ..Faults::default()
         },
         Faults {
-            oversized_rate: 1.0,
-            ..Faults::default()
-        },
-        Faults {
-            redirect: true,
+            oversized_rate: 0.3,
             ..Faults::default()
         },
     ] {
         with_simulator(&app, faults.clone()).await;
-        let request = in_attention(&app, &tokens, layout(&[140, 141])).await;
+        let request = in_attention(&app, &tokens, layout(&(150..180).collect::<Vec<_>>())).await;
         let job = app.confront(&tokens.sub, request.summary.id).await;
-        for item in items(&app, &tokens.sub, job.id, "").await.items {
-            assert_eq!(item.reason, Some(ItemReason::UnusableAnswer), "{faults:?}");
-            assert_eq!(item.attempts, 1, "not retried: {faults:?}");
-        }
+        let all = items(&app, &tokens.sub, job.id, "per_page=100").await.items;
+        let (unusable, answered): (Vec<_>, Vec<_>) = all
+            .iter()
+            .partition(|i| i.reason == Some(ItemReason::UnusableAnswer));
+        assert!(!unusable.is_empty(), "{faults:?} hit some items");
+        assert!(
+            unusable.iter().all(|i| i.attempts == 1),
+            "not retried: {faults:?}"
+        );
+        assert!(!answered.is_empty(), "{faults:?} spared the others");
+        assert!(
+            answered
+                .iter()
+                .all(|i| i.authority_status.is_some() || i.reason == Some(ItemReason::NotFound)),
+            "the others were classified from their answers: {answered:?}"
+        );
+    }
+    // A redirect is never followed.
+    with_simulator(
+        &app,
+        Faults {
+            redirect: true,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let request = in_attention(&app, &tokens, layout(&[190, 191])).await;
+    let job = app.confront(&tokens.sub, request.summary.id).await;
+    for item in items(&app, &tokens.sub, job.id, "").await.items {
+        assert_eq!(item.reason, Some(ItemReason::UnusableAnswer));
+        assert_eq!(item.attempts, 1);
     }
 }
 

@@ -69,28 +69,15 @@ fn counts(database: &TestDatabase, job: i64) -> (Vec<Count>, Vec<Count>) {
          UNION ALL SELECT 'no_update', no_update FROM confrontations WHERE id = {job} \
          UNION ALL SELECT 'update', to_update FROM confrontations WHERE id = {job} ORDER BY 1"
     );
-    let run = |sql: &str| -> Vec<Count> {
-        match database.db {
-            Db::Sqlite => {
-                let mut conn = SqliteConnection::establish(&database.url).unwrap();
-                diesel::sql_query(sql).load(&mut conn).unwrap()
-            }
-            Db::Postgres => {
-                let mut conn = PgConnection::establish(&database.url).unwrap();
-                diesel::sql_query(sql).load(&mut conn).unwrap()
-            }
-        }
-    };
-    (run(&items), run(&counters))
+    (load(database, &items), load(database, &counters))
 }
 
-fn scalar(database: &TestDatabase, sql: &str) -> i64 {
-    #[derive(QueryableByName)]
-    struct One {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    let rows: Vec<One> = match database.db {
+/// The rows of `sql` on the test's database, read directly (not through the server).
+fn load<T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static>(
+    database: &TestDatabase,
+    sql: &str,
+) -> Vec<T> {
+    match database.db {
         Db::Sqlite => {
             let mut conn = SqliteConnection::establish(&database.url).unwrap();
             diesel::sql_query(sql).load(&mut conn).unwrap()
@@ -99,8 +86,16 @@ fn scalar(database: &TestDatabase, sql: &str) -> i64 {
             let mut conn = PgConnection::establish(&database.url).unwrap();
             diesel::sql_query(sql).load(&mut conn).unwrap()
         }
-    };
-    rows[0].n
+    }
+}
+
+fn scalar(database: &TestDatabase, sql: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct One {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    load::<One>(database, sql)[0].n
 }
 
 /// Every item done once, the counters equal the items, the history equals the changes.

@@ -215,3 +215,16 @@ pub fn file_size(bytes: i64) -> String {
         b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
     }
 }
+
+/// The page's numeric `:id` route parameter (0 when it is not a number: the server then says
+/// there is no such record).
+pub fn use_id_param() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
+    let params = leptos_router::hooks::use_params_map();
+    move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0)
+    }
+}

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::registry::field_label;
 use crate::requests::{PersonRef, RequestType};
 
 /// The authority a confrontation asks.
@@ -318,21 +319,6 @@ pub struct FieldChange {
     pub field: String,
     pub before: Option<String>,
     pub after: Option<String>,
-}
-
-/// The Spanish name of a registry field a confrontation compares.
-pub fn field_label(field: &str) -> &str {
-    match field {
-        "curp" => "CURP",
-        "given_names" => "Nombre(s)",
-        "first_surname" => "Primer apellido",
-        "second_surname" => "Segundo apellido",
-        "birth_date" => "Fecha de nacimiento",
-        "sex" => "Sexo",
-        "birth_state" => "Entidad de nacimiento",
-        "status" => "Estatus en el padrón",
-        other => other,
-    }
 }
 
 impl FieldChange {

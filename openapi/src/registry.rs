@@ -332,3 +332,23 @@ pub struct FarmerExportFilter {
     pub state: Option<String>,
     pub status: Option<FarmerStatus>,
 }
+
+/// Spanish names of the registry's fields, as the history, the confrontation results and
+/// their reports show them.
+pub fn field_label(field: &str) -> &str {
+    match field {
+        "curp" => "CURP",
+        "rfc" => "RFC",
+        "given_names" => "Nombre(s)",
+        "first_surname" => "Primer apellido",
+        "second_surname" => "Segundo apellido",
+        "birth_date" => "Fecha de nacimiento",
+        "sex" => "Sexo",
+        "birth_state" => "Entidad de nacimiento",
+        "state" => "Entidad de residencia",
+        "municipality" => "Municipio",
+        "producer_folio" => "Folio de productor",
+        "status" => "Estatus",
+        other => other,
+    }
+}

@@ -9,11 +9,10 @@ use confrontas_api::{
 use gloo_net::http::Method;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 use super::{KpiCards, MetricCards, state_badge};
 use crate::api::{self, ApiError};
-use crate::components::{Alert, Pager, filter_query, format_time};
+use crate::components::{Alert, Pager, filter_query, format_time, use_id_param};
 use crate::session::use_session;
 
 /// Seconds between reads when the event stream cannot be used.
@@ -62,14 +61,7 @@ async fn follow(id: i64, job: RwSignal<Option<Result<Confrontation, ApiError>>>)
 
 #[component]
 pub fn ConfrontationPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|v| v.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
+    let id = use_id_param();
     let job = RwSignal::new(None::<Result<Confrontation, ApiError>>);
     // Bumped after apply and revert (the items change) and when the job ends.
     let revision = RwSignal::new(0u32);

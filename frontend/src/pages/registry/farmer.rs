@@ -1,10 +1,10 @@
-use confrontas_api::{Farmer, FarmerChange, FarmerStatus, Page};
+use confrontas_api::{Farmer, FarmerChange, FarmerStatus, Page, field_label};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use super::search::full_name;
-use super::{farmer_status_badge, field_label, source_label, state_label};
+use super::{farmer_status_badge, source_label, state_label};
 use crate::api;
 use crate::components::{Pager, encode, format_time};
 

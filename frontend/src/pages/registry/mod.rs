@@ -37,25 +37,6 @@ pub fn state_options() -> impl IntoView {
         .collect_view()
 }
 
-/// Spanish names of the registry's fields, as the history shows them.
-pub fn field_label(field: &str) -> &str {
-    match field {
-        "curp" => "CURP",
-        "rfc" => "RFC",
-        "given_names" => "Nombre(s)",
-        "first_surname" => "Primer apellido",
-        "second_surname" => "Segundo apellido",
-        "birth_date" => "Fecha de nacimiento",
-        "sex" => "Sexo",
-        "birth_state" => "Entidad de nacimiento",
-        "state" => "Entidad de residencia",
-        "municipality" => "Municipio",
-        "producer_folio" => "Folio de productor",
-        "status" => "Estatus",
-        other => other,
-    }
-}
-
 pub fn source_label(source: ChangeSource) -> &'static str {
     match source {
         ChangeSource::Demo => "Datos de demostración",

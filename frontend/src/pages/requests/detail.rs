@@ -9,27 +9,19 @@ use confrontas_api::{
 use gloo_net::http::Method;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 use serde_json::json;
 
 use super::{format_date, sla_badge, state_badge};
 use crate::api::{self, ApiError};
 use crate::components::{
-    Alert, FilePicker, TextArea, field_error, file_size, format_time, picked_file,
+    Alert, FilePicker, TextArea, field_error, file_size, format_time, picked_file, use_id_param,
 };
 use crate::pages::confrontations::RequestConfrontations;
 use crate::session::use_session;
 
 #[component]
 pub fn RequestPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|v| v.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
+    let id = use_id_param();
     // Bumped after every change, so everything on the page is read again.
     let revision = RwSignal::new(0u32);
     let notice = RwSignal::new(None::<String>);
