@@ -286,6 +286,13 @@ async fn applying_writes_history_once_and_reverting_restores_the_registry(app: T
         .and_then(|c| c.after.clone())
         .unwrap();
     farmer(&app, &tokens.sub, &new_curp).await;
+    // Confronted again, the layout's old CURP is no longer in the registry: that row is
+    // classified when the job is created, without asking RENAPO.
+    let again = app.confront(&tokens.sub, request.summary.id).await;
+    let gone = items(&app, &tokens.sub, again.id, "reason=not_in_registry").await;
+    assert_eq!(gone.total, 1);
+    assert_eq!((gone.items[0].attempts, gone.items[0].authority_status.clone()), (0, None));
+    assert_eq!(again.metrics.processed, 12);
 
     // Applying again changes nothing.
     let job = app.confrontation_until(&tokens.sub, job.id, |_| true).await;

@@ -148,22 +148,6 @@ struct LayoutRow {
     curp: String,
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = confrontation_items)]
-struct NewItem {
-    confrontation_id: i64,
-    row_number: i32,
-    curp: String,
-    farmer_id: Option<i64>,
-    state: &'static str,
-    attempts: i32,
-    classification: Option<&'static str>,
-    reason: Option<&'static str>,
-    deceased: bool,
-    found: bool,
-    processed_at: Option<NaiveDateTime>,
-}
-
 /// The items of a layout: rows that cannot be confronted get their reason at once.
 fn items_of(
     conn: &mut AnyConnection,
@@ -237,6 +221,63 @@ fn read_layout(
         Ok(())
     })?;
     Ok(rows)
+}
+
+/// Items per insert statement: one JSON parameter each, so a 1,000,000-row layout is a
+/// hundred statements, not millions of bound values.
+const INSERT_ROWS: usize = 10_000;
+
+/// Inserts the items of job `job`: rows that cannot be confronted already `done` with their
+/// reason, the rest `pending`. Each row travels as a JSON array
+/// `[row, curp, farmer_id, state, classification, reason]`.
+fn insert_items(
+    conn: &mut AnyConnection,
+    job: i64,
+    items: &[(LayoutRow, Result<i64, ItemReason>)],
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    use diesel::sql_types::{BigInt, Text, Timestamp};
+    const COLUMNS: &str = "confrontation_id, row_number, curp, farmer_id, state, attempts, \
+        classification, reason, deceased, found, processed_at";
+    let sql = match conn.backend() {
+        db::Backend::Sqlite => format!(
+            "INSERT INTO confrontation_items ({COLUMNS}) SELECT ?1, value->>0, value->>1, \
+             value->>2, value->>3, 0, value->>4, value->>5, FALSE, FALSE, \
+             CASE WHEN value->>3 = 'done' THEN ?2 END FROM json_each(?3)"
+        ),
+        db::Backend::Postgres => format!(
+            "INSERT INTO confrontation_items ({COLUMNS}) SELECT $1, (value->>0)::integer, \
+             value->>1, (value->>2)::bigint, value->>3, 0, value->>4, value->>5, FALSE, FALSE, \
+             CASE WHEN value->>3 = 'done' THEN $2 END FROM jsonb_array_elements($3::jsonb) AS value"
+        ),
+    };
+    for chunk in items.chunks(INSERT_ROWS) {
+        let rows: Vec<serde_json::Value> = chunk
+            .iter()
+            .map(|(row, item)| {
+                let rejected = item.as_ref().err().copied();
+                json!([
+                    row.row,
+                    row.curp,
+                    item.as_ref().ok(),
+                    if rejected.is_some() {
+                        "done"
+                    } else {
+                        "pending"
+                    },
+                    rejected.map(|r| r.classification().as_str()),
+                    rejected.map(ItemReason::as_str),
+                ])
+            })
+            .collect();
+        let rows = serde_json::Value::Array(rows).to_string();
+        crate::per_backend!(&mut *conn, |c| diesel::sql_query(&sql)
+            .bind::<BigInt, _>(job)
+            .bind::<Timestamp, _>(now)
+            .bind::<Text, _>(&rows)
+            .execute(c))?;
+    }
+    Ok(())
 }
 
 /// Who starts a confrontation, and how it is audited.
@@ -336,30 +377,7 @@ pub fn create(
             ))
             .returning(confrontations::id)
             .get_result::<i64>(conn)?;
-        let new: Vec<NewItem> = items
-            .iter()
-            .map(|(row, item)| {
-                let rejected = item.as_ref().err().copied();
-                NewItem {
-                    confrontation_id: id,
-                    row_number: row.row as i32,
-                    curp: row.curp.clone(),
-                    farmer_id: item.as_ref().ok().copied(),
-                    state: if rejected.is_some() { "done" } else { "pending" },
-                    attempts: 0,
-                    classification: rejected.map(|r| r.classification().as_str()),
-                    reason: rejected.map(ItemReason::as_str),
-                    deceased: false,
-                    found: false,
-                    processed_at: rejected.map(|_| now),
-                }
-            })
-            .collect();
-        for chunk in new.chunks(db::IN_CHUNK) {
-            crate::per_backend!(&mut *conn, |c| diesel::insert_into(confrontation_items::table)
-                .values(chunk)
-                .execute(c))?;
-        }
+        insert_items(conn, id, &items, now)?;
         starting.actor.record(
             conn,
             "confrontation_started",
