@@ -291,7 +291,13 @@ async fn applying_writes_history_once_and_reverting_restores_the_registry(app: T
     let again = app.confront(&tokens.sub, request.summary.id).await;
     let gone = items(&app, &tokens.sub, again.id, "reason=not_in_registry").await;
     assert_eq!(gone.total, 1);
-    assert_eq!((gone.items[0].attempts, gone.items[0].authority_status.clone()), (0, None));
+    assert_eq!(
+        (
+            gone.items[0].attempts,
+            gone.items[0].authority_status.clone()
+        ),
+        (0, None)
+    );
     assert_eq!(again.metrics.processed, 12);
 
     // Applying again changes nothing.
