@@ -420,6 +420,17 @@ pub struct Confrontation {
     pub version: i32,
 }
 
+/// One server-sent event of `GET /confrontations/{id}/events`, as the stream's fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProgressEvent {
+    /// Always `progress`.
+    pub event: String,
+    /// The confrontation as `GET /confrontations/{id}` answers it, as JSON text.
+    #[cfg_attr(feature = "openapi", schema(content_media_type = "application/json"))]
+    pub data: String,
+}
+
 /// One layout row's result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -26,7 +26,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use self::jobs::{ItemRow, Starting};
 use crate::api_doc::{
     BadRequest, BodyErrors, Conflict, Forbidden, NotFound, Unauthenticated, Unavailable,
-    UploadErrors,
+    Unprocessable, UploadErrors,
 };
 use crate::app::AppState;
 use crate::auth::principal::{AnyStaff, Staff, SubdireccionOnly};
@@ -157,7 +157,7 @@ async fn get_confrontation(
     tag = "confrontations",
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Confrontation id"), ItemFilter),
-    responses((status = 200, body = Page<ConfrontationItem>), BadRequest, Unauthenticated, Forbidden, NotFound)
+    responses((status = 200, body = Page<ConfrontationItem>), BadRequest, Unauthenticated, Forbidden, NotFound, Unprocessable)
 )]
 #[get("/confrontations/{id}/items")]
 async fn list_items(
@@ -214,7 +214,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Confrontation id")),
     responses(
-        (status = 200, description = "`text/event-stream` of `progress` events", content_type = "text/event-stream", body = String),
+        (status = 200, description = "`text/event-stream` of `progress` events", content_type = "text/event-stream", body = confrontas_api::ProgressEvent),
         BadRequest, Unauthenticated, Forbidden, NotFound
     )
 )]
