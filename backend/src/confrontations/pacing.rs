@@ -10,10 +10,16 @@ use rand::Rng;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// Share of the configured rate the limiter paces at: network jitter can deliver a query a
-/// little late, into the next second of RENAPO's count; the margin keeps that second within
-/// the quota too.
-const RATE_MARGIN: f64 = 0.98;
+/// The pace for a configured rate: 2 % under it, and at least one query a second under it.
+/// Network jitter can deliver a query a little late, into the next second of RENAPO's count;
+/// the headroom keeps that second within the quota too.
+fn paced(rate: f64) -> f64 {
+    if rate >= 2.0 {
+        (rate * 0.98).min(rate - 1.0)
+    } else {
+        rate * 0.98
+    }
+}
 
 /// Starts at most `per_second` queries per second, evenly spaced (no bursts).
 pub struct RateLimiter {
@@ -26,7 +32,7 @@ impl RateLimiter {
         RateLimiter {
             interval: per_second
                 .filter(|r| *r > 0.0)
-                .map(|r| Duration::from_secs_f64(1.0 / (r * RATE_MARGIN))),
+                .map(|r| Duration::from_secs_f64(1.0 / paced(r))),
             next: Mutex::new(Instant::now()),
         }
     }
@@ -210,14 +216,16 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_rate_limiter_spaces_queries_evenly() {
-        let limiter = RateLimiter::new(Some(100.0 / RATE_MARGIN));
+        // Configured at 26/s, it paces at 25/s: 26 slots, 40 ms apart.
+        let limiter = RateLimiter::new(Some(26.0));
         let start = Instant::now();
-        for _ in 0..101 {
+        for _ in 0..26 {
             limiter.acquire().await;
         }
-        // 101 slots, 10 ms apart: the last one starts 1 s after the first.
         let elapsed = start.elapsed().as_secs_f64();
         assert!((elapsed - 1.0).abs() < 1e-6, "{elapsed}");
+        assert_eq!(paced(200.0), 196.0, "2 % under a large rate");
+        assert_eq!(paced(25.0), 24.0, "a query a second under a small one");
         let unlimited = RateLimiter::new(None);
         let start = Instant::now();
         unlimited.acquire().await;
