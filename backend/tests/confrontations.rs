@@ -499,6 +499,9 @@ async fn pause_resume_and_cancel_take_effect_between_chunks(app: TestApp) {
     // The chunk in flight stops at the next heartbeat and commits what was answered; from then
     // on nothing moves (how soon depends on the machine's load, so it is waited for).
     let read = || app.confrontation_until(&tokens.sub, job.id, |_| true);
+    // A heartbeat comes every 500 ms; under the whole suite's load the stop and the commit
+    // after it have taken more than a second.
+    tokio::time::sleep(Duration::from_millis(3000)).await;
     let mut settled = read().await;
     for _ in 0..20 {
         tokio::time::sleep(Duration::from_millis(1000)).await;
@@ -508,7 +511,7 @@ async fn pause_resume_and_cancel_take_effect_between_chunks(app: TestApp) {
         }
         settled = now;
     }
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let still = read().await;
     assert_eq!(
         still.metrics.processed, settled.metrics.processed,
