@@ -556,25 +556,31 @@ async fn pause_resume_and_cancel_take_effect_between_chunks(app: TestApp) {
 
 async fn a_renapo_request_resolves_only_after_a_finished_confrontation(app: TestApp) {
     let tokens = Tokens::of(&app).await;
-    let request = in_attention(&app, &tokens, layout(&[1, 2])).await;
+    let request = in_attention(&app, &tokens, layout(&(1..21).collect::<Vec<_>>())).await;
     let path = format!("/api/v1/requests/{}/resolve", request.summary.id);
     let body = json!({ "version": request.version, "comment": "Confronta aplicada." });
     let early = post(&app, &tokens.sub, &path, body.clone()).await;
     assert_eq!(early.status(), 409);
     assert_eq!(problem(early).await.code, "confrontation_required");
-    let job = app
-        .start_confrontation(&tokens.sub, request.summary.id)
-        .await;
-    let second = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/requests/{}/confrontations", request.summary.id),
-            &tokens.sub,
-            json!({}),
-        )
-        .await;
-    // Either the first is still running (409), or it finished already and a second may run.
-    assert!(second.status() == 409 || second.status() == 201);
+    // Two starts at once: one confrontation runs, the other start is refused.
+    with_simulator(
+        &app,
+        Faults {
+            latency: Duration::from_millis(100),
+            ..Faults::default()
+        },
+    )
+    .await;
+    let start = format!("/api/v1/requests/{}/confrontations", request.summary.id);
+    let (first, second) = tokio::join!(
+        post(&app, &tokens.sub, &start, json!({})),
+        post(&app, &tokens.sub, &start, json!({}))
+    );
+    let mut statuses = [first.status().as_u16(), second.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409]);
+    let started = if first.status() == 201 { first } else { second };
+    let job: Confrontation = started.json().await.unwrap();
     app.confrontation_until(&tokens.sub, job.id, |j| {
         j.state == ConfrontationState::Finished
     })

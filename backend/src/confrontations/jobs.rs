@@ -334,6 +334,11 @@ pub fn create(
     let rows = read_layout(store, &file_name, &sha256, starting.limits)?;
     let items = items_of(conn, rows)?;
     conn.write_transaction(|conn| {
+        // Locks the request's row (PostgreSQL), so two starts of the same request queue here
+        // and the second sees the first's job below.
+        diesel::update(requests::table.find(request_id))
+            .set(requests::updated_at.eq(requests::updated_at))
+            .execute(conn)?;
         let active: Vec<&str> = ConfrontationState::ALL
             .into_iter()
             .filter(|s| s.is_active())
