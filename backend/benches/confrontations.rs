@@ -11,7 +11,8 @@
 //!
 //! Each run is a child process (its peak RSS is its own) that seeds a fresh database with the
 //! demo registry, submits, forwards and accepts a request with the layout, starts the
-//! confrontation and waits for it to finish. `CONFRONTAS_BENCH_ITEMS` changes the size.
+//! confrontation and waits for it to finish. `CONFRONTAS_BENCH_ITEMS` changes the size;
+//! `CONFRONTAS_BENCH_SETTINGS=cpu,quota` runs only those settings.
 
 use std::process::Command;
 use std::sync::atomic::Ordering::Relaxed;
@@ -91,7 +92,12 @@ fn main() {
         backends.push(("postgres", Some(url)));
     }
     for (backend, admin_url) in backends {
-        for setting in &SETTINGS {
+        let chosen = std::env::var("CONFRONTAS_BENCH_SETTINGS").unwrap_or_default();
+        let chosen: Vec<&str> = chosen.split(',').filter(|s| !s.is_empty()).collect();
+        for setting in SETTINGS
+            .iter()
+            .filter(|s| chosen.is_empty() || chosen.contains(&s.name))
+        {
             let work = tempfile::tempdir().unwrap();
             let database = match &admin_url {
                 None => work.path().join("bench.sqlite").display().to_string(),

@@ -182,7 +182,8 @@ fn items_of(
         .collect();
     let backend = conn.backend();
     let mut ids: HashMap<String, i64> = HashMap::with_capacity(valid.len());
-    for chunk in valid.chunks(db::IN_CHUNK) {
+    // One JSON parameter per query, so the chunks can be as large as the inserts'.
+    for chunk in valid.chunks(INSERT_ROWS) {
         ids.extend(
             farmers::table
                 .filter(db::in_json_texts(backend, "curp", chunk))
