@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::procedure::{Tokens, in_attention, layout, outsider};
+use common::procedure::{Tokens, in_attention, layout, of_kind_in_attention, outsider};
 use common::{TestApp, problem};
 use confrontas_api::{
     ApplyOutcome, Confrontation, ConfrontationItem, ConfrontationState, Farmer, FarmerChange,
@@ -633,6 +633,16 @@ async fn only_the_sub_directorate_runs_confrontations_and_areas_see_only_their_o
     )
     .await;
     assert_eq!(missing.status(), 404);
+    let certificate = of_kind_in_attention(&app, &tokens, "certificate", None).await;
+    let refused = post(
+        &app,
+        &tokens.sub,
+        &format!("/api/v1/requests/{}/confrontations", certificate.summary.id),
+        json!({}),
+    )
+    .await;
+    assert_eq!(refused.status(), 409);
+    assert_eq!(problem(refused).await.code, "not_confrontable");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -449,15 +449,25 @@ async fn report_xlsx(
 ) -> AppResult<HttpResponse> {
     let job = read(&state, &staff, id.into_inner()).await?;
     let name = format!("confronta_{}_{}.xlsx", job.ticket_number, job.id);
-    let (pool, dir) = (state.pool.clone(), state.uploads_dir());
-    let file = state
+    let dir = state.uploads_dir();
+    let file = write_report(&state, move |conn| report::xlsx(conn, &job, &dir)).await?;
+    crate::spreadsheet::download(&request, file, &name)
+}
+
+/// Writes a report on the spreadsheet permits (they bound the heavy file work) with a
+/// connection of its own.
+async fn write_report(
+    state: &AppState,
+    write: impl FnOnce(&mut db::AnyConnection) -> AppResult<std::fs::File> + Send + 'static,
+) -> AppResult<std::fs::File> {
+    let pool = state.pool.clone();
+    state
         .parse_permits
         .run(move || {
             let mut conn = pool.get().map_err(AppError::internal)?;
-            report::xlsx(&mut conn, &job, &dir)
+            write(&mut conn)
         })
-        .await?;
-    crate::spreadsheet::download(&request, file, &name)
+        .await
 }
 
 /// The results as CSV (UTF-8 with a byte-order mark), one row per layout row.
@@ -479,13 +489,7 @@ async fn report_csv(
 ) -> AppResult<HttpResponse> {
     let job = read(&state, &staff, id.into_inner()).await?;
     let name = format!("confronta_{}_{}.csv", job.ticket_number, job.id);
-    let (pool, dir) = (state.pool.clone(), state.uploads_dir());
-    let file = state
-        .parse_permits
-        .run(move || {
-            let mut conn = pool.get().map_err(AppError::internal)?;
-            report::csv(&mut conn, job.id, &dir)
-        })
-        .await?;
+    let dir = state.uploads_dir();
+    let file = write_report(&state, move |conn| report::csv(conn, job.id, &dir)).await?;
     crate::download::attachment(&request, file, &name, "text/csv; charset=utf-8")
 }

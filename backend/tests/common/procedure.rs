@@ -77,11 +77,21 @@ pub async fn send_form(app: &Api, path: &str, token: &str, form: Form) -> reqwes
 
 /// A RENAPO request with `layout_file`, submitted, forwarded and accepted.
 pub async fn in_attention(app: &Api, tokens: &Tokens, layout_file: Vec<u8>) -> RequestDetail {
+    of_kind_in_attention(app, tokens, "renapo", Some(layout_file)).await
+}
+
+/// A request of `kind` (with `layout_file` when it takes one), submitted, forwarded and accepted.
+pub async fn of_kind_in_attention(
+    app: &Api,
+    tokens: &Tokens,
+    kind: &str,
+    layout_file: Option<Vec<u8>>,
+) -> RequestDetail {
     let response = send_form(
         app,
         "/api/v1/requests",
         &tokens.area,
-        request_form("renapo", Some(layout_file)),
+        request_form(kind, layout_file),
     )
     .await;
     assert_eq!(response.status(), 201, "{:?}", response.text().await);
