@@ -25,10 +25,11 @@ use crate::consultations::ConsultationQuota;
 use crate::db::{self, Backend, DbPool};
 use crate::error::{AppError, PROBLEM_CONTENT_TYPE};
 use crate::renapo::gateway::RenapoGateway;
+use crate::sat::gateway::SatGateway;
 use crate::uploads::ParsePermits;
 use crate::{
     api_clients, auth, calendar, confrontations, consultations, layouts, notifications, ops,
-    registry, requests, sla, units, users,
+    registry, requests, sat, sla, units, users,
 };
 
 /// Everything handlers share. Cheap to clone.
@@ -45,6 +46,8 @@ pub struct AppState {
     /// The RENAPO client (or the built-in simulator's) the engine and consultations share.
     pub renapo: Arc<RenapoGateway>,
     pub engine: Arc<Engine>,
+    /// The SAT's online provider (or its simulator), when configured.
+    pub sat: Arc<SatGateway>,
     pub consultations: Arc<ConsultationQuota>,
 }
 
@@ -89,9 +92,11 @@ impl AppState {
         let attachments = AttachmentStore::open(config.attachments_dir.clone())
             .map_err(|e| format!("cannot create {}: {e}", config.attachments_dir.display()))?;
         let renapo = RenapoGateway::connect(&config.renapo, config.demo_farmers).await?;
+        let sat = SatGateway::connect(&config.sat, config.demo_farmers).await?;
         Ok(AppState {
             renapo: Arc::new(renapo),
-            engine: Arc::new(Engine::new(&config.renapo.engine)),
+            engine: Arc::new(Engine::new(&config.renapo.engine, &config.sat.engine)),
+            sat: Arc::new(sat),
             consultations: Arc::new(ConsultationQuota::new(
                 config.renapo.consultations_per_minute,
             )),
@@ -125,6 +130,7 @@ fn routes(config: &mut ServiceConfig) {
             .configure(calendar::routes)
             .configure(requests::routes)
             .configure(confrontations::routes)
+            .configure(sat::routes)
             .configure(consultations::routes)
             .configure(notifications::routes)
             .configure(sla::routes),

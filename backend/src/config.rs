@@ -136,6 +136,71 @@ pub struct Config {
     pub simulator_bind: SocketAddr,
     /// The RENAPO consultation service, its credentials and the engine's pace.
     pub renapo: RenapoConfig,
+    /// The SAT opinions: the online provider (optional), its pace and the validity rule.
+    pub sat: SatConfig,
+    /// Where `simulate sat` listens.
+    pub sat_simulator_bind: SocketAddr,
+}
+
+/// Where the SAT agreement's web service is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SatEndpoint {
+    /// The built-in simulator, started inside the server (the demo's default).
+    Simulator,
+    /// A real service: its URL and the PEM file of the certificate to trust.
+    Remote { url: String, ca_file: PathBuf },
+}
+
+/// How long an opinion is valid from its issue date (`renapo-sat.md` §5.1): 30 calendar days
+/// in general, 3 months for subsidies; the day of issue is the first day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpinionValidity {
+    Days(u32),
+    Months(u32),
+}
+
+impl OpinionValidity {
+    /// `30d` or `3m`.
+    pub fn parse(text: &str) -> Option<OpinionValidity> {
+        let text = text.trim();
+        let (number, unit) = text.split_at(text.len().checked_sub(1)?);
+        let number: u32 = number.parse().ok().filter(|n| (1..=36_500).contains(n))?;
+        match unit {
+            "d" => Some(OpinionValidity::Days(number)),
+            "m" if number <= 120 => Some(OpinionValidity::Months(number)),
+            _ => None,
+        }
+    }
+
+    /// The last day an opinion issued on `issued_on` is valid.
+    pub fn last_day(self, issued_on: chrono::NaiveDate) -> chrono::NaiveDate {
+        let end = match self {
+            OpinionValidity::Days(days) => {
+                issued_on.checked_add_days(chrono::Days::new(days.into()))
+            }
+            OpinionValidity::Months(months) => {
+                issued_on.checked_add_months(chrono::Months::new(months))
+            }
+        };
+        end.and_then(|day| day.pred_opt())
+            .unwrap_or(chrono::NaiveDate::MAX)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SatConfig {
+    /// `None`: no online provider; SAT confrontations use the exchange file only.
+    pub endpoint: Option<SatEndpoint>,
+    pub user: String,
+    pub password: String,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    pub max_response_bytes: usize,
+    /// The online provider's pace (retries, breaker and chunks as RENAPO's).
+    pub engine: EngineSettings,
+    pub validity: OpinionValidity,
+    /// Latency the in-process simulator adds to every answer.
+    pub simulator_latency: Duration,
 }
 
 /// Where RENAPO is.
@@ -332,6 +397,7 @@ impl Config {
         let data_dir =
             get("CONFRONTAS_DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from);
         let smtp = smtp_settings(&get, bind)?;
+        let renapo = renapo_settings(&get)?;
         Ok(Config {
             bind,
             database_url: get("DATABASE_URL").unwrap_or_else(|| "data/confrontas.sqlite".into()),
@@ -374,52 +440,124 @@ impl Config {
                     )
                 })?
             },
-            renapo: renapo_settings(&get)?,
+            sat_simulator_bind: {
+                let text =
+                    get("CONFRONTAS_SAT_SIMULATOR_BIND").unwrap_or_else(|| "127.0.0.1:8444".into());
+                text.parse().map_err(|_| {
+                    invalid(
+                        "CONFRONTAS_SAT_SIMULATOR_BIND",
+                        format!("not an address:port: {text:?}"),
+                    )
+                })?
+            },
+            sat: sat_settings(&get, &renapo)?,
+            renapo,
         })
     }
 }
 
-/// `CONFRONTAS_RENAPO_*`.
-fn renapo_settings(get: &impl Fn(&str) -> Option<String>) -> Result<RenapoConfig, ConfigError> {
-    let number = |name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| {
-        let value = get(name).map_or(Ok(default), |v| {
-            v.trim()
-                .parse::<u64>()
-                .map_err(|_| invalid(name, format!("not a whole number: {v:?}")))
-        })?;
-        if range.contains(&value) {
-            Ok(value)
-        } else {
-            Err(invalid(
-                name,
-                format!("must be between {} and {}", range.start(), range.end()),
-            ))
-        }
-    };
-    let millis = |name, default, range| number(name, default, range).map(Duration::from_millis);
-    let endpoint = match get("CONFRONTAS_RENAPO_URL") {
-        None => None,
-        Some(url) if url.trim() == "simulator" => Some(RenapoEndpoint::Simulator),
+/// A whole number within `range`, `default` when unset.
+fn bounded(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let value = get(name).map_or(Ok(default), |v| {
+        v.trim()
+            .parse::<u64>()
+            .map_err(|_| invalid(name, format!("not a whole number: {v:?}")))
+    })?;
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(invalid(
+            name,
+            format!("must be between {} and {}", range.start(), range.end()),
+        ))
+    }
+}
+
+/// `url_name` (`https://…` with `ca_name`, or `simulator`): `None` when unset, `Some(None)`
+/// for the simulator, else the remote URL and CA file.
+fn endpoint_setting(
+    get: &impl Fn(&str) -> Option<String>,
+    url_name: &'static str,
+    ca_name: &'static str,
+    authority: &str,
+) -> Result<Option<Option<(String, PathBuf)>>, ConfigError> {
+    match get(url_name) {
+        None => Ok(None),
+        Some(url) if url.trim() == "simulator" => Ok(Some(None)),
         Some(url) => {
             let url = url.trim().to_owned();
             if !url.starts_with("https://") {
-                return Err(invalid(
-                    "CONFRONTAS_RENAPO_URL",
-                    "must be an https:// URL, or `simulator`",
-                ));
+                return Err(invalid(url_name, "must be an https:// URL, or `simulator`"));
             }
-            let ca_file = get("CONFRONTAS_RENAPO_CA_FILE").ok_or_else(|| {
+            let ca_file = get(ca_name).ok_or_else(|| {
                 invalid(
-                    "CONFRONTAS_RENAPO_CA_FILE",
-                    "required with CONFRONTAS_RENAPO_URL: the PEM of RENAPO's certificate",
+                    ca_name,
+                    format!("required with {url_name}: the PEM of {authority}'s certificate"),
                 )
             })?;
-            Some(RenapoEndpoint::Remote {
-                url,
-                ca_file: PathBuf::from(ca_file),
-            })
+            Ok(Some(Some((url, PathBuf::from(ca_file)))))
         }
-    };
+    }
+}
+
+/// `CONFRONTAS_SAT_*`; the engine's retries, breaker and chunks are RENAPO's.
+fn sat_settings(
+    get: &impl Fn(&str) -> Option<String>,
+    renapo: &RenapoConfig,
+) -> Result<SatConfig, ConfigError> {
+    let number = |name, default, range| bounded(get, name, default, range);
+    let millis = |name, default, range| number(name, default, range).map(Duration::from_millis);
+    let endpoint = endpoint_setting(get, "CONFRONTAS_SAT_URL", "CONFRONTAS_SAT_CA_FILE", "SAT")?
+        .map(|remote| match remote {
+            None => SatEndpoint::Simulator,
+            Some((url, ca_file)) => SatEndpoint::Remote { url, ca_file },
+        });
+    let validity =
+        get("CONFRONTAS_SAT_OPINION_VALIDITY").map_or(Ok(OpinionValidity::Months(3)), |text| {
+            OpinionValidity::parse(&text).ok_or_else(|| {
+                invalid(
+                    "CONFRONTAS_SAT_OPINION_VALIDITY",
+                    format!("expected days (`30d`) or months (`3m`), got {text:?}"),
+                )
+            })
+        })?;
+    let rate = number("CONFRONTAS_SAT_RATE_PER_SECOND", 20, 0..=100_000)?;
+    Ok(SatConfig {
+        endpoint,
+        user: get("CONFRONTAS_SAT_USER").unwrap_or_else(|| "confrontas".into()),
+        password: get("CONFRONTAS_SAT_PASSWORD").unwrap_or_else(|| "simulador-sat".into()),
+        connect_timeout: millis("CONFRONTAS_SAT_CONNECT_TIMEOUT_MS", 5_000, 1..=120_000)?,
+        read_timeout: millis("CONFRONTAS_SAT_READ_TIMEOUT_MS", 15_000, 1..=600_000)?,
+        max_response_bytes: 64 * 1024,
+        engine: EngineSettings {
+            concurrency: number("CONFRONTAS_SAT_CONCURRENCY", 4, 1..=256)? as usize,
+            rate_per_second: (rate > 0).then_some(rate as f64),
+            ..renapo.engine.clone()
+        },
+        validity,
+        simulator_latency: renapo.simulator_latency,
+    })
+}
+
+/// `CONFRONTAS_RENAPO_*`.
+fn renapo_settings(get: &impl Fn(&str) -> Option<String>) -> Result<RenapoConfig, ConfigError> {
+    let number = |name, default, range| bounded(get, name, default, range);
+    let millis = |name, default, range| number(name, default, range).map(Duration::from_millis);
+    let endpoint = endpoint_setting(
+        get,
+        "CONFRONTAS_RENAPO_URL",
+        "CONFRONTAS_RENAPO_CA_FILE",
+        "RENAPO",
+    )?
+    .map(|remote| match remote {
+        None => RenapoEndpoint::Simulator,
+        Some((url, ca_file)) => RenapoEndpoint::Remote { url, ca_file },
+    });
     let rate = number("CONFRONTAS_RENAPO_RATE_PER_SECOND", 50, 0..=100_000)?;
     let backoff_base = millis("CONFRONTAS_RENAPO_BACKOFF_BASE_MS", 250, 1..=60_000)?;
     let backoff_max = millis("CONFRONTAS_RENAPO_BACKOFF_MAX_MS", 10_000, 1..=600_000)?;

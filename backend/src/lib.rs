@@ -27,6 +27,7 @@ pub mod population;
 pub mod registry;
 pub mod renapo;
 pub mod requests;
+pub mod sat;
 pub mod schema;
 pub mod seed;
 pub mod server;

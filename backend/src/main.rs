@@ -16,6 +16,9 @@ Uso: confrontas-server <orden> [opciones]
   simulate renapo  Inicia el simulador del servicio de consulta de CURP de RENAPO (HTTPS),
                    deja el certificado de su autoridad en <datos>/simulator/ e imprime su
                    dirección, usuario y contraseña.
+  simulate sat     Inicia el simulador del servicio de opiniones 32-D del convenio con el
+                   SAT (HTTPS, JSON), deja el certificado de su autoridad en
+                   <datos>/simulator/ e imprime su dirección, usuario y contraseña.
   migrate          Aplica las migraciones pendientes y termina.
   openapi          Imprime el documento OpenAPI (JSON) y termina.
   help             Muestra esta ayuda.
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         }),
         ["serve"] => with_config(|config| run_server(config, false)),
         ["simulate", "renapo"] => with_config(run_renapo_simulator),
+        ["simulate", "sat"] => with_config(run_sat_simulator),
         ["serve", "--demo"] => with_config(|config| run_server(config, true)),
         [] | ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
@@ -94,6 +98,9 @@ fn run_server(mut config: Config, demo: bool) -> Result<(), String> {
     if demo && config.renapo.endpoint.is_none() {
         config.renapo.endpoint = Some(confrontas_server::config::RenapoEndpoint::Simulator);
     }
+    if demo && config.sat.endpoint.is_none() {
+        config.sat.endpoint = Some(confrontas_server::config::SatEndpoint::Simulator);
+    }
     init_tracing(config.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -125,9 +132,16 @@ fn run_server(mut config: Config, demo: bool) -> Result<(), String> {
         } else {
             "sin configurar (confrontas y consultas no disponibles)"
         };
+        let sat = if state.sat.is_simulated() {
+            "simulador integrado en línea y archivo de intercambio"
+        } else if state.sat.online().is_some() {
+            "servicio en línea en CONFRONTAS_SAT_URL y archivo de intercambio"
+        } else {
+            "archivo de intercambio (sin servicio en línea)"
+        };
         let (server, address) =
             server::start(state).map_err(|e| format!("no se pudo escuchar: {e}"))?;
-        print_banner(address, backend.as_str(), renapo, demo_seed.as_ref());
+        print_banner(address, backend.as_str(), (renapo, sat), demo_seed.as_ref());
         let handle = server.handle();
         tokio::spawn(async move {
             shutdown_signal().await;
@@ -180,6 +194,47 @@ fn run_renapo_simulator(config: Config) -> Result<(), String> {
     })
 }
 
+/// Runs the SAT simulator until SIGTERM or Ctrl-C, answering for the demo population.
+fn run_sat_simulator(config: Config) -> Result<(), String> {
+    use confrontas_server::simulator::sat::{SatSimulator, SatSimulatorConfig};
+    init_tracing(config.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let simulator = SatSimulator::start(
+            SatSimulatorConfig {
+                user: config.sat.user.clone(),
+                password: config.sat.password.clone(),
+                population: config.demo_farmers,
+            },
+            config.sat_simulator_bind,
+        )
+        .await
+        .map_err(|e| format!("no se pudo iniciar el simulador: {e}"))?;
+        let dir = config.data_dir.join("simulator");
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let ca = dir.join("sat-ca.pem");
+        std::fs::write(&ca, simulator.authority_pem()).map_err(|e| e.to_string())?;
+        let text = format!(
+            "\nSimulador del SAT (opinión 32-D) listo en {}\n  Autoridad:   {}\n  Usuario:     {}\n  Contraseña:  {}\n  Población:   {} personas de la población de demostración\n\n",
+            simulator.url,
+            ca.display(),
+            config.sat.user,
+            config.sat.password,
+            config.demo_farmers
+        );
+        let mut stdout = std::io::stdout().lock();
+        let _ = std::io::Write::write_all(&mut stdout, text.as_bytes());
+        let _ = std::io::Write::flush(&mut stdout);
+        drop(stdout);
+        shutdown_signal().await;
+        simulator.stop().await;
+        Ok(())
+    })
+}
+
 async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
@@ -198,7 +253,7 @@ async fn shutdown_signal() {
 fn print_banner(
     address: std::net::SocketAddr,
     backend: &str,
-    renapo: &str,
+    (renapo, sat): (&str, &str),
     demo: Option<&DemoSeed>,
 ) {
     use std::fmt::Write as _;
@@ -210,6 +265,7 @@ fn print_banner(
     let _ = writeln!(text, "  API:        http://{address}/api/v1");
     let _ = writeln!(text, "  Swagger UI: http://{address}/swagger-ui/");
     let _ = writeln!(text, "  RENAPO:     {renapo}");
+    let _ = writeln!(text, "  SAT:        {sat}");
     match demo {
         Some(DemoSeed::Seeded {
             password,

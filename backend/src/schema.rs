@@ -324,6 +324,10 @@ diesel::table! {
         applied_at -> Nullable<Timestamp>,
         reverted_at -> Nullable<Timestamp>,
         version -> Integer,
+        provider -> Nullable<Text>,
+        exported_at -> Nullable<Timestamp>,
+        answers_file_name -> Nullable<Text>,
+        answers_sha256 -> Nullable<Text>,
     }
 }
 
@@ -349,6 +353,11 @@ diesel::table! {
         applied_at -> Nullable<Timestamp>,
         reverted_at -> Nullable<Timestamp>,
         apply_conflict -> Nullable<Text>,
+        rfc -> Nullable<Text>,
+        rfc_warnings -> Nullable<Text>,
+        opinion_folio -> Nullable<Text>,
+        opinion_issued_on -> Nullable<Date>,
+        opinion_valid_until -> Nullable<Date>,
     }
 }
 

@@ -93,9 +93,18 @@ async fn step(
     request: &RequestDetail,
     action: RequestAction,
 ) -> RequestDetail {
-    // A RENAPO request resolves after its confrontation.
-    if action == RequestAction::Resolve && request.summary.request_type == RequestType::Renapo {
-        app.confront(&tokens.sub, request.summary.id).await;
+    // A RENAPO or SAT request resolves after its confrontation.
+    if action == RequestAction::Resolve {
+        match request.summary.request_type {
+            RequestType::Renapo => {
+                app.confront(&tokens.sub, request.summary.id).await;
+            }
+            RequestType::Sat => {
+                app.confront_with(&tokens.sub, request.summary.id, "?provider=online")
+                    .await;
+            }
+            RequestType::Certificate => {}
+        }
     }
     let response = act(
         app,

@@ -1,7 +1,7 @@
 //! The frame of every authenticated page: skip link, header with navigation for the role,
 //! the user's name and role, and logout.
 
-use confrontas_api::{Readiness, RenapoMode, Role, UnreadCount};
+use confrontas_api::{AuthorityMode, Readiness, Role, UnreadCount};
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::use_navigate;
@@ -132,20 +132,24 @@ fn NotificationBell() -> impl IntoView {
     }
 }
 
-/// Says so on every page when RENAPO's answers come from the built-in simulator.
+/// Says so on every page when RENAPO's or the SAT's answers come from a built-in simulator.
 #[component]
 fn SimulatedRenapoBanner() -> impl IntoView {
     let readiness = LocalResource::new(|| async { api::get::<Readiness>("/ready").await });
     move || {
-        readiness
-            .get()
-            .and_then(Result::ok)
-            .filter(|r| r.renapo == RenapoMode::Simulator)
-            .map(|_| view! {
-                <p class="simulated" role="note" data-testid="simulated-renapo">
-                    "RENAPO simulado: las confrontas y consultas se responden con el simulador integrado y datos sintéticos."
-                </p>
-            })
+        let ready = readiness.get().and_then(Result::ok)?;
+        let simulated: Vec<&str> = [(ready.renapo, "RENAPO"), (ready.sat, "SAT en línea")]
+            .into_iter()
+            .filter(|(mode, _)| *mode == AuthorityMode::Simulator)
+            .map(|(_, name)| name)
+            .collect();
+        (!simulated.is_empty()).then(|| {
+            let text = format!(
+                "Autoridad simulada ({}): las respuestas son sintéticas, del simulador integrado.",
+                simulated.join(" y ")
+            );
+            view! { <p class="simulated" role="note" data-testid="simulated-renapo">{text}</p> }
+        })
     }
 }
 

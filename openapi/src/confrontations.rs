@@ -5,8 +5,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::identity::RfcWarning;
 use crate::registry::field_label;
 use crate::requests::{PersonRef, RequestType};
+use crate::sat::{OutcomeCount, SatProvider};
 
 /// The authority a confrontation asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -235,10 +237,22 @@ pub enum ItemReason {
     AuthorityUnavailable,
     /// The answer could not be used (malformed, oversized, for another CURP, redirected).
     UnusableAnswer,
+    /// SAT: the registry already holds this opinion, or one of the same sense still valid.
+    SameOpinion,
+    /// SAT: the registry had no opinion for the farmer.
+    NewOpinion,
+    /// SAT: the opinion differs from the registry's (sense, folio or dates).
+    ChangedOpinion,
+    /// SAT: no RFC in the layout row nor in the registry.
+    MissingRfc,
+    /// SAT: the RFC is not well formed.
+    InvalidRfc,
+    /// SAT: the answer file does not answer the RFC.
+    NotAnswered,
 }
 
 impl ItemReason {
-    pub const ALL: [ItemReason; 15] = [
+    pub const ALL: [ItemReason; 21] = [
         ItemReason::Identical,
         ItemReason::DataChanged,
         ItemReason::Deceased,
@@ -254,6 +268,12 @@ impl ItemReason {
         ItemReason::AuthorityRefused,
         ItemReason::AuthorityUnavailable,
         ItemReason::UnusableAnswer,
+        ItemReason::SameOpinion,
+        ItemReason::NewOpinion,
+        ItemReason::ChangedOpinion,
+        ItemReason::MissingRfc,
+        ItemReason::InvalidRfc,
+        ItemReason::NotAnswered,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -273,6 +293,12 @@ impl ItemReason {
             ItemReason::AuthorityRefused => "authority_refused",
             ItemReason::AuthorityUnavailable => "authority_unavailable",
             ItemReason::UnusableAnswer => "unusable_answer",
+            ItemReason::SameOpinion => "same_opinion",
+            ItemReason::NewOpinion => "new_opinion",
+            ItemReason::ChangedOpinion => "changed_opinion",
+            ItemReason::MissingRfc => "missing_rfc",
+            ItemReason::InvalidRfc => "invalid_rfc",
+            ItemReason::NotAnswered => "not_answered",
         }
     }
 
@@ -297,14 +323,23 @@ impl ItemReason {
             ItemReason::AuthorityRefused => "La autoridad rechazó la consulta",
             ItemReason::AuthorityUnavailable => "La autoridad no respondió tras los reintentos",
             ItemReason::UnusableAnswer => "Respuesta de la autoridad inutilizable",
+            ItemReason::SameOpinion => "Misma opinión del SAT, vigente",
+            ItemReason::NewOpinion => "Opinión del SAT nueva en el padrón",
+            ItemReason::ChangedOpinion => "Opinión del SAT distinta de la del padrón",
+            ItemReason::MissingRfc => "Sin RFC en el layout ni en el padrón",
+            ItemReason::InvalidRfc => "RFC con formato inválido",
+            ItemReason::NotAnswered => "El archivo de respuesta del SAT no trae el RFC",
         }
     }
 
     /// The classification this reason goes with.
     pub fn classification(self) -> Classification {
         match self {
-            ItemReason::Identical => Classification::NoUpdate,
-            ItemReason::DataChanged | ItemReason::Deceased => Classification::Update,
+            ItemReason::Identical | ItemReason::SameOpinion => Classification::NoUpdate,
+            ItemReason::DataChanged
+            | ItemReason::Deceased
+            | ItemReason::NewOpinion
+            | ItemReason::ChangedOpinion => Classification::Update,
             _ => Classification::CannotUpdate,
         }
     }
@@ -406,11 +441,15 @@ pub struct Confrontation {
     pub request_id: i64,
     pub ticket_number: String,
     pub authority: Authority,
+    /// SAT only: how the opinions are obtained.
+    pub provider: Option<SatProvider>,
     pub state: ConfrontationState,
     /// Why the job waits, in Spanish, while `waiting_authority`.
     pub waiting_reason: Option<String>,
     pub metrics: ConfrontationMetrics,
     pub kpis: Kpis,
+    /// SAT only: items answered with each sense.
+    pub outcomes: Vec<OutcomeCount>,
     pub created_by: PersonRef,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -438,10 +477,18 @@ pub struct ConfrontationItem {
     pub row: u32,
     /// As written in the layout (cut to 40 characters).
     pub curp: String,
+    /// SAT only: the RFC asked (the layout's, else the registry's).
+    pub rfc: Option<String>,
+    /// SAT only: warnings about that RFC (they do not stop the query).
+    pub rfc_warnings: Vec<RfcWarning>,
+    /// SAT only: the answered opinion's folio, issue date and last valid day.
+    pub opinion_folio: Option<String>,
+    pub opinion_issued_on: Option<chrono::NaiveDate>,
+    pub opinion_valid_until: Option<chrono::NaiveDate>,
     /// `None` while the item waits its turn.
     pub classification: Option<Classification>,
     pub reason: Option<ItemReason>,
-    /// RENAPO's `statusCurp`, when it answered one.
+    /// RENAPO's `statusCurp`, or the SAT opinion's sense (`positiva`, …), when answered.
     pub authority_status: Option<String>,
     pub changes: Vec<FieldChange>,
     /// Whether the update was written to the registry.
@@ -479,7 +526,7 @@ pub struct ControlBody {
 #[serde(deny_unknown_fields)]
 pub struct ApplyBody {
     pub version: i32,
-    /// `deceased` (deaths only) or `data_changed` (corrections only); both when absent.
+    /// Update reasons to write (`deceased`, `data_changed`, `new_opinion`, `changed_opinion`); every update when absent.
     #[serde(default)]
     pub reasons: Vec<ItemReason>,
 }
@@ -507,6 +554,8 @@ pub struct KpiLine {
     pub confrontations: u64,
     pub metrics: ConfrontationMetrics,
     pub kpis: Kpis,
+    /// SAT only: items answered with each sense.
+    pub outcomes: Vec<OutcomeCount>,
 }
 
 /// `GET /kpis`: confrontations finished in a period, overall and per unit, and the registry's

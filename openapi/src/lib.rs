@@ -14,6 +14,7 @@ pub mod layouts;
 pub mod ops;
 pub mod registry;
 pub mod requests;
+pub mod sat;
 #[cfg(feature = "openapi")]
 mod schemas;
 pub mod sla;
@@ -28,4 +29,5 @@ pub use layouts::*;
 pub use ops::*;
 pub use registry::*;
 pub use requests::*;
+pub use sat::*;
 pub use sla::*;

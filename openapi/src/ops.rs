@@ -25,18 +25,20 @@ pub struct Readiness {
     /// Whether every embedded migration has been applied.
     pub migrations_applied: bool,
     /// Which RENAPO the server consults.
-    pub renapo: RenapoMode,
+    pub renapo: AuthorityMode,
+    /// Which online SAT provider the server asks (`not_configured`: exchange file only).
+    pub sat: AuthorityMode,
 }
 
-/// Which RENAPO the server consults (the SPA shows a banner for the simulator).
+/// Which service of an authority the server uses (the SPA shows a banner for a simulator).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
-pub enum RenapoMode {
+pub enum AuthorityMode {
     /// The built-in simulator: answers are synthetic.
     Simulator,
     /// A real service at the configured URL.
     Service,
-    /// None: confrontations and consultations are unavailable.
+    /// None (RENAPO: confrontations and consultations are unavailable; SAT: exchange file only).
     NotConfigured,
 }

@@ -349,6 +349,10 @@ pub fn field_label(field: &str) -> &str {
         "municipality" => "Municipio",
         "producer_folio" => "Folio de productor",
         "status" => "Estatus",
+        "sat_opinion" => "Opinión 32-D",
+        "sat_folio" => "Folio de la opinión",
+        "sat_issued_on" => "Emisión de la opinión",
+        "sat_valid_until" => "Opinión vigente hasta",
         other => other,
     }
 }

@@ -71,7 +71,7 @@ fn begin(
     })
 }
 
-/// Writes the job's updates of the `reasons` classes (deaths and corrections when empty).
+/// Writes the job's updates of the `reasons` classes (every update when empty).
 pub fn apply(
     conn: &mut AnyConnection,
     staff: &StaffUser,
@@ -88,16 +88,17 @@ pub fn apply(
             actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
             "not_an_update_reason",
             format!(
-                "«{}» no es una clase de actualización: se aplican «deceased» o «data_changed».",
+                "«{}» no es una clase de actualización (deceased, data_changed, new_opinion o changed_opinion).",
                 other.as_str()
             ),
         ));
     }
     let reasons: Vec<&str> = if reasons.is_empty() {
-        vec![
-            ItemReason::DataChanged.as_str(),
-            ItemReason::Deceased.as_str(),
-        ]
+        ItemReason::ALL
+            .into_iter()
+            .filter(|r| r.classification() == confrontas_api::Classification::Update)
+            .map(ItemReason::as_str)
+            .collect()
     } else {
         reasons.iter().map(|r| r.as_str()).collect()
     };

@@ -1,10 +1,11 @@
-//! Classifying RENAPO's answer against the registry (DESIGN §8 step 3): which fields differ,
+//! An item's result, and classifying RENAPO's answer against the registry (DESIGN §8 step 3): which fields differ,
 //! whether the person died, whether the answer proves the person alive.
 
 use confrontas_api::{FarmerStatus, FieldChange, ItemReason};
 
 use crate::registry::changes::{self, RegistryRecord};
 use crate::renapo::protocol::{Answer, CurpRecord, CurpStatus};
+use crate::sat::opinion::OpinionDetails;
 
 /// An item's result, ready to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +18,8 @@ pub struct ItemResult {
     pub found: bool,
     /// The answer proves the person alive today (found, active CURP).
     pub proof_of_life: bool,
+    /// SAT: the opinion answered (kept whatever the classification).
+    pub opinion: OpinionDetails,
 }
 
 impl ItemResult {
@@ -28,6 +31,7 @@ impl ItemResult {
             authority_status: None,
             found: false,
             proof_of_life: false,
+            opinion: OpinionDetails::default(),
         }
     }
 
@@ -145,6 +149,7 @@ pub fn classify(
         authority_status: Some(record.status.code().to_owned()),
         found: true,
         proof_of_life,
+        opinion: OpinionDetails::default(),
     };
     let deceased = FarmerStatus::Deceased.as_str();
     match &record.status {
@@ -207,6 +212,11 @@ mod tests {
             sex: "H".into(),
             birth_state: "MC".into(),
             status: "active".into(),
+            rfc: None,
+            sat_opinion: None,
+            sat_folio: None,
+            sat_issued_on: None,
+            sat_valid_until: None,
             version: 1,
         }
     }

@@ -1,18 +1,20 @@
 //! The confrontation engine of one server instance (DESIGN §8): workers lease chunks of items
-//! from the database, query RENAPO for each with bounded concurrency, a rate limit, retries
-//! with backoff for transient faults and a circuit breaker, classify the answers and commit
+//! from the database, query the job's authority (RENAPO, or the SAT's online provider) for
+//! each with bounded concurrency, a rate limit, retries with backoff for transient faults and
+//! a circuit breaker — one [`Lane`] of those per authority — classify the answers and commit
 //! each chunk in one transaction. While a chunk is worked on, a heartbeat keeps its lease
-//! alive, shows whether the job waits for RENAPO, and notices a pause or a cancellation, which
-//! stop the chunk: what is answered is kept, the rest goes back to the queue.
+//! alive, shows whether the job waits for its authority, and notices a pause or a
+//! cancellation, which stop the chunk: what is answered is kept, the rest goes back to the
+//! queue. SAT jobs by exchange file are not worked here: their answers come in a file.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
-use confrontas_api::{ConfrontationState, ItemReason};
+use confrontas_api::{Authority, ConfrontationState, ItemReason, Rfc};
 use diesel::prelude::*;
 use futures_util::StreamExt;
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, SemaphorePermit, watch};
 
 use super::classify::{ItemResult, classify};
 use super::pacing::{Breaker, RateLimiter, WaitReason, backoff};
@@ -21,29 +23,70 @@ use crate::app::AppState;
 use crate::config::EngineSettings;
 use crate::db;
 use crate::error::{AppError, AppResult};
-use crate::registry::changes;
+use crate::registry::changes::{self, RegistryRecord};
 use crate::renapo::client::ClientError;
 use crate::renapo::gateway::GatewayError;
 use crate::renapo::protocol::{Answer, CurpStatus};
+use crate::sat::opinion::{
+    OpinionProvider, ProviderError, SatAnswer, classify_opinion, failure_reason,
+};
 use crate::schema::farmers;
 
 /// Chunks one instance works on at once: while one commits, the other keeps the queries
 /// flowing.
 const CHUNK_WORKERS: usize = 2;
 
-/// The engine's per-instance state: who it is, and how it paces RENAPO.
-pub struct Engine {
-    /// The lease owner name of this instance (unique per process start).
-    pub instance: String,
+/// How one authority is paced by this instance: its rate limit, its breaker, and its bound
+/// of queries in flight.
+pub struct Lane {
+    authority: Authority,
     settings: EngineSettings,
     limiter: RateLimiter,
     breaker: Breaker,
     in_flight: Semaphore,
+}
+
+impl Lane {
+    fn new(authority: Authority, settings: &EngineSettings) -> Lane {
+        Lane {
+            authority,
+            limiter: RateLimiter::new(settings.rate_per_second),
+            breaker: Breaker::new(settings.breaker_threshold, settings.breaker_cooldown),
+            in_flight: Semaphore::new(settings.concurrency),
+            settings: settings.clone(),
+        }
+    }
+
+    /// Waits for a place among the queries in flight, then for the rate limit's slot.
+    async fn enter(&self) -> Option<SemaphorePermit<'_>> {
+        let permit = self.in_flight.acquire().await.ok();
+        self.limiter.acquire().await;
+        permit
+    }
+
+    /// Why queries wait, while the authority is considered down.
+    pub fn waiting(&self) -> Option<WaitReason> {
+        self.breaker.waiting()
+    }
+
+    fn waiting_message(&self) -> Option<&'static str> {
+        self.waiting().map(|reason| reason.message(self.authority))
+    }
+}
+
+/// The engine's per-instance state: who it is, and how it paces each authority.
+pub struct Engine {
+    /// The lease owner name of this instance (unique per process start).
+    pub instance: String,
+    /// Chunks, leases and polling (the same for every authority).
+    settings: EngineSettings,
+    renapo: Lane,
+    sat: Lane,
     wake: Notify,
 }
 
 impl Engine {
-    pub fn new(settings: &EngineSettings) -> Engine {
+    pub fn new(renapo: &EngineSettings, sat: &EngineSettings) -> Engine {
         let instance = format!(
             "{}-{}-{:08x}",
             hostname(),
@@ -52,10 +95,9 @@ impl Engine {
         );
         Engine {
             instance,
-            limiter: RateLimiter::new(settings.rate_per_second),
-            breaker: Breaker::new(settings.breaker_threshold, settings.breaker_cooldown),
-            in_flight: Semaphore::new(settings.concurrency),
-            settings: settings.clone(),
+            renapo: Lane::new(Authority::Renapo, renapo),
+            sat: Lane::new(Authority::Sat, sat),
+            settings: renapo.clone(),
             wake: Notify::new(),
         }
     }
@@ -65,9 +107,11 @@ impl Engine {
         self.wake.notify_waiters();
     }
 
-    /// Why queries wait, while RENAPO is considered down.
-    pub fn waiting(&self) -> Option<WaitReason> {
-        self.breaker.waiting()
+    pub fn lane(&self, authority: Authority) -> &Lane {
+        match authority {
+            Authority::Renapo => &self.renapo,
+            Authority::Sat => &self.sat,
+        }
     }
 
     fn lease_until(&self) -> NaiveDateTime {
@@ -87,11 +131,25 @@ fn hostname() -> String {
         .unwrap_or_else(|| "confrontas".into())
 }
 
+/// The authorities this instance can query.
+fn configured(state: &AppState) -> Vec<Authority> {
+    let mut authorities = Vec::new();
+    if state.renapo.is_configured() {
+        authorities.push(Authority::Renapo);
+    }
+    if state.sat.online().is_some() {
+        authorities.push(Authority::Sat);
+    }
+    authorities
+}
+
 /// Starts the workers. On SQLite every lease left in the database belongs to a previous run of
 /// this (the only) instance, so those items are queued again at once.
 pub async fn spawn(state: AppState) -> AppResult<()> {
-    if !state.renapo.is_configured() {
-        tracing::info!("RENAPO is not configured: the confrontation engine does not start");
+    if configured(&state).is_empty() {
+        tracing::info!(
+            "neither RENAPO nor an online SAT provider is configured: the confrontation engine does not start"
+        );
         return Ok(());
     }
     if state.backend == db::Backend::Sqlite {
@@ -134,6 +192,7 @@ async fn work(state: AppState) {
 
 struct Chunk {
     job: i64,
+    authority: Authority,
     items: Vec<Leased>,
 }
 
@@ -142,6 +201,7 @@ fn claim_chunk(
     conn: &mut db::AnyConnection,
     engine: &Engine,
     job: i64,
+    authority: Authority,
 ) -> AppResult<Option<Chunk>> {
     let now = db::now();
     queue::reclaim_expired(conn, job, now)?;
@@ -153,7 +213,11 @@ fn claim_chunk(
         engine.settings.chunk_size,
     )?;
     if !items.is_empty() {
-        return Ok(Some(Chunk { job, items }));
+        return Ok(Some(Chunk {
+            job,
+            authority,
+            items,
+        }));
     }
     if queue::finish_if_done(conn, job, now)? {
         tracing::info!(job, "confrontation finished");
@@ -164,9 +228,10 @@ fn claim_chunk(
 /// Leases the next chunk of the oldest job with pending items.
 async fn next_chunk(state: &AppState) -> AppResult<Option<Chunk>> {
     let engine = state.engine.clone();
+    let authorities = configured(state);
     db::run(&state.pool, move |conn| {
-        for job in queue::runnable_jobs(conn, "renapo")? {
-            if let Some(chunk) = claim_chunk(conn, &engine, job)? {
+        for (job, authority) in queue::runnable_jobs(conn, &authorities)? {
+            if let Some(chunk) = claim_chunk(conn, &engine, job, authority)? {
                 return Ok(Some(chunk));
             }
         }
@@ -176,10 +241,13 @@ async fn next_chunk(state: &AppState) -> AppResult<Option<Chunk>> {
 }
 
 /// Works `job` to its end on the calling task (the demo's seed, before the workers start).
-pub async fn drain(state: &AppState, job: i64) -> AppResult<()> {
+pub async fn drain(state: &AppState, job: i64, authority: Authority) -> AppResult<()> {
     loop {
         let engine = state.engine.clone();
-        let chunk = db::run(&state.pool, move |conn| claim_chunk(conn, &engine, job)).await?;
+        let chunk = db::run(&state.pool, move |conn| {
+            claim_chunk(conn, &engine, job, authority)
+        })
+        .await?;
         match chunk {
             Some(chunk) => process(state, chunk).await?,
             None => return Ok(()),
@@ -188,68 +256,123 @@ pub async fn drain(state: &AppState, job: i64) -> AppResult<()> {
 }
 
 /// What querying one item came to.
-enum Queried {
-    Answered(Box<Answer>),
+enum Queried<A> {
+    Answered(A),
     Failed(ItemReason),
 }
 
-/// Works a chunk: queries, classification, one commit.
-async fn process(state: &AppState, chunk: Chunk) -> AppResult<()> {
-    let engine = state.engine.clone();
-    let job = chunk.job;
-    let ids: Vec<i64> = chunk.items.iter().filter_map(|i| i.farmer_id).collect();
-    let records = db::run(&state.pool, move |conn| Ok(changes::records(conn, &ids)?)).await?;
+/// One query's outcome, as the retry loop sees it.
+enum Attempt<A> {
+    Answer(A),
+    /// Worth another try (timeout, unavailable, busy).
+    Transient,
+    /// Every query would meet it (untrusted certificate, refused credentials): the job waits.
+    Halt(WaitReason),
+    /// This item's final result without an answer (an unusable answer, a refusal).
+    Final(ItemReason),
+}
 
-    let (stop, stopped) = watch::channel(false);
-    let heartbeat = tokio::spawn(keep_alive(state.clone(), job, stop));
-    let queries: Vec<(i64, String)> = chunk
-        .items
-        .iter()
-        .map(|item| (item.id, item.curp.clone()))
-        .collect();
-    let outcomes: Vec<(i64, Option<(u32, Queried)>)> = futures_util::stream::iter(queries)
-        .map(|(id, curp)| {
+/// Runs `attempt` until it answers, a final result comes, or the retries for transient faults
+/// run out. Waiting on the breaker costs no retry, nor does a failed probe or a halt: those
+/// make the whole job wait instead. Returns the queries that counted as tries.
+async fn with_retries<A, F, Fut>(lane: &Lane, mut attempt: F) -> (u32, Queried<A>)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Attempt<A>>,
+{
+    let settings = &lane.settings;
+    let mut attempts = 0;
+    loop {
+        let probe = lane.breaker.admit().await;
+        match attempt().await {
+            Attempt::Answer(answer) => {
+                lane.breaker.success();
+                return (attempts + 1, Queried::Answered(answer));
+            }
+            Attempt::Final(reason) => {
+                // The authority answered, but not usefully: this item only.
+                lane.breaker.success();
+                return (attempts + 1, Queried::Failed(reason));
+            }
+            Attempt::Halt(reason) => {
+                lane.breaker.trip(reason);
+                continue;
+            }
+            Attempt::Transient => {}
+        }
+        lane.breaker.failure(WaitReason::Unavailable);
+        if probe {
+            continue;
+        }
+        attempts += 1;
+        if attempts >= settings.max_attempts {
+            return (attempts, Queried::Failed(ItemReason::AuthorityUnavailable));
+        }
+        tokio::time::sleep(backoff(
+            attempts,
+            settings.backoff_base,
+            settings.backoff_max,
+        ))
+        .await;
+    }
+}
+
+/// Asks every item of a chunk with `ask`, each waiting its turn on the lane's bound of queries
+/// in flight (so while one chunk commits, the other worker's items fill the bound); an item
+/// still waiting when `stopped` rises comes back as `None`.
+async fn ask_all<T, A, F, Fut>(
+    queries: Vec<(i64, T)>,
+    stopped: &watch::Receiver<bool>,
+    width: usize,
+    ask: F,
+) -> Vec<Outcome<A>>
+where
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = (u32, Queried<A>)>,
+{
+    let ask = &ask;
+    futures_util::stream::iter(queries)
+        .map(|(id, query)| {
             let mut stopped = stopped.clone();
-            let state = state.clone();
             async move {
                 let outcome = tokio::select! {
-                    outcome = query(&state, &curp) => Some(outcome),
+                    outcome = ask(query) => Some(outcome),
                     _ = stopped.wait_for(|stop| *stop) => None,
                 };
                 (id, outcome)
             }
         })
-        // Every item of the chunk waits its turn on the instance's bound of queries in flight,
-        // so while one chunk finishes or commits, the other worker's items fill the bound.
-        .buffer_unordered(engine.settings.chunk_size)
+        .buffer_unordered(width)
         .collect()
-        .await;
+        .await
+}
+
+/// An item's query outcome: its id, and its tries and what they came to (`None` when stopped).
+type Outcome<A> = (i64, Option<(u32, Queried<A>)>);
+
+/// An item's stored result: id, farmer, tries, result.
+type Stored = (i64, Option<i64>, u32, ItemResult);
+
+/// Works a chunk: queries, classification, one commit.
+async fn process(state: &AppState, chunk: Chunk) -> AppResult<()> {
+    let engine = state.engine.clone();
+    let (job, authority) = (chunk.job, chunk.authority);
+    let ids: Vec<i64> = chunk.items.iter().filter_map(|i| i.farmer_id).collect();
+    let records = db::run(&state.pool, move |conn| Ok(changes::records(conn, &ids)?)).await?;
+
+    let (stop, stopped) = watch::channel(false);
+    let heartbeat = tokio::spawn(keep_alive(state.clone(), job, authority, stop));
+    let (results, interrupted) = match authority {
+        Authority::Renapo => renapo_results(state, &chunk.items, &records, &stopped).await?,
+        Authority::Sat => sat_results(state, &chunk.items, &records, &stopped).await,
+    };
     heartbeat.abort();
 
-    let by_id: HashMap<i64, &Leased> = chunk.items.iter().map(|i| (i.id, i)).collect();
-    let taken = new_curps_taken(state, &outcomes).await?;
-    let mut results = Vec::with_capacity(outcomes.len());
-    let mut interrupted = Vec::new();
-    for (id, outcome) in outcomes {
-        let Some((attempts, queried)) = outcome else {
-            interrupted.push(id);
-            continue;
-        };
-        let farmer = by_id[&id].farmer_id;
-        let result = match (queried, farmer.and_then(|f| records.get(&f))) {
-            (Queried::Answered(answer), Some(record)) => {
-                classify(record, &answer, |curp| taken.contains(curp))
-            }
-            (Queried::Answered(_), None) => ItemResult::failed(ItemReason::NotInRegistry),
-            (Queried::Failed(reason), _) => ItemResult::failed(reason),
-        };
-        results.push((id, farmer, attempts, result));
-    }
     let owner = engine.instance.clone();
-    let waiting = engine.waiting().map(WaitReason::message);
+    let waiting = engine.lane(authority).waiting_message();
     db::run(&state.pool, move |conn| {
         let now = db::now();
-        queue::store(conn, job, &owner, &results, now)?;
+        queue::store(conn, job, queue::Fence::Lease(&owner), &results, now)?;
         queue::release(conn, &owner, &interrupted)?;
         queue::set_waiting(conn, job, waiting, now)?;
         if queue::finish_if_done(conn, job, now)? {
@@ -260,10 +383,88 @@ async fn process(state: &AppState, chunk: Chunk) -> AppResult<()> {
     .await
 }
 
+/// Results of a chunk asked of RENAPO, and the items interrupted.
+async fn renapo_results(
+    state: &AppState,
+    items: &[Leased],
+    records: &HashMap<i64, RegistryRecord>,
+    stopped: &watch::Receiver<bool>,
+) -> AppResult<(Vec<Stored>, Vec<i64>)> {
+    let queries = items.iter().map(|i| (i.id, i.curp.clone())).collect();
+    let width = state.engine.settings.chunk_size;
+    let outcomes = ask_all(queries, stopped, width, |curp: String| async move {
+        query_renapo(state, &curp).await
+    })
+    .await;
+    let taken = new_curps_taken(state, &outcomes).await?;
+    let farmers: HashMap<i64, Option<i64>> = items.iter().map(|i| (i.id, i.farmer_id)).collect();
+    let mut results = Vec::with_capacity(outcomes.len());
+    let mut interrupted = Vec::new();
+    for (id, outcome) in outcomes {
+        let Some((attempts, queried)) = outcome else {
+            interrupted.push(id);
+            continue;
+        };
+        let farmer = farmers[&id];
+        let result = match (queried, farmer.and_then(|f| records.get(&f))) {
+            (Queried::Answered(answer), Some(record)) => {
+                classify(record, &answer, |curp| taken.contains(curp))
+            }
+            (Queried::Answered(_), None) => ItemResult::failed(ItemReason::NotInRegistry),
+            (Queried::Failed(reason), _) => ItemResult::failed(reason),
+        };
+        results.push((id, farmer, attempts, result));
+    }
+    Ok((results, interrupted))
+}
+
+/// Results of a chunk asked of the SAT's online provider, and the items interrupted.
+async fn sat_results(
+    state: &AppState,
+    items: &[Leased],
+    records: &HashMap<i64, RegistryRecord>,
+    stopped: &watch::Receiver<bool>,
+) -> (Vec<Stored>, Vec<i64>) {
+    let rfcs: HashMap<i64, Option<Rfc>> = items
+        .iter()
+        .map(|i| (i.id, i.rfc.as_deref().and_then(|r| Rfc::parse(r).ok())))
+        .collect();
+    let queries = rfcs.iter().map(|(id, rfc)| (*id, rfc.clone())).collect();
+    let width = state.engine.settings.chunk_size;
+    let outcomes = ask_all(queries, stopped, width, |rfc: Option<Rfc>| async move {
+        match rfc {
+            Some(rfc) => query_sat(state, &rfc).await,
+            None => (0, Queried::Failed(ItemReason::InvalidRfc)),
+        }
+    })
+    .await;
+    let today = crate::calendar::rules::local_date(chrono::Utc::now());
+    let validity = state.config.sat.validity;
+    let farmers: HashMap<i64, Option<i64>> = items.iter().map(|i| (i.id, i.farmer_id)).collect();
+    let mut results = Vec::with_capacity(outcomes.len());
+    let mut interrupted = Vec::new();
+    for (id, outcome) in outcomes {
+        let Some((attempts, queried)) = outcome else {
+            interrupted.push(id);
+            continue;
+        };
+        let farmer = farmers[&id];
+        let result = match (queried, farmer.and_then(|f| records.get(&f)), &rfcs[&id]) {
+            (Queried::Answered(answer), Some(record), Some(rfc)) => {
+                classify_opinion(record, rfc, &answer, validity, today)
+            }
+            (Queried::Answered(_), _, _) => ItemResult::failed(ItemReason::NotInRegistry),
+            (Queried::Failed(reason), _, _) => ItemResult::failed(reason),
+        };
+        results.push((id, farmer, attempts, result));
+    }
+    (results, interrupted)
+}
+
 /// Of the new CURPs RENAPO reported (`RCC`), those another farmer already has.
 async fn new_curps_taken(
     state: &AppState,
-    outcomes: &[(i64, Option<(u32, Queried)>)],
+    outcomes: &[Outcome<Box<Answer>>],
 ) -> AppResult<HashSet<String>> {
     let wanted: Vec<String> = outcomes
         .iter()
@@ -294,69 +495,67 @@ async fn new_curps_taken(
     .await
 }
 
-/// Asks RENAPO about one CURP until it answers, a permanent error comes, or the retries for
-/// transient faults run out. Waiting on the breaker costs no retry, nor does a failed probe or
-/// a failure every query meets (untrusted certificate, refused credentials): those make the
-/// whole job wait instead. Returns the queries that counted as tries.
-async fn query(state: &AppState, curp: &str) -> (u32, Queried) {
-    let engine = &state.engine;
-    let settings = &engine.settings;
-    let mut attempts = 0;
-    loop {
-        let probe = engine.breaker.admit().await;
-        let permit = engine.in_flight.acquire().await;
-        engine.limiter.acquire().await;
+/// Asks RENAPO about one CURP (with retries), acknowledging each answer outside the bound of
+/// queries in flight: the acknowledgement is not a query.
+async fn query_renapo(state: &AppState, curp: &str) -> (u32, Queried<Box<Answer>>) {
+    let lane = &state.engine.renapo;
+    with_retries(lane, || async move {
+        let permit = lane.enter().await;
         let reply = state.renapo.ask(curp).await;
         drop(permit);
-        // The acknowledgement is not a query: it runs outside the concurrency bound.
         if let Ok(Some(session)) = reply.as_ref().map(|r| r.session_id.as_deref()) {
             state.renapo.confirm(session).await;
         }
         match reply {
             Ok(reply) => match reply.answer {
-                Answer::Unavailable { .. } => {}
-                Answer::InvalidUser { .. } => {
-                    engine.breaker.trip(WaitReason::Credentials);
-                    continue;
-                }
-                answer => {
-                    engine.breaker.success();
-                    return (attempts + 1, Queried::Answered(Box::new(answer)));
-                }
+                Answer::Unavailable { .. } => Attempt::Transient,
+                Answer::InvalidUser { .. } => Attempt::Halt(WaitReason::Credentials),
+                answer => Attempt::Answer(Box::new(answer)),
             },
             Err(GatewayError::Client(ClientError::Untrusted(reason))) => {
                 tracing::warn!(%reason, "RENAPO's certificate is not trusted");
-                engine.breaker.trip(WaitReason::UntrustedCertificate);
-                continue;
+                Attempt::Halt(WaitReason::UntrustedCertificate)
             }
-            Err(GatewayError::Client(error)) if error.is_transient() => {}
+            Err(GatewayError::Client(error)) if error.is_transient() => Attempt::Transient,
             Err(error) => {
-                // RENAPO answered, but the answer is not usable: this item only.
-                engine.breaker.success();
                 tracing::warn!(%error, "unusable RENAPO answer");
-                return (attempts + 1, Queried::Failed(ItemReason::UnusableAnswer));
+                Attempt::Final(ItemReason::UnusableAnswer)
             }
         }
-        engine.breaker.failure(WaitReason::Unavailable);
-        if probe {
-            continue;
-        }
-        attempts += 1;
-        if attempts >= settings.max_attempts {
-            return (attempts, Queried::Failed(ItemReason::AuthorityUnavailable));
-        }
-        tokio::time::sleep(backoff(
-            attempts,
-            settings.backoff_base,
-            settings.backoff_max,
-        ))
-        .await;
-    }
+    })
+    .await
 }
 
-/// While a chunk is worked on: extends its leases, shows whether the job waits for RENAPO,
-/// and raises `stop` when people pause or cancel the job (or it is gone).
-async fn keep_alive(state: AppState, job: i64, stop: watch::Sender<bool>) {
+/// Asks the SAT's online provider about one RFC (with retries).
+async fn query_sat(state: &AppState, rfc: &Rfc) -> (u32, Queried<SatAnswer>) {
+    let Some(provider) = state.sat.online() else {
+        return (0, Queried::Failed(ItemReason::AuthorityUnavailable));
+    };
+    let lane = &state.engine.sat;
+    with_retries(lane, || async move {
+        let permit = lane.enter().await;
+        let reply = provider.opinion(rfc).await;
+        drop(permit);
+        match reply {
+            Ok(answer) => Attempt::Answer(answer),
+            Err(ProviderError::Unavailable(_)) => Attempt::Transient,
+            Err(ProviderError::Untrusted(reason)) => {
+                tracing::warn!(%reason, "the SAT service's certificate is not trusted");
+                Attempt::Halt(WaitReason::UntrustedCertificate)
+            }
+            Err(ProviderError::Credentials) => Attempt::Halt(WaitReason::Credentials),
+            Err(error) => {
+                tracing::warn!(%error, "SAT answer not used");
+                Attempt::Final(failure_reason(&error))
+            }
+        }
+    })
+    .await
+}
+
+/// While a chunk is worked on: extends its leases, shows whether the job waits for its
+/// authority, and raises `stop` when people pause or cancel the job (or it is gone).
+async fn keep_alive(state: AppState, job: i64, authority: Authority, stop: watch::Sender<bool>) {
     let engine = state.engine.clone();
     let mut ticks = tokio::time::interval(engine.heartbeat_every());
     ticks.tick().await;
@@ -364,7 +563,7 @@ async fn keep_alive(state: AppState, job: i64, stop: watch::Sender<bool>) {
         ticks.tick().await;
         let owner = engine.instance.clone();
         let until = engine.lease_until();
-        let waiting = engine.waiting().map(WaitReason::message);
+        let waiting = engine.lane(authority).waiting_message();
         let current = db::run(&state.pool, move |conn| {
             queue::heartbeat(conn, job, &owner, until)?;
             queue::set_waiting(conn, job, waiting, db::now())?;

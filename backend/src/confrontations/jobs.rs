@@ -1,5 +1,6 @@
 //! Confrontation jobs in the database: creating one from a request's layout (DESIGN §8 step 1:
-//! rows that cannot be confronted are classified at once), reading them as the API shows
+//! rows that cannot be confronted — for the SAT also rows without a usable RFC — are
+//! classified at once), reading them as the API shows
 //! them, and the controls people use (pause, resume, cancel).
 
 use std::collections::HashMap;
@@ -7,8 +8,8 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use confrontas_api::{
     Authority, Classification, Confrontation, ConfrontationControl, ConfrontationItem,
-    ConfrontationMetrics, ConfrontationState, Curp, FieldChange, ItemReason, RequestState,
-    RequestType,
+    ConfrontationMetrics, ConfrontationState, Curp, FieldChange, ItemReason, OutcomeCount,
+    RequestState, RequestType, Rfc, RfcWarning, SatOutcome, SatProvider,
 };
 use diesel::prelude::*;
 use serde_json::json;
@@ -31,6 +32,7 @@ pub struct JobRow {
     pub id: i64,
     pub request_id: i64,
     pub authority: String,
+    pub provider: Option<String>,
     pub state: String,
     pub waiting_reason: Option<String>,
     pub to_process: i64,
@@ -50,6 +52,15 @@ pub struct JobRow {
 }
 
 impl JobRow {
+    pub fn authority(&self) -> AppResult<Authority> {
+        Authority::parse(&self.authority)
+            .ok_or_else(|| AppError::internal("unknown authority in database"))
+    }
+
+    pub fn provider(&self) -> Option<SatProvider> {
+        self.provider.as_deref().and_then(SatProvider::parse)
+    }
+
     pub fn current_state(&self) -> AppResult<ConfrontationState> {
         ConfrontationState::parse(&self.state)
             .ok_or_else(|| AppError::internal("unknown confrontation state in database"))
@@ -101,6 +112,12 @@ pub fn to_dtos(conn: &mut AnyConnection, rows: Vec<JobRow>) -> AppResult<Vec<Con
         .load::<(i64, String)>(conn)?
         .into_iter()
         .collect();
+    let sat_jobs: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.authority == Authority::Sat.as_str())
+        .map(|r| r.id)
+        .collect();
+    let mut outcomes = outcome_counts(conn, &sat_jobs)?;
     rows.into_iter()
         .map(|row| {
             let metrics = row.metrics();
@@ -108,8 +125,9 @@ pub fn to_dtos(conn: &mut AnyConnection, rows: Vec<JobRow>) -> AppResult<Vec<Con
                 id: row.id,
                 request_id: row.request_id,
                 ticket_number: tickets.get(&row.request_id).cloned().unwrap_or_default(),
-                authority: Authority::parse(&row.authority)
-                    .ok_or_else(|| AppError::internal("unknown authority in database"))?,
+                authority: row.authority()?,
+                provider: row.provider(),
+                outcomes: outcomes.remove(&row.id).unwrap_or_default(),
                 state: row.current_state()?,
                 waiting_reason: row.waiting_reason,
                 kpis: metrics.kpis(),
@@ -126,6 +144,39 @@ pub fn to_dtos(conn: &mut AnyConnection, rows: Vec<JobRow>) -> AppResult<Vec<Con
             })
         })
         .collect()
+}
+
+/// Items of each SAT job answered with each sense.
+pub fn outcome_counts(
+    conn: &mut AnyConnection,
+    jobs: &[i64],
+) -> QueryResult<HashMap<i64, Vec<OutcomeCount>>> {
+    use confrontation_items::dsl as i;
+    let mut counts: HashMap<i64, Vec<OutcomeCount>> = HashMap::new();
+    for chunk in jobs.chunks(db::IN_CHUNK) {
+        let rows = i::confrontation_items
+            .filter(i::confrontation_id.eq_any(chunk))
+            .filter(i::authority_status.is_not_null())
+            .group_by((i::confrontation_id, i::authority_status))
+            .select((
+                i::confrontation_id,
+                i::authority_status,
+                diesel::dsl::count_star(),
+            ))
+            .load::<(i64, Option<String>, i64)>(conn)?;
+        for (job, status, count) in rows {
+            if let Some(outcome) = status.as_deref().and_then(SatOutcome::parse) {
+                counts.entry(job).or_default().push(OutcomeCount {
+                    outcome,
+                    count: count.max(0) as u64,
+                });
+            }
+        }
+    }
+    for list in counts.values_mut() {
+        list.sort_by_key(|c| SatOutcome::ALL.iter().position(|o| *o == c.outcome));
+    }
+    Ok(counts)
 }
 
 pub fn dto(conn: &mut AnyConnection, row: JobRow) -> AppResult<Confrontation> {
@@ -146,13 +197,31 @@ pub fn of_request(conn: &mut AnyConnection, request_id: i64) -> AppResult<Vec<Co
 struct LayoutRow {
     row: u32,
     curp: String,
+    /// As written (empty when the row has none).
+    rfc: String,
+}
+
+/// What an item asks about: the farmer, and for the SAT the RFC (with its warnings).
+struct Target {
+    farmer_id: i64,
+    rfc: Option<Rfc>,
+}
+
+/// The RFC a SAT item asks about: the layout's when the row has one, else the registry's.
+fn rfc_of(layout: &str, registry: Option<&str>) -> Result<Rfc, ItemReason> {
+    let written = Some(layout)
+        .filter(|r| !r.is_empty())
+        .or(registry.filter(|r| !r.trim().is_empty()))
+        .ok_or(ItemReason::MissingRfc)?;
+    Rfc::parse(written).map_err(|_| ItemReason::InvalidRfc)
 }
 
 /// The items of a layout: rows that cannot be confronted get their reason at once.
 fn items_of(
     conn: &mut AnyConnection,
     rows: Vec<LayoutRow>,
-) -> AppResult<Vec<(LayoutRow, Result<i64, ItemReason>)>> {
+    authority: Authority,
+) -> AppResult<Vec<(LayoutRow, Result<Target, ItemReason>)>> {
     let mut first_row: HashMap<String, u32> = HashMap::with_capacity(rows.len());
     let checked: Vec<(LayoutRow, Result<String, ItemReason>)> = rows
         .into_iter()
@@ -181,23 +250,33 @@ fn items_of(
         .filter_map(|(_, c)| c.as_ref().ok().map(String::as_str))
         .collect();
     let backend = conn.backend();
-    let mut ids: HashMap<String, i64> = HashMap::with_capacity(valid.len());
+    let mut found: HashMap<String, (i64, Option<String>)> = HashMap::with_capacity(valid.len());
     // One JSON parameter per query, so the chunks can be as large as the inserts'.
     for chunk in valid.chunks(INSERT_ROWS) {
-        ids.extend(
+        found.extend(
             farmers::table
                 .filter(db::in_json_texts(backend, "curp", chunk))
-                .select((farmers::curp, farmers::id))
-                .load::<(String, i64)>(conn)?,
+                .select((farmers::curp, farmers::id, farmers::rfc))
+                .load::<(String, i64, Option<String>)>(conn)?
+                .into_iter()
+                .map(|(curp, id, rfc)| (curp, (id, rfc))),
         );
     }
     Ok(checked
         .into_iter()
         .map(|(mut row, outcome)| {
             let item = outcome.and_then(|curp| {
-                let id = ids.get(&curp).copied().ok_or(ItemReason::NotInRegistry);
+                let (farmer_id, registry_rfc) =
+                    found.get(&curp).ok_or(ItemReason::NotInRegistry)?;
                 row.curp = curp;
-                id
+                let rfc = match authority {
+                    Authority::Renapo => None,
+                    Authority::Sat => Some(rfc_of(&row.rfc, registry_rfc.as_deref())?),
+                };
+                Ok(Target {
+                    farmer_id: *farmer_id,
+                    rfc,
+                })
             });
             (row, item)
         })
@@ -218,6 +297,7 @@ fn read_layout(
         rows.push(LayoutRow {
             row: record.number,
             curp: record.value(0).chars().take(40).collect(),
+            rfc: record.value(1).chars().take(20).collect(),
         });
         Ok(())
     })?;
@@ -230,26 +310,28 @@ const INSERT_ROWS: usize = 10_000;
 
 /// Inserts the items of job `job`: rows that cannot be confronted already `done` with their
 /// reason, the rest `pending`. Each row travels as a JSON array
-/// `[row, curp, farmer_id, state, classification, reason]`.
+/// `[row, curp, farmer_id, state, classification, reason, rfc, rfc_warnings]`.
 fn insert_items(
     conn: &mut AnyConnection,
     job: i64,
-    items: &[(LayoutRow, Result<i64, ItemReason>)],
+    items: &[(LayoutRow, Result<Target, ItemReason>)],
+    authority: Authority,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     use diesel::sql_types::{BigInt, Text, Timestamp};
     const COLUMNS: &str = "confrontation_id, row_number, curp, farmer_id, state, attempts, \
-        classification, reason, deceased, found, processed_at";
+        classification, reason, deceased, found, processed_at, rfc, rfc_warnings";
     let sql = match conn.backend() {
         db::Backend::Sqlite => format!(
             "INSERT INTO confrontation_items ({COLUMNS}) SELECT ?1, value->>0, value->>1, \
              value->>2, value->>3, 0, value->>4, value->>5, FALSE, FALSE, \
-             CASE WHEN value->>3 = 'done' THEN ?2 END FROM json_each(?3)"
+             CASE WHEN value->>3 = 'done' THEN ?2 END, value->>6, value->>7 FROM json_each(?3)"
         ),
         db::Backend::Postgres => format!(
             "INSERT INTO confrontation_items ({COLUMNS}) SELECT $1, (value->>0)::integer, \
              value->>1, (value->>2)::bigint, value->>3, 0, value->>4, value->>5, FALSE, FALSE, \
-             CASE WHEN value->>3 = 'done' THEN $2 END FROM jsonb_array_elements($3::jsonb) AS value"
+             CASE WHEN value->>3 = 'done' THEN $2 END, value->>6, value->>7 \
+             FROM jsonb_array_elements($3::jsonb) AS value"
         ),
     };
     for chunk in items.chunks(INSERT_ROWS) {
@@ -257,10 +339,16 @@ fn insert_items(
             .iter()
             .map(|(row, item)| {
                 let rejected = item.as_ref().err().copied();
+                let target = item.as_ref().ok();
+                let rfc = target.and_then(|t| t.rfc.as_ref());
+                let warnings = rfc
+                    .map(|r| r.warnings())
+                    .filter(|w| !w.is_empty())
+                    .map(|w| w.iter().map(|w| w.code()).collect::<Vec<_>>().join(","));
                 json!([
                     row.row,
                     row.curp,
-                    item.as_ref().ok(),
+                    target.map(|t| t.farmer_id),
                     if rejected.is_some() {
                         "done"
                     } else {
@@ -268,6 +356,11 @@ fn insert_items(
                     },
                     rejected.map(|r| r.classification().as_str()),
                     rejected.map(ItemReason::as_str),
+                    // The RFC asked, or for a row refused the one written.
+                    (authority == Authority::Sat).then(|| rfc
+                        .map(Rfc::as_str)
+                        .or(Some(row.rfc.as_str()).filter(|r| !r.is_empty()))),
+                    warnings,
                 ])
             })
             .collect();
@@ -281,12 +374,19 @@ fn insert_items(
     Ok(())
 }
 
-/// Who starts a confrontation, and how it is audited.
+/// Who starts a confrontation, how it is audited, and how a SAT one obtains the opinions.
 pub struct Starting<'a> {
     pub staff: &'a StaffUser,
     pub actor: Actor,
     pub limits: UploadLimits,
+    pub provider: Option<SatProvider>,
+    /// Whether RENAPO and the SAT's online provider are configured on this server.
+    pub renapo_configured: bool,
+    pub sat_online_configured: bool,
 }
+
+/// Shown while a SAT confrontation by exchange file waits for the SAT's answer.
+pub const AWAITING_ANSWER_FILE: &str = "En espera del archivo de respuesta del SAT: descargue el archivo de intercambio, envíelo al SAT e importe su respuesta.";
 
 /// Creates a confrontation of request `request_id`'s current layout.
 pub fn create(
@@ -303,12 +403,37 @@ pub fn create(
             "Las solicitudes de certificado no llevan confronta.",
         ));
     };
-    if authority == Authority::Sat {
-        return Err(AppError::conflict(
-            "authority_not_available",
-            "La confronta con el SAT todavía no está disponible en esta versión.",
+    let provider = match (authority, starting.provider) {
+        (Authority::Renapo, Some(_)) => {
+            return Err(AppError::new(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "provider_not_applicable",
+                "El proveedor solo se elige en confrontas con el SAT.",
+            ));
+        }
+        (Authority::Renapo, None) => None,
+        (Authority::Sat, provider) => Some(provider.unwrap_or(SatProvider::ExchangeFile)),
+    };
+    if authority == Authority::Renapo && !starting.renapo_configured {
+        return Err(AppError::unavailable(
+            "renapo_not_configured",
+            "El servicio de RENAPO no está configurado en este servidor (CONFRONTAS_RENAPO_URL).",
         ));
     }
+    if provider == Some(SatProvider::Online) && !starting.sat_online_configured {
+        return Err(AppError::unavailable(
+            "sat_online_not_configured",
+            "El servicio en línea del SAT no está configurado en este servidor (CONFRONTAS_SAT_URL); use el archivo de intercambio.",
+        ));
+    }
+    let initial = if provider == Some(SatProvider::ExchangeFile) {
+        (
+            ConfrontationState::WaitingAuthority,
+            Some(AWAITING_ANSWER_FILE),
+        )
+    } else {
+        (ConfrontationState::Running, None)
+    };
     if request.current_state()? != RequestState::InProgress {
         return Err(AppError::conflict(
             "request_not_in_progress",
@@ -333,7 +458,7 @@ pub fn create(
             AppError::conflict("layout_missing", "La solicitud no tiene layout de CURP.")
         })?;
     let rows = read_layout(store, &file_name, &sha256, starting.limits)?;
-    let items = items_of(conn, rows)?;
+    let items = items_of(conn, rows, authority)?;
     conn.write_transaction(|conn| {
         // Locks the request's row (PostgreSQL), so two starts of the same request queue here
         // and the second sees the first's job below.
@@ -366,7 +491,9 @@ pub fn create(
             .values((
                 confrontations::request_id.eq(request_id),
                 confrontations::authority.eq(authority.as_str()),
-                confrontations::state.eq(ConfrontationState::Running.as_str()),
+                confrontations::provider.eq(provider.map(SatProvider::as_str)),
+                confrontations::state.eq(initial.0.as_str()),
+                confrontations::waiting_reason.eq(initial.1),
                 confrontations::layout_attachment_id.eq(layout_id),
                 confrontations::to_process.eq(to_process),
                 confrontations::processed.eq(rejected),
@@ -383,7 +510,9 @@ pub fn create(
             ))
             .returning(confrontations::id)
             .get_result::<i64>(conn)?;
-        insert_items(conn, id, &items, now)?;
+        insert_items(conn, id, &items, authority, now)?;
+        // Every row refused at validation: nothing to ask.
+        super::queue::finish_if_done(conn, id, now)?;
         starting.actor.record(
             conn,
             "confrontation_started",
@@ -393,6 +522,7 @@ pub fn create(
                 "request_id": request_id,
                 "ticket_number": request.ticket_number,
                 "authority": authority.as_str(),
+                "provider": provider.map(SatProvider::as_str),
                 "to_process": to_process,
                 "rejected_at_validation": rejected,
             }),
@@ -413,6 +543,14 @@ pub fn control(
     conn.write_transaction(|conn| {
         let (job, request) = visible(conn, staff, id)?;
         let state = job.current_state()?;
+        if job.provider() == Some(SatProvider::ExchangeFile)
+            && control != ConfrontationControl::Cancel
+        {
+            return Err(AppError::conflict(
+                "invalid_transition",
+                "Una confronta por archivo de intercambio no se pausa ni se reanuda: espera el archivo del SAT. Puede cancelarla.",
+            ));
+        }
         if !control.from_states().contains(&state) {
             return Err(AppError::conflict(
                 "invalid_transition",
@@ -470,6 +608,8 @@ pub struct ItemRow {
     pub id: i64,
     pub row_number: i32,
     pub curp: String,
+    pub rfc: Option<String>,
+    pub rfc_warnings: Option<String>,
     pub farmer_id: Option<i64>,
     pub attempts: i32,
     pub classification: Option<String>,
@@ -480,6 +620,9 @@ pub struct ItemRow {
     pub applied_at: Option<NaiveDateTime>,
     pub reverted_at: Option<NaiveDateTime>,
     pub apply_conflict: Option<String>,
+    pub opinion_folio: Option<String>,
+    pub opinion_issued_on: Option<chrono::NaiveDate>,
+    pub opinion_valid_until: Option<chrono::NaiveDate>,
 }
 
 impl ItemRow {
@@ -504,6 +647,21 @@ impl ItemRow {
             apply_conflict: self.apply_conflict,
             attempts: self.attempts.max(0) as u32,
             curp: self.curp,
+            rfc: self.rfc,
+            opinion_folio: self.opinion_folio,
+            opinion_issued_on: self.opinion_issued_on,
+            opinion_valid_until: self.opinion_valid_until,
+            rfc_warnings: self
+                .rfc_warnings
+                .as_deref()
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(|code| {
+                    [RfcWarning::CheckDigit, RfcWarning::Generic]
+                        .into_iter()
+                        .find(|w| w.code() == code)
+                })
+                .collect(),
         })
     }
 }

@@ -1,13 +1,14 @@
 //! KPIs by period (DESIGN §8): the metrics of the confrontations finished in a month, quarter,
 //! semester or year (Mexico City days), overall and per requesting unit, and the registry's
-//! proof-of-life coverage (active farmers with a proof of life in the last 12 months).
+//! proof-of-life coverage (active farmers with a proof of life in the last 12 months). For the
+//! SAT, also how many items got each opinion sense.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use actix_web::{get, web};
 use confrontas_api::{
     Authority, ConfrontationMetrics, ConfrontationState, KpiLine, KpiQuery, KpiReport,
-    ReportPeriod, Role,
+    OutcomeCount, ReportPeriod, Role, SatOutcome,
 };
 use diesel::prelude::*;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -28,11 +29,23 @@ pub fn routes(config: &mut ServiceConfig) {
 /// Days a proof of life counts for the registry-wide coverage.
 const PROOF_OF_LIFE_DAYS: i64 = 365;
 
-fn line(unit: Option<(i64, String)>, jobs: &[&JobRow]) -> KpiLine {
+fn line(
+    unit: Option<(i64, String)>,
+    jobs: &[&JobRow],
+    outcomes_by_job: &HashMap<i64, Vec<OutcomeCount>>,
+) -> KpiLine {
     let mut metrics = ConfrontationMetrics::default();
+    let mut outcomes: Vec<OutcomeCount> = Vec::new();
     for job in jobs {
         metrics.add(&job.metrics());
+        for count in outcomes_by_job.get(&job.id).into_iter().flatten() {
+            match outcomes.iter_mut().find(|c| c.outcome == count.outcome) {
+                Some(total) => total.count += count.count,
+                None => outcomes.push(*count),
+            }
+        }
     }
+    outcomes.sort_by_key(|c| SatOutcome::ALL.iter().position(|o| *o == c.outcome));
     let (unit_id, unit_name) = unit.unzip();
     KpiLine {
         unit_id,
@@ -40,6 +53,7 @@ fn line(unit: Option<(i64, String)>, jobs: &[&JobRow]) -> KpiLine {
         confrontations: jobs.len() as u64,
         kpis: metrics.kpis(),
         metrics,
+        outcomes,
     }
 }
 
@@ -79,11 +93,17 @@ pub fn report(
         by_unit.entry(*unit).or_default().push(job);
     }
     let all: Vec<&JobRow> = rows.iter().map(|(job, _)| job).collect();
+    let outcomes = if authority == Authority::Sat {
+        let ids: Vec<i64> = all.iter().map(|job| job.id).collect();
+        super::jobs::outcome_counts(conn, &ids)?
+    } else {
+        HashMap::new()
+    };
     let units = by_unit
         .into_iter()
         .map(|(unit, jobs)| {
             let name = names.get(&unit).map(|u| u.name.clone()).unwrap_or_default();
-            line(Some((unit, name)), &jobs)
+            line(Some((unit, name)), &jobs, &outcomes)
         })
         .collect();
 
@@ -102,7 +122,7 @@ pub fn report(
     Ok(KpiReport {
         period: period_text.to_owned(),
         authority,
-        overall: line(None, &all),
+        overall: line(None, &all, &outcomes),
         units,
         active_farmers: active,
         with_recent_proof_of_life: recent,

@@ -18,7 +18,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use confrontas_api::{
     ApplyBody, ApplyOutcome, Confrontation, ConfrontationControl, ConfrontationItem,
-    ConfrontationState, ControlBody, ItemFilter, Page,
+    ConfrontationState, ControlBody, ItemFilter, Page, StartQuery,
 };
 use diesel::prelude::*;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -51,21 +51,16 @@ pub fn routes(config: &mut ServiceConfig) {
         .configure(kpis::routes);
 }
 
-fn not_configured() -> AppError {
-    AppError::unavailable(
-        "renapo_not_configured",
-        "El servicio de RENAPO no está configurado en este servidor (CONFRONTAS_RENAPO_URL).",
-    )
-}
-
-/// Start a confrontation of the request's current layout against its authority. Rows that
-/// cannot be confronted (invalid, repeated, not in the registry) are classified at once; the
-/// rest are queried by the engine. The request must be `in_progress`, with no other
+/// Start a confrontation of the request's current layout against its authority (RENAPO for
+/// `renapo` requests, the SAT for `sat` ones). Rows that cannot be confronted (invalid,
+/// repeated, not in the registry; for the SAT without a usable RFC) are classified at once;
+/// the rest are queried by the engine — or, for the SAT by exchange file, wait in
+/// `waiting_authority` for SAT's answer file. The request must be `in_progress`, with no other
 /// confrontation running.
 #[utoipa::path(
     tag = "confrontations",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Request id")),
+    params(("id" = i64, Path, description = "Request id"), StartQuery),
     responses(
         (status = 201, body = Confrontation, headers(("Location" = String, description = "The new confrontation"))),
         UploadErrors, Unauthenticated, Forbidden, NotFound, Conflict, Unavailable
@@ -76,11 +71,12 @@ async fn start_confrontation(
     state: web::Data<AppState>,
     staff: Staff<SubdireccionOnly>,
     id: web::Path<i64>,
+    query: web::Query<StartQuery>,
 ) -> AppResult<HttpResponse> {
-    if !state.renapo.is_configured() {
-        return Err(not_configured());
-    }
     let id = id.into_inner();
+    let provider = query.into_inner().provider;
+    let renapo_configured = state.renapo.is_configured();
+    let sat_online_configured = state.sat.online().is_some();
     let store = state.attachments.clone();
     let starting_user = staff.user.clone();
     let actor = staff.actor();
@@ -90,6 +86,9 @@ async fn start_confrontation(
             staff: &starting_user,
             actor,
             limits,
+            provider,
+            renapo_configured,
+            sat_online_configured,
         };
         let job = jobs::create(conn, &store, &starting, id)?;
         let (row, _) = jobs::visible(conn, &starting_user, job)?;
@@ -490,6 +489,6 @@ async fn report_csv(
     let job = read(&state, &staff, id.into_inner()).await?;
     let name = format!("confronta_{}_{}.csv", job.ticket_number, job.id);
     let dir = state.uploads_dir();
-    let file = write_report(&state, move |conn| report::csv(conn, job.id, &dir)).await?;
+    let file = write_report(&state, move |conn| report::csv(conn, &job, &dir)).await?;
     crate::download::attachment(&request, file, &name, "text/csv; charset=utf-8")
 }

@@ -6,6 +6,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
+use confrontas_api::Authority;
 use rand::Rng;
 use tokio::sync::Notify;
 use tokio::time::Instant;
@@ -73,16 +74,25 @@ pub enum WaitReason {
 }
 
 impl WaitReason {
-    pub fn message(self) -> &'static str {
-        match self {
-            WaitReason::Unavailable => {
+    pub fn message(self, authority: Authority) -> &'static str {
+        match (self, authority) {
+            (WaitReason::Unavailable, Authority::Renapo) => {
                 "RENAPO no responde; la confronta continuará sola cuando vuelva a responder."
             }
-            WaitReason::UntrustedCertificate => {
+            (WaitReason::Unavailable, Authority::Sat) => {
+                "El servicio del SAT no responde; la confronta continuará sola cuando vuelva a responder."
+            }
+            (WaitReason::UntrustedCertificate, Authority::Renapo) => {
                 "El certificado de RENAPO no es de confianza: despliegue el certificado vigente de RENAPO y la confronta continuará."
             }
-            WaitReason::Credentials => {
+            (WaitReason::UntrustedCertificate, Authority::Sat) => {
+                "El certificado del servicio del SAT no es de confianza: configure el certificado vigente (CONFRONTAS_SAT_CA_FILE)."
+            }
+            (WaitReason::Credentials, Authority::Renapo) => {
                 "RENAPO rechazó el usuario o la contraseña de la dependencia; corrija la configuración."
+            }
+            (WaitReason::Credentials, Authority::Sat) => {
+                "El SAT rechazó el usuario o la contraseña del convenio; corrija la configuración (CONFRONTAS_SAT_USER, CONFRONTAS_SAT_PASSWORD)."
             }
         }
     }

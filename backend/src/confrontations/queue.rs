@@ -6,7 +6,7 @@
 //! crash at any point leaves every item either pending or done, never counted twice.
 
 use chrono::NaiveDateTime;
-use confrontas_api::{Classification, ConfrontationState};
+use confrontas_api::{Authority, Classification, ConfrontationState, SatProvider};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
@@ -20,21 +20,37 @@ use crate::schema::{confrontation_items, confrontations, farmers};
 pub struct Leased {
     pub id: i64,
     pub curp: String,
+    /// SAT: the RFC to ask.
+    pub rfc: Option<String>,
     pub farmer_id: Option<i64>,
 }
 
-/// Jobs running (or waiting for their authority) on `authority`, oldest first.
-pub fn runnable_jobs(conn: &mut AnyConnection, authority: &str) -> QueryResult<Vec<i64>> {
-    confrontations::table
-        .filter(confrontations::authority.eq(authority))
+/// Jobs running (or waiting for their authority) on one of `authorities`, oldest first. SAT
+/// jobs by exchange file are not among them: their answers come in a file.
+pub fn runnable_jobs(
+    conn: &mut AnyConnection,
+    authorities: &[Authority],
+) -> QueryResult<Vec<(i64, Authority)>> {
+    let names: Vec<&str> = authorities.iter().map(|a| a.as_str()).collect();
+    let jobs = confrontations::table
+        .filter(confrontations::authority.eq_any(names))
         .filter(confrontations::state.eq_any([
             ConfrontationState::Running.as_str(),
             ConfrontationState::WaitingAuthority.as_str(),
         ]))
+        .filter(
+            confrontations::provider
+                .is_null()
+                .or(confrontations::provider.ne(SatProvider::ExchangeFile.as_str())),
+        )
         .order(confrontations::id)
-        .select(confrontations::id)
+        .select((confrontations::id, confrontations::authority))
         .limit(50)
-        .load(conn)
+        .load::<(i64, String)>(conn)?;
+    Ok(jobs
+        .into_iter()
+        .filter_map(|(id, authority)| Authority::parse(&authority).map(|a| (id, a)))
+        .collect())
 }
 
 /// Returns to the queue the items of `job` whose lease ran out (their instance died or hung).
@@ -71,7 +87,7 @@ pub fn release_all(conn: &mut AnyConnection) -> QueryResult<usize> {
 
 const CLAIM: &str = "UPDATE confrontation_items SET state = 'leased', lease_owner = $1, lease_until = $2 \
      WHERE id IN (SELECT id FROM confrontation_items WHERE confrontation_id = $3 AND state = 'pending' \
-     ORDER BY id LIMIT $4{LOCK}) RETURNING id, curp, farmer_id";
+     ORDER BY id LIMIT $4{LOCK}) RETURNING id, curp, rfc, farmer_id";
 
 /// Leases up to `limit` pending items of `job` to `owner` until `until`, oldest first.
 pub fn claim(
@@ -199,26 +215,63 @@ impl StoredResult {
     }
 }
 
-/// Commits `results` (item id, attempts, result) of `owner`'s chunk of `job` in one
-/// transaction: each item only if `owner` still holds it; the job's counters by what was
-/// stored; a proof of life on each farmer the answer proves alive. Returns the tally stored.
+/// Which items a store may write: the leased ones of an engine instance, or the pending ones
+/// (an answer file imported in one go).
+#[derive(Debug, Clone, Copy)]
+pub enum Fence<'a> {
+    Lease(&'a str),
+    Pending,
+}
+
+impl Fence<'_> {
+    fn processed_by(&self) -> &str {
+        match self {
+            Fence::Lease(owner) => owner,
+            Fence::Pending => "answer-file",
+        }
+    }
+}
+
+/// Commits `results` (item id, farmer, attempts, result) of `job` in one transaction: each
+/// item only if `fence` still lets it be written; the job's counters by what was stored; a
+/// proof of life on each farmer the answer proves alive. Returns the tally stored.
 pub fn store(
     conn: &mut AnyConnection,
     job: i64,
-    owner: &str,
+    fence: Fence,
     results: &[(i64, Option<i64>, u32, ItemResult)],
     now: NaiveDateTime,
 ) -> QueryResult<Tally> {
-    conn.write_transaction(|conn| {
+    conn.write_transaction(|conn| store_in(conn, job, fence, results, now))
+}
+
+/// [`store`] inside the caller's transaction.
+pub fn store_in(
+    conn: &mut AnyConnection,
+    job: i64,
+    fence: Fence,
+    results: &[(i64, Option<i64>, u32, ItemResult)],
+    now: NaiveDateTime,
+) -> QueryResult<Tally> {
+    {
         let mut tally = Tally::default();
         let mut alive = Vec::new();
         for (id, farmer, attempts, result) in results {
             let stored = StoredResult::of(result);
+            let (expected, owner) = match fence {
+                Fence::Lease(owner) => ("leased", owner),
+                Fence::Pending => ("pending", ""),
+            };
+            // Leased: only the owner's. Pending: any (a pending item has no owner).
             let updated = diesel::update(
                 confrontation_items::table
                     .find(id)
-                    .filter(confrontation_items::state.eq("leased"))
-                    .filter(confrontation_items::lease_owner.eq(owner)),
+                    .filter(confrontation_items::state.eq(expected))
+                    .filter(
+                        confrontation_items::lease_owner
+                            .eq(owner)
+                            .or(confrontation_items::state.eq("pending")),
+                    ),
             )
             .set((
                 confrontation_items::state.eq("done"),
@@ -232,7 +285,10 @@ pub fn store(
                 confrontation_items::authority_status.eq(&result.authority_status),
                 confrontation_items::changes.eq(&stored.changes),
                 confrontation_items::processed_at.eq(now),
-                confrontation_items::processed_by.eq(owner),
+                confrontation_items::processed_by.eq(fence.processed_by()),
+                confrontation_items::opinion_folio.eq(&result.opinion.folio),
+                confrontation_items::opinion_issued_on.eq(result.opinion.issued_on),
+                confrontation_items::opinion_valid_until.eq(result.opinion.valid_until),
             ))
             .execute(conn)?;
             if updated == 1 {
@@ -259,7 +315,7 @@ pub fn store(
             tally.add_to(conn, job, now)?;
         }
         Ok(tally)
-    })
+    }
 }
 
 /// Marks `job` finished when no item is left, as one conditional statement (instances may

@@ -7,7 +7,9 @@
 use std::io::Write;
 use std::path::Path;
 
-use confrontas_api::{Classification, Confrontation, ItemReason, Kpis};
+use confrontas_api::{
+    Authority, Classification, Confrontation, ItemReason, Kpis, SatOutcome, outcome_shares,
+};
 use diesel::prelude::*;
 use rust_xlsxwriter::Format;
 
@@ -20,7 +22,7 @@ use crate::spreadsheet::{self, neutralize, xlsx_error};
 /// Items read per query.
 const PAGE: i64 = 5_000;
 
-const RESULT_COLUMNS: [(&str, f64); 7] = [
+const RENAPO_COLUMNS: &[(&str, f64)] = &[
     ("Fila", 8.0),
     ("CURP", 22.0),
     ("Clasificación", 22.0),
@@ -30,8 +32,31 @@ const RESULT_COLUMNS: [(&str, f64); 7] = [
     ("Aplicado al padrón", 18.0),
 ];
 
+/// RENAPO's columns, with the RFC and the opinion's details.
+const SAT_COLUMNS: &[(&str, f64)] = &[
+    ("Fila", 8.0),
+    ("CURP", 22.0),
+    ("Clasificación", 22.0),
+    ("Motivo", 44.0),
+    ("Diferencias (antes → después)", 70.0),
+    ("Sentido de la opinión", 26.0),
+    ("Aplicado al padrón", 18.0),
+    ("RFC", 16.0),
+    ("Advertencia de RFC", 20.0),
+    ("Folio de la opinión", 16.0),
+    ("Emisión", 12.0),
+    ("Vigente hasta", 14.0),
+];
+
+fn columns(authority: Authority) -> &'static [(&'static str, f64)] {
+    match authority {
+        Authority::Renapo => RENAPO_COLUMNS,
+        Authority::Sat => SAT_COLUMNS,
+    }
+}
+
 /// One results row, as text.
-fn result_cells(item: &ItemRow) -> AppResult<[String; 7]> {
+fn result_cells(item: &ItemRow, authority: Authority) -> AppResult<Vec<String>> {
     let changes = item
         .field_changes()?
         .iter()
@@ -54,15 +79,30 @@ fn result_cells(item: &ItemRow) -> AppResult<[String; 7]> {
         (None, _, Some(conflict)) => format!("No: {conflict}"),
         (None, _, None) => String::new(),
     };
-    Ok([
+    let status = item.authority_status.clone().unwrap_or_default();
+    let mut cells = vec![
         item.row_number.to_string(),
         item.curp.clone(),
         classification.to_owned(),
         reason.to_owned(),
         changes,
-        item.authority_status.clone().unwrap_or_default(),
+        match authority {
+            Authority::Renapo => status,
+            Authority::Sat => SatOutcome::parse(&status).map_or(status, |o| o.label().to_owned()),
+        },
         applied,
-    ])
+    ];
+    if authority == Authority::Sat {
+        let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+        cells.extend([
+            item.rfc.clone().unwrap_or_default(),
+            item.rfc_warnings.clone().unwrap_or_default(),
+            item.opinion_folio.clone().unwrap_or_default(),
+            date(item.opinion_issued_on),
+            date(item.opinion_valid_until),
+        ]);
+    }
+    Ok(cells)
 }
 
 /// Calls `each` with every item of `job` in layout order.
@@ -112,7 +152,7 @@ fn summary_lines(job: &Confrontation) -> Vec<(&'static str, String)> {
         })
         .unwrap_or_default()
     };
-    vec![
+    let mut lines = vec![
         ("Solicitud", job.ticket_number.clone()),
         ("Confronta", job.id.to_string()),
         ("Autoridad", job.authority.as_str().to_uppercase()),
@@ -127,20 +167,38 @@ fn summary_lines(job: &Confrontation) -> Vec<(&'static str, String)> {
         ("Registros a procesar", m.to_process.to_string()),
         ("Procesados", m.processed.to_string()),
         ("A actualizar", m.to_update.to_string()),
-        (
-            "Defunciones (incluidas en «a actualizar»)",
-            m.deceased.to_string(),
-        ),
         ("Sin actualización", m.no_update.to_string()),
         ("No se pueden actualizar", m.cannot_update.to_string()),
         ("Encontrados en la autoridad", m.found.to_string()),
         ("Actualizaciones aplicadas", m.applied.to_string()),
         ("% de inconsistencias", percent(inconsistencies)),
-        ("% de bajas", percent(deregistrations)),
-        ("Índice de mortalidad", percent(mortality_index)),
-        ("Estatus de supervivencia", percent(survival)),
         ("% de población actualizada", percent(population_updated)),
-    ]
+    ];
+    match job.authority {
+        Authority::Renapo => lines.extend([
+            (
+                "Defunciones (incluidas en «a actualizar»)",
+                m.deceased.to_string(),
+            ),
+            ("% de bajas", percent(deregistrations)),
+            ("Índice de mortalidad", percent(mortality_index)),
+            ("Estatus de supervivencia", percent(survival)),
+        ]),
+        Authority::Sat => {
+            let counts = &job.outcomes;
+            for (outcome, share) in outcome_shares(counts) {
+                let count = counts
+                    .iter()
+                    .find(|c| c.outcome == outcome)
+                    .map_or(0, |c| c.count);
+                lines.push((
+                    outcome.label(),
+                    format!("{count} ({})", percent(Some(share))),
+                ));
+            }
+        }
+    }
+    lines
 }
 
 /// The workbook, saved to an anonymous file in `dir`.
@@ -159,14 +217,15 @@ pub fn xlsx(conn: &mut AnyConnection, job: &Confrontation, dir: &Path) -> AppRes
             .write_string(row, 1, neutralize(&value))
             .map_err(xlsx_error)?;
     }
-    let results = spreadsheet::add_table_sheet(&mut workbook, "Resultados", &RESULT_COLUMNS)?;
+    let results =
+        spreadsheet::add_table_sheet(&mut workbook, "Resultados", columns(job.authority))?;
     let mut row = 0u32;
     for_each_item(conn, job.id, |item| {
         row += 1;
         if row > spreadsheet::LAST_ROW {
             return Err(AppError::internal("more results than an Excel sheet holds"));
         }
-        let cells = result_cells(item)?;
+        let cells = result_cells(item, job.authority)?;
         results
             .write_number(row, 0, f64::from(item.row_number))
             .map_err(xlsx_error)?;
@@ -181,7 +240,7 @@ pub fn xlsx(conn: &mut AnyConnection, job: &Confrontation, dir: &Path) -> AppRes
 }
 
 /// The results as CSV, written to an anonymous file in `dir`.
-pub fn csv(conn: &mut AnyConnection, job: i64, dir: &Path) -> AppResult<std::fs::File> {
+pub fn csv(conn: &mut AnyConnection, job: &Confrontation, dir: &Path) -> AppResult<std::fs::File> {
     let file = tempfile::tempfile_in(dir).map_err(AppError::internal)?;
     let mut buffered = std::io::BufWriter::new(file);
     buffered
@@ -190,10 +249,10 @@ pub fn csv(conn: &mut AnyConnection, job: i64, dir: &Path) -> AppResult<std::fs:
     let mut writer = ::csv::Writer::from_writer(buffered);
     let csv_error = |e: ::csv::Error| AppError::internal(format!("csv writer: {e}"));
     writer
-        .write_record(RESULT_COLUMNS.iter().map(|(title, _)| *title))
+        .write_record(columns(job.authority).iter().map(|(title, _)| *title))
         .map_err(csv_error)?;
-    for_each_item(conn, job, |item| {
-        let cells = result_cells(item)?;
+    for_each_item(conn, job.id, |item| {
+        let cells = result_cells(item, job.authority)?;
         writer
             .write_record(cells.iter().map(|c| neutralize(c).into_owned()))
             .map_err(csv_error)

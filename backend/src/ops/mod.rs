@@ -1,7 +1,7 @@
 //! Liveness (`/health`) and readiness (`/ready`).
 
 use actix_web::{HttpResponse, get, web};
-use confrontas_api::{Health, Readiness, RenapoMode};
+use confrontas_api::{AuthorityMode, Health, Readiness};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app::AppState;
@@ -53,11 +53,18 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
         database_reachable: reachable,
         migrations_applied: migrated,
         renapo: if state.renapo.is_simulated() {
-            RenapoMode::Simulator
+            AuthorityMode::Simulator
         } else if state.renapo.is_configured() {
-            RenapoMode::Service
+            AuthorityMode::Service
         } else {
-            RenapoMode::NotConfigured
+            AuthorityMode::NotConfigured
+        },
+        sat: if state.sat.is_simulated() {
+            AuthorityMode::Simulator
+        } else if state.sat.online().is_some() {
+            AuthorityMode::Service
+        } else {
+            AuthorityMode::NotConfigured
         },
     };
     if reachable && migrated {

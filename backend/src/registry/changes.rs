@@ -12,7 +12,7 @@ use super::{NewChange, search_name};
 use crate::db::{self, AnyConnection};
 use crate::schema::{farmer_history, farmers};
 
-/// The identity fields of a farmer, as a confrontation compares them.
+/// The fields of a farmer a confrontation compares: identity (RENAPO) and RFC and opinion (SAT).
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = farmers)]
 pub struct RegistryRecord {
@@ -25,6 +25,11 @@ pub struct RegistryRecord {
     pub sex: String,
     pub birth_state: String,
     pub status: String,
+    pub rfc: Option<String>,
+    pub sat_opinion: Option<String>,
+    pub sat_folio: Option<String>,
+    pub sat_issued_on: Option<NaiveDate>,
+    pub sat_valid_until: Option<NaiveDate>,
     pub version: i32,
 }
 
@@ -37,6 +42,11 @@ pub const BIRTH_DATE: &str = "birth_date";
 pub const SEX: &str = "sex";
 pub const BIRTH_STATE: &str = "birth_state";
 pub const STATUS: &str = "status";
+pub const RFC: &str = "rfc";
+pub const SAT_OPINION: &str = "sat_opinion";
+pub const SAT_FOLIO: &str = "sat_folio";
+pub const SAT_ISSUED_ON: &str = "sat_issued_on";
+pub const SAT_VALID_UNTIL: &str = "sat_valid_until";
 
 impl RegistryRecord {
     /// The field's value as text (dates as `YYYY-MM-DD`); `None` for an empty or unknown field.
@@ -50,6 +60,11 @@ impl RegistryRecord {
             SEX => Some(self.sex.clone()),
             BIRTH_STATE => Some(self.birth_state.clone()),
             STATUS => Some(self.status.clone()),
+            RFC => self.rfc.clone(),
+            SAT_OPINION => self.sat_opinion.clone(),
+            SAT_FOLIO => self.sat_folio.clone(),
+            SAT_ISSUED_ON => self.sat_issued_on.map(|d| d.to_string()),
+            SAT_VALID_UNTIL => self.sat_valid_until.map(|d| d.to_string()),
             _ => None,
         }
     }
@@ -57,6 +72,7 @@ impl RegistryRecord {
     /// Sets the field from text; false when the value does not fit the field.
     fn set(&mut self, name: &str, value: Option<&str>) -> bool {
         let required = |value: Option<&str>| value.map(str::to_owned);
+        let date = |value: Option<&str>| value.map(str::parse::<NaiveDate>).transpose();
         match (name, required(value)) {
             (CURP, Some(v)) => self.curp = v,
             (GIVEN_NAMES, Some(v)) => self.given_names = v,
@@ -71,6 +87,27 @@ impl RegistryRecord {
             (STATUS, Some(v)) if confrontas_api::FarmerStatus::parse(&v).is_some() => {
                 self.status = v
             }
+            (RFC, v)
+                if v.as_deref()
+                    .is_none_or(|r| confrontas_api::Rfc::parse(r).is_ok()) =>
+            {
+                self.rfc = v
+            }
+            (SAT_OPINION, v)
+                if v.as_deref()
+                    .is_none_or(|o| confrontas_api::SatOutcome::parse(o).is_some()) =>
+            {
+                self.sat_opinion = v
+            }
+            (SAT_FOLIO, v) => self.sat_folio = v,
+            (SAT_ISSUED_ON, _) => match date(value) {
+                Ok(day) => self.sat_issued_on = day,
+                Err(_) => return false,
+            },
+            (SAT_VALID_UNTIL, _) => match date(value) {
+                Ok(day) => self.sat_valid_until = day,
+                Err(_) => return false,
+            },
             _ => return false,
         }
         true
@@ -206,6 +243,11 @@ pub fn apply_field_changes(
         farmers::sex.eq(&record.sex),
         farmers::birth_state.eq(&record.birth_state),
         farmers::status.eq(&record.status),
+        farmers::rfc.eq(&record.rfc),
+        farmers::sat_opinion.eq(&record.sat_opinion),
+        farmers::sat_folio.eq(&record.sat_folio),
+        farmers::sat_issued_on.eq(record.sat_issued_on),
+        farmers::sat_valid_until.eq(record.sat_valid_until),
         farmers::version.eq(version + 1),
         farmers::updated_at.eq(provenance.at),
     ))

@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 
 use super::protocol::{self, Credentials, ProtocolError, Reply};
+use crate::tls::{SendError, send_capped};
 
 /// How to reach RENAPO.
 #[derive(Clone)]
@@ -77,53 +77,32 @@ pub struct RenapoClient {
     settings: RenapoSettings,
 }
 
-/// The certificate refusal inside `error`, if that is what it is. tokio-rustls wraps the TLS
-/// error in io::Errors, whose `source` skips what they wrap, so those are opened too.
-fn certificate_refused(error: &(dyn std::error::Error + 'static)) -> Option<String> {
-    if let Some(tls) = error.downcast_ref::<rustls::Error>()
-        && matches!(tls, rustls::Error::InvalidCertificate(_))
-    {
-        return Some(tls.to_string());
+impl From<SendError> for ClientError {
+    fn from(error: SendError) -> ClientError {
+        match error {
+            SendError::Untrusted(reason) => ClientError::Untrusted(reason),
+            SendError::Timeout => ClientError::Timeout,
+            SendError::Unreachable(reason) => ClientError::Unreachable(reason),
+            SendError::Redirect(target) => ClientError::Redirect(target),
+            SendError::TooLarge(cap) => ClientError::TooLarge(cap),
+        }
     }
-    let wrapped = error
-        .downcast_ref::<std::io::Error>()
-        .and_then(|io| io.get_ref())
-        .and_then(|inner| certificate_refused(inner));
-    wrapped.or_else(|| error.source().and_then(certificate_refused))
-}
-
-fn classify(error: reqwest::Error) -> ClientError {
-    if let Some(reason) = certificate_refused(&error) {
-        return ClientError::Untrusted(reason);
-    }
-    if error.is_timeout() {
-        return ClientError::Timeout;
-    }
-    ClientError::Unreachable(error.to_string())
 }
 
 impl RenapoClient {
     pub fn new(settings: RenapoSettings) -> Result<RenapoClient, String> {
-        crate::tls::ensure_crypto_provider();
-        let anchors = reqwest::Certificate::from_pem_bundle(settings.trust_anchor_pem.as_bytes())
-            .map_err(|e| format!("RENAPO trust anchor: {e}"))?;
-        if anchors.is_empty() {
-            return Err("RENAPO trust anchor: no certificate in the PEM".to_owned());
-        }
-        let http = reqwest::Client::builder()
-            .tls_certs_only(anchors)
-            .https_only(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(settings.connect_timeout)
-            .timeout(settings.connect_timeout + settings.read_timeout)
-            .build()
-            .map_err(|e| format!("RENAPO client: {e}"))?;
+        let http = crate::tls::pinned_client(
+            &settings.trust_anchor_pem,
+            settings.connect_timeout,
+            settings.read_timeout,
+        )
+        .map_err(|e| format!("RENAPO {e}"))?;
         Ok(RenapoClient { http, settings })
     }
 
     /// Posts a SOAP envelope and reads the answer's body, capped.
     async fn post(&self, action: &str, envelope: String) -> Result<(u16, Vec<u8>), ClientError> {
-        let response = self
+        let request = self
             .http
             .post(&self.settings.endpoint)
             .header(
@@ -131,34 +110,8 @@ impl RenapoClient {
                 HeaderValue::from_static("text/xml; charset=utf-8"),
             )
             .header("SOAPAction", action)
-            .body(envelope)
-            .send()
-            .await
-            .map_err(classify)?;
-        let status = response.status();
-        if status.is_redirection() {
-            let target = response
-                .headers()
-                .get(reqwest::header::LOCATION)
-                .and_then(|l| l.to_str().ok())
-                .unwrap_or("?")
-                .to_owned();
-            return Err(ClientError::Redirect(target));
-        }
-        let cap = self.settings.max_response_bytes;
-        if response.content_length().is_some_and(|n| n as usize > cap) {
-            return Err(ClientError::TooLarge(cap));
-        }
-        let mut body = Vec::new();
-        let mut stream = response.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(classify)?;
-            if body.len() + chunk.len() > cap {
-                return Err(ClientError::TooLarge(cap));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok((status.as_u16(), body))
+            .body(envelope);
+        Ok(send_capped(request, self.settings.max_response_bytes).await?)
     }
 
     /// Asks RENAPO for `curp`, and acknowledges the answer's session as RENAPO's clients do.

@@ -276,12 +276,17 @@ fn take_actions(
 /// Starts a confrontation of request `id` as the demo sub-directorate.
 pub async fn start_confrontation(state: &AppState, id: i64) -> AppResult<i64> {
     let (store, limits) = (state.attachments.clone(), state.config.layout_uploads);
+    let renapo_configured = state.renapo.is_configured();
+    let sat_online_configured = state.sat.online().is_some();
     db::run(&state.pool, move |conn| {
         let user = demo_user(conn, Role::Subdireccion)?;
         let starting = crate::confrontations::jobs::Starting {
             staff: &user,
             actor: Actor::system(None),
             limits,
+            provider: None,
+            renapo_configured,
+            sat_online_configured,
         };
         crate::confrontations::jobs::create(conn, &store, &starting, id)
     })
@@ -292,7 +297,7 @@ pub async fn start_confrontation(state: &AppState, id: i64) -> AppResult<i64> {
 /// sub-directorate would.
 async fn confront_and_apply(state: &AppState, id: i64) -> AppResult<()> {
     let job = start_confrontation(state, id).await?;
-    crate::confrontations::engine::drain(state, job).await?;
+    crate::confrontations::engine::drain(state, job, confrontas_api::Authority::Renapo).await?;
     db::run(&state.pool, move |conn| {
         let user = demo_user(conn, Role::Subdireccion)?;
         let version = crate::confrontations::jobs::visible(conn, &user, job)?

@@ -336,12 +336,11 @@ pub fn act(
     })
 }
 
-/// A RENAPO request resolves only once a confrontation of it has finished (DESIGN §8).
+/// A RENAPO or SAT request resolves only once a confrontation of it with its authority has
+/// finished (DESIGN §8).
 fn ready_to_resolve(conn: &mut AnyConnection, row: &RequestRow) -> AppResult<()> {
     let kind = row.kind()?;
-    if kind == RequestType::Renapo
-        && !crate::confrontations::jobs::has_finished(conn, row.id, kind)?
-    {
+    if !crate::confrontations::jobs::has_finished(conn, row.id, kind)? {
         return Err(AppError::conflict(
             "confrontation_required",
             format!(

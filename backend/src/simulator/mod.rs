@@ -3,3 +3,4 @@
 
 pub mod pki;
 pub mod renapo;
+pub mod sat;

@@ -155,6 +155,10 @@ pub fn test_vars(database_url: &str) -> HashMap<String, String> {
         ("CONFRONTAS_RENAPO_BACKOFF_MAX_MS", "200".to_owned()),
         ("CONFRONTAS_RENAPO_BREAKER_COOLDOWN_MS", "300".to_owned()),
         ("CONFRONTAS_RENAPO_READ_TIMEOUT_MS", "3000".to_owned()),
+        // So is the SAT's online provider.
+        ("CONFRONTAS_SAT_URL", "simulator".to_owned()),
+        ("CONFRONTAS_SAT_RATE_PER_SECOND", "0".to_owned()),
+        ("CONFRONTAS_SAT_READ_TIMEOUT_MS", "3000".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -347,7 +351,17 @@ impl Api {
         token: &str,
         request_id: i64,
     ) -> confrontas_api::Confrontation {
-        let path = format!("/api/v1/requests/{request_id}/confrontations");
+        self.start_confrontation_with(token, request_id, "").await
+    }
+
+    /// Starts a confrontation with a query string (`?provider=online`).
+    pub async fn start_confrontation_with(
+        &self,
+        token: &str,
+        request_id: i64,
+        query: &str,
+    ) -> confrontas_api::Confrontation {
+        let path = format!("/api/v1/requests/{request_id}/confrontations{query}");
         let response = self
             .send_json(reqwest::Method::POST, &path, token, serde_json::json!({}))
             .await;
@@ -382,7 +396,19 @@ impl Api {
 
     /// Runs a confrontation of the request to its end.
     pub async fn confront(&self, token: &str, request_id: i64) -> confrontas_api::Confrontation {
-        let job = self.start_confrontation(token, request_id).await;
+        self.confront_with(token, request_id, "").await
+    }
+
+    /// Runs a confrontation started with `query` (`?provider=online`) to its end.
+    pub async fn confront_with(
+        &self,
+        token: &str,
+        request_id: i64,
+        query: &str,
+    ) -> confrontas_api::Confrontation {
+        let job = self
+            .start_confrontation_with(token, request_id, query)
+            .await;
         self.confrontation_until(token, job.id, |j| {
             j.state == confrontas_api::ConfrontationState::Finished
         })

@@ -1,0 +1,457 @@
+//! SAT slice (DESIGN §9, issue 6): compliance opinions (32-D) obtained through one trait with
+//! two providers — the exchange file ([`exchange`]) and the agreement's online service
+//! ([`client`], with the built-in simulator behind [`gateway`]) — classified against the
+//! registry ([`opinion`]); and the verification of one opinion from its QR code. SAT
+//! confrontations themselves are jobs of the `confrontations` slice.
+
+pub mod client;
+pub mod exchange;
+pub mod gateway;
+pub mod opinion;
+
+use std::collections::{HashMap, HashSet};
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use confrontas_api::{
+    AnswerImport, ConfrontationState, FieldError, OpinionQr, OpinionVerification, RegistryOpinion,
+    Rfc, SatOutcome, SatProvider, VerifyOpinionBody,
+};
+use diesel::prelude::*;
+use serde_json::json;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use self::opinion::{ExchangeAnswers, OpinionProvider, ProviderError, classify_opinion};
+use crate::api_doc::{
+    BadRequest, BodyErrors, Conflict, Forbidden, NotFound, Unauthenticated, UploadErrors,
+};
+use crate::app::AppState;
+use crate::audit::Actor;
+use crate::auth::principal::{Staff, SubdireccionOnly};
+use crate::confrontations::classify::ItemResult;
+use crate::confrontations::jobs::{self, JobRow};
+use crate::confrontations::queue::{self, Fence};
+use crate::db::{self, AnyConnection};
+use crate::error::{AppError, AppResult};
+use crate::registry::RegistryStaff;
+use crate::registry::changes;
+use crate::schema::{confrontation_items, confrontations, farmers};
+
+pub fn routes(config: &mut ServiceConfig) {
+    config
+        .service(verify_opinion)
+        .service(export_xlsx)
+        .service(export_text)
+        .service(import_answers);
+}
+
+/// Today in Mexico City (opinions are valid by civil days there).
+fn today() -> chrono::NaiveDate {
+    crate::calendar::rules::local_date(chrono::Utc::now())
+}
+
+/// Verify one opinion from the URL its QR code holds
+/// (`https://siat.sat.gob.mx/app/qr/faces/pages/mobile/validadorqr.jsf?D1=1&D2=1&D3={folio}_{RFC}_{dd-mm-yyyy}_{P|N}`):
+/// folio, RFC, issue date, sense, last valid day by the server's validity rule, whether it is
+/// valid today, and what the registry holds for that RFC. The SAT's validator itself cannot
+/// be reached from the server; open the URL to see the SAT's own page.
+#[utoipa::path(
+    tag = "sat",
+    security(("bearer" = [])),
+    request_body = VerifyOpinionBody,
+    responses(
+        (status = 200, body = OpinionVerification),
+        BodyErrors, Unauthenticated, Forbidden
+    )
+)]
+#[post("/sat/opinions/verify")]
+async fn verify_opinion(
+    state: web::Data<AppState>,
+    _staff: Staff<RegistryStaff>,
+    body: web::Json<VerifyOpinionBody>,
+) -> AppResult<web::Json<OpinionVerification>> {
+    let url = body.into_inner().url;
+    let invalid = |message: &str| AppError::validation(vec![FieldError::new("url", message)]);
+    if url.len() > 500 {
+        return Err(invalid("La dirección no puede exceder 500 caracteres."));
+    }
+    let qr = OpinionQr::parse(&url).map_err(invalid)?;
+    let valid_until = state.config.sat.validity.last_day(qr.issued_on);
+    let found = db::run(&state.pool, {
+        let rfc = qr.rfc.as_str().to_owned();
+        move |conn| {
+            Ok(farmers::table
+                .filter(farmers::rfc.eq(rfc))
+                .order(farmers::id)
+                .limit(20)
+                .select(changes::RegistryRecord::as_select())
+                .load(conn)?)
+        }
+    })
+    .await?;
+    let registry = found
+        .into_iter()
+        .map(|record| {
+            let opinion = record.sat_opinion.as_deref().and_then(SatOutcome::parse);
+            RegistryOpinion {
+                matches: opinion == Some(qr.outcome)
+                    && record.sat_folio.as_deref() == Some(qr.folio.as_str())
+                    && record.sat_issued_on == Some(qr.issued_on),
+                farmer_id: record.id,
+                full_name: [
+                    Some(record.given_names.as_str()),
+                    Some(record.first_surname.as_str()),
+                    record.second_surname.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" "),
+                curp: record.curp,
+                sat_opinion: opinion,
+                sat_folio: record.sat_folio,
+                sat_issued_on: record.sat_issued_on,
+                sat_valid_until: record.sat_valid_until,
+            }
+        })
+        .collect();
+    Ok(web::Json(OpinionVerification {
+        rfc_warnings: qr.rfc.warnings(),
+        rfc: qr.rfc.as_str().to_owned(),
+        folio: qr.folio,
+        issued_on: qr.issued_on,
+        outcome: qr.outcome,
+        valid: today() <= valid_until,
+        valid_until,
+        registry,
+    }))
+}
+
+/// The job, if `staff` may see it and it is a SAT confrontation by exchange file.
+fn exchange_job(
+    conn: &mut AnyConnection,
+    staff: &crate::auth::principal::StaffUser,
+    id: i64,
+) -> AppResult<(JobRow, String)> {
+    let (job, request) = jobs::visible(conn, staff, id)?;
+    if job.provider() != Some(SatProvider::ExchangeFile) {
+        return Err(AppError::conflict(
+            "not_exchange_file",
+            "Esta confronta no usa el archivo de intercambio con el SAT.",
+        ));
+    }
+    Ok((job, request.ticket_number))
+}
+
+/// The RFCs of `job` still waiting for an answer, in layout order, each once.
+fn pending_rfcs(conn: &mut AnyConnection, job: i64) -> QueryResult<Vec<String>> {
+    let rfcs: Vec<Option<String>> = confrontation_items::table
+        .filter(confrontation_items::confrontation_id.eq(job))
+        .filter(confrontation_items::state.eq("pending"))
+        .order(confrontation_items::row_number)
+        .select(confrontation_items::rfc)
+        .load(conn)?;
+    let mut seen = HashSet::new();
+    Ok(rfcs
+        .into_iter()
+        .flatten()
+        .filter(|rfc| seen.insert(rfc.clone()))
+        .collect())
+}
+
+/// Reads the RFCs to send and marks the export (audited).
+async fn exported_rfcs(
+    state: &AppState,
+    staff: &Staff<SubdireccionOnly>,
+    id: i64,
+    format: &'static str,
+) -> AppResult<(String, Vec<String>)> {
+    let user = staff.user.clone();
+    let actor = staff.actor();
+    db::run(&state.pool, move |conn| {
+        conn.write_transaction(|conn| {
+            let (job, ticket) = exchange_job(conn, &user, id)?;
+            if job.current_state()? != ConfrontationState::WaitingAuthority {
+                return Err(AppError::conflict(
+                    "not_awaiting_answers",
+                    "La confronta ya no espera la respuesta del SAT: no hay RFC por enviar.",
+                ));
+            }
+            let rfcs = pending_rfcs(conn, id)?;
+            let now = db::now();
+            diesel::update(
+                confrontations::table
+                    .find(id)
+                    .filter(confrontations::exported_at.is_null()),
+            )
+            .set(confrontations::exported_at.eq(now))
+            .execute(conn)?;
+            actor.record(
+                conn,
+                "sat_exchange_exported",
+                "confrontation",
+                id,
+                json!({ "ticket_number": ticket, "rfcs": rfcs.len(), "format": format }),
+            )?;
+            Ok((format!("sat_32d_{ticket}_{id}"), rfcs))
+        })
+    })
+    .await
+}
+
+/// The exchange file for the SAT as `.xlsx`: sheet `Solicitud32D` with `CONSECUTIVO` and
+/// `RFC`, the RFCs still waiting for an answer, in layout order, each once.
+#[utoipa::path(
+    tag = "sat",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Confrontation id")),
+    responses(
+        (status = 200, description = "The RFC list", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        BadRequest, Unauthenticated, Forbidden, NotFound, Conflict
+    )
+)]
+#[get("/confrontations/{id}/sat/exchange.xlsx")]
+async fn export_xlsx(
+    state: web::Data<AppState>,
+    staff: Staff<SubdireccionOnly>,
+    request: HttpRequest,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let (name, rfcs) = exported_rfcs(&state, &staff, id.into_inner(), "xlsx").await?;
+    let dir = state.uploads_dir();
+    let file = state
+        .parse_permits
+        .run(move || exchange::export_xlsx(&rfcs, &dir))
+        .await?;
+    crate::spreadsheet::download(&request, file, &format!("{name}.xlsx"))
+}
+
+/// The exchange file for the SAT as fixed-width text (ISO-8859-1, CRLF): positions 1–7 the
+/// consecutive number, 8–20 the RFC padded with spaces.
+#[utoipa::path(
+    tag = "sat",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Confrontation id")),
+    responses(
+        (status = 200, description = "The RFC list", content_type = "text/plain", body = String),
+        BadRequest, Unauthenticated, Forbidden, NotFound, Conflict
+    )
+)]
+#[get("/confrontations/{id}/sat/exchange.txt")]
+async fn export_text(
+    state: web::Data<AppState>,
+    staff: Staff<SubdireccionOnly>,
+    request: HttpRequest,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let (name, rfcs) = exported_rfcs(&state, &staff, id.into_inner(), "txt").await?;
+    let dir = state.uploads_dir();
+    let file = state
+        .parse_permits
+        .run(move || exchange::export_text(&rfcs, &dir))
+        .await?;
+    crate::download::attachment(
+        &request,
+        file,
+        &format!("{name}.txt"),
+        "text/plain; charset=iso-8859-1",
+    )
+}
+
+/// A pending item of an exchange job.
+#[derive(Queryable)]
+struct PendingItem {
+    id: i64,
+    rfc: Option<String>,
+    farmer_id: Option<i64>,
+}
+
+/// Import the SAT's answer file (`.xlsx` or `.csv`: `RFC`, `SENTIDO`, `FOLIO`,
+/// `FECHA_EMISION`). Every row is checked first; with any row wrong the file is refused whole
+/// (`accepted: false`, every problem counted, the first 500 listed) and nothing is stored.
+/// Otherwise each waiting item is classified from its answer (`not_answered` when the file
+/// lacks its RFC) and the confrontation finishes, ready to apply.
+#[utoipa::path(
+    tag = "sat",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Confrontation id")),
+    request_body(content = crate::api_doc::SpreadsheetUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, body = AnswerImport),
+        UploadErrors, Unauthenticated, Forbidden, NotFound, Conflict
+    )
+)]
+#[post("/confrontations/{id}/sat/answers")]
+async fn import_answers(
+    state: web::Data<AppState>,
+    staff: Staff<SubdireccionOnly>,
+    request: HttpRequest,
+    id: web::Path<i64>,
+    payload: web::Payload,
+) -> AppResult<web::Json<AnswerImport>> {
+    let id = id.into_inner();
+    let limits = state.config.layout_uploads;
+    let body = actix_multipart::Multipart::new(request.headers(), payload);
+    let upload =
+        crate::uploads::receive_spreadsheet(&request, body, &state.uploads_dir(), limits).await?;
+    let user = staff.user.clone();
+    let pending: Vec<PendingItem> = db::run(&state.pool, move |conn| {
+        let (job, _) = exchange_job(conn, &user, id)?;
+        awaiting(&job)?;
+        Ok(confrontation_items::table
+            .filter(confrontation_items::confrontation_id.eq(id))
+            .filter(confrontation_items::state.eq("pending"))
+            .select((
+                confrontation_items::id,
+                confrontation_items::rfc,
+                confrontation_items::farmer_id,
+            ))
+            .load(conn)?)
+    })
+    .await?;
+    let asked: HashSet<String> = pending.iter().filter_map(|i| i.rfc.clone()).collect();
+    let path = upload.file.path().to_owned();
+    let format = upload.format;
+    let read = state
+        .parse_permits
+        .run(move || exchange::read_answers(&path, format, limits, &asked))
+        .await?;
+    let mut report = AnswerImport {
+        accepted: read.error_count == 0,
+        file_name: upload.file_name.clone(),
+        rows: read.rows,
+        answered: 0,
+        not_answered: 0,
+        error_count: read.error_count,
+        errors: read.errors,
+    };
+    if !report.accepted {
+        return Ok(web::Json(report));
+    }
+    let results = classify_pending(&state, pending, ExchangeAnswers(read.answers)).await?;
+    report.not_answered = results
+        .iter()
+        .filter(|(_, _, _, r)| r.reason == confrontas_api::ItemReason::NotAnswered)
+        .count() as u64;
+    report.answered = results.len() as u64 - report.not_answered;
+    let stored = state
+        .attachments
+        .put_file(upload.file.path())
+        .map_err(AppError::internal)?;
+    let actor = staff.actor();
+    let user = staff.user.clone();
+    let summary = report.clone();
+    db::run(&state.pool, move |conn| {
+        store_answers(conn, &user, &actor, id, &stored.sha256, &summary, &results)
+    })
+    .await?;
+    Ok(web::Json(report))
+}
+
+fn awaiting(job: &JobRow) -> AppResult<()> {
+    if job.current_state()? == ConfrontationState::WaitingAuthority {
+        Ok(())
+    } else {
+        Err(AppError::conflict(
+            "not_awaiting_answers",
+            format!(
+                "La confronta está «{}»: ya no espera la respuesta del SAT.",
+                job.current_state()?.label()
+            ),
+        ))
+    }
+}
+
+/// Classifies the waiting items from `provider`'s answers.
+async fn classify_pending(
+    state: &AppState,
+    pending: Vec<PendingItem>,
+    provider: impl OpinionProvider,
+) -> AppResult<Vec<(i64, Option<i64>, u32, ItemResult)>> {
+    let ids: Vec<i64> = pending.iter().filter_map(|i| i.farmer_id).collect();
+    let records = db::run(&state.pool, move |conn| Ok(changes::records(conn, &ids)?)).await?;
+    let validity = state.config.sat.validity;
+    let today = today();
+    let mut results = Vec::with_capacity(pending.len());
+    let mut answers: HashMap<String, Result<opinion::SatAnswer, ProviderError>> = HashMap::new();
+    for item in pending {
+        let rfc = item.rfc.as_deref().and_then(|r| Rfc::parse(r).ok());
+        let record = item.farmer_id.and_then(|f| records.get(&f));
+        let result = match (rfc, record) {
+            (Some(rfc), Some(record)) => {
+                let answer = match answers.get(rfc.as_str()) {
+                    Some(answer) => answer.clone(),
+                    None => {
+                        let answer = provider.opinion(&rfc).await;
+                        answers.insert(rfc.as_str().to_owned(), answer.clone());
+                        answer
+                    }
+                };
+                match answer {
+                    Ok(answer) => classify_opinion(record, &rfc, &answer, validity, today),
+                    Err(error) => ItemResult::failed(opinion::failure_reason(&error)),
+                }
+            }
+            (None, _) => ItemResult::failed(confrontas_api::ItemReason::InvalidRfc),
+            (_, None) => ItemResult::failed(confrontas_api::ItemReason::NotInRegistry),
+        };
+        results.push((item.id, item.farmer_id, 1, result));
+    }
+    Ok(results)
+}
+
+/// Stores an accepted answer file's results in one transaction: the job (still waiting) keeps
+/// the file's name and hash, the items their results, and the job finishes.
+fn store_answers(
+    conn: &mut AnyConnection,
+    staff: &crate::auth::principal::StaffUser,
+    actor: &Actor,
+    id: i64,
+    sha256: &str,
+    report: &AnswerImport,
+    results: &[(i64, Option<i64>, u32, ItemResult)],
+) -> AppResult<()> {
+    conn.write_transaction(|conn| {
+        let (job, ticket) = exchange_job(conn, staff, id)?;
+        let now = db::now();
+        // Locks the job's row, so a second import of the same job waits here and then finds
+        // it finished.
+        let still_waiting = diesel::update(
+            confrontations::table
+                .find(id)
+                .filter(confrontations::state.eq(ConfrontationState::WaitingAuthority.as_str())),
+        )
+        .set((
+            confrontations::answers_file_name.eq(&report.file_name),
+            confrontations::answers_sha256.eq(sha256),
+            confrontations::waiting_reason.eq(None::<String>),
+            confrontations::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        if still_waiting == 0 {
+            return Err(AppError::conflict(
+                "not_awaiting_answers",
+                format!(
+                    "La confronta {} ya no espera la respuesta del SAT (otra importación terminó antes).",
+                    job.id
+                ),
+            ));
+        }
+        queue::store_in(conn, id, Fence::Pending, results, now)?;
+        queue::finish_if_done(conn, id, now)?;
+        actor.record(
+            conn,
+            "sat_answers_imported",
+            "confrontation",
+            id,
+            json!({
+                "ticket_number": ticket,
+                "file_name": report.file_name,
+                "sha256": sha256,
+                "rows": report.rows,
+                "answered": report.answered,
+                "not_answered": report.not_answered,
+            }),
+        )?;
+        Ok(())
+    })
+}

@@ -1,0 +1,11 @@
+DROP INDEX farmers_rfc;
+DROP INDEX confrontation_items_rfc;
+ALTER TABLE confrontation_items DROP COLUMN opinion_valid_until;
+ALTER TABLE confrontation_items DROP COLUMN opinion_issued_on;
+ALTER TABLE confrontation_items DROP COLUMN opinion_folio;
+ALTER TABLE confrontation_items DROP COLUMN rfc_warnings;
+ALTER TABLE confrontation_items DROP COLUMN rfc;
+ALTER TABLE confrontations DROP COLUMN answers_sha256;
+ALTER TABLE confrontations DROP COLUMN answers_file_name;
+ALTER TABLE confrontations DROP COLUMN exported_at;
+ALTER TABLE confrontations DROP COLUMN provider;
