@@ -87,8 +87,8 @@ pub struct OpinionDetails {
 
 /// Compares the SAT's `answer` for `rfc` with the farmer's `record` on `today`.
 ///
-/// The registry keeps the opinion when it already holds the same one (same sense and folio),
-/// or one of the same sense that is still valid today; otherwise the answer is written:
+/// The registry keeps its opinion when it is of the same sense and still valid today;
+/// otherwise the answer is written (only the fields that differ):
 /// sense, folio, issue date and last valid day, plus the RFC when the layout brought one the
 /// registry did not have (the SAT answered for it).
 pub fn classify_opinion(
@@ -100,9 +100,6 @@ pub fn classify_opinion(
 ) -> ItemResult {
     let valid_until = answer.issued_on.map(|day| validity.last_day(day));
     let registry_outcome = record.sat_opinion.as_deref().and_then(SatOutcome::parse);
-    let same_document = registry_outcome == Some(answer.outcome)
-        && record.sat_folio == answer.folio
-        && record.sat_issued_on == answer.issued_on;
     let same_and_valid = registry_outcome == Some(answer.outcome)
         && record.sat_valid_until.is_some_and(|until| until >= today);
     let mut result = ItemResult::failed(ItemReason::SameOpinion);
@@ -113,7 +110,7 @@ pub fn classify_opinion(
         issued_on: answer.issued_on,
         valid_until,
     };
-    if same_document || same_and_valid {
+    if same_and_valid {
         return result;
     }
     let mut changes_found = Vec::new();
@@ -140,6 +137,10 @@ pub fn classify_opinion(
         answer.issued_on.map(|d| d.to_string()),
     );
     differ(changes::SAT_VALID_UNTIL, valid_until.map(|d| d.to_string()));
+    if changes_found.is_empty() {
+        // Nothing to write (e.g. «no inscrito» again, which has no validity to keep).
+        return result;
+    }
     result.reason = if registry_outcome.is_none() {
         ItemReason::NewOpinion
     } else {
@@ -278,5 +279,11 @@ mod tests {
         assert_eq!(result.opinion, OpinionDetails::default());
         let fields: Vec<&str> = result.changes.iter().map(|c| c.field.as_str()).collect();
         assert_eq!(fields, ["rfc", "sat_opinion"]);
+
+        // Not registered again: nothing to write.
+        record.rfc = Some(rfc.as_str().to_owned());
+        record.sat_opinion = Some("no_inscrito".into());
+        let again = classify_opinion(&record, &rfc, &none, SUBSIDY, day(2026, 11, 28));
+        assert_eq!(again.reason, ItemReason::SameOpinion);
     }
 }
