@@ -15,7 +15,8 @@ use common::procedure::{Tokens, of_kind_in_attention};
 use common::{TestApp, problem, workbook};
 use confrontas_api::{
     AnswerImport, ApplyOutcome, Confrontation, ConfrontationItem, ConfrontationState, Farmer,
-    FarmerChange, ItemReason, KpiReport, OpinionVerification, Page, SatOutcome, SatProvider,
+    FarmerChange, ItemReason, KpiReport, OpinionVerification, Page, RequestSla, SatOutcome,
+    SatProvider, SlaClockKind,
 };
 use confrontas_server::population::{DEMO_SEED, Person, Population};
 use confrontas_server::simulator::sat::SatFaults;
@@ -162,6 +163,26 @@ async fn the_exchange_file_round_trip_classifies_each_sense_and_applies_with_his
     assert_eq!(
         started.metrics.cannot_update, 2,
         "no RFC and a malformed RFC are refused at once"
+    );
+
+    // While the SAT answers, the request's clocks keep running (nothing pauses them).
+    let sla: RequestSla = app
+        .get(
+            &format!("/api/v1/requests/{}/sla", request.summary.id),
+            &tokens.sub,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let attention = sla
+        .clocks
+        .iter()
+        .find(|c| c.clock == SlaClockKind::Attention)
+        .expect("the attention clock");
+    assert!(
+        !attention.paused && attention.status.is_some_and(|s| s.is_running()),
+        "{attention:?}"
     );
 
     // The file the SAT receives: the seven RFCs to ask, in layout order.
