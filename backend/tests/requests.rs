@@ -1409,6 +1409,7 @@ async fn the_demo_starts_with_requests_along_the_procedure(db: common::Db) {
             RequestState::Forwarded,
             RequestState::InProgress,
             RequestState::Closed,
+            RequestState::InProgress,
         ]
     );
     let first = detail(&app, &tokens.area, all.items[0].id).await;

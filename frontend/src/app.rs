@@ -11,7 +11,9 @@ use crate::pages::admin::{
     users::UsersPage,
 };
 use crate::pages::confrontations::{kpis::KpiPage, page::ConfrontationPage};
-use crate::pages::registry::{farmer::FarmerPage, imports::ImportsPage, search::RegistryPage};
+use crate::pages::registry::{
+    farmer::FarmerPage, imports::ImportsPage, opinion::OpinionPage, search::RegistryPage,
+};
 use crate::pages::requests::{detail::RequestPage, list::RequestsPage, new::NewRequestPage};
 use crate::pages::{
     home::HomePage, layouts::LayoutCheckPage, login::LoginPage, not_found::NotFoundPage,
@@ -57,6 +59,7 @@ pub fn App() -> impl IntoView {
                     >
                         <Route path=path!("") view=RegistryPage />
                         <Route path=path!("importaciones") view=ImportsPage />
+                        <Route path=path!("opinion-sat") view=OpinionPage />
                         <Route path=path!(":curp") view=FarmerPage />
                     </ProtectedParentRoute>
                     <ProtectedParentRoute

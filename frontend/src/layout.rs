@@ -43,6 +43,11 @@ const NAVIGATION: &[NavItem] = &[
         roles: &[Role::Subdireccion, Role::Admin],
     },
     NavItem {
+        href: "/padron/opinion-sat",
+        label: "Verificar opinión SAT",
+        roles: &[Role::Subdireccion, Role::Admin],
+    },
+    NavItem {
         href: "/layout",
         label: "Validar layout",
         roles: &[],

@@ -27,6 +27,13 @@ impl Authority {
         }
     }
 
+    pub fn label(self) -> &'static str {
+        match self {
+            Authority::Renapo => "RENAPO",
+            Authority::Sat => "SAT",
+        }
+    }
+
     pub fn parse(value: &str) -> Option<Authority> {
         [Authority::Renapo, Authority::Sat]
             .into_iter()
@@ -329,6 +336,20 @@ impl ItemReason {
             ItemReason::MissingRfc => "Sin RFC en el layout ni en el padrón",
             ItemReason::InvalidRfc => "RFC con formato inválido",
             ItemReason::NotAnswered => "El archivo de respuesta del SAT no trae el RFC",
+        }
+    }
+
+    /// Whether a confrontation with `authority` can give this reason.
+    pub fn applies_to(self, authority: Authority) -> bool {
+        use ItemReason::*;
+        match self {
+            MissingCurp | InvalidCurp | DuplicateRow | NotInRegistry | AuthorityRefused
+            | AuthorityUnavailable | UnusableAnswer => true,
+            Identical | DataChanged | Deceased | NotFound | RejectedByAuthority | CurpInactive
+            | UnknownStatus | NewCurpInRegistry => authority == Authority::Renapo,
+            SameOpinion | NewOpinion | ChangedOpinion | MissingRfc | InvalidRfc | NotAnswered => {
+                authority == Authority::Sat
+            }
         }
     }
 

@@ -24,7 +24,7 @@ use crate::uploads::SheetFormat;
 const LAYOUT_ROWS: u64 = 25;
 
 /// (type, subject, the actions taken after submission).
-const REQUESTS: [(RequestType, &str, &[RequestAction]); 5] = [
+const REQUESTS: [(RequestType, &str, &[RequestAction]); 6] = [
     (
         RequestType::Renapo,
         "Prueba de vivencia de productores de Producción para el Bienestar, lote 1",
@@ -54,6 +54,11 @@ const REQUESTS: [(RequestType, &str, &[RequestAction]); 5] = [
             RequestAction::Resolve,
             RequestAction::Close,
         ],
+    ),
+    (
+        RequestType::Sat,
+        "Opinión de cumplimiento de beneficiarios de Fertilizantes para el Bienestar, lote 2",
+        &[RequestAction::Forward, RequestAction::Accept],
     ),
 ];
 

@@ -2,10 +2,10 @@
 //! year, overall and per unit, with a chart of how the rows were classified, and the
 //! registry's proof-of-life coverage. Areas see their own unit.
 
-use confrontas_api::{ConfrontationMetrics, KpiLine, KpiReport};
+use confrontas_api::{Authority, ConfrontationMetrics, KpiLine, KpiReport, SatOutcome};
 use leptos::prelude::*;
 
-use super::{KpiCards, MetricCards, percent};
+use super::{KpiCards, MetricCards, OutcomeCards, percent};
 use crate::api;
 use crate::components::encode;
 
@@ -55,18 +55,27 @@ fn classification_bar(metrics: &ConfrontationMetrics) -> impl IntoView + use<> {
 #[component]
 pub fn KpiPage() -> impl IntoView {
     let period = RwSignal::new(this_month());
-    let asked = RwSignal::new(this_month());
+    let authority = RwSignal::new(Authority::Renapo.as_str().to_owned());
+    let asked = RwSignal::new((this_month(), Authority::Renapo.as_str().to_owned()));
     let report = LocalResource::new(move || {
-        let url = format!("/api/v1/kpis?period={}", encode(&asked.get()));
+        let (period, authority) = asked.get();
+        let url = format!(
+            "/api/v1/kpis?period={}&authority={}",
+            encode(&period),
+            encode(&authority)
+        );
         async move { api::get::<KpiReport>(&url).await }
     });
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        asked.set(period.get_untracked().trim().to_owned());
+        asked.set((
+            period.get_untracked().trim().to_owned(),
+            authority.get_untracked(),
+        ));
     };
     view! {
         <h1>"Indicadores de confrontas"</h1>
-        <p class="lead">"Métricas e indicadores de las confrontas con RENAPO terminadas en el periodo, por unidad solicitante."</p>
+        <p class="lead">"Métricas e indicadores de las confrontas con RENAPO o con el SAT terminadas en el periodo, por unidad solicitante."</p>
         <section class="card" aria-labelledby="period-title">
             <h2 id="period-title" class="visually-hidden">"Periodo"</h2>
             <form class="filters" on:submit=submit novalidate>
@@ -74,6 +83,14 @@ pub fn KpiPage() -> impl IntoView {
                     <label for="kpi-period">"Periodo"</label>
                     <input id="kpi-period" type="text" bind:value=period aria-describedby="kpi-period-hint" maxlength="7" />
                     <p id="kpi-period-hint" class="hint">"Mes (2026-11), trimestre (2026-Q4), semestre (2026-S2) o año (2026)."</p>
+                </div>
+                <div class="field">
+                    <label for="kpi-authority">"Autoridad"</label>
+                    <select id="kpi-authority" bind:value=authority>
+                        {[Authority::Renapo, Authority::Sat].into_iter().map(|a| view! {
+                            <option value=a.as_str()>{a.label()}</option>
+                        }).collect_view()}
+                    </select>
                 </div>
                 <div class="actions-row"><button type="submit">"Consultar"</button></div>
             </form>
@@ -90,7 +107,8 @@ pub fn KpiPage() -> impl IntoView {
 #[component]
 fn Report(report: KpiReport) -> impl IntoView {
     let overall = report.overall.clone();
-    let coverage = view! {
+    let authority = report.authority;
+    let coverage = (authority == Authority::Renapo).then(|| view! {
         <section class="card" aria-labelledby="coverage-title">
             <h2 id="coverage-title">"Vivencia en el padrón"</h2>
             <p data-testid="coverage">{format!(
@@ -99,7 +117,7 @@ fn Report(report: KpiReport) -> impl IntoView {
             )}</p>
             <meter min="0" max="1" value=report.proof_of_life_coverage.unwrap_or(0.0) aria-hidden="true"></meter>
         </section>
-    };
+    });
     if overall.confrontations == 0 {
         return view! {
             <section class="card"><p class="empty">{format!("No hay confrontas terminadas en {}.", report.period)}</p></section>
@@ -110,8 +128,15 @@ fn Report(report: KpiReport) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="overall-title">
             <h2 id="overall-title">{format!("{} · {} confrontas", report.period, overall.confrontations)}</h2>
-            <MetricCards metrics=Signal::derive(move || overall.metrics) />
-            <KpiCards kpis=Signal::derive(move || overall.kpis) />
+            <MetricCards authority=authority metrics=Signal::derive(move || overall.metrics) />
+            <KpiCards authority=authority kpis=Signal::derive(move || overall.kpis) />
+            {(authority == Authority::Sat).then(|| {
+                let outcomes = overall.outcomes.clone();
+                view! {
+                    <h3>"Sentido de las opiniones"</h3>
+                    <OutcomeCards outcomes=Signal::derive(move || outcomes.clone()) />
+                }
+            })}
         </section>
         {coverage}
         <section class="card" aria-labelledby="units-title">
@@ -127,10 +152,14 @@ fn Report(report: KpiReport) -> impl IntoView {
                     <thead><tr>
                         <th scope="col">"Unidad"</th><th scope="col">"Confrontas"</th><th scope="col">"Registros"</th>
                         <th scope="col">"Clasificación"</th><th scope="col">"Inconsistencias"</th>
-                        <th scope="col">"Bajas"</th><th scope="col">"Mortalidad"</th><th scope="col">"Actualizada"</th>
+                        {match authority {
+                            Authority::Renapo => view! { <th scope="col">"Bajas"</th><th scope="col">"Mortalidad"</th> }.into_any(),
+                            Authority::Sat => view! { <th scope="col">"Positivas"</th><th scope="col">"Negativas"</th> }.into_any(),
+                        }}
+                        <th scope="col">"Actualizada"</th>
                     </tr></thead>
                     <tbody>
-                        {report.units.into_iter().map(|line| view! { <UnitRow line=line /> }).collect_view()}
+                        {report.units.into_iter().map(|line| view! { <UnitRow line=line authority=authority /> }).collect_view()}
                     </tbody>
                 </table>
             </div>
@@ -140,7 +169,17 @@ fn Report(report: KpiReport) -> impl IntoView {
 }
 
 #[component]
-fn UnitRow(line: KpiLine) -> impl IntoView {
+fn UnitRow(line: KpiLine, authority: Authority) -> impl IntoView {
+    let share = |outcome: SatOutcome| {
+        confrontas_api::outcome_shares(&line.outcomes)
+            .into_iter()
+            .find(|(o, _)| *o == outcome)
+            .map(|(_, share)| share)
+    };
+    let (third, fourth) = match authority {
+        Authority::Renapo => (line.kpis.deregistrations, line.kpis.mortality_index),
+        Authority::Sat => (share(SatOutcome::Positiva), share(SatOutcome::Negativa)),
+    };
     view! {
         <tr>
             <th scope="row">{line.unit_name.clone().unwrap_or_default()}</th>
@@ -148,8 +187,8 @@ fn UnitRow(line: KpiLine) -> impl IntoView {
             <td>{line.metrics.to_process}</td>
             <td class="chart-cell">{classification_bar(&line.metrics)}</td>
             <td>{percent(line.kpis.inconsistencies)}</td>
-            <td>{percent(line.kpis.deregistrations)}</td>
-            <td>{percent(line.kpis.mortality_index)}</td>
+            <td>{percent(third)}</td>
+            <td>{percent(fourth)}</td>
             <td>{percent(line.kpis.population_updated)}</td>
         </tr>
     }

@@ -1,13 +1,14 @@
-//! Confrontations: a request's confrontations (and starting one), a confrontation's page with
-//! live progress, results and apply/revert, and the KPI dashboard by period. The metric and
-//! KPI cards are shared.
+//! Confrontations: a request's confrontations (and starting one, for the SAT choosing how the
+//! opinions are obtained), a confrontation's page with live progress, the SAT's exchange-file
+//! steps, results and apply/revert, and the KPI dashboard by period. The metric and KPI cards
+//! are shared.
 
 pub mod kpis;
 pub mod page;
 
 use confrontas_api::{
-    Confrontation, ConfrontationMetrics, ConfrontationState, Kpis, RequestDetail, RequestState,
-    RequestType, Role,
+    Authority, AuthorityMode, Confrontation, ConfrontationMetrics, ConfrontationState, Kpis,
+    OutcomeCount, Readiness, RequestDetail, RequestState, Role, SatProvider, outcome_shares,
 };
 use gloo_net::http::Method;
 use leptos::prelude::*;
@@ -33,9 +34,12 @@ pub fn percent(value: Option<f64>) -> String {
     value.map_or_else(|| "—".to_owned(), |v| format!("{:.2} %", v * 100.0))
 }
 
-/// The counts of DESIGN §8.
+/// The counts of DESIGN §8 (deaths only for RENAPO).
 #[component]
-pub fn MetricCards(#[prop(into)] metrics: Signal<ConfrontationMetrics>) -> impl IntoView {
+pub fn MetricCards(
+    #[prop(into)] metrics: Signal<ConfrontationMetrics>,
+    authority: Authority,
+) -> impl IntoView {
     let card = move |label: &'static str,
                      value: fn(&ConfrontationMetrics) -> u64,
                      testid: &'static str| {
@@ -43,23 +47,28 @@ pub fn MetricCards(#[prop(into)] metrics: Signal<ConfrontationMetrics>) -> impl 
             <div data-testid=testid><dt>{label}</dt><dd>{move || value(&metrics.get()).to_string()}</dd></div>
         }
     };
+    let renapo = authority == Authority::Renapo;
     view! {
         <dl class="totals" aria-label="Métricas">
             {card("Registros a procesar", |m| m.to_process, "metric-to-process")}
             {card("Procesados", |m| m.processed, "metric-processed")}
             {card("A actualizar", |m| m.to_update, "metric-to-update")}
-            {card("Defunciones", |m| m.deceased, "metric-deceased")}
+            {renapo.then(|| card("Defunciones", |m| m.deceased, "metric-deceased"))}
             {card("Sin actualización", |m| m.no_update, "metric-no-update")}
             {card("No se pueden actualizar", |m| m.cannot_update, "metric-cannot-update")}
-            {card("Encontrados en RENAPO", |m| m.found, "metric-found")}
+            {if renapo {
+                card("Encontrados en RENAPO", |m| m.found, "metric-found")
+            } else {
+                card("Inscritos en el RFC", |m| m.found, "metric-found")
+            }}
             {card("Actualizaciones aplicadas", |m| m.applied, "metric-applied")}
         </dl>
     }
 }
 
-/// The KPIs of DESIGN §8, each with a bar for its share.
+/// The KPIs of DESIGN §8, each with a bar for its share (the mortality ones only for RENAPO).
 #[component]
-pub fn KpiCards(#[prop(into)] kpis: Signal<Kpis>) -> impl IntoView {
+pub fn KpiCards(#[prop(into)] kpis: Signal<Kpis>, authority: Authority) -> impl IntoView {
     let card = move |label: &'static str, value: fn(&Kpis) -> Option<f64>| {
         view! {
             <div>
@@ -69,13 +78,38 @@ pub fn KpiCards(#[prop(into)] kpis: Signal<Kpis>) -> impl IntoView {
             </div>
         }
     };
+    let renapo = authority == Authority::Renapo;
     view! {
         <dl class="totals kpis" aria-label="Indicadores">
             {card("Inconsistencias", |k| k.inconsistencies)}
-            {card("Bajas por defunción", |k| k.deregistrations)}
-            {card("Índice de mortalidad", |k| k.mortality_index)}
-            {card("Supervivencia", |k| k.survival)}
+            {renapo.then(|| view! {
+                {card("Bajas por defunción", |k| k.deregistrations)}
+                {card("Índice de mortalidad", |k| k.mortality_index)}
+                {card("Supervivencia", |k| k.survival)}
+            })}
             {card("Población actualizada", |k| k.population_updated)}
+        </dl>
+    }
+}
+
+/// SAT: how many items got each opinion sense, and their share.
+#[component]
+pub fn OutcomeCards(#[prop(into)] outcomes: Signal<Vec<OutcomeCount>>) -> impl IntoView {
+    view! {
+        <dl class="totals kpis" aria-label="Sentido de las opiniones" data-testid="outcomes">
+            {move || {
+                let counts = outcomes.get();
+                outcome_shares(&counts).into_iter().map(|(outcome, share)| {
+                    let count = counts.iter().find(|c| c.outcome == outcome).map_or(0, |c| c.count);
+                    view! {
+                        <div data-outcome=outcome.as_str()>
+                            <dt>{outcome.label()}</dt>
+                            <dd>{format!("{count} · {}", percent(Some(share)))}</dd>
+                            <meter min="0" max="1" value=share aria-hidden="true"></meter>
+                        </div>
+                    }
+                }).collect_view()
+            }}
         </dl>
     }
 }
@@ -86,15 +120,23 @@ pub fn RequestConfrontations(request: RequestDetail) -> impl IntoView {
     let session = use_session();
     let id = request.summary.id;
     let kind = request.summary.request_type;
-    if kind == RequestType::Certificate {
+    let Some(authority) = Authority::of_request(kind) else {
         return ().into_any();
-    }
+    };
     let may_start = session.role() == Some(Role::Subdireccion)
-        && request.summary.state == RequestState::InProgress
-        && kind == RequestType::Renapo;
+        && request.summary.state == RequestState::InProgress;
     let list = LocalResource::new(move || async move {
         api::get::<Vec<Confrontation>>(&format!("/api/v1/requests/{id}/confrontations")).await
     });
+    // Whether the SAT's online provider is configured (else only the exchange file).
+    let readiness = LocalResource::new(|| async { api::get::<Readiness>("/ready").await });
+    let online_available = move || {
+        readiness
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|r| r.sat != AuthorityMode::NotConfigured)
+    };
+    let provider = RwSignal::new(SatProvider::ExchangeFile.as_str().to_owned());
     let busy = RwSignal::new(false);
     let failure = RwSignal::new(None::<ApiError>);
     let navigate = use_navigate();
@@ -102,7 +144,11 @@ pub fn RequestConfrontations(request: RequestDetail) -> impl IntoView {
         busy.set(true);
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            let path = format!("/api/v1/requests/{id}/confrontations");
+            let query = match authority {
+                Authority::Renapo => String::new(),
+                Authority::Sat => format!("?provider={}", provider.get_untracked()),
+            };
+            let path = format!("/api/v1/requests/{id}/confrontations{query}");
             let outcome =
                 api::send_json::<_, Confrontation>(Method::POST, &path, &serde_json::json!({}))
                     .await;
@@ -119,19 +165,43 @@ pub fn RequestConfrontations(request: RequestDetail) -> impl IntoView {
                 <h2 id="confrontations-title">"Confrontas"</h2>
                 {may_start.then(|| view! {
                     <button type="button" on:click=start disabled=move || busy.get()>
-                        {move || if busy.get() { "Iniciando…" } else { "Iniciar confronta con RENAPO" }}
+                        {move || match (busy.get(), authority) {
+                            (true, _) => "Iniciando…",
+                            (false, Authority::Renapo) => "Iniciar confronta con RENAPO",
+                            (false, Authority::Sat) => "Iniciar confronta con el SAT",
+                        }}
                     </button>
                 })}
             </div>
+            {(may_start && authority == Authority::Sat).then(|| view! {
+                <fieldset class="provider">
+                    <legend>"¿Cómo se obtienen las opiniones del SAT?"</legend>
+                    <label class="checkbox">
+                        <input type="radio" name="sat-provider" value=SatProvider::ExchangeFile.as_str()
+                            bind:group=provider />
+                        {SatProvider::ExchangeFile.label()}
+                        <span class="hint">" — se descarga la lista de RFC para el SAT y después se importa su respuesta."</span>
+                    </label>
+                    <label class="checkbox">
+                        <input type="radio" name="sat-provider" value=SatProvider::Online.as_str()
+                            bind:group=provider disabled=move || !online_available() />
+                        {SatProvider::Online.label()}
+                        <span class="hint">{move || if online_available() {
+                            " — cada RFC se consulta al servicio del convenio."
+                        } else {
+                            " — no está configurado en este servidor."
+                        }}</span>
+                    </label>
+                </fieldset>
+            })}
             <Alert failure=failure notice=Signal::derive(|| None::<String>) />
             <Suspense fallback=|| view! { <p role="status">"Cargando confrontas…"</p> }>
                 {move || list.get().map(|result| match result {
                     Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
                     Ok(jobs) if jobs.is_empty() => view! {
-                        <p class="empty">{if kind == RequestType::Sat {
-                            "La confronta con el SAT todavía no está disponible en esta versión."
-                        } else {
-                            "Aún no se ha ejecutado una confronta de esta solicitud."
+                        <p class="empty">{match authority {
+                            Authority::Renapo => "Aún no se ha ejecutado una confronta de esta solicitud con RENAPO.",
+                            Authority::Sat => "Aún no se ha ejecutado una confronta de esta solicitud con el SAT.",
                         }}</p>
                     }.into_any(),
                     Ok(jobs) => view! {

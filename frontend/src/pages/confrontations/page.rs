@@ -1,18 +1,21 @@
-//! A confrontation's page: live progress (server-sent events), metrics and KPIs, pause,
-//! resume and cancel, apply and revert with confirmation, the reports, and the results with
-//! filters and each farmer's differences before → after.
+//! A confrontation's page: live progress (server-sent events), metrics and KPIs (for the SAT
+//! the share of each opinion sense), the SAT's exchange-file steps, pause, resume and cancel,
+//! apply and revert with confirmation, the reports, and the results with filters and each
+//! farmer's differences before → after.
 
 use confrontas_api::{
-    ApplyOutcome, Classification, Confrontation, ConfrontationItem, ConfrontationState, ItemReason,
-    Page, Role, field_label,
+    AnswerImport, ApplyOutcome, Authority, Classification, Confrontation, ConfrontationItem,
+    ConfrontationState, ItemReason, Page, Role, SatOutcome, SatProvider, field_label,
 };
 use gloo_net::http::Method;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::{KpiCards, MetricCards, state_badge};
+use super::{KpiCards, MetricCards, OutcomeCards, state_badge};
 use crate::api::{self, ApiError};
-use crate::components::{Alert, Pager, filter_query, format_time, use_id_param};
+use crate::components::{
+    Alert, FilePicker, Pager, chosen_file, filter_query, format_time, use_id_param,
+};
 use crate::session::use_session;
 
 /// Seconds between reads when the event stream cannot be used.
@@ -72,6 +75,8 @@ pub fn ConfrontationPage() -> impl IntoView {
     let finished = Memo::new(
         move |_| matches!(job.get(), Some(Ok(j)) if j.state == ConfrontationState::Finished),
     );
+    // The page's sections depend on the authority and provider, not on every progress update.
+    let kind = Memo::new(move |_| current(job).map(|j| (j.authority, j.provider)));
     Effect::new(move || {
         if finished.get() {
             revision.update(|r| *r += 1);
@@ -87,20 +92,29 @@ pub fn ConfrontationPage() -> impl IntoView {
             Some(Ok(current)) => view! {
                 <p><A href=format!("/solicitudes/{}", current.request_id)>{format!("← Volver a la solicitud {}", current.ticket_number)}</A></p>
                 <h1>{format!("Confronta {} · {}", current.id, current.ticket_number)}</h1>
-                <p class="lead">"Contra RENAPO · " {state_badge(current.state)} " · iniciada por " {current.created_by.name.clone()} " el " {format_time(Some(current.created_at))}</p>
+                <p class="lead">
+                    {format!("Contra {}", current.authority.label())}
+                    {current.provider.map(|p| format!(" ({})", p.label().to_lowercase()))}
+                    " · " {state_badge(current.state)} " · iniciada por " {current.created_by.name.clone()} " el " {format_time(Some(current.created_at))}
+                </p>
             }.into_any(),
         }}
-        <Show when=move || matches!(job.get(), Some(Ok(_)))>
+        {move || kind.get().map(|(authority, provider)| view! {
             <Progress job=job />
+            {(provider == Some(SatProvider::ExchangeFile)).then(|| view! { <ExchangeSteps job=job revision=revision /> })}
             <Controls job=job revision=revision />
             <section class="card" aria-labelledby="metrics-title">
                 <h2 id="metrics-title">"Métricas"</h2>
-                <MetricCards metrics=Signal::derive(move || current(job).map(|j| j.metrics).unwrap_or_default()) />
+                <MetricCards authority=authority metrics=Signal::derive(move || current(job).map(|j| j.metrics).unwrap_or_default()) />
                 <h3>"Indicadores"</h3>
-                <KpiCards kpis=Signal::derive(move || current(job).map(|j| j.kpis).unwrap_or_default()) />
+                <KpiCards authority=authority kpis=Signal::derive(move || current(job).map(|j| j.kpis).unwrap_or_default()) />
+                {(authority == Authority::Sat).then(|| view! {
+                    <h3>"Sentido de las opiniones"</h3>
+                    <OutcomeCards outcomes=Signal::derive(move || current(job).map(|j| j.outcomes).unwrap_or_default()) />
+                })}
             </section>
-            <Results id=Signal::derive(id) revision=revision />
-        </Show>
+            <Results id=Signal::derive(id) authority=authority revision=revision />
+        })}
     }
 }
 
@@ -128,6 +142,129 @@ fn Progress(job: RwSignal<Option<Result<Confrontation, ApiError>>>) -> impl Into
     }
 }
 
+/// SAT by exchange file: the list of RFCs for the SAT, and the import of its answer (a file
+/// with wrong rows is refused whole, with each row's problem).
+#[component]
+fn ExchangeSteps(
+    job: RwSignal<Option<Result<Confrontation, ApiError>>>,
+    revision: RwSignal<u32>,
+) -> impl IntoView {
+    let session = use_session();
+    let picker = NodeRef::<leptos::html::Input>::new();
+    let failure = RwSignal::new(None::<ApiError>);
+    let notice = RwSignal::new(None::<String>);
+    let refused = RwSignal::new(None::<AnswerImport>);
+    let busy = RwSignal::new(false);
+    let waiting =
+        move || current(job).is_some_and(|j| j.state == ConfrontationState::WaitingAuthority);
+    let id = move || current(job).map(|j| j.id).unwrap_or_default();
+    let download = move |extension: &'static str| {
+        let id = id();
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/v1/confrontations/{id}/sat/exchange.{extension}");
+            let outcome = api::download(&path, &format!("sat_32d_{id}.{extension}")).await;
+            failure.set(outcome.err());
+        });
+    };
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let file = match chosen_file(
+            picker,
+            "Elija el archivo de respuesta del SAT (.xlsx o .csv).",
+        ) {
+            Ok(file) => file,
+            Err(missing) => {
+                failure.set(Some(missing));
+                return;
+            }
+        };
+        let id = id();
+        busy.set(true);
+        refused.set(None);
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/v1/confrontations/{id}/sat/answers");
+            let outcome = api::upload::<AnswerImport>(&path, &file).await;
+            busy.set(false);
+            match outcome {
+                Ok(report) if report.accepted => {
+                    failure.set(None);
+                    notice.set(Some(format!(
+                        "Se importó «{}»: {} de {} RFC con respuesta{}.",
+                        report.file_name,
+                        report.answered,
+                        report.answered + report.not_answered,
+                        if report.not_answered > 0 {
+                            "; los demás quedan «sin respuesta»"
+                        } else {
+                            ""
+                        },
+                    )));
+                    if let Ok(fresh) =
+                        api::get::<Confrontation>(&format!("/api/v1/confrontations/{id}")).await
+                    {
+                        job.set(Some(Ok(fresh)));
+                    }
+                    revision.update(|r| *r += 1);
+                }
+                Ok(report) => {
+                    failure.set(None);
+                    notice.set(None);
+                    refused.set(Some(report));
+                }
+                Err(error) => failure.set(Some(error)),
+            }
+        });
+    };
+    let is_sub = move || session.role() == Some(Role::Subdireccion);
+    view! {
+        <section class="card" aria-labelledby="exchange-title" data-testid="exchange">
+            <h2 id="exchange-title">"Archivo de intercambio con el SAT"</h2>
+            <Alert failure=failure notice=notice />
+            {move || (!waiting()).then(|| view! {
+                <p class="hint">"La respuesta del SAT ya se importó o la confronta ya no la espera."</p>
+            })}
+            {move || (waiting() && !is_sub()).then(|| view! {
+                <p class="hint">"La subdirección envía la lista de RFC al SAT e importa su respuesta."</p>
+            })}
+            {move || (waiting() && is_sub()).then(|| view! {
+                <h3>"1. Enviar al SAT la lista de RFC"</h3>
+                <p class="hint">"Los RFC que esperan respuesta, en el orden del layout y sin repetir. El texto es de ancho fijo (ISO-8859-1): posiciones 1–7 el consecutivo y 8–20 el RFC."</p>
+                <div class="actions-row">
+                    <button type="button" on:click=move |_| download("xlsx")>"Descargar lista de RFC (.xlsx)"</button>
+                    <button type="button" class="ghost" on:click=move |_| download("txt")>"Descargar lista de RFC (.txt)"</button>
+                </div>
+                <h3>"2. Importar la respuesta del SAT"</h3>
+                <p class="hint">"Columnas RFC, SENTIDO, FOLIO y FECHA_EMISION (dd-mm-aaaa). Si alguna fila tiene errores no se importa nada y se listan las filas por corregir."</p>
+                <form on:submit=submit novalidate>
+                    <FilePicker id="answers-file" label="Respuesta del SAT (.xlsx o .csv)" node=picker failure=failure />
+                    <button type="submit" disabled=move || busy.get()>
+                        {move || if busy.get() { "Importando…" } else { "Importar respuesta" }}
+                    </button>
+                </form>
+            })}
+            {move || refused.get().map(|report| view! {
+                <div class="alert-error" role="alert" data-testid="answer-errors">
+                    <p>{format!(
+                        "No se importó «{}»: {} de {} filas tienen errores. Corríjalas y vuelva a importarlo; no se guardó nada.",
+                        report.file_name, report.error_count, report.rows
+                    )}</p>
+                    <div class="table-scroll">
+                        <table>
+                            <caption class="visually-hidden">"Filas con errores"</caption>
+                            <thead><tr><th scope="col">"Fila"</th><th scope="col">"RFC"</th><th scope="col">"Problema"</th></tr></thead>
+                            <tbody>
+                                {report.errors.into_iter().map(|e| view! {
+                                    <tr><td>{e.row}</td><td><code>{e.rfc.unwrap_or_default()}</code></td><td>{e.message}</td></tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                </div>
+            })}
+        </section>
+    }
+}
+
 #[component]
 fn Controls(
     job: RwSignal<Option<Result<Confrontation, ApiError>>>,
@@ -139,8 +276,26 @@ fn Controls(
     let notice = RwSignal::new(None::<String>);
     // The action waiting for confirmation.
     let confirming = RwSignal::new(None::<&'static str>);
-    let deaths = RwSignal::new(true);
-    let corrections = RwSignal::new(true);
+    // The two update classes offered: deaths and corrections (RENAPO), new and changed
+    // opinions (SAT).
+    let first_class = RwSignal::new(true);
+    let second_class = RwSignal::new(true);
+    let authority = move || current(job).map_or(Authority::Renapo, |j| j.authority);
+    let classes = move || match authority() {
+        Authority::Renapo => (
+            (ItemReason::Deceased, "Bajas por defunción"),
+            (ItemReason::DataChanged, "Correcciones de datos personales"),
+        ),
+        Authority::Sat => (
+            (ItemReason::NewOpinion, "Opiniones nuevas en el padrón"),
+            (
+                ItemReason::ChangedOpinion,
+                "Opiniones distintas o vencidas en el padrón",
+            ),
+        ),
+    };
+    let pausable =
+        move || current(job).is_some_and(|j| j.provider != Some(SatProvider::ExchangeFile));
     let is_sub = move || session.role() == Some(Role::Subdireccion);
     let post = move |verb: &'static str, body: serde_json::Value| {
         let Some(j) = current(job) else { return };
@@ -186,12 +341,13 @@ fn Controls(
     let version = move || current(job).map(|j| j.version).unwrap_or_default();
     let control = move |verb: &'static str| post(verb, serde_json::json!({ "version": version() }));
     let apply = move || {
+        let ((first, _), (second, _)) = classes();
         let mut reasons = Vec::new();
-        if deaths.get_untracked() {
-            reasons.push(ItemReason::Deceased);
+        if first_class.get_untracked() {
+            reasons.push(first);
         }
-        if corrections.get_untracked() {
-            reasons.push(ItemReason::DataChanged);
+        if second_class.get_untracked() {
+            reasons.push(second);
         }
         post(
             "apply",
@@ -215,7 +371,7 @@ fn Controls(
             <h2 id="controls-title">"Acciones"</h2>
             <Alert failure=failure notice=notice />
             <div class="actions-row">
-                {move || (is_sub() && matches!(state(), Some(ConfrontationState::Running | ConfrontationState::WaitingAuthority))).then(|| view! {
+                {move || (is_sub() && pausable() && matches!(state(), Some(ConfrontationState::Running | ConfrontationState::WaitingAuthority))).then(|| view! {
                     <button type="button" class="ghost" disabled=move || busy.get() on:click=move |_| control("pause")>"Pausar"</button>
                 })}
                 {move || (is_sub() && state() == Some(ConfrontationState::Paused)).then(|| view! {
@@ -230,10 +386,10 @@ fn Controls(
             {move || (is_sub() && state() == Some(ConfrontationState::Finished)).then(|| view! {
                 <fieldset class="apply">
                     <legend>"Aplicar resultados al padrón"</legend>
-                    <label class="checkbox"><input type="checkbox" bind:checked=deaths />"Bajas por defunción"</label>
-                    <label class="checkbox"><input type="checkbox" bind:checked=corrections />"Correcciones de datos personales"</label>
+                    <label class="checkbox"><input type="checkbox" bind:checked=first_class />{move || classes().0.1}</label>
+                    <label class="checkbox"><input type="checkbox" bind:checked=second_class />{move || classes().1.1}</label>
                     <div class="actions-row">
-                        <button type="button" disabled=move || busy.get() || !(deaths.get() || corrections.get())
+                        <button type="button" disabled=move || busy.get() || !(first_class.get() || second_class.get())
                             on:click=move |_| confirming.set(Some("apply"))>"Aplicar al padrón…"</button>
                         {move || applied().then(|| view! {
                             <button type="button" class="ghost" disabled=move || busy.get() on:click=move |_| confirming.set(Some("revert"))>"Revertir cambios aplicados…"</button>
@@ -265,7 +421,11 @@ fn Controls(
 }
 
 #[component]
-fn Results(#[prop(into)] id: Signal<i64>, revision: RwSignal<u32>) -> impl IntoView {
+fn Results(
+    #[prop(into)] id: Signal<i64>,
+    authority: Authority,
+    revision: RwSignal<u32>,
+) -> impl IntoView {
     let session = use_session();
     let classification = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
@@ -299,7 +459,7 @@ fn Results(#[prop(into)] id: Signal<i64>, revision: RwSignal<u32>) -> impl IntoV
                     <label for="f-reason">"Motivo"</label>
                     <select id="f-reason" bind:value=reason on:change=move |_| page.set(1)>
                         <option value="">"Todos"</option>
-                        {ItemReason::ALL.iter().map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
+                        {ItemReason::ALL.iter().filter(|r| r.applies_to(authority)).map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
                     </select>
                 </div>
             </div>
@@ -316,12 +476,17 @@ fn Results(#[prop(into)] id: Signal<i64>, revision: RwSignal<u32>) -> impl IntoV
                                 <table data-testid="results">
                                     <caption class="visually-hidden">"Resultados por fila del layout"</caption>
                                     <thead><tr>
-                                        <th scope="col">"Fila"</th><th scope="col">"CURP"</th><th scope="col">"Clasificación"</th>
-                                        <th scope="col">"Motivo"</th><th scope="col">"Estatus RENAPO"</th><th scope="col">"Diferencias"</th>
-                                        <th scope="col">"Aplicado"</th>
+                                        <th scope="col">"Fila"</th><th scope="col">"CURP"</th>
+                                        {(authority == Authority::Sat).then(|| view! { <th scope="col">"RFC"</th> })}
+                                        <th scope="col">"Clasificación"</th><th scope="col">"Motivo"</th>
+                                        <th scope="col">{match authority {
+                                            Authority::Renapo => "Estatus RENAPO",
+                                            Authority::Sat => "Opinión del SAT",
+                                        }}</th>
+                                        <th scope="col">"Diferencias"</th><th scope="col">"Aplicado"</th>
                                     </tr></thead>
                                     <tbody>
-                                        {list.items.into_iter().map(|item| view! { <ItemRow item=item link=registry_reader() /> }).collect_view()}
+                                        {list.items.into_iter().map(|item| view! { <ItemRow item=item authority=authority link=registry_reader() /> }).collect_view()}
                                     </tbody>
                                 </table>
                             </div>
@@ -334,8 +499,38 @@ fn Results(#[prop(into)] id: Signal<i64>, revision: RwSignal<u32>) -> impl IntoV
     }
 }
 
+/// SAT: the opinion answered (sense, folio, validity), as one cell.
+fn opinion_cell(item: &ConfrontationItem) -> String {
+    let sense = item
+        .authority_status
+        .as_deref()
+        .and_then(SatOutcome::parse)
+        .map_or("", SatOutcome::label);
+    let mut text = sense.to_owned();
+    if let Some(folio) = &item.opinion_folio {
+        text.push_str(&format!(" · folio {folio}"));
+    }
+    if let Some(until) = item.opinion_valid_until {
+        text.push_str(&format!(" · vigente hasta {}", until.format("%d/%m/%Y")));
+    }
+    text
+}
+
 #[component]
-fn ItemRow(item: ConfrontationItem, link: bool) -> impl IntoView {
+fn ItemRow(item: ConfrontationItem, authority: Authority, link: bool) -> impl IntoView {
+    let rfc = (authority == Authority::Sat).then(|| {
+        let warning = item.rfc_warnings.first().map(|w| w.message());
+        view! {
+            <td>
+                <code>{item.rfc.clone().unwrap_or_default()}</code>
+                {warning.map(|message| view! { <span class="badge badge-warn" title=message>"Advertencia"</span> })}
+            </td>
+        }
+    });
+    let answer = match authority {
+        Authority::Renapo => item.authority_status.clone().unwrap_or_default(),
+        Authority::Sat => opinion_cell(&item),
+    };
     let curp = if link && item.curp.len() == 18 {
         view! { <A href=format!("/padron/{}", item.curp)><code>{item.curp.clone()}</code></A> }
             .into_any()
@@ -349,7 +544,7 @@ fn ItemRow(item: ConfrontationItem, link: bool) -> impl IntoView {
                 <summary>{if count == 1 { "1 campo".to_owned() } else { format!("{count} campos") }}</summary>
                 <table class="diff">
                     <caption class="visually-hidden">"Antes y después"</caption>
-                    <thead><tr><th scope="col">"Campo"</th><th scope="col">"Padrón"</th><th scope="col">"RENAPO"</th></tr></thead>
+                    <thead><tr><th scope="col">"Campo"</th><th scope="col">"Padrón"</th><th scope="col">{authority.label()}</th></tr></thead>
                     <tbody>
                         {item.changes.iter().map(|c| view! {
                             <tr>
@@ -367,9 +562,10 @@ fn ItemRow(item: ConfrontationItem, link: bool) -> impl IntoView {
         <tr>
             <td>{item.row}</td>
             <td>{curp}</td>
+            {rfc}
             <td>{item.classification.map_or("Pendiente", Classification::label)}</td>
             <td>{item.reason.map_or("", ItemReason::label)}</td>
-            <td>{item.authority_status.clone().unwrap_or_default()}</td>
+            <td>{answer}</td>
             <td>{changes}</td>
             <td>{if item.applied { "Sí".to_owned() } else { item.apply_conflict.clone().map(|c| format!("No: {c}")).unwrap_or_default() }}</td>
         </tr>

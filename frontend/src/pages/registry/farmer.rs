@@ -1,4 +1,4 @@
-use confrontas_api::{Farmer, FarmerChange, FarmerStatus, Page, field_label};
+use confrontas_api::{Farmer, FarmerChange, FarmerStatus, Page, SatOutcome, field_label};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -6,7 +6,7 @@ use leptos_router::hooks::use_params_map;
 use super::search::full_name;
 use super::{farmer_status_badge, source_label, state_label};
 use crate::api;
-use crate::components::{Pager, encode, format_time};
+use crate::components::{Pager, encode, format_time, today};
 
 #[component]
 pub fn FarmerPage() -> impl IntoView {
@@ -64,6 +64,9 @@ fn FarmerCard(farmer: Farmer) -> impl IntoView {
         view! { <div class="profile-row"><dt>{label}</dt><dd>{value}</dd></div> }
     };
     let or_dash = |value: &Option<String>| value.clone().unwrap_or_else(|| "—".to_owned());
+    let date = |value: Option<chrono::NaiveDate>| {
+        value.map_or_else(|| "—".to_owned(), |d| d.format("%d/%m/%Y").to_string())
+    };
     view! {
         <h1>{full_name(&farmer)}</h1>
         <p class="lead"><code>{farmer.curp.clone()}</code>" · "{farmer_status_badge(farmer.status)}</p>
@@ -78,7 +81,20 @@ fn FarmerCard(farmer: Farmer) -> impl IntoView {
                 {row("Municipio", or_dash(&farmer.municipality))}
                 {row("Folio de productor", or_dash(&farmer.producer_folio))}
                 {row("Última fe de vida", format_time(farmer.last_proof_of_life_at))}
-                {row("Opinión SAT", or_dash(&farmer.sat_opinion))}
+                {row("Opinión 32-D del SAT", farmer.sat_opinion.as_deref().map_or_else(
+                    || "—".to_owned(),
+                    |o| SatOutcome::parse(o).map_or_else(|| o.to_owned(), |o| o.label().to_owned()),
+                ))}
+                {row("Folio de la opinión", or_dash(&farmer.sat_folio))}
+                {row("Emisión de la opinión", date(farmer.sat_issued_on))}
+                <div class="profile-row" data-testid="sat-validity"><dt>"Opinión vigente hasta"</dt><dd>
+                    {date(farmer.sat_valid_until)}
+                    {farmer.sat_valid_until.map(|until| if until >= today() {
+                        view! { " " <span class="badge badge-ok">"Vigente"</span> }.into_any()
+                    } else {
+                        view! { " " <span class="badge badge-warn">"Vencida"</span> }.into_any()
+                    })}
+                </dd></div>
                 {row("Versión", farmer.version.to_string())}
             </dl>
         </section>

@@ -1,7 +1,9 @@
-//! Registry pages (roles subdireccion and admin): search, farmer with history, imports.
+//! Registry pages (roles subdireccion and admin): search, farmer with history, imports, and
+//! the verification of a SAT opinion against the registry.
 
 pub mod farmer;
 pub mod imports;
+pub mod opinion;
 pub mod search;
 
 use confrontas_api::identity::{STATES, state_name};
