@@ -149,3 +149,66 @@ fn simulate_renapo_serves_the_protocol_over_tls_and_stops_on_sigterm() {
     let status = terminate(child);
     assert!(status.success(), "stops cleanly, got {status}");
 }
+
+#[test]
+fn simulate_sat_serves_opinions_over_tls_and_stops_on_sigterm() {
+    use confrontas_server::sat::client::{SatClient, SatSettings};
+    use confrontas_server::sat::opinion::{OpinionProvider, ProviderError};
+
+    let dir = common::TempDir::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_confrontas-server"))
+        .args(["simulate", "sat"])
+        .env("CONFRONTAS_SAT_SIMULATOR_BIND", "127.0.0.1:0")
+        .env("CONFRONTAS_DATA_DIR", dir.0.join("data"))
+        .env("CONFRONTAS_DEMO_FARMERS", "100")
+        .env("CONFRONTAS_SAT_USER", "convenio")
+        .env("CONFRONTAS_SAT_PASSWORD", "secreto-del-convenio")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let text = banner_until(&mut child, "Población");
+    let url = text
+        .split_whitespace()
+        .find(|w| w.starts_with("https://"))
+        .expect("URL printed")
+        .to_owned();
+    let ca = dir.0.join("data/simulator/sat-ca.pem");
+    assert!(text.contains(&ca.display().to_string()), "{text}");
+
+    let settings = |password: &str| SatSettings {
+        url: url.clone(),
+        user: "convenio".into(),
+        password: password.into(),
+        trust_anchor_pem: std::fs::read_to_string(&ca).unwrap(),
+        connect_timeout: Duration::from_secs(2),
+        read_timeout: Duration::from_secs(5),
+        max_response_bytes: 64 << 10,
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let people =
+        confrontas_server::population::Population::new(confrontas_server::population::DEMO_SEED);
+    runtime.block_on(async {
+        let client = SatClient::new(settings("secreto-del-convenio")).unwrap();
+        let positive = client.opinion(&people.person(0).rfc).await.unwrap();
+        assert_eq!(positive.outcome, confrontas_api::SatOutcome::Positiva);
+        assert!(positive.folio.is_some() && positive.issued_on.is_some());
+        let negative = client.opinion(&people.person(42).rfc).await.unwrap();
+        assert_eq!(negative.outcome, confrontas_api::SatOutcome::Negativa);
+        let stranger = client.opinion(&people.person(5_000).rfc).await.unwrap();
+        assert_eq!(
+            stranger.outcome,
+            confrontas_api::SatOutcome::NoInscrito,
+            "an RFC outside the population is not registered"
+        );
+        let refused = SatClient::new(settings("otra")).unwrap();
+        assert_eq!(
+            refused.opinion(&people.person(0).rfc).await,
+            Err(ProviderError::Credentials)
+        );
+    });
+
+    let status = terminate(child);
+    assert!(status.success(), "stops cleanly, got {status}");
+}

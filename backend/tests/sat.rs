@@ -11,6 +11,7 @@ mod common;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
+use calamine::Reader;
 use common::procedure::{Tokens, of_kind_in_attention};
 use common::{TestApp, problem, workbook};
 use confrontas_api::{
@@ -202,7 +203,21 @@ async fn the_exchange_file_round_trip_classifies_each_sense_and_applies_with_his
         "sat_32d_",
     )
     .await;
-    assert!(xlsx.starts_with(b"PK"), "a zip (xlsx)");
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).expect("an .xlsx");
+    let sheet = book
+        .worksheet_range("Solicitud32D")
+        .expect("the sheet the SAT receives");
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(rows[0], ["CONSECUTIVO", "RFC"]);
+    assert_eq!(rows.len(), expected.len() + 1);
+    for (n, (row, rfc)) in rows[1..].iter().zip(&expected).enumerate() {
+        assert_eq!(row[0], (n + 1).to_string());
+        assert_eq!(&row[1], rfc);
+    }
     assert_eq!(
         app.get(
             &format!("/api/v1/confrontations/{}/sat/exchange.txt", started.id),
