@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use confrontas_server::app::{AppState, openapi_document};
 use confrontas_server::config::{Config, LogFormat};
 use confrontas_server::seed::{self, DemoSeed};
+use confrontas_server::simulator::Running;
 use confrontas_server::{db, server};
 
 const USAGE: &str = "\
@@ -152,38 +153,33 @@ fn run_server(mut config: Config, demo: bool) -> Result<(), String> {
     })
 }
 
-/// Runs the RENAPO simulator until SIGTERM or Ctrl-C, answering for the demo population.
-fn run_renapo_simulator(config: Config) -> Result<(), String> {
-    use confrontas_server::simulator::renapo::{RenapoSimulator, SimulatorConfig};
+/// Runs a simulator started by `start` until SIGTERM or Ctrl-C: its authority's certificate
+/// is written to `<data>/simulator/{ca_file}` and `describe` (given the simulator and that
+/// path) is printed.
+fn run_simulator<S, F>(
+    config: &Config,
+    ca_file: &str,
+    start: impl FnOnce() -> F,
+    describe: impl FnOnce(&S, &std::path::Path) -> String,
+) -> Result<(), String>
+where
+    S: Running,
+    F: std::future::Future<Output = std::io::Result<S>>,
+{
     init_tracing(config.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
-        let simulator = RenapoSimulator::start(
-            SimulatorConfig {
-                user: config.renapo.user.clone(),
-                password: config.renapo.password.clone(),
-                population: config.demo_farmers,
-            },
-            config.simulator_bind,
-        )
-        .await
-        .map_err(|e| format!("no se pudo iniciar el simulador: {e}"))?;
+        let simulator = start()
+            .await
+            .map_err(|e| format!("no se pudo iniciar el simulador: {e}"))?;
         let dir = config.data_dir.join("simulator");
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        let ca = dir.join("renapo-ca.pem");
+        let ca = dir.join(ca_file);
         std::fs::write(&ca, simulator.authority_pem()).map_err(|e| e.to_string())?;
-        let text = format!(
-            "\nSimulador de RENAPO listo en {}\n  WSDL:        {}?wsdl\n  Autoridad:   {}\n  Usuario:     {}\n  Contraseña:  {}\n  Población:   {} personas de la población de demostración\n\n",
-            simulator.url,
-            simulator.url,
-            ca.display(),
-            config.renapo.user,
-            config.renapo.password,
-            config.demo_farmers
-        );
+        let text = describe(&simulator, &ca);
         let mut stdout = std::io::stdout().lock();
         let _ = std::io::Write::write_all(&mut stdout, text.as_bytes());
         let _ = std::io::Write::flush(&mut stdout);
@@ -194,45 +190,54 @@ fn run_renapo_simulator(config: Config) -> Result<(), String> {
     })
 }
 
-/// Runs the SAT simulator until SIGTERM or Ctrl-C, answering for the demo population.
+/// The RENAPO simulator, answering for the demo population.
+fn run_renapo_simulator(config: Config) -> Result<(), String> {
+    use confrontas_server::simulator::renapo::{RenapoSimulator, SimulatorConfig};
+    let simulated = SimulatorConfig {
+        user: config.renapo.user.clone(),
+        password: config.renapo.password.clone(),
+        population: config.demo_farmers,
+    };
+    run_simulator(
+        &config,
+        "renapo-ca.pem",
+        || RenapoSimulator::start(simulated, config.simulator_bind),
+        |simulator, ca| {
+            format!(
+                "\nSimulador de RENAPO listo en {url}\n  WSDL:        {url}?wsdl\n  Autoridad:   {}\n  Usuario:     {}\n  Contraseña:  {}\n  Población:   {} personas de la población de demostración\n\n",
+                ca.display(),
+                config.renapo.user,
+                config.renapo.password,
+                config.demo_farmers,
+                url = simulator.url(),
+            )
+        },
+    )
+}
+
+/// The SAT simulator (the agreement's opinion service), answering for the demo population.
 fn run_sat_simulator(config: Config) -> Result<(), String> {
     use confrontas_server::simulator::sat::{SatSimulator, SatSimulatorConfig};
-    init_tracing(config.log_format);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    runtime.block_on(async move {
-        let simulator = SatSimulator::start(
-            SatSimulatorConfig {
-                user: config.sat.user.clone(),
-                password: config.sat.password.clone(),
-                population: config.demo_farmers,
-            },
-            config.sat_simulator_bind,
-        )
-        .await
-        .map_err(|e| format!("no se pudo iniciar el simulador: {e}"))?;
-        let dir = config.data_dir.join("simulator");
-        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        let ca = dir.join("sat-ca.pem");
-        std::fs::write(&ca, simulator.authority_pem()).map_err(|e| e.to_string())?;
-        let text = format!(
-            "\nSimulador del SAT (opinión 32-D) listo en {}\n  Autoridad:   {}\n  Usuario:     {}\n  Contraseña:  {}\n  Población:   {} personas de la población de demostración\n\n",
-            simulator.url,
-            ca.display(),
-            config.sat.user,
-            config.sat.password,
-            config.demo_farmers
-        );
-        let mut stdout = std::io::stdout().lock();
-        let _ = std::io::Write::write_all(&mut stdout, text.as_bytes());
-        let _ = std::io::Write::flush(&mut stdout);
-        drop(stdout);
-        shutdown_signal().await;
-        simulator.stop().await;
-        Ok(())
-    })
+    let simulated = SatSimulatorConfig {
+        user: config.sat.user.clone(),
+        password: config.sat.password.clone(),
+        population: config.demo_farmers,
+    };
+    run_simulator(
+        &config,
+        "sat-ca.pem",
+        || SatSimulator::start(simulated, config.sat_simulator_bind),
+        |simulator, ca| {
+            format!(
+                "\nSimulador del SAT (opinión 32-D) listo en {}\n  Autoridad:   {}\n  Usuario:     {}\n  Contraseña:  {}\n  Población:   {} personas de la población de demostración\n\n",
+                simulator.url(),
+                ca.display(),
+                config.sat.user,
+                config.sat.password,
+                config.demo_farmers
+            )
+        },
+    )
 }
 
 async fn shutdown_signal() {

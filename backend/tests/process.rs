@@ -92,20 +92,19 @@ fn status_of(url: &str) -> u16 {
     runtime.block_on(async { reqwest::get(url).await.unwrap().status().as_u16() })
 }
 
-#[test]
-fn simulate_renapo_serves_the_protocol_over_tls_and_stops_on_sigterm() {
-    use confrontas_server::renapo::client::{RenapoClient, RenapoSettings};
-    use confrontas_server::renapo::protocol::{Answer, Credentials};
-
-    let dir = common::TempDir::new();
+/// Starts `confrontas-server simulate {authority}` for 100 demo people with `vars`; returns the
+/// process, its banner and the service's URL.
+fn simulate(
+    authority: &str,
+    dir: &common::TempDir,
+    vars: &[(&str, &str)],
+) -> (std::process::Child, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_confrontas-server"))
-        .args(["simulate", "renapo"])
-        .env("CONFRONTAS_SIMULATOR_BIND", "127.0.0.1:0")
+        .args(["simulate", authority])
         .env("CONFRONTAS_DATA_DIR", dir.0.join("data"))
         .env("CONFRONTAS_DEMO_FARMERS", "100")
-        .env("CONFRONTAS_RENAPO_USER", "prueba")
-        .env("CONFRONTAS_RENAPO_PASSWORD", "secreto-de-prueba")
         .env("RUST_LOG", "warn")
+        .envs(vars.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -116,6 +115,24 @@ fn simulate_renapo_serves_the_protocol_over_tls_and_stops_on_sigterm() {
         .find(|w| w.starts_with("https://") && !w.ends_with("?wsdl"))
         .expect("URL printed")
         .to_owned();
+    (child, text, url)
+}
+
+#[test]
+fn simulate_renapo_serves_the_protocol_over_tls_and_stops_on_sigterm() {
+    use confrontas_server::renapo::client::{RenapoClient, RenapoSettings};
+    use confrontas_server::renapo::protocol::{Answer, Credentials};
+
+    let dir = common::TempDir::new();
+    let (child, text, url) = simulate(
+        "renapo",
+        &dir,
+        &[
+            ("CONFRONTAS_SIMULATOR_BIND", "127.0.0.1:0"),
+            ("CONFRONTAS_RENAPO_USER", "prueba"),
+            ("CONFRONTAS_RENAPO_PASSWORD", "secreto-de-prueba"),
+        ],
+    );
     let ca = dir.0.join("data/simulator/renapo-ca.pem");
     assert!(text.contains(&ca.display().to_string()), "{text}");
     assert!(text.contains("secreto-de-prueba"), "{text}");
@@ -156,24 +173,15 @@ fn simulate_sat_serves_opinions_over_tls_and_stops_on_sigterm() {
     use confrontas_server::sat::opinion::{OpinionProvider, ProviderError};
 
     let dir = common::TempDir::new();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_confrontas-server"))
-        .args(["simulate", "sat"])
-        .env("CONFRONTAS_SAT_SIMULATOR_BIND", "127.0.0.1:0")
-        .env("CONFRONTAS_DATA_DIR", dir.0.join("data"))
-        .env("CONFRONTAS_DEMO_FARMERS", "100")
-        .env("CONFRONTAS_SAT_USER", "convenio")
-        .env("CONFRONTAS_SAT_PASSWORD", "secreto-del-convenio")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let text = banner_until(&mut child, "Población");
-    let url = text
-        .split_whitespace()
-        .find(|w| w.starts_with("https://"))
-        .expect("URL printed")
-        .to_owned();
+    let (child, text, url) = simulate(
+        "sat",
+        &dir,
+        &[
+            ("CONFRONTAS_SAT_SIMULATOR_BIND", "127.0.0.1:0"),
+            ("CONFRONTAS_SAT_USER", "convenio"),
+            ("CONFRONTAS_SAT_PASSWORD", "secreto-del-convenio"),
+        ],
+    );
     let ca = dir.0.join("data/simulator/sat-ca.pem");
     assert!(text.contains(&ca.display().to_string()), "{text}");
 

@@ -6,66 +6,16 @@
 // downloaded by the area.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE_URL, DEMO_PASSWORD, OUTPUT, launch, logIn, violations, watchErrors } from "./browser.mjs";
+import { OUTPUT, launch, violations } from "./browser.mjs";
+import { PDF, openAs, openRequest, registryPage, stateIs, submitRequest } from "./procedure.mjs";
 
 let context;
 before(async () => { context = await launch(); });
 after(async () => { await context?.close(); });
 
-const PDF = Buffer.from("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n");
-
 /** CURPs of farmers in the registry (page `page` of `count`), read as the sub-directorate. */
 async function registeredCurps(count, page = 1) {
-  const login = await fetch(`${BASE_URL}/api/v1/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: "subdireccion@demo.confrontas.mx", password: DEMO_PASSWORD }),
-  });
-  const { access_token: token } = await login.json();
-  const farmers = await fetch(`${BASE_URL}/api/v1/farmers?per_page=${count}&page=${page}&sort=curp`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  return (await farmers.json()).items.map((f) => f.curp);
-}
-
-/** A new tab logged in as `role` (each tab keeps its own session). */
-async function as(role) {
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  await logIn(page, `${role}@demo.confrontas.mx`, DEMO_PASSWORD);
-  await page.getByRole("heading", { level: 1, name: /^Hola/ }).waitFor();
-  return { page, errors };
-}
-
-async function openRequest(page, ticket) {
-  await page.getByRole("link", { name: "Solicitudes", exact: true }).click();
-  await page.getByRole("heading", { level: 1, name: "Solicitudes" }).waitFor();
-  await page.getByLabel("Ticket, folio o asunto").fill(ticket);
-  await page.getByRole("button", { name: "Filtrar" }).click();
-  await page.getByRole("link", { name: ticket }).click();
-  await page.getByRole("heading", { level: 1, name: `Solicitud ${ticket}` }).waitFor();
-}
-
-/** Waits for the state badge of the request page. */
-async function stateIs(page, label) {
-  await page.locator(".lead .badge").filter({ hasText: label }).first().waitFor();
-}
-
-async function submitRequest(page, { type, subject, layout }) {
-  await page.getByRole("link", { name: "Solicitudes", exact: true }).click();
-  await page.getByRole("link", { name: "Nueva solicitud" }).click();
-  await page.getByRole("heading", { level: 1, name: "Nueva solicitud" }).waitFor();
-  await page.getByLabel(type).check();
-  await page.getByLabel("Asunto").fill(subject);
-  await page.getByLabel("Nombre de quien firma el oficio").fill("Ing. Ana Pérez Gómez");
-  await page.getByLabel("Cargo de quien firma (Director de Área o superior)").fill("Directora General de Fomento a la Agricultura");
-  await page.getByLabel("Oficio firmado (PDF)").setInputFiles({ name: "oficio.pdf", mimeType: "application/pdf", buffer: PDF });
-  if (layout) {
-    await page.getByLabel("Layout de CURP (.xlsx o .csv)").setInputFiles({
-      name: "layout.csv", mimeType: "text/csv", buffer: Buffer.from(layout, "utf8"),
-    });
-    await page.getByRole("button", { name: "Revisar el layout antes de enviar" }).click();
-  }
+  return (await registryPage(count, page)).map((f) => f.curp);
 }
 
 test("a request goes from the area through the desk and the sub-directorate to its close", async () => {
@@ -73,7 +23,7 @@ test("a request goes from the area through the desk and the sub-directorate to i
   // answers in 40 ms); a page of the 10,000 chosen at random, so that a run against the same
   // server again confronts farmers whose updates were not applied yet.
   const curps = await registeredCurps(200, 2 + Math.floor(Math.random() * 48));
-  const area = await as("area");
+  const area = await openAs(context, "area");
   const subject = `Confronta RENAPO ${Date.now()}`;
 
   // A layout with an unregistered CURP is reported before sending, and refused if sent.
@@ -99,7 +49,7 @@ test("a request goes from the area through the desk and the sub-directorate to i
   await area.page.screenshot({ path: `${OUTPUT}/solicitud-recibida.png`, fullPage: true });
 
   // The desk is notified, and observes.
-  const desk = await as("mesa");
+  const desk = await openAs(context, "mesa");
   const bell = desk.page.getByTestId("bell");
   assert.match(await bell.getAttribute("aria-label"), /[1-9]\d* sin leer/);
   await desk.page.getByRole("region", { name: /Pendientes de su atención/ }).getByRole("link", { name: ticket }).click();
@@ -134,7 +84,7 @@ test("a request goes from the area through the desk and the sub-directorate to i
   await desk.page.screenshot({ path: `${OUTPUT}/solicitud-turnada.png`, fullPage: true });
 
   // The sub-directorate accepts, and cannot resolve before confronting.
-  const sub = await as("subdireccion");
+  const sub = await openAs(context, "subdireccion");
   await openRequest(sub.page, ticket);
   await sub.page.getByRole("button", { name: "Aceptar para atención" }).click();
   await stateIs(sub.page, "En atención");
@@ -227,19 +177,19 @@ test("a request goes from the area through the desk and the sub-directorate to i
 });
 
 test("a request declared not admissible gets its response letter, and is closed", async () => {
-  const area = await as("area");
+  const area = await openAs(context, "area");
   await submitRequest(area.page, { type: /Actualización del certificado/, subject: "Certificado de RENAPO 2027" });
   await area.page.getByRole("button", { name: "Enviar solicitud" }).click();
   const heading = area.page.getByRole("heading", { level: 1, name: /^Solicitud MS-/ });
   await heading.waitFor();
   const ticket = (await heading.textContent()).replace("Solicitud ", "").trim();
 
-  const desk = await as("mesa");
+  const desk = await openAs(context, "mesa");
   await openRequest(desk.page, ticket);
   await desk.page.getByRole("button", { name: "Turnar y emitir folio" }).click();
   await stateIs(desk.page, "Turnada");
 
-  const sub = await as("subdireccion");
+  const sub = await openAs(context, "subdireccion");
   await openRequest(sub.page, ticket);
   await sub.page.getByLabel("Motivo por el que no procede (va en el oficio de respuesta)").fill("La solicitud la debe presentar la unidad que administra el servicio web.");
   await sub.page.getByRole("button", { name: "Declarar no procedente" }).click();
@@ -270,7 +220,7 @@ test("a request declared not admissible gets its response letter, and is closed"
 });
 
 test("each role's dashboard shows what waits for it, and the admin edits service levels", async () => {
-  const admin = await as("admin");
+  const admin = await openAs(context, "admin");
   await admin.page.getByRole("region", { name: "Solicitudes por estado" }).waitFor();
   await admin.page.getByRole("link", { name: "Niveles de servicio" }).click();
   await admin.page.getByRole("heading", { level: 1, name: "Niveles de servicio" }).waitFor();
@@ -289,7 +239,7 @@ test("each role's dashboard shows what waits for it, and the admin edits service
   await admin.page.getByRole("cell", { name: "LFT art. 74" }).first().waitFor();
   await admin.page.screenshot({ path: `${OUTPUT}/admin-calendario.png`, fullPage: true });
 
-  const desk = await as("mesa");
+  const desk = await openAs(context, "mesa");
   await desk.page.getByRole("region", { name: /Pendientes de su atención/ }).waitFor();
   await desk.page.screenshot({ path: `${OUTPUT}/tablero-mesa.png`, fullPage: true });
   for (const who of [admin, desk]) {

@@ -7,48 +7,18 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { BASE_URL, DEMO_PASSWORD, OUTPUT, launch, logIn, violations, watchErrors } from "./browser.mjs";
+import { OUTPUT, launch, violations } from "./browser.mjs";
+import { openAs, openRequest, registryPage, stateIs, submitRequest } from "./procedure.mjs";
 
 let context;
 before(async () => { context = await launch(); });
 after(async () => { await context?.close(); });
 
-const PDF = Buffer.from("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n");
-
-/** Farmers of the registry with an RFC on record (a random page, so reruns meet fresh ones). */
+/** Farmers of the registry with an RFC and no opinion yet (a random page, so reruns meet
+ * fresh ones). */
 async function farmersWithRfc(count) {
-  const login = await fetch(`${BASE_URL}/api/v1/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: "subdireccion@demo.confrontas.mx", password: DEMO_PASSWORD }),
-  });
-  const { access_token: token } = await login.json();
-  const page = 2 + Math.floor(Math.random() * 40);
-  const farmers = await fetch(`${BASE_URL}/api/v1/farmers?per_page=100&page=${page}&sort=curp`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  return (await farmers.json()).items.filter((f) => f.rfc && !f.sat_opinion).slice(0, count);
-}
-
-async function as(role) {
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  await logIn(page, `${role}@demo.confrontas.mx`, DEMO_PASSWORD);
-  await page.getByRole("heading", { level: 1, name: /^Hola/ }).waitFor();
-  return { page, errors };
-}
-
-async function openRequest(page, ticket) {
-  await page.getByRole("link", { name: "Solicitudes", exact: true }).click();
-  await page.getByRole("heading", { level: 1, name: "Solicitudes" }).waitFor();
-  await page.getByLabel("Ticket, folio o asunto").fill(ticket);
-  await page.getByRole("button", { name: "Filtrar" }).click();
-  await page.getByRole("link", { name: ticket }).click();
-  await page.getByRole("heading", { level: 1, name: `Solicitud ${ticket}` }).waitFor();
-}
-
-async function stateIs(page, label) {
-  await page.locator(".lead .badge").filter({ hasText: label }).first().waitFor();
+  const farmers = await registryPage(100, 2 + Math.floor(Math.random() * 40));
+  return farmers.filter((f) => f.rfc && !f.sat_opinion).slice(0, count);
 }
 
 /** Today as the SAT prints it, dd-mm-yyyy. */
@@ -65,33 +35,25 @@ function answerFile(lines) {
 test("a SAT request goes from submission to close with the exchange file", async () => {
   const farmers = await farmersWithRfc(12);
   assert.equal(farmers.length, 12, "the registry has farmers with an RFC and no opinion yet");
-  const area = await as("area");
+  const area = await openAs(context, "area");
   const subject = `Opinión 32-D ${Date.now()}`;
 
   // The area submits the layout: CURP and RFC (one left blank: the registry's is used).
   const layout = ["CURP,RFC", ...farmers.map((f, i) => `${f.curp},${i === 0 ? "" : f.rfc}`)].join("\n");
-  await area.page.getByRole("link", { name: "Solicitudes", exact: true }).click();
-  await area.page.getByRole("link", { name: "Nueva solicitud" }).click();
-  await area.page.getByLabel(/Opinión de cumplimiento SAT/).check();
-  await area.page.getByLabel("Asunto").fill(subject);
-  await area.page.getByLabel("Nombre de quien firma el oficio").fill("Ing. Ana Pérez Gómez");
-  await area.page.getByLabel("Cargo de quien firma (Director de Área o superior)").fill("Directora General de Fomento a la Agricultura");
-  await area.page.getByLabel("Oficio firmado (PDF)").setInputFiles({ name: "oficio.pdf", mimeType: "application/pdf", buffer: PDF });
-  await area.page.getByLabel("Layout de CURP (.xlsx o .csv)").setInputFiles({
-    name: "layout.csv", mimeType: "text/csv", buffer: Buffer.from(layout, "utf8"),
-  });
+  await submitRequest(area.page, { type: /Opinión de cumplimiento SAT/, subject, layout });
+  await area.page.getByText("El layout está listo: 12 filas válidas.").waitFor();
   await area.page.getByRole("button", { name: "Enviar solicitud" }).click();
   const heading = area.page.getByRole("heading", { level: 1, name: /^Solicitud MS-\d{4}-\d{6}$/ });
   await heading.waitFor();
   const ticket = (await heading.textContent()).replace("Solicitud ", "").trim();
 
-  const desk = await as("mesa");
+  const desk = await openAs(context, "mesa");
   await openRequest(desk.page, ticket);
   await desk.page.getByRole("button", { name: "Turnar y emitir folio" }).click();
   await stateIs(desk.page, "Turnada");
 
   // The sub-directorate accepts, cannot resolve yet, and starts by exchange file.
-  const sub = await as("subdireccion");
+  const sub = await openAs(context, "subdireccion");
   await openRequest(sub.page, ticket);
   await sub.page.getByRole("button", { name: "Aceptar para atención" }).click();
   await stateIs(sub.page, "En atención");

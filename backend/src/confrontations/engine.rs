@@ -383,6 +383,34 @@ async fn process(state: &AppState, chunk: Chunk) -> AppResult<()> {
     .await
 }
 
+/// The chunk's results from the query outcomes: each answered item classified by `classify`
+/// against its farmer's record (an answer for a farmer no longer in the registry is
+/// `not_in_registry`), each failure with its reason; the items interrupted apart.
+fn results_of<A>(
+    outcomes: Vec<Outcome<A>>,
+    items: &[Leased],
+    records: &HashMap<i64, RegistryRecord>,
+    classify: impl Fn(i64, &RegistryRecord, A) -> ItemResult,
+) -> (Vec<Stored>, Vec<i64>) {
+    let farmers: HashMap<i64, Option<i64>> = items.iter().map(|i| (i.id, i.farmer_id)).collect();
+    let mut results = Vec::with_capacity(outcomes.len());
+    let mut interrupted = Vec::new();
+    for (id, outcome) in outcomes {
+        let Some((attempts, queried)) = outcome else {
+            interrupted.push(id);
+            continue;
+        };
+        let farmer = farmers[&id];
+        let result = match (queried, farmer.and_then(|f| records.get(&f))) {
+            (Queried::Answered(answer), Some(record)) => classify(id, record, answer),
+            (Queried::Answered(_), None) => ItemResult::failed(ItemReason::NotInRegistry),
+            (Queried::Failed(reason), _) => ItemResult::failed(reason),
+        };
+        results.push((id, farmer, attempts, result));
+    }
+    (results, interrupted)
+}
+
 /// Results of a chunk asked of RENAPO, and the items interrupted.
 async fn renapo_results(
     state: &AppState,
@@ -397,28 +425,13 @@ async fn renapo_results(
     })
     .await;
     let taken = new_curps_taken(state, &outcomes).await?;
-    let farmers: HashMap<i64, Option<i64>> = items.iter().map(|i| (i.id, i.farmer_id)).collect();
-    let mut results = Vec::with_capacity(outcomes.len());
-    let mut interrupted = Vec::new();
-    for (id, outcome) in outcomes {
-        let Some((attempts, queried)) = outcome else {
-            interrupted.push(id);
-            continue;
-        };
-        let farmer = farmers[&id];
-        let result = match (queried, farmer.and_then(|f| records.get(&f))) {
-            (Queried::Answered(answer), Some(record)) => {
-                classify(record, &answer, |curp| taken.contains(curp))
-            }
-            (Queried::Answered(_), None) => ItemResult::failed(ItemReason::NotInRegistry),
-            (Queried::Failed(reason), _) => ItemResult::failed(reason),
-        };
-        results.push((id, farmer, attempts, result));
-    }
-    Ok((results, interrupted))
+    Ok(results_of(outcomes, items, records, |_, record, answer| {
+        classify(record, &answer, |curp| taken.contains(curp))
+    }))
 }
 
-/// Results of a chunk asked of the SAT's online provider, and the items interrupted.
+/// Results of a chunk asked of the SAT's online provider, and the items interrupted. Items
+/// are created with a valid RFC; one that no longer parses is `invalid_rfc`, unasked.
 async fn sat_results(
     state: &AppState,
     items: &[Leased],
@@ -440,25 +453,12 @@ async fn sat_results(
     .await;
     let today = crate::calendar::rules::local_date(chrono::Utc::now());
     let validity = state.config.sat.validity;
-    let farmers: HashMap<i64, Option<i64>> = items.iter().map(|i| (i.id, i.farmer_id)).collect();
-    let mut results = Vec::with_capacity(outcomes.len());
-    let mut interrupted = Vec::new();
-    for (id, outcome) in outcomes {
-        let Some((attempts, queried)) = outcome else {
-            interrupted.push(id);
-            continue;
-        };
-        let farmer = farmers[&id];
-        let result = match (queried, farmer.and_then(|f| records.get(&f)), &rfcs[&id]) {
-            (Queried::Answered(answer), Some(record), Some(rfc)) => {
-                classify_opinion(record, rfc, &answer, validity, today)
-            }
-            (Queried::Answered(_), _, _) => ItemResult::failed(ItemReason::NotInRegistry),
-            (Queried::Failed(reason), _, _) => ItemResult::failed(reason),
-        };
-        results.push((id, farmer, attempts, result));
-    }
-    (results, interrupted)
+    results_of(outcomes, items, records, |id, record, answer| {
+        let rfc = rfcs[&id]
+            .as_ref()
+            .expect("only items with an RFC are answered");
+        classify_opinion(record, rfc, &answer, validity, today)
+    })
 }
 
 /// Of the new CURPs RENAPO reported (`RCC`), those another farmer already has.

@@ -4,3 +4,12 @@
 pub mod pki;
 pub mod renapo;
 pub mod sat;
+
+/// A simulator serving in this process.
+pub trait Running {
+    /// The service's URL.
+    fn url(&self) -> &str;
+    /// The certificate of the authority a client must trust.
+    fn authority_pem(&self) -> &str;
+    fn stop(self) -> impl std::future::Future<Output = ()>;
+}

@@ -121,6 +121,19 @@ impl Authority {
     }
 }
 
+/// The names a simulator answers on (it listens on loopback).
+pub fn loopback_hosts() -> Vec<String> {
+    vec!["localhost".to_owned(), "127.0.0.1".to_owned()]
+}
+
+/// A new authority named `name` and the server certificate it issues for the loopback names,
+/// valid for a year.
+pub fn loopback_authority(name: &str) -> Result<(Authority, ServerCert), rcgen::Error> {
+    let authority = Authority::generate(name)?;
+    let leaf = authority.issue(&loopback_hosts(), Validity::days_from_yesterday(365))?;
+    Ok((authority, leaf))
+}
+
 /// A self-signed server certificate for `hosts` (trusted by pinning the leaf itself).
 pub fn self_signed(hosts: &[String], validity: Validity) -> Result<ServerCert, rcgen::Error> {
     let key = KeyPair::generate()?;

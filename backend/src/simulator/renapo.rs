@@ -26,7 +26,7 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 use rand::Rng;
 
-use super::pki::{self, Authority, RotatingCert, Validity};
+use super::pki::{self, Authority, RotatingCert};
 use crate::population::{DEMO_SEED, Person, Population};
 
 /// The service's path (the WSDL's Axis2 endpoint suffix is accepted too).
@@ -116,14 +116,9 @@ impl RenapoSimulator {
         config: SimulatorConfig,
         address: SocketAddr,
     ) -> std::io::Result<RenapoSimulator> {
-        let io = |e: String| std::io::Error::other(e);
-        let authority = Authority::generate("Autoridad del simulador de RENAPO")
-            .map_err(|e| io(e.to_string()))?;
-        let hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
-        let leaf = authority
-            .issue(&hosts, Validity::days_from_yesterday(365))
-            .map_err(|e| io(e.to_string()))?;
-        let certificate = Arc::new(RotatingCert::new(&leaf).map_err(|e| io(e.to_string()))?);
+        let (authority, leaf) = pki::loopback_authority("Autoridad del simulador de RENAPO")
+            .map_err(std::io::Error::other)?;
+        let certificate = Arc::new(RotatingCert::new(&leaf).map_err(std::io::Error::other)?);
         let population = Population::new(DEMO_SEED);
         let people = population
             .people(config.population)
@@ -174,11 +169,7 @@ impl RenapoSimulator {
     /// (RENAPO rotating its certificate and e-mailing the new one). Like a real server it
     /// restarts to deploy it: connections in use are closed, new ones see the new certificate.
     pub async fn rotate_to_new_authority(&mut self) -> Result<String, String> {
-        let authority = Authority::generate("Autoridad rotada del simulador de RENAPO")
-            .map_err(|e| e.to_string())?;
-        let hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
-        let leaf = authority
-            .issue(&hosts, Validity::days_from_yesterday(365))
+        let (authority, leaf) = pki::loopback_authority("Autoridad rotada del simulador de RENAPO")
             .map_err(|e| e.to_string())?;
         self.certificate.replace(&leaf).map_err(|e| e.to_string())?;
         self.handle.stop(false).await;
@@ -191,6 +182,20 @@ impl RenapoSimulator {
 
     pub async fn stop(self) {
         self.handle.stop(false).await;
+    }
+}
+
+impl super::Running for RenapoSimulator {
+    fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn authority_pem(&self) -> &str {
+        self.authority.pem()
+    }
+
+    async fn stop(self) {
+        RenapoSimulator::stop(self).await;
     }
 }
 

@@ -21,7 +21,7 @@ use rand::Rng;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::pki::{self, Authority, RotatingCert, Validity};
+use super::pki::{self, Authority, RotatingCert};
 use crate::population::{DEMO_SEED, Population};
 
 /// The service's path.
@@ -76,14 +76,9 @@ impl SatSimulator {
         config: SatSimulatorConfig,
         address: SocketAddr,
     ) -> std::io::Result<SatSimulator> {
-        let io = |e: String| std::io::Error::other(e);
-        let authority = Authority::generate("Autoridad del simulador del SAT")
-            .map_err(|e| io(e.to_string()))?;
-        let hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
-        let leaf = authority
-            .issue(&hosts, Validity::days_from_yesterday(365))
-            .map_err(|e| io(e.to_string()))?;
-        let certificate = Arc::new(RotatingCert::new(&leaf).map_err(|e| io(e.to_string()))?);
+        let (authority, leaf) = pki::loopback_authority("Autoridad del simulador del SAT")
+            .map_err(std::io::Error::other)?;
+        let certificate = Arc::new(RotatingCert::new(&leaf).map_err(std::io::Error::other)?);
         let people = Population::new(DEMO_SEED)
             .people(config.population)
             .map(|person| (person.rfc.as_str().to_owned(), person.index))
@@ -132,6 +127,20 @@ impl SatSimulator {
 
     pub async fn stop(self) {
         self.handle.stop(false).await;
+    }
+}
+
+impl super::Running for SatSimulator {
+    fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn authority_pem(&self) -> &str {
+        self.authority.pem()
+    }
+
+    async fn stop(self) {
+        SatSimulator::stop(self).await;
     }
 }
 

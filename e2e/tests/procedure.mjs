@@ -1,0 +1,64 @@
+// Steps of the request procedure the browser tests share: a tab per role, opening a request by
+// its ticket, waiting for its state, and a token for reading data through the API.
+import { BASE_URL, DEMO_PASSWORD, logIn, watchErrors } from "./browser.mjs";
+
+/** A new tab of `context` logged in as the demo user of `role` (each tab its own session). */
+export async function openAs(context, role) {
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await logIn(page, `${role}@demo.confrontas.mx`, DEMO_PASSWORD);
+  await page.getByRole("heading", { level: 1, name: /^Hola/ }).waitFor();
+  return { page, errors };
+}
+
+export async function openRequest(page, ticket) {
+  await page.getByRole("link", { name: "Solicitudes", exact: true }).click();
+  await page.getByRole("heading", { level: 1, name: "Solicitudes" }).waitFor();
+  await page.getByLabel("Ticket, folio o asunto").fill(ticket);
+  await page.getByRole("button", { name: "Filtrar" }).click();
+  await page.getByRole("link", { name: ticket }).click();
+  await page.getByRole("heading", { level: 1, name: `Solicitud ${ticket}` }).waitFor();
+}
+
+export const PDF = Buffer.from("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n");
+
+/** Fills the new-request form (the layout, when given, is checked before sending). */
+export async function submitRequest(page, { type, subject, layout }) {
+  await page.getByRole("link", { name: "Solicitudes", exact: true }).click();
+  await page.getByRole("link", { name: "Nueva solicitud" }).click();
+  await page.getByRole("heading", { level: 1, name: "Nueva solicitud" }).waitFor();
+  await page.getByLabel(type).check();
+  await page.getByLabel("Asunto").fill(subject);
+  await page.getByLabel("Nombre de quien firma el oficio").fill("Ing. Ana Pérez Gómez");
+  await page.getByLabel("Cargo de quien firma (Director de Área o superior)").fill("Directora General de Fomento a la Agricultura");
+  await page.getByLabel("Oficio firmado (PDF)").setInputFiles({ name: "oficio.pdf", mimeType: "application/pdf", buffer: PDF });
+  if (layout) {
+    await page.getByLabel("Layout de CURP (.xlsx o .csv)").setInputFiles({
+      name: "layout.csv", mimeType: "text/csv", buffer: Buffer.from(layout, "utf8"),
+    });
+    await page.getByRole("button", { name: "Revisar el layout antes de enviar" }).click();
+  }
+}
+
+/** Waits for the state badge of the request (or confrontation) page. */
+export async function stateIs(page, label) {
+  await page.locator(".lead .badge").filter({ hasText: label }).first().waitFor();
+}
+
+/** An access token of the demo sub-directorate, for reading the registry through the API. */
+export async function subToken() {
+  const login = await fetch(`${BASE_URL}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: "subdireccion@demo.confrontas.mx", password: DEMO_PASSWORD }),
+  });
+  return (await login.json()).access_token;
+}
+
+/** A page of the registry, sorted by CURP, read as the sub-directorate. */
+export async function registryPage(perPage, page) {
+  const farmers = await fetch(`${BASE_URL}/api/v1/farmers?per_page=${perPage}&page=${page}&sort=curp`, {
+    headers: { authorization: `Bearer ${await subToken()}` },
+  });
+  return (await farmers.json()).items;
+}
