@@ -22,6 +22,7 @@ use utoipa::{IntoResponses, Modify, OpenApi};
         (name = "calendar", description = "Business-day calendar: mandatory rest days and days the admin declares"),
         (name = "requests", description = "Service requests: submission, the procedure's actions, timeline, documents, service levels, dashboard"),
         (name = "confrontations", description = "Confrontations against RENAPO and the SAT: jobs, progress, results, apply and revert, reports, KPIs"),
+        (name = "certificates", description = "RENAPO's web-service certificate: upload, check, deploy without restart, verify, roll back"),
         (name = "sat", description = "SAT compliance opinions (32-D): exchange file with the SAT, answer import, verification of an opinion's QR"),
         (name = "consultations", description = "Online CURP consultation at RENAPO for partner systems (scope consulta_curp)"),
         (name = "notifications", description = "In-app notifications of the caller"),

@@ -28,8 +28,8 @@ use crate::renapo::gateway::RenapoGateway;
 use crate::sat::gateway::SatGateway;
 use crate::uploads::ParsePermits;
 use crate::{
-    api_clients, auth, calendar, confrontations, consultations, layouts, notifications, ops,
-    registry, requests, sat, sla, units, users,
+    api_clients, auth, calendar, certificates, confrontations, consultations, layouts,
+    notifications, ops, registry, requests, sat, sla, units, users,
 };
 
 /// Everything handlers share. Cheap to clone.
@@ -131,6 +131,7 @@ fn routes(config: &mut ServiceConfig) {
             .configure(requests::routes)
             .configure(confrontations::routes)
             .configure(sat::routes)
+            .configure(certificates::routes)
             .configure(consultations::routes)
             .configure(notifications::routes)
             .configure(sla::routes),

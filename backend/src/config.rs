@@ -254,6 +254,12 @@ pub struct RenapoConfig {
     pub consultations_per_minute: u32,
     /// Latency the in-process simulator adds to every answer (to watch progress in the demo).
     pub simulator_latency: Duration,
+    /// Whether a self-signed server certificate may be deployed (pinned) as the trust anchor.
+    pub allow_self_signed: bool,
+    /// The CURP a certificate's verification asks RENAPO about.
+    pub test_curp: String,
+    /// How often each instance looks for a certificate deployed by another one.
+    pub trust_sync: Duration,
 }
 
 /// A setting that could not be used, with the variable's name.
@@ -596,6 +602,28 @@ fn renapo_settings(get: &impl Fn(&str) -> Option<String>) -> Result<RenapoConfig
         consultations_per_minute: number("CONFRONTAS_CONSULTATIONS_PER_MINUTE", 60, 1..=100_000)?
             as u32,
         simulator_latency: millis("CONFRONTAS_SIMULATOR_LATENCY_MS", 0, 0..=60_000)?,
+        allow_self_signed: match get("CONFRONTAS_RENAPO_ALLOW_SELF_SIGNED")
+            .as_deref()
+            .map(str::trim)
+        {
+            None | Some("false" | "0" | "no") => false,
+            Some("true" | "1" | "yes") => true,
+            Some(other) => {
+                return Err(invalid(
+                    "CONFRONTAS_RENAPO_ALLOW_SELF_SIGNED",
+                    format!("expected true or false, got {other:?}"),
+                ));
+            }
+        },
+        test_curp: {
+            let curp =
+                get("CONFRONTAS_RENAPO_TEST_CURP").unwrap_or_else(|| "PXNE660720HMCXTN06".into());
+            confrontas_api::Curp::parse(&curp)
+                .map_err(|p| invalid("CONFRONTAS_RENAPO_TEST_CURP", p.to_string()))?
+                .as_str()
+                .to_owned()
+        },
+        trust_sync: millis("CONFRONTAS_TRUST_SYNC_MS", 15_000, 100..=3_600_000)?,
     })
 }
 

@@ -14,6 +14,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod certificates;
 pub mod config;
 pub mod confrontations;
 pub mod consultations;

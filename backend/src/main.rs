@@ -122,6 +122,9 @@ fn run_server(mut config: Config, demo: bool) -> Result<(), String> {
         }
         confrontas_server::auth::housekeeping::spawn(state.clone());
         confrontas_server::notifications::email::spawn(state.clone());
+        confrontas_server::certificates::sync::spawn(state.clone())
+            .await
+            .map_err(|e| e.detail)?;
         confrontas_server::confrontations::engine::spawn(state.clone())
             .await
             .map_err(|e| e.detail)?;

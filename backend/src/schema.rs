@@ -361,5 +361,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    renapo_certificates (id) {
+        id -> BigInt,
+        request_id -> Nullable<BigInt>,
+        file_name -> Text,
+        sha256 -> Text,
+        pem -> Text,
+        details -> Text,
+        fingerprint -> Text,
+        not_after -> Timestamp,
+        state -> Text,
+        uploaded_by -> BigInt,
+        uploaded_at -> Timestamp,
+        deployed_by -> Nullable<BigInt>,
+        deployed_at -> Nullable<Timestamp>,
+        retired_at -> Nullable<Timestamp>,
+        verified_at -> Nullable<Timestamp>,
+        verified_ok -> Nullable<Bool>,
+        verification_detail -> Nullable<Text>,
+        alerts_sent -> Text,
+        version -> Integer,
+    }
+}
+
 diesel::joinable!(confrontations -> requests (request_id));
 diesel::joinable!(confrontation_items -> confrontations (confrontation_id));

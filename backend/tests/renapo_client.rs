@@ -146,7 +146,10 @@ async fn after_a_rotation_only_the_new_authority_is_trusted() {
     let mut simulator = simulator().await;
     let before = RenapoClient::new(settings(&simulator)).unwrap();
     assert!(before.consult(&curp(0)).await.is_ok());
-    let new_pem = simulator.rotate_to_new_authority().await.unwrap();
+    let new_pem = simulator
+        .rotate(confrontas_server::simulator::renapo::Rotation::NewAuthority)
+        .await
+        .unwrap();
     // A connection pooled before the restart may fail first (transient), as with any server
     // restart; the next connection meets the new certificate.
     let mut error = before.consult(&curp(0)).await.unwrap_err();

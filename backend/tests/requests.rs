@@ -7,7 +7,9 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::procedure::{Tokens, layout, outsider, pdf, request_form, send_form};
+use common::procedure::{
+    Tokens, layout, outsider, pdf, renapo_certificate, request_form, send_form,
+};
 use common::{TestApp, problem};
 use confrontas_api::{
     Attachment, AttachmentKind, Dashboard, Notification, Page, RequestAction, RequestDetail,
@@ -1172,7 +1174,7 @@ async fn documents_are_added_downloaded_and_versioned(app: TestApp) {
     );
     let certificate = Form::new().text("kind", "certificate").part(
         "file",
-        Part::bytes(b"-----BEGIN CERTIFICATE-----".to_vec()).file_name("renapo.pem"),
+        Part::bytes(renapo_certificate().into_bytes()).file_name("renapo.pem"),
     );
     let response = send_form(&app, &path, &tokens.sub, certificate).await;
     assert_eq!(response.status(), 409);
@@ -1209,7 +1211,7 @@ async fn documents_are_added_downloaded_and_versioned(app: TestApp) {
     assert_eq!((deployment.started_at, deployment.status), (None, None));
     let certificate = Form::new().text("kind", "certificate").part(
         "file",
-        Part::bytes(b"-----BEGIN CERTIFICATE-----\n".to_vec()).file_name("renapo.pem"),
+        Part::bytes(renapo_certificate().into_bytes()).file_name("renapo.pem"),
     );
     let response = send_form(
         &app,

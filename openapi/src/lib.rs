@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod calendar;
+pub mod certificates;
 pub mod common;
 pub mod confrontations;
 pub mod directory;
@@ -21,6 +22,7 @@ pub mod sla;
 
 pub use auth::*;
 pub use calendar::*;
+pub use certificates::*;
 pub use common::*;
 pub use confrontations::*;
 pub use directory::*;

@@ -26,6 +26,9 @@ pub struct Readiness {
     pub migrations_applied: bool,
     /// Which RENAPO the server consults.
     pub renapo: AuthorityMode,
+    /// The deployed RENAPO certificate: `expired` means RENAPO's trust is degraded (the
+    /// status stays `ready`: the server works, RENAPO queries fail until a new one is deployed).
+    pub renapo_trust: crate::certificates::TrustStatus,
     /// Which online SAT provider the server asks (`not_configured`: exchange file only).
     pub sat: AuthorityMode,
 }

@@ -1,7 +1,7 @@
 //! Liveness (`/health`) and readiness (`/ready`).
 
 use actix_web::{HttpResponse, get, web};
-use confrontas_api::{AuthorityMode, Health, Readiness};
+use confrontas_api::{AuthorityMode, Health, Readiness, TrustStatus};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app::AppState;
@@ -26,20 +26,27 @@ async fn health() -> web::Json<Health> {
 #[get("/ready")]
 async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let pool = state.pool.clone();
-    let check = web::block(move || -> Result<bool, String> {
+    let check = web::block(move || -> Result<(bool, TrustStatus), String> {
         let mut conn = pool.get().map_err(|e| e.to_string())?;
-        db::migrations_current(&mut conn)
+        let current = db::migrations_current(&mut conn)?;
+        // Before the certificates' migration there is nothing to read.
+        let trust = if current {
+            crate::certificates::trust_status(&mut conn).map_err(|e| e.to_string())?
+        } else {
+            TrustStatus::NotDeployed
+        };
+        Ok((current, trust))
     })
     .await;
-    let (reachable, migrated) = match check {
-        Ok(Ok(current)) => (true, current),
+    let ((reachable, migrated), renapo_trust) = match check {
+        Ok(Ok((current, trust))) => ((true, current), trust),
         Ok(Err(error)) => {
             tracing::warn!(%error, "readiness check failed");
-            (false, false)
+            ((false, false), TrustStatus::NotDeployed)
         }
         Err(error) => {
             tracing::warn!(%error, "readiness check cancelled");
-            (false, false)
+            ((false, false), TrustStatus::NotDeployed)
         }
     };
     let readiness = Readiness {
@@ -59,6 +66,7 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
         } else {
             AuthorityMode::NotConfigured
         },
+        renapo_trust,
         sat: if state.sat.is_simulated() {
             AuthorityMode::Simulator
         } else if state.sat.online().is_some() {

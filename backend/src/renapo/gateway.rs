@@ -20,6 +20,8 @@ pub enum GatewayError {
 
 pub struct RenapoGateway {
     client: RwLock<Option<Arc<RenapoClient>>>,
+    /// Fingerprint of the deployed certificate trusted now (`None`: the configured file's).
+    trusted: RwLock<Option<String>>,
     settings: Option<RenapoSettings>,
     simulator: Option<tokio::sync::Mutex<RenapoSimulator>>,
 }
@@ -39,6 +41,7 @@ impl RenapoGateway {
             None => {
                 return Ok(RenapoGateway {
                     client: RwLock::new(None),
+                    trusted: RwLock::new(None),
                     settings: None,
                     simulator: None,
                 });
@@ -86,6 +89,7 @@ impl RenapoGateway {
         let client = RenapoClient::new(settings.clone())?;
         Ok(RenapoGateway {
             client: RwLock::new(Some(Arc::new(client))),
+            trusted: RwLock::new(None),
             settings: Some(settings),
             simulator: simulator.map(tokio::sync::Mutex::new),
         })
@@ -112,17 +116,43 @@ impl RenapoGateway {
             .clone()
     }
 
-    /// Trusts `pem` from now on: queries already sent finish with the old client.
-    pub fn replace_trust_anchor(&self, pem: &str) -> Result<(), String> {
+    /// The configured endpoint's URL.
+    pub fn endpoint(&self) -> Option<&str> {
+        self.settings.as_ref().map(|s| s.endpoint.as_str())
+    }
+
+    /// A client of the configured endpoint that trusts `pem` only (to verify a certificate
+    /// before, or after, deploying it).
+    pub fn client_trusting(&self, pem: &str) -> Result<RenapoClient, String> {
         let Some(settings) = &self.settings else {
             return Err("RENAPO is not configured".into());
         };
-        let client = RenapoClient::new(RenapoSettings {
+        RenapoClient::new(RenapoSettings {
             trust_anchor_pem: pem.to_owned(),
             ..settings.clone()
-        })?;
+        })
+    }
+
+    /// Trusts `pem` from now on: queries already sent finish with the old client.
+    pub fn replace_trust_anchor(&self, pem: &str) -> Result<(), String> {
+        let client = self.client_trusting(pem)?;
         *self.client.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(client));
         Ok(())
+    }
+
+    /// Trusts the deployed certificate `pem` (of `fingerprint`) from now on.
+    pub fn trust(&self, pem: &str, fingerprint: &str) -> Result<(), String> {
+        self.replace_trust_anchor(pem)?;
+        *self.trusted.write().unwrap_or_else(|e| e.into_inner()) = Some(fingerprint.to_owned());
+        Ok(())
+    }
+
+    /// The fingerprint of the deployed certificate trusted now, if one is.
+    pub fn trusted_fingerprint(&self) -> Option<String> {
+        self.trusted
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Asks RENAPO for `curp` and acknowledges the answer.

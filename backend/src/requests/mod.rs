@@ -14,8 +14,9 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::Utc;
 use confrontas_api::{
-    ActionBody, Attachment, ExplainedActionBody, ObserveBody, Page, RequestAction, RequestDetail,
-    RequestFilter, RequestSla, RequestSort, RequestState, RequestSummary, Role, TimelineEntry,
+    ActionBody, Attachment, AttachmentKind, ExplainedActionBody, ObserveBody, Page, RequestAction,
+    RequestDetail, RequestFilter, RequestSla, RequestSort, RequestState, RequestSummary, Role,
+    TimelineEntry,
 };
 use diesel::prelude::*;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -518,6 +519,14 @@ async fn add_attachment(
     let user = staff.user.clone();
     db::run(&state.pool, move |conn| records::visible(conn, &user, id)).await?;
     let addition = documents::receive_addition(&state, &request, payload).await?;
+    // RENAPO's certificate is read and checked before anything is kept.
+    let certificate = if addition.document.kind == AttachmentKind::Certificate {
+        let bytes =
+            std::fs::read(addition.document.file.file.path()).map_err(AppError::internal)?;
+        Some(crate::certificates::check_upload(&state, &bytes)?)
+    } else {
+        None
+    };
     let store = state.attachments.clone();
     let user = staff.user.clone();
     let audit = staff.actor();
@@ -529,7 +538,14 @@ async fn add_attachment(
             staff: &user,
             audit,
         };
-        workflow::add_document(conn, &acting, id, addition.comment.as_deref(), &stored)?;
+        workflow::add_document(
+            conn,
+            &acting,
+            id,
+            addition.comment.as_deref(),
+            &stored,
+            certificate.as_ref(),
+        )?;
         attachments::of_request(conn, id)
     })
     .await?;

@@ -337,9 +337,12 @@ pub fn act(
 }
 
 /// A RENAPO or SAT request resolves only once a confrontation of it with its authority has
-/// finished (DESIGN §8).
+/// finished (DESIGN §8); a certificate request once its certificate is deployed and verified.
 fn ready_to_resolve(conn: &mut AnyConnection, row: &RequestRow) -> AppResult<()> {
     let kind = row.kind()?;
+    if kind == RequestType::Certificate {
+        return crate::certificates::ready_to_resolve(conn, row.id, &row.ticket_number);
+    }
     if !crate::confrontations::jobs::has_finished(conn, row.id, kind)? {
         return Err(AppError::conflict(
             "confrontation_required",
@@ -387,6 +390,36 @@ fn response_letter(
     })
 }
 
+/// Notes on request `id`'s timeline that its certificate was deployed (it stops the
+/// deployment clock), without changing its state; inside the caller's transaction.
+pub fn note_certificate_deployed(
+    conn: &mut AnyConnection,
+    id: i64,
+    actor_id: i64,
+    comment: &str,
+) -> AppResult<()> {
+    let state = requests::table
+        .find(id)
+        .select(requests::state)
+        .first::<String>(conn)?;
+    let state = RequestState::parse(&state)
+        .ok_or_else(|| AppError::internal("unknown request state in database"))?;
+    let now = db::now().and_utc();
+    let entry = Entry {
+        event: TimelineEvent::CertificateDeployed,
+        from: Some(state),
+        to: state,
+        comment: Some(comment),
+        items: &[],
+        folio: None,
+    };
+    write_entry(conn, id, actor_id, &entry, now)?;
+    diesel::update(requests::table.find(id))
+        .set(requests::updated_at.eq(now.naive_utc()))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Adds a document to an open request without changing its state: a report (desk or
 /// sub-directorate), or the certificate RENAPO sent (sub-directorate, on a certificate request
 /// in attention; it starts the deployment clock).
@@ -396,6 +429,7 @@ pub fn add_document(
     id: i64,
     comment: Option<&str>,
     document: &StoredDocument,
+    certificate: Option<&crate::certificates::parse::CheckedChain>,
 ) -> AppResult<()> {
     let staff = acting.staff;
     conn.write_transaction(|conn| {
@@ -449,6 +483,17 @@ pub fn add_document(
         };
         let event_id = write_entry(conn, id, staff.id, &entry, now)?;
         record_documents(conn, id, event_id, staff.id, std::slice::from_ref(document), now)?;
+        if event == TimelineEvent::CertificateReceived {
+            let chain = certificate
+                .ok_or_else(|| AppError::internal("a certificate document without its check"))?;
+            let upload = crate::certificates::Upload {
+                chain,
+                file_name: &document.file_name,
+                sha256: &document.stored.sha256,
+                request_id: Some(id),
+            };
+            crate::certificates::insert(conn, &upload, staff.id, &acting.audit)?;
+        }
         acting.audit.record(
             conn,
             &format!("request_{}", event.as_str()),

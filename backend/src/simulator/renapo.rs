@@ -32,6 +32,15 @@ use crate::population::{DEMO_SEED, Person, Population};
 /// The service's path (the WSDL's Axis2 endpoint suffix is accepted too).
 pub const SERVICE_PATH: &str = "/WebServicesConsulta/services/ConsultaPorCurpService";
 
+/// The certificate a rotation deploys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// A server certificate issued by a new authority (handed out with that authority).
+    NewAuthority,
+    /// A new self-signed server certificate (handed out alone, to be pinned).
+    SelfSigned,
+}
+
 /// What the simulator accepts and whom it knows.
 #[derive(Debug, Clone)]
 pub struct SimulatorConfig {
@@ -165,19 +174,40 @@ impl RenapoSimulator {
         *self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()) = faults;
     }
 
-    /// Deploys a certificate from a new authority and returns that authority's certificate
-    /// (RENAPO rotating its certificate and e-mailing the new one). Like a real server it
-    /// restarts to deploy it: connections in use are closed, new ones see the new certificate.
-    pub async fn rotate_to_new_authority(&mut self) -> Result<String, String> {
-        let (authority, leaf) = pki::loopback_authority("Autoridad rotada del simulador de RENAPO")
-            .map_err(|e| e.to_string())?;
+    /// Deploys a new server certificate and returns what RENAPO would e-mail the agency: the
+    /// new certificate with its chain (a new authority), or the new self-signed leaf. Like a
+    /// real server it restarts to deploy it: connections in use are closed, new ones see the
+    /// new certificate.
+    pub async fn rotate(&mut self, to: Rotation) -> Result<String, String> {
+        let (leaf, authority) = match to {
+            Rotation::NewAuthority => {
+                let (authority, leaf) =
+                    pki::loopback_authority("Autoridad rotada del simulador de RENAPO")
+                        .map_err(|e| e.to_string())?;
+                (leaf, Some(authority))
+            }
+            Rotation::SelfSigned => (
+                pki::self_signed(
+                    &pki::loopback_hosts(),
+                    pki::Validity::days_from_yesterday(365),
+                )
+                .map_err(|e| e.to_string())?,
+                None,
+            ),
+        };
         self.certificate.replace(&leaf).map_err(|e| e.to_string())?;
         self.handle.stop(false).await;
         let listener = std::net::TcpListener::bind(self.address).map_err(|e| e.to_string())?;
         self.handle = run(listener, self.shared.clone(), self.certificate.clone())
             .map_err(|e| e.to_string())?;
-        self.authority = authority;
-        Ok(self.authority.pem().to_owned())
+        Ok(match authority {
+            Some(authority) => {
+                let handed_out = format!("{}{}", leaf.pem, authority.pem());
+                self.authority = authority;
+                handed_out
+            }
+            None => leaf.pem,
+        })
     }
 
     pub async fn stop(self) {

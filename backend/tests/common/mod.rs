@@ -211,6 +211,9 @@ impl TestApp {
         seed::bootstrap_admin(&state)
             .await
             .expect("bootstrap admin");
+        confrontas_server::certificates::sync::spawn(state.clone())
+            .await
+            .expect("the deployed RENAPO certificate is trusted");
         confrontas_server::confrontations::engine::spawn(state.clone())
             .await
             .expect("the confrontation engine starts");

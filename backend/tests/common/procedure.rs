@@ -38,6 +38,15 @@ pub fn pdf() -> Vec<u8> {
     b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n".to_vec()
 }
 
+/// A certificate RENAPO could send: a server certificate for the simulator's host from a new
+/// authority, with that authority (PEM, leaf first).
+pub fn renapo_certificate() -> String {
+    let (authority, leaf) =
+        confrontas_server::simulator::pki::loopback_authority("Autoridad de prueba de RENAPO")
+            .unwrap();
+    format!("{}{}", leaf.pem, authority.pem())
+}
+
 /// A CSV layout of the demo people at `indices` (all in the registry when below 300).
 pub fn layout(indices: &[u64]) -> Vec<u8> {
     let people = Population::new(DEMO_SEED);

@@ -1,0 +1,475 @@
+//! RENAPO's certificate lifecycle (seed `001`, issue 7) against the built-in simulator: RENAPO
+//! rotates its certificate, consultations fail with a clear "not trusted" error and a running
+//! confrontation waits instead of failing its items; the new certificate arrives on a
+//! certificate request (its deployment clock starts), is deployed without a restart and
+//! everything recovers (the clock stops), is verified live, and the request resolves; a
+//! second rotation, deploy and rollback; bad uploads refused; a self-signed leaf pinned only
+//! when allowed.
+
+mod common;
+
+use common::procedure::{Tokens, in_attention, layout, of_kind_in_attention, renapo_certificate};
+use common::{TestApp, problem};
+use confrontas_api::{
+    ActiveCertificate, CertificateState, ConfrontationState, ItemReason, Readiness,
+    RenapoCertificate, RequestSla, SlaClockKind, SlaStatus, TimelineEntry, TimelineEvent,
+    TrustStatus,
+};
+use confrontas_server::population::{DEMO_SEED, Population};
+use confrontas_server::simulator::pki::{self, Authority, Validity};
+use confrontas_server::simulator::renapo::Rotation;
+use reqwest::Method;
+use reqwest::multipart::{Form, Part};
+use serde_json::json;
+
+on_both_backends!(
+    a_rotated_certificate_is_deployed_without_restart_and_everything_recovers,
+    bad_certificates_are_refused_and_nothing_is_kept,
+);
+
+fn curp(index: u64) -> String {
+    Population::new(DEMO_SEED).person(index).curp.to_string()
+}
+
+async fn rotate(app: &TestApp, to: Rotation) -> String {
+    let simulator = app
+        .state
+        .renapo
+        .simulator()
+        .expect("tests run the simulator");
+    simulator.lock().await.rotate(to).await.unwrap()
+}
+
+fn certificate_form(pem: &str, file_name: &str) -> Form {
+    Form::new().part(
+        "file",
+        Part::bytes(pem.as_bytes().to_vec()).file_name(file_name.to_owned()),
+    )
+}
+
+async fn send(app: &TestApp, token: &str, path: &str, form: Form) -> reqwest::Response {
+    common::procedure::send_form(app, path, token, form).await
+}
+
+async fn certificates(app: &TestApp, token: &str) -> Vec<RenapoCertificate> {
+    let response = app.get("/api/v1/certificates", token).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+async fn act(
+    app: &TestApp,
+    token: &str,
+    cert: &RenapoCertificate,
+    verb: &str,
+) -> RenapoCertificate {
+    let response = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/certificates/{}/{verb}", cert.id),
+            token,
+            json!({ "version": cert.version }),
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        200,
+        "{verb}: {:?}",
+        response.text().await
+    );
+    response.json().await.unwrap()
+}
+
+async fn deployment_clock(app: &TestApp, token: &str, request: i64) -> confrontas_api::SlaClock {
+    let sla: RequestSla = app
+        .get(&format!("/api/v1/requests/{request}/sla"), token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    sla.clocks
+        .into_iter()
+        .find(|c| c.clock == SlaClockKind::CertificateDeployment)
+        .expect("a certificate request has the deployment clock")
+}
+
+async fn resolve(app: &TestApp, token: &str, request: i64) -> reqwest::Response {
+    let detail: confrontas_api::RequestDetail = app
+        .get(&format!("/api/v1/requests/{request}"), token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    app.send_json(
+        Method::POST,
+        &format!("/api/v1/requests/{request}/resolve"),
+        token,
+        json!({ "version": detail.version, "comment": "Certificado desplegado y verificado." }),
+    )
+    .await
+}
+
+async fn a_rotated_certificate_is_deployed_without_restart_and_everything_recovers(app: TestApp) {
+    let tokens = Tokens::of(&app).await;
+    let admin = app.login(confrontas_api::Role::Admin).await.access_token;
+    let partner = app.client_token(&admin, &["consulta_curp"]).await;
+    let consult = format!("/api/v1/consultations/curp/{}", curp(1));
+    assert_eq!(app.get(&consult, &partner).await.status(), 200);
+
+    // RENAPO rotates its certificate: consultations fail clearly, nothing is sent.
+    let new_pem = rotate(&app, Rotation::NewAuthority).await;
+    let refused = app.get(&consult, &partner).await;
+    assert_eq!(refused.status(), 502);
+    let refusal = problem(refused).await;
+    assert_eq!(refusal.code, "renapo_certificate_untrusted");
+    assert!(refusal.detail.contains("certificado"), "{}", refusal.detail);
+
+    // A confrontation started now waits for the certificate instead of failing its items.
+    let indices: Vec<u64> = (0..30).collect();
+    let request = in_attention(&app, &tokens, layout(&indices)).await;
+    let job = app
+        .start_confrontation(&tokens.sub, request.summary.id)
+        .await;
+    let waiting = app
+        .confrontation_until(&tokens.sub, job.id, |j| {
+            j.state == ConfrontationState::WaitingAuthority
+        })
+        .await;
+    assert!(
+        waiting
+            .waiting_reason
+            .as_deref()
+            .unwrap()
+            .contains("certificado de RENAPO no es de confianza"),
+        "{waiting:?}"
+    );
+    assert_eq!(waiting.metrics.processed, 0, "no item failed for it");
+
+    // The new certificate arrives on a certificate request: the deployment clock starts.
+    let certificate_request = of_kind_in_attention(&app, &tokens, "certificate", None).await;
+    let request_id = certificate_request.summary.id;
+    let form = certificate_form(&new_pem, "renapo-2026.pem").text("kind", "certificate");
+    let response = send(
+        &app,
+        &tokens.sub,
+        &format!("/api/v1/requests/{request_id}/attachments"),
+        form,
+    )
+    .await;
+    assert_eq!(response.status(), 201, "{:?}", response.text().await);
+    let listed = certificates(&app, &tokens.sub).await;
+    assert_eq!(listed.len(), 1);
+    let uploaded = listed[0].clone();
+    assert_eq!(uploaded.state, CertificateState::Uploaded);
+    assert_eq!(uploaded.request_id, Some(request_id));
+    assert_eq!(uploaded.chain.len(), 2, "leaf and authority");
+    assert_eq!(uploaded.leaf.subject_alt_names, ["localhost", "127.0.0.1"]);
+    assert!(uploaded.days_to_expiry >= 364);
+    let clock = deployment_clock(&app, &tokens.sub, request_id).await;
+    assert!(clock.started_at.is_some() && clock.stopped_at.is_none());
+    assert_eq!(
+        problem(resolve(&app, &tokens.sub, request_id).await)
+            .await
+            .code,
+        "certificate_not_deployed"
+    );
+
+    // Only the sub-directorate deploys; the desk follows.
+    let mesa_deploy = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/certificates/{}/deploy", uploaded.id),
+            &tokens.mesa,
+            json!({ "version": uploaded.version }),
+        )
+        .await;
+    assert_eq!(mesa_deploy.status(), 403);
+    assert_eq!(certificates(&app, &tokens.mesa).await.len(), 1);
+    assert_eq!(
+        app.get("/api/v1/certificates", &tokens.area).await.status(),
+        403
+    );
+
+    // Deployed: no restart, everything recovers; the clock stops.
+    let deployed = act(&app, &tokens.sub, &uploaded, "deploy").await;
+    assert_eq!(deployed.state, CertificateState::Deployed);
+    assert_eq!(app.get(&consult, &partner).await.status(), 200);
+    let finished = app
+        .confrontation_until(&tokens.sub, job.id, |j| {
+            j.state == ConfrontationState::Finished
+        })
+        .await;
+    let unanswered = app
+        .get(
+            &format!(
+                "/api/v1/confrontations/{}/items?reason={}",
+                finished.id,
+                ItemReason::AuthorityUnavailable.as_str()
+            ),
+            &tokens.sub,
+        )
+        .await
+        .json::<confrontas_api::Page<confrontas_api::ConfrontationItem>>()
+        .await
+        .unwrap();
+    assert_eq!(unanswered.total, 0, "no item given up while waiting");
+    let clock = deployment_clock(&app, &tokens.sub, request_id).await;
+    assert!(clock.stopped_at.is_some(), "{clock:?}");
+    assert_eq!(clock.status, Some(SlaStatus::Met));
+    let timeline: Vec<TimelineEntry> = app
+        .get(
+            &format!("/api/v1/requests/{request_id}/timeline"),
+            &tokens.sub,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let events: Vec<TimelineEvent> = timeline.iter().map(|e| e.event).collect();
+    assert!(events.ends_with(&[
+        TimelineEvent::CertificateReceived,
+        TimelineEvent::CertificateDeployed
+    ]));
+
+    // Deployed but not verified: the request does not resolve yet; verified, it does.
+    assert_eq!(
+        problem(resolve(&app, &tokens.sub, request_id).await)
+            .await
+            .code,
+        "certificate_not_deployed"
+    );
+    let verified = act(&app, &tokens.sub, &deployed, "verify").await;
+    let check = verified.verification.clone().unwrap();
+    assert!(check.ok, "{check:?}");
+    let response = resolve(&app, &tokens.sub, request_id).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+
+    let active: ActiveCertificate = app
+        .get("/api/v1/certificates/active", &tokens.mesa)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(active.status, TrustStatus::Valid);
+    assert_eq!(active.certificate.unwrap().id, deployed.id);
+    let ready: Readiness = app.get("/ready", &tokens.mesa).await.json().await.unwrap();
+    assert_eq!(ready.renapo_trust, TrustStatus::Valid);
+
+    // A second rotation: the new certificate, uploaded from the certificates page, verifies
+    // before it is deployed; deploying it retires the first; a rollback redeploys the first
+    // (and RENAPO, which presents the second, is then untrusted again).
+    let second_pem = rotate(&app, Rotation::NewAuthority).await;
+    assert_eq!(app.get(&consult, &partner).await.status(), 502);
+    let response = send(
+        &app,
+        &tokens.sub,
+        "/api/v1/certificates",
+        certificate_form(&second_pem, "renapo-2027.crt"),
+    )
+    .await;
+    assert_eq!(response.status(), 201, "{:?}", response.text().await);
+    let second: RenapoCertificate = response.json().await.unwrap();
+    let checked = act(&app, &tokens.sub, &second, "verify").await;
+    assert!(checked.verification.as_ref().unwrap().ok);
+    let first_now = certificates(&app, &tokens.sub)
+        .await
+        .into_iter()
+        .find(|c| c.id == deployed.id)
+        .unwrap();
+    let failing = act(&app, &tokens.sub, &first_now, "verify").await;
+    let failed = failing.verification.unwrap();
+    assert!(!failed.ok);
+    assert!(
+        failed.detail.contains("no corresponde"),
+        "{}",
+        failed.detail
+    );
+    act(&app, &tokens.sub, &checked, "deploy").await;
+    assert_eq!(app.get(&consult, &partner).await.status(), 200);
+    let states: Vec<(i64, CertificateState)> = certificates(&app, &tokens.sub)
+        .await
+        .iter()
+        .map(|c| (c.id, c.state))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (second.id, CertificateState::Deployed),
+            (deployed.id, CertificateState::Retired)
+        ]
+    );
+    let response = app
+        .send_json(
+            Method::POST,
+            "/api/v1/certificates/rollback",
+            &tokens.mesa,
+            json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), 403);
+    let response = app
+        .send_json(
+            Method::POST,
+            "/api/v1/certificates/rollback",
+            &tokens.sub,
+            json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let restored: RenapoCertificate = response.json().await.unwrap();
+    assert_eq!(
+        (restored.id, restored.state),
+        (deployed.id, CertificateState::Deployed)
+    );
+    assert_eq!(app.get(&consult, &partner).await.status(), 502);
+    // Forward again to the current one.
+    let second_now = certificates(&app, &tokens.sub)
+        .await
+        .into_iter()
+        .find(|c| c.id == second.id)
+        .unwrap();
+    assert_eq!(second_now.state, CertificateState::Retired);
+    act(&app, &tokens.sub, &second_now, "deploy").await;
+    assert_eq!(app.get(&consult, &partner).await.status(), 200);
+}
+
+async fn upload(app: &TestApp, token: &str, bytes: Vec<u8>, name: &str) -> reqwest::Response {
+    let form = Form::new().part("file", Part::bytes(bytes).file_name(name.to_owned()));
+    send(app, token, "/api/v1/certificates", form).await
+}
+
+async fn bad_certificates_are_refused_and_nothing_is_kept(app: TestApp) {
+    let tokens = Tokens::of(&app).await;
+    let authority = Authority::generate("Autoridad de prueba").unwrap();
+    let hosts = pki::loopback_hosts();
+    let today = chrono::Utc::now().date_naive();
+    let expired = authority
+        .issue(
+            &hosts,
+            Validity {
+                not_before: today - chrono::Days::new(400),
+                not_after: today - chrono::Days::new(1),
+            },
+        )
+        .unwrap();
+    let future = authority
+        .issue(
+            &hosts,
+            Validity {
+                not_before: today + chrono::Days::new(5),
+                not_after: today + chrono::Days::new(400),
+            },
+        )
+        .unwrap();
+    let other_host = authority
+        .issue(
+            &["consultas.renapo.gob.mx".to_owned()],
+            Validity::days_from_yesterday(200),
+        )
+        .unwrap();
+    let key = rcgen::KeyPair::generate().unwrap().serialize_pem();
+    let key_line = key.lines().nth(1).unwrap().to_owned();
+    let self_signed = pki::self_signed(&hosts, Validity::days_from_yesterday(200)).unwrap();
+    for (bytes, name, code) in [
+        (
+            expired.pem.into_bytes(),
+            "vencido.pem",
+            "certificate_expired",
+        ),
+        (
+            future.pem.into_bytes(),
+            "futuro.pem",
+            "certificate_not_yet_valid",
+        ),
+        (
+            other_host.pem.into_bytes(),
+            "otro.pem",
+            "certificate_host_mismatch",
+        ),
+        (b"basura".to_vec(), "basura.der", "certificate_unparsable"),
+        (
+            key.clone().into_bytes(),
+            "llave.pem",
+            "private_key_uploaded",
+        ),
+        (
+            self_signed.pem.into_bytes(),
+            "autofirmado.pem",
+            "self_signed_not_allowed",
+        ),
+    ] {
+        let response = upload(&app, &tokens.sub, bytes, name).await;
+        let refused = problem(response).await;
+        assert_eq!(
+            (refused.status, refused.code.as_str()),
+            (422, code),
+            "{name}: {}",
+            refused.detail
+        );
+        assert!(
+            !refused.detail.contains(&key_line),
+            "the key is never echoed"
+        );
+    }
+    let wrong_type = upload(
+        &app,
+        &tokens.sub,
+        renapo_certificate().into_bytes(),
+        "renapo.txt",
+    )
+    .await;
+    assert_eq!(wrong_type.status(), 415);
+    assert_eq!(
+        upload(
+            &app,
+            &tokens.mesa,
+            renapo_certificate().into_bytes(),
+            "renapo.pem"
+        )
+        .await
+        .status(),
+        403,
+        "only the sub-directorate uploads"
+    );
+    assert!(certificates(&app, &tokens.sub).await.is_empty());
+    // Nothing to roll back to yet.
+    let response = app
+        .send_json(
+            Method::POST,
+            "/api/v1/certificates/rollback",
+            &tokens.sub,
+            json!({}),
+        )
+        .await;
+    assert_eq!(problem(response).await.code, "nothing_to_roll_back");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_self_signed_leaf_is_pinned_when_the_administration_allows_it() {
+    let app = TestApp::start_with(common::Db::Sqlite, |vars| {
+        vars.insert(
+            "CONFRONTAS_RENAPO_ALLOW_SELF_SIGNED".to_owned(),
+            "true".to_owned(),
+        );
+    })
+    .await
+    .unwrap();
+    let tokens = Tokens::of(&app).await;
+    let admin = app.login(confrontas_api::Role::Admin).await.access_token;
+    let partner = app.client_token(&admin, &["consulta_curp"]).await;
+    let consult = format!("/api/v1/consultations/curp/{}", curp(2));
+    let leaf = rotate(&app, Rotation::SelfSigned).await;
+    assert_eq!(app.get(&consult, &partner).await.status(), 502);
+    let response = upload(
+        &app,
+        &tokens.sub,
+        leaf.into_bytes(),
+        "renapo-autofirmado.pem",
+    )
+    .await;
+    assert_eq!(response.status(), 201, "{:?}", response.text().await);
+    let pinned: RenapoCertificate = response.json().await.unwrap();
+    assert!(pinned.leaf.self_signed && pinned.chain.len() == 1);
+    act(&app, &tokens.sub, &pinned, "deploy").await;
+    assert_eq!(app.get(&consult, &partner).await.status(), 200);
+}

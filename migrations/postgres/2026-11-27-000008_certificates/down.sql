@@ -1,0 +1,1 @@
+DROP TABLE renapo_certificates;
