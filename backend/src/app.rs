@@ -132,6 +132,7 @@ fn routes(config: &mut ServiceConfig) {
             .configure(confrontations::routes)
             .configure(sat::routes)
             .configure(certificates::routes)
+            .configure(crate::simulator::routes::routes)
             .configure(consultations::routes)
             .configure(notifications::routes)
             .configure(sla::routes),

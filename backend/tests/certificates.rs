@@ -473,3 +473,31 @@ async fn a_self_signed_leaf_is_pinned_when_the_administration_allows_it() {
     act(&app, &tokens.sub, &pinned, "deploy").await;
     assert_eq!(app.get(&consult, &partner).await.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulator_hands_its_new_certificate_to_the_administration() {
+    let app = TestApp::start(common::Db::Sqlite).await.unwrap();
+    let tokens = Tokens::of(&app).await;
+    let admin = app.login(confrontas_api::Role::Admin).await.access_token;
+    let path = "/api/v1/simulator/renapo/rotation";
+    let body = json!({ "to": "new_authority" });
+    let refused = app
+        .send_json(Method::POST, path, &tokens.sub, body.clone())
+        .await;
+    assert_eq!(refused.status(), 403);
+    let response = app.send_json(Method::POST, path, &admin, body).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/x-pem-file");
+    let pem = response.text().await.unwrap();
+    assert_eq!(pem.matches("BEGIN CERTIFICATE").count(), 2);
+    let response = upload(&app, &tokens.sub, pem.into_bytes(), "renapo.pem").await;
+    assert_eq!(
+        response.status(),
+        201,
+        "what RENAPO hands out passes the checks"
+    );
+    let unknown = app
+        .send_json(Method::POST, path, &admin, json!({ "to": "otra" }))
+        .await;
+    assert_eq!(unknown.status(), 400);
+}

@@ -45,20 +45,29 @@ export async function stateIs(page, label) {
   await page.locator(".lead .badge").filter({ hasText: label }).first().waitFor();
 }
 
-/** An access token of the demo sub-directorate, for reading the registry through the API. */
-export async function subToken() {
+/** An access token of the demo user of `role`, for steps taken through the API. */
+export async function tokenOf(role) {
   const login = await fetch(`${BASE_URL}/api/v1/auth/login`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: "subdireccion@demo.confrontas.mx", password: DEMO_PASSWORD }),
+    body: JSON.stringify({ email: `${role}@demo.confrontas.mx`, password: DEMO_PASSWORD }),
   });
   return (await login.json()).access_token;
 }
 
+/** Calls the API with `token`; JSON bodies are sent as JSON, FormData as multipart. */
+export async function call(token, method, path, body) {
+  const headers = { authorization: `Bearer ${token}` };
+  let payload = body;
+  if (body !== undefined && !(body instanceof FormData)) {
+    headers["content-type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
+  return fetch(`${BASE_URL}${path}`, { method, headers, body: payload });
+}
+
 /** A page of the registry, sorted by CURP, read as the sub-directorate. */
 export async function registryPage(perPage, page) {
-  const farmers = await fetch(`${BASE_URL}/api/v1/farmers?per_page=${perPage}&page=${page}&sort=curp`, {
-    headers: { authorization: `Bearer ${await subToken()}` },
-  });
+  const farmers = await call(await tokenOf("subdireccion"), "GET", `/api/v1/farmers?per_page=${perPage}&page=${page}&sort=curp`);
   return (await farmers.json()).items;
 }

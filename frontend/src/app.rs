@@ -10,6 +10,7 @@ use crate::pages::admin::{
     api_clients::ApiClientsPage, calendar::CalendarPage, sla::SlaPoliciesPage, units::UnitsPage,
     users::UsersPage,
 };
+use crate::pages::certificates::CertificatesPage;
 use crate::pages::confrontations::{kpis::KpiPage, page::ConfrontationPage};
 use crate::pages::registry::{
     farmer::FarmerPage, imports::ImportsPage, opinion::OpinionPage, search::RegistryPage,
@@ -51,6 +52,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("solicitudes/:id") view=RequestPage />
                     <Route path=path!("confrontas/:id") view=ConfrontationPage />
                     <Route path=path!("indicadores") view=KpiPage />
+                    <ProtectedParentRoute
+                        path=path!("certificados")
+                        view=Outlet
+                        condition=move || session.is_active().map(|_| matches!(session.role(), Some(Role::Mesa | Role::Subdireccion | Role::Admin)))
+                        redirect_path=|| "/"
+                    >
+                        <Route path=path!("") view=CertificatesPage />
+                    </ProtectedParentRoute>
                     <ProtectedParentRoute
                         path=path!("padron")
                         view=Outlet

@@ -48,6 +48,11 @@ const NAVIGATION: &[NavItem] = &[
         roles: &[Role::Subdireccion, Role::Admin],
     },
     NavItem {
+        href: "/certificados",
+        label: "Certificado RENAPO",
+        roles: &[Role::Mesa, Role::Subdireccion, Role::Admin],
+    },
+    NavItem {
         href: "/layout",
         label: "Validar layout",
         roles: &[],

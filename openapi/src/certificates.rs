@@ -106,6 +106,16 @@ pub struct RenapoCertificate {
     pub version: i32,
 }
 
+/// Query of `GET /certificates`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct CertificateFilter {
+    /// Only the certificates a certificate request brought.
+    pub request_id: Option<i64>,
+}
+
 /// Body of deploy and verify.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -113,6 +123,25 @@ pub struct RenapoCertificate {
 pub struct CertificateAction {
     /// The version the caller saw.
     pub version: i32,
+}
+
+/// What the built-in RENAPO simulator rotates to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SimulatedRotation {
+    /// A server certificate from a new authority (handed out with the authority).
+    NewAuthority,
+    /// A new self-signed server certificate.
+    SelfSigned,
+}
+
+/// Body of `POST /simulator/renapo/rotation`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RotationBody {
+    pub to: SimulatedRotation,
 }
 
 /// How far RENAPO's trust anchor is from expiring.

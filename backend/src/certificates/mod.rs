@@ -10,7 +10,7 @@ pub mod sync;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::NaiveDateTime;
 use confrontas_api::{
-    ActiveCertificate, CertificateAction, CertificateDetails, CertificateState,
+    ActiveCertificate, CertificateAction, CertificateDetails, CertificateFilter, CertificateState,
     CertificateVerification, RenapoCertificate, Role, TrustStatus,
 };
 use diesel::prelude::*;
@@ -353,23 +353,30 @@ pub fn ready_to_resolve(conn: &mut AnyConnection, request_id: i64, ticket: &str)
     ))
 }
 
-/// Certificates of the store, newest first.
+/// Certificates of the store (the 200 newest), newest first.
 #[utoipa::path(
     tag = "certificates",
     security(("bearer" = [])),
-    responses((status = 200, body = Vec<RenapoCertificate>), Unauthenticated, Forbidden)
+    params(CertificateFilter),
+    responses((status = 200, body = Vec<RenapoCertificate>), BadRequest, Unauthenticated, Forbidden)
 )]
 #[get("/certificates")]
 async fn list_certificates(
     state: web::Data<AppState>,
     _staff: Staff<CertificateStaff>,
+    filter: web::Query<CertificateFilter>,
 ) -> AppResult<web::Json<Vec<RenapoCertificate>>> {
-    let found = db::run(&state.pool, |conn| {
-        let rows = certs::table
+    let request_id = filter.into_inner().request_id;
+    let found = db::run(&state.pool, move |conn| {
+        let mut query = certs::table
             .order(certs::id.desc())
             .limit(200)
             .select(CertificateRow::as_select())
-            .load(conn)?;
+            .into_boxed::<db::DbBackend>();
+        if let Some(request_id) = request_id {
+            query = query.filter(certs::request_id.eq(request_id));
+        }
+        let rows = query.load(conn)?;
         to_dtos(conn, rows)
     })
     .await?;

@@ -3,6 +3,7 @@
 
 pub mod pki;
 pub mod renapo;
+pub mod routes;
 pub mod sat;
 
 /// A simulator serving in this process.

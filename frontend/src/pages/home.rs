@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api;
+use crate::pages::certificates::CertificateStatus;
 use crate::pages::requests::RequestTable;
 use crate::session::use_session;
 
@@ -51,6 +52,8 @@ pub fn HomePage() -> impl IntoView {
                 Ok(board) => view! { <Board board=board /> }.into_any(),
             })}
         </Suspense>
+        {move || matches!(session.role(), Some(Role::Mesa | Role::Subdireccion | Role::Admin))
+            .then(|| view! { <CertificateStatus /> })}
         <section class="card" aria-labelledby="duties-title">
             <h2 id="duties-title">"Lo que le corresponde en el procedimiento"</h2>
             <ul class="duties">

@@ -1,4 +1,5 @@
 pub mod admin;
+pub mod certificates;
 pub mod confrontations;
 pub mod home;
 pub mod layouts;

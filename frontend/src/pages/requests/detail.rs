@@ -16,6 +16,7 @@ use crate::api::{self, ApiError};
 use crate::components::{
     Alert, FilePicker, TextArea, field_error, file_size, format_time, picked_file, use_id_param,
 };
+use crate::pages::certificates::RequestCertificates;
 use crate::pages::confrontations::RequestConfrontations;
 use crate::session::use_session;
 
@@ -44,6 +45,7 @@ pub fn RequestPage() -> impl IntoView {
         notice.set(Some(message));
         revision.update(|r| *r += 1);
     });
+    let session = use_session();
     view! {
         <p><A href="/solicitudes">"← Volver a solicitudes"</A></p>
         <Suspense fallback=|| view! { <p role="status">"Cargando solicitud…"</p> }>
@@ -58,6 +60,9 @@ pub fn RequestPage() -> impl IntoView {
                     <Actions request=request.clone() on_done=on_done />
                     <SlaCard clocks=request.sla.clone() />
                     <RequestConfrontations request=request.clone() />
+                    {(request.summary.request_type == RequestType::Certificate
+                        && matches!(session.role(), Some(Role::Mesa | Role::Subdireccion | Role::Admin)))
+                        .then(|| view! { <RequestCertificates request_id=request.summary.id /> })}
                     <AddDocument request=request on_done=on_done />
                 }.into_any(),
             })}

@@ -1,0 +1,151 @@
+// RENAPO's certificate lifecycle (seed 001, issue 7) in the browser: the simulated RENAPO
+// rotates its certificate and hands out the new one; a confrontation started then waits with
+// a clear "certificate not trusted" reason; the area asks for the certificate update, the desk
+// forwards it, the sub-directorate accepts it, attaches the new certificate (the deployment
+// clock starts), cannot resolve before deploying, deploys it without a restart (the clock
+// stops, the waiting confrontation finishes by itself), verifies it and resolves; a second
+// rotation is uploaded from the certificates page, deployed and rolled back.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { BASE_URL, OUTPUT, launch, violations } from "./browser.mjs";
+import { PDF, call, openAs, openRequest, registryPage, stateIs, submitRequest, tokenOf } from "./procedure.mjs";
+
+let context;
+before(async () => { context = await launch(); });
+after(async () => { await context?.close(); });
+
+/** A RENAPO request with `curps`, submitted, forwarded and accepted through the API. */
+async function renapoRequestInAttention(curps) {
+  const form = new FormData();
+  form.append("request_type", "renapo");
+  form.append("subject", `Vivencia tras la rotación ${Date.now()}`);
+  form.append("signer_name", "Ing. Ana Pérez Gómez");
+  form.append("signer_position", "Directora General de Fomento a la Agricultura");
+  form.append("oficio", new Blob([PDF], { type: "application/pdf" }), "oficio.pdf");
+  form.append("layout", new Blob([["CURP", ...curps].join("\n")], { type: "text/csv" }), "layout.csv");
+  let response = await call(await tokenOf("area"), "POST", "/api/v1/requests", form);
+  assert.equal(response.status, 201);
+  let request = await response.json();
+  for (const [action, role] of [["forward", "mesa"], ["accept", "subdireccion"]]) {
+    response = await call(await tokenOf(role), "POST", `/api/v1/requests/${request.id}/${action}`, { version: request.version });
+    assert.equal(response.status, 200, action);
+    request = await response.json();
+  }
+  return request;
+}
+
+/** The simulated RENAPO rotates; what it would e-mail, as a file for the browser. */
+async function rotation(name) {
+  const response = await call(await tokenOf("admin"), "POST", "/api/v1/simulator/renapo/rotation", { to: "new_authority" });
+  assert.equal(response.status, 200);
+  return { name, mimeType: "application/x-pem-file", buffer: Buffer.from(await response.text(), "utf8") };
+}
+
+test("RENAPO's new certificate is deployed without restart, verified, and rolled back", async () => {
+  const curps = (await registryPage(40, 3 + Math.floor(Math.random() * 40))).map((f) => f.curp);
+  const renapo = await renapoRequestInAttention(curps);
+  const firstFile = await rotation("renapo-nuevo.pem");
+
+  // A confrontation started now waits for the certificate, with the reason.
+  const sub = await openAs(context, "subdireccion");
+  await openRequest(sub.page, renapo.ticket_number);
+  await sub.page.getByRole("button", { name: "Iniciar confronta con RENAPO" }).click();
+  await sub.page.getByRole("heading", { level: 1, name: /^Confronta \d+ · / }).waitFor();
+  const jobUrl = sub.page.url();
+  await stateIs(sub.page, "En espera de la autoridad");
+  await sub.page.getByText(/El certificado de RENAPO no es de confianza/).waitFor();
+  await sub.page.screenshot({ path: `${OUTPUT}/certificado-confronta-en-espera.png`, fullPage: true });
+
+  // The area asks for the update; the desk forwards; the sub-directorate accepts.
+  const area = await openAs(context, "area");
+  await submitRequest(area.page, { type: /Actualización del certificado/, subject: `Certificado RENAPO ${Date.now()}` });
+  await area.page.getByRole("button", { name: "Enviar solicitud" }).click();
+  const heading = area.page.getByRole("heading", { level: 1, name: /^Solicitud MS-/ });
+  await heading.waitFor();
+  const ticket = (await heading.textContent()).replace("Solicitud ", "").trim();
+  const desk = await openAs(context, "mesa");
+  await openRequest(desk.page, ticket);
+  await desk.page.getByRole("button", { name: "Turnar y emitir folio" }).click();
+  await stateIs(desk.page, "Turnada");
+  await openRequest(sub.page, ticket);
+  await sub.page.getByRole("button", { name: "Aceptar para atención" }).click();
+  await stateIs(sub.page, "En atención");
+
+  // The certificate RENAPO sent is attached: checked on arrival, the deployment clock starts.
+  await sub.page.getByLabel("Tipo de documento").selectOption("certificate");
+  await sub.page.getByLabel(/^Archivo \(/).setInputFiles(firstFile);
+  await sub.page.getByRole("button", { name: "Agregar documento" }).click();
+  const list = sub.page.getByTestId("certificates");
+  await list.getByText("Cargado", { exact: true }).waitFor();
+  await list.getByText("Nombres: localhost, 127.0.0.1").waitFor();
+  const clock = sub.page.getByRole("row", { name: /Despliegue del certificado/ });
+  await clock.getByText("En tiempo", { exact: true }).waitFor();
+  await sub.page.getByLabel("Resolución: qué se hizo y con qué resultado").fill("Certificado actualizado.");
+  await sub.page.getByRole("button", { name: "Marcar como atendida" }).click();
+  await sub.page.getByText(/no tiene un certificado desplegado/).waitFor();
+  assert.deepEqual(await violations(sub.page), [], "certificate request with its certificate");
+  await sub.page.screenshot({ path: `${OUTPUT}/certificado-recibido.png`, fullPage: true });
+
+  // Deployed without a restart: the clock stops; then verified live.
+  await list.getByRole("button", { name: "Desplegar…" }).click();
+  await sub.page.getByRole("alertdialog").getByRole("button", { name: "Sí, desplegar" }).click();
+  await sub.page.getByText(/^Certificado desplegado: /).waitFor();
+  await sub.page.reload();
+  await sub.page.getByRole("row", { name: /Despliegue del certificado/ }).getByText("Atendida en tiempo").waitFor();
+  await sub.page.getByTestId("certificates").getByText("Desplegado", { exact: true }).waitFor();
+  await sub.page.getByTestId("certificates").getByRole("button", { name: "Verificar" }).click();
+  await sub.page.getByText(/^Verificación exitosa: Conexión TLS establecida/).waitFor();
+  await sub.page.screenshot({ path: `${OUTPUT}/certificado-desplegado.png`, fullPage: true });
+
+  // The waiting confrontation finished by itself.
+  await sub.page.goto(jobUrl);
+  await stateIs(sub.page, "Terminada");
+
+  // The request resolves; the desk closes it.
+  await openRequest(sub.page, ticket);
+  await sub.page.getByLabel("Resolución: qué se hizo y con qué resultado").fill("Certificado desplegado y verificado.");
+  await sub.page.getByRole("button", { name: "Marcar como atendida" }).click();
+  await stateIs(sub.page, "Atendida");
+  await openRequest(desk.page, ticket);
+  await desk.page.getByRole("button", { name: "Cerrar ticket" }).click();
+  await stateIs(desk.page, "Cerrada");
+  const events = await desk.page.locator(".timeline-item").evaluateAll((items) => items.map((i) => i.dataset.event));
+  assert.deepEqual(events, ["submit", "forward", "accept", "certificate_received", "certificate_deployed", "resolve", "close"]);
+
+  // The dashboard counts the days to expiry.
+  await desk.page.getByRole("link", { name: "Inicio" }).click();
+  await desk.page.getByTestId("certificate-status").getByText(/vence en 36\d días/).waitFor();
+
+  // A second rotation, uploaded from the certificates page, deployed, then rolled back.
+  const secondFile = await rotation("renapo-siguiente.crt");
+  await sub.page.getByRole("link", { name: "Certificado RENAPO" }).click();
+  await sub.page.getByRole("heading", { level: 1, name: "Certificado de RENAPO" }).waitFor();
+  await sub.page.getByLabel("Certificado (.pem, .crt, .cer o .der)").setInputFiles(secondFile);
+  await sub.page.getByRole("button", { name: "Cargar y revisar" }).click();
+  await sub.page.getByText(/^Certificado revisado y cargado: /).waitFor();
+  const uploaded = sub.page.getByTestId("certificates").getByRole("row").filter({ hasText: "renapo-siguiente.crt" });
+  await uploaded.getByRole("button", { name: "Desplegar…" }).click();
+  await sub.page.getByRole("alertdialog").getByRole("button", { name: "Sí, desplegar" }).click();
+  await sub.page.getByText(/^Certificado desplegado: /).waitFor();
+  await uploaded.getByText("Desplegado", { exact: true }).waitFor();
+  await sub.page.getByTestId("countdown").getByText(/vence en 36\d días/).waitFor();
+  assert.deepEqual(await violations(sub.page), [], "certificates page");
+  await sub.page.screenshot({ path: `${OUTPUT}/certificados.png`, fullPage: true });
+  await sub.page.getByRole("button", { name: "Regresar al certificado anterior…" }).click();
+  await sub.page.getByRole("alertdialog").getByRole("button", { name: "Sí, regresar" }).click();
+  await sub.page.getByText(/^Se regresó al certificado /).waitFor();
+  await uploaded.getByText("Retirado", { exact: true }).waitFor();
+  await sub.page.screenshot({ path: `${OUTPUT}/certificado-rollback.png`, fullPage: true });
+  // RENAPO presents the second one: deploying it again restores the service for what follows.
+  await uploaded.getByRole("button", { name: "Desplegar…" }).click();
+  await sub.page.getByRole("alertdialog").getByRole("button", { name: "Sí, desplegar" }).click();
+  await uploaded.getByText("Desplegado", { exact: true }).waitFor();
+  await uploaded.getByRole("button", { name: "Verificar" }).click();
+  await sub.page.getByText(/^Verificación exitosa: /).waitFor();
+
+  // The one error the browser logged is the refused resolution, on purpose.
+  assert.deepEqual(sub.errors, ["console: Failed to load resource: the server responded with a status of 409 (Conflict)"]);
+  assert.deepEqual(desk.errors, []);
+  assert.deepEqual(area.errors, []);
+  for (const who of [area, desk, sub]) await who.page.close();
+});
