@@ -501,3 +501,85 @@ async fn the_simulator_hands_its_new_certificate_to_the_administration() {
         .await;
     assert_eq!(unknown.status(), 400);
 }
+
+/// Two instances on one PostgreSQL database consulting one RENAPO (the simulator as its own
+/// process): a certificate deployed on one is trusted by the other within
+/// `CONFRONTAS_TRUST_SYNC_MS`, without a restart. The certificate deployed here is not the one
+/// RENAPO presents, so both then refuse to consult: the other instance visibly followed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_instance_follows_the_deployed_certificate() {
+    use common::process::{banner_until, spawn_server, terminate};
+    let Some(database) = common::test_database(common::Db::Postgres) else {
+        return;
+    };
+    let mut simulator = std::process::Command::new(env!("CARGO_BIN_EXE_confrontas-server"))
+        .args(["simulate", "renapo"])
+        .env("CONFRONTAS_SIMULATOR_BIND", "127.0.0.1:0")
+        .env("CONFRONTAS_DATA_DIR", database.dir().join("simulator"))
+        .env("CONFRONTAS_DEMO_FARMERS", "300")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let banner = banner_until(&mut simulator, "Población");
+    let url = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("https://") && !w.ends_with("?wsdl"))
+        .expect("URL printed")
+        .to_owned();
+    let ca = database.dir().join("simulator/simulator/renapo-ca.pem");
+    let vars = [
+        ("CONFRONTAS_RENAPO_URL", url),
+        ("CONFRONTAS_RENAPO_CA_FILE", ca.display().to_string()),
+        ("CONFRONTAS_TRUST_SYNC_MS", "200".to_owned()),
+    ];
+    let (first, one) = spawn_server(&database, "first", &vars);
+    let (second, other) = spawn_server(&database, "second", &vars);
+    let tokens = Tokens::of(&one).await;
+    let consult = format!("/api/v1/consultations/curp/{}", curp(3));
+    let other_sub = other
+        .login(confrontas_api::Role::Subdireccion)
+        .await
+        .access_token;
+    assert_eq!(
+        other.get(&consult, &other_sub).await.status(),
+        404,
+        "RENAPO answers (03: not found)"
+    );
+
+    let form = certificate_form(&renapo_certificate(), "otro.pem");
+    let response =
+        common::procedure::send_form(&one, "/api/v1/certificates", &tokens.sub, form).await;
+    assert_eq!(response.status(), 201, "{:?}", response.text().await);
+    let uploaded: RenapoCertificate = response.json().await.unwrap();
+    let response = one
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/certificates/{}/deploy", uploaded.id),
+            &tokens.sub,
+            json!({ "version": uploaded.version }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        one.get(&consult, &tokens.sub).await.status(),
+        502,
+        "at once here"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let status = other.get(&consult, &other_sub).await.status();
+        if status == 502 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the other instance did not follow: {status}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    for child in [first, second, simulator] {
+        terminate(child);
+    }
+}

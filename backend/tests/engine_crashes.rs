@@ -6,48 +6,26 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use common::procedure::{Tokens, in_attention, layout};
-use common::process::banner_until;
-use common::{Api, DEMO_PASSWORD, Db, TEST_KID, TEST_SECRET, TestDatabase, test_database};
+use common::{Api, Db, TestDatabase, test_database};
 use confrontas_api::{ApplyOutcome, ConfrontationItem, ConfrontationState, Page};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
-/// Starts `serve --demo` on `database` (seeding it on the first start) with a simulator slow
-/// enough for a job of a few hundred items to take seconds.
+/// Starts `serve --demo` on `database` with a simulator slow enough for a job of a few
+/// hundred items to take seconds.
 fn spawn_server(database: &TestDatabase, name: &str, lease_ms: u64) -> (Child, Api) {
-    use base64::Engine;
-    let secret = base64::engine::general_purpose::STANDARD.encode(TEST_SECRET);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_confrontas-server"))
-        .args(["serve", "--demo"])
-        .env("CONFRONTAS_BIND", "127.0.0.1:0")
-        .env("DATABASE_URL", &database.url)
-        .env("CONFRONTAS_DATA_DIR", database.dir().join(name))
-        .env("CONFRONTAS_WEB_DIR", database.dir().join("no-web"))
-        .env("CONFRONTAS_JWT_KEYS", format!("{TEST_KID}:{secret}"))
-        .env("CONFRONTAS_DEMO_PASSWORD", DEMO_PASSWORD)
-        .env("CONFRONTAS_DEMO_FARMERS", "300")
-        .env("CONFRONTAS_DEMO_REQUESTS", "false")
-        .env("CONFRONTAS_SIMULATOR_LATENCY_MS", "40")
-        .env("CONFRONTAS_RENAPO_RATE_PER_SECOND", "0")
-        .env("CONFRONTAS_RENAPO_CONCURRENCY", "4")
-        .env("CONFRONTAS_CONFRONTATION_CHUNK", "20")
-        .env("CONFRONTAS_CONFRONTATION_LEASE_MS", lease_ms.to_string())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let text = banner_until(&mut child, "Swagger UI");
-    let url = text
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .expect("URL printed")
-        .to_owned();
-    (child, Api::at(&url))
+    common::process::spawn_server(
+        database,
+        name,
+        &[
+            ("CONFRONTAS_SIMULATOR_LATENCY_MS", "40".to_owned()),
+            ("CONFRONTAS_CONFRONTATION_LEASE_MS", lease_ms.to_string()),
+        ],
+    )
 }
 
 /// Per classification and reason, what the stored items say, and the job's counters.

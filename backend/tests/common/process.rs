@@ -1,8 +1,44 @@
-//! Running the server binary as operators do: reading its banner, stopping it.
+//! Running the server binary as operators do: starting it, reading its banner, stopping it.
 
 use std::io::{BufRead, BufReader};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use super::{Api, DEMO_PASSWORD, TEST_KID, TEST_SECRET, TestDatabase};
+
+/// Starts `serve --demo` on `database` (seeding it on the first start; 300 farmers, no demo
+/// requests, RENAPO at full speed in chunks of 20) with `vars` on top; `name` keeps each
+/// instance's data apart.
+pub fn spawn_server(database: &TestDatabase, name: &str, vars: &[(&str, String)]) -> (Child, Api) {
+    use base64::Engine;
+    let secret = base64::engine::general_purpose::STANDARD.encode(TEST_SECRET);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_confrontas-server"))
+        .args(["serve", "--demo"])
+        .env("CONFRONTAS_BIND", "127.0.0.1:0")
+        .env("DATABASE_URL", &database.url)
+        .env("CONFRONTAS_DATA_DIR", database.dir().join(name))
+        .env("CONFRONTAS_WEB_DIR", database.dir().join("no-web"))
+        .env("CONFRONTAS_JWT_KEYS", format!("{TEST_KID}:{secret}"))
+        .env("CONFRONTAS_DEMO_PASSWORD", DEMO_PASSWORD)
+        .env("CONFRONTAS_DEMO_FARMERS", "300")
+        .env("CONFRONTAS_DEMO_REQUESTS", "false")
+        .env("CONFRONTAS_RENAPO_RATE_PER_SECOND", "0")
+        .env("CONFRONTAS_RENAPO_CONCURRENCY", "4")
+        .env("CONFRONTAS_CONFRONTATION_CHUNK", "20")
+        .env("RUST_LOG", "warn")
+        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let text = banner_until(&mut child, "Swagger UI");
+    let url = text
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("URL printed")
+        .to_owned();
+    (child, Api::at(&url))
+}
 
 /// Reads the child's output up to the line containing `last`, then keeps draining it in the
 /// background: the process must keep running whatever happens to its stdout, and the test must
