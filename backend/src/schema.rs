@@ -281,13 +281,14 @@ diesel::table! {
     notifications (id) {
         id -> BigInt,
         user_id -> BigInt,
-        request_id -> BigInt,
-        event_id -> BigInt,
+        request_id -> Nullable<BigInt>,
+        event_id -> Nullable<BigInt>,
         message -> Text,
         created_at -> Timestamp,
         read_at -> Nullable<Timestamp>,
         emailed_at -> Nullable<Timestamp>,
         email_attempts -> Integer,
+        certificate_id -> Nullable<BigInt>,
     }
 }
 

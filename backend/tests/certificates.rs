@@ -583,3 +583,95 @@ async fn every_instance_follows_the_deployed_certificate() {
         terminate(child);
     }
 }
+
+/// Expiry alerts: 30, 15 and 7 days before and on expiry, once each, to the sub-directorate
+/// and the administration; `/ready` reports the degraded trust once expired.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deployed_certificate_alerts_before_it_expires_and_once_expired() {
+    use confrontas_server::schema::renapo_certificates as certs;
+    use diesel::prelude::*;
+    let app = TestApp::start(common::Db::Sqlite).await.unwrap();
+    let tokens = Tokens::of(&app).await;
+    let admin = app.login(confrontas_api::Role::Admin).await.access_token;
+    let authority = Authority::generate("Autoridad de prueba").unwrap();
+    let leaf = authority
+        .issue(&pki::loopback_hosts(), Validity::days_from_yesterday(10))
+        .unwrap();
+    let pem = format!("{}{}", leaf.pem, authority.pem());
+    let uploaded: RenapoCertificate = upload(&app, &tokens.sub, pem.into_bytes(), "corto.pem")
+        .await
+        .json()
+        .await
+        .unwrap();
+    act(&app, &tokens.sub, &uploaded, "deploy").await;
+    let check = || async {
+        confrontas_server::db::run(&app.state.pool, |conn| {
+            confrontas_server::certificates::expiry::check(conn)
+        })
+        .await
+        .unwrap()
+    };
+    let alerts = |token: String| {
+        let app = &app;
+        async move {
+            let page: confrontas_api::Page<confrontas_api::Notification> = app
+                .get("/api/v1/notifications", &token)
+                .await
+                .json()
+                .await
+                .unwrap();
+            page.items
+                .into_iter()
+                .filter(|n| n.certificate_id == Some(uploaded.id))
+                .map(|n| n.message)
+                .collect::<Vec<_>>()
+        }
+    };
+    // Ten days left: the 30- and 15-day alerts are due, sent as one.
+    assert!(
+        check().await >= 2,
+        "the sub-directorate and the administration"
+    );
+    assert_eq!(check().await, 0, "once");
+    let told = alerts(tokens.sub.clone()).await;
+    assert_eq!(told.len(), 1);
+    assert!(told[0].contains("vence en 10 días"), "{told:?}");
+    assert_eq!(alerts(admin.clone()).await.len(), 1);
+    assert!(alerts(tokens.mesa.clone()).await.is_empty());
+    let active: ActiveCertificate = app
+        .get("/api/v1/certificates/active", &tokens.sub)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(active.status, TrustStatus::ExpiringSoon);
+
+    let pool = app.state.pool.clone();
+    let set_end = |end: chrono::NaiveDateTime| {
+        let pool = pool.clone();
+        async move {
+            confrontas_server::db::run(&pool, move |conn| {
+                diesel::update(certs::table)
+                    .set(certs::not_after.eq(end))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        }
+    };
+    set_end(confrontas_server::db::now() + chrono::TimeDelta::days(3)).await;
+    check().await;
+    let told = alerts(tokens.sub.clone()).await;
+    assert_eq!(told.len(), 2);
+    assert!(told[0].contains("vence en 3 días"), "{told:?}");
+    set_end(confrontas_server::db::now() - chrono::TimeDelta::hours(2)).await;
+    check().await;
+    assert_eq!(check().await, 0);
+    let told = alerts(tokens.sub.clone()).await;
+    assert_eq!(told.len(), 3);
+    assert!(told[0].contains("venció"), "{told:?}");
+    let ready: Readiness = app.get("/ready", &tokens.sub).await.json().await.unwrap();
+    assert_eq!(ready.status, "ready");
+    assert_eq!(ready.renapo_trust, TrustStatus::Expired);
+}

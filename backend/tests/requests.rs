@@ -751,8 +751,8 @@ async fn notifications_reach_who_acts_next_and_the_area_when_answered(app: TestA
         .json()
         .await
         .unwrap();
-    assert_eq!(news.items[0].event, TimelineEvent::Observe);
-    assert_eq!(news.items[0].request_id, submitted.summary.id);
+    assert_eq!(news.items[0].event, Some(TimelineEvent::Observe));
+    assert_eq!(news.items[0].request_id, Some(submitted.summary.id));
     assert!(
         news.items[0]
             .message

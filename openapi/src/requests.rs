@@ -754,14 +754,17 @@ impl ExplainedActionBody {
     }
 }
 
-/// An in-app notification.
+/// An in-app notification: about a request, or about RENAPO's certificate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Notification {
     pub id: i64,
-    pub request_id: i64,
-    pub ticket_number: String,
-    pub event: TimelineEvent,
+    /// The request it is about (`None` for a certificate alert).
+    pub request_id: Option<i64>,
+    pub ticket_number: Option<String>,
+    pub event: Option<TimelineEvent>,
+    /// The RENAPO certificate it is about (expiry alerts).
+    pub certificate_id: Option<i64>,
     /// What happened, in Spanish.
     pub message: String,
     pub created_at: DateTime<Utc>,

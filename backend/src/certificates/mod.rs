@@ -4,6 +4,7 @@
 //! query, rolled back to the previous one; every instance follows the deployed one
 //! ([`sync`]). Only the sub-directorate uploads, deploys and rolls back; all is audited.
 
+pub mod expiry;
 pub mod parse;
 pub mod sync;
 
@@ -62,6 +63,7 @@ pub struct CertificateRow {
     pub verified_at: Option<NaiveDateTime>,
     pub verified_ok: Option<bool>,
     pub verification_detail: Option<String>,
+    pub alerts_sent: String,
     pub version: i32,
 }
 
@@ -81,7 +83,7 @@ impl CertificateRow {
 }
 
 /// Days from today (UTC) until `not_after` (negative once past).
-fn days_to(not_after: NaiveDateTime) -> i64 {
+pub fn days_to(not_after: NaiveDateTime) -> i64 {
     (not_after.date() - db::now().date()).num_days()
 }
 

@@ -28,7 +28,8 @@ pub async fn follow(state: &AppState) -> AppResult<()> {
     Ok(())
 }
 
-/// Follows the deployed certificate now and then on (when RENAPO is configured).
+/// Follows the deployed certificate now and then on (when RENAPO is configured), and sends
+/// its expiry alerts when they fall due.
 pub async fn spawn(state: AppState) -> AppResult<()> {
     if !state.renapo.is_configured() {
         return Ok(());
@@ -36,11 +37,17 @@ pub async fn spawn(state: AppState) -> AppResult<()> {
     follow(&state).await?;
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(state.config.renapo.trust_sync);
-        ticks.tick().await;
         loop {
             ticks.tick().await;
             if let Err(error) = follow(&state).await {
                 tracing::warn!(%error.detail, "cannot follow the deployed RENAPO certificate");
+            }
+            match db::run(&state.pool, super::expiry::check).await {
+                Ok(0) => {}
+                Ok(told) => tracing::warn!(told, "RENAPO certificate expiry alert sent"),
+                Err(error) => {
+                    tracing::warn!(%error.detail, "cannot check the RENAPO certificate's expiry")
+                }
             }
         }
     });

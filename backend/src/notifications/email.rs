@@ -47,9 +47,9 @@ fn transport(settings: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executo
 struct Outgoing {
     id: i64,
     attempts: i32,
-    request_id: i64,
+    request_id: Option<i64>,
     message: String,
-    ticket_number: String,
+    ticket_number: Option<String>,
     to_name: String,
     to_email: String,
 }
@@ -58,7 +58,7 @@ fn pending(conn: &mut AnyConnection) -> QueryResult<Vec<Outgoing>> {
     let since = db::now() - FRESH_FOR;
     let rows = notifications::table
         .inner_join(users::table)
-        .inner_join(requests::table)
+        .left_join(requests::table)
         .filter(notifications::emailed_at.is_null())
         .filter(notifications::email_attempts.lt(MAX_ATTEMPTS))
         .filter(notifications::created_at.ge(since))
@@ -70,11 +70,19 @@ fn pending(conn: &mut AnyConnection) -> QueryResult<Vec<Outgoing>> {
             notifications::email_attempts,
             notifications::request_id,
             notifications::message,
-            requests::ticket_number,
+            requests::ticket_number.nullable(),
             users::name,
             users::email,
         ))
-        .load::<(i64, i32, i64, String, String, String, String)>(conn)?;
+        .load::<(
+            i64,
+            i32,
+            Option<i64>,
+            String,
+            Option<String>,
+            String,
+            String,
+        )>(conn)?;
     Ok(rows
         .into_iter()
         .map(
@@ -113,14 +121,20 @@ fn compose(settings: &SmtpSettings, outgoing: &Outgoing) -> Result<Message, Stri
             .parse()
             .map_err(|e| format!("recipient: {e}"))?,
     );
-    let link = format!(
-        "{}/solicitudes/{}",
-        settings.public_url.trim_end_matches('/'),
-        outgoing.request_id
-    );
+    let base = settings.public_url.trim_end_matches('/');
+    let (what, link) = match (&outgoing.request_id, &outgoing.ticket_number) {
+        (Some(id), Some(ticket)) => (
+            format!("la solicitud {ticket}"),
+            format!("{base}/solicitudes/{id}"),
+        ),
+        _ => (
+            "el certificado de RENAPO".to_owned(),
+            format!("{base}/certificados"),
+        ),
+    };
     let body = format!(
-        "{}\n\nConsulte la solicitud {} en Confrontas:\n{link}\n\n--\nServicio de Integración de Información de Confrontas (DGTIC/DSSD/003).\nEste mensaje se envió automáticamente; no lo responda.\n",
-        outgoing.message, outgoing.ticket_number
+        "{}\n\nConsulte {what} en Confrontas:\n{link}\n\n--\nServicio de Integración de Información de Confrontas (DGTIC/DSSD/003).\nEste mensaje se envió automáticamente; no lo responda.\n",
+        outgoing.message
     );
     Message::builder()
         .from(settings.from.clone())
@@ -194,4 +208,46 @@ pub fn spawn(state: AppState) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> SmtpSettings {
+        SmtpSettings {
+            host: "localhost".into(),
+            port: 25,
+            security: crate::config::SmtpSecurity::None,
+            credentials: None,
+            from: "Confrontas <confrontas@agricultura.gob.mx>"
+                .parse()
+                .unwrap(),
+            public_url: "https://confrontas.example/".into(),
+            poll: std::time::Duration::from_secs(15),
+        }
+    }
+
+    fn outgoing(request: Option<(i64, &str)>) -> Outgoing {
+        Outgoing {
+            id: 1,
+            attempts: 0,
+            request_id: request.map(|(id, _)| id),
+            message: "Aviso".into(),
+            ticket_number: request.map(|(_, ticket)| ticket.to_owned()),
+            to_name: "Daniela Flores".into(),
+            to_email: "daniela@agricultura.gob.mx".into(),
+        }
+    }
+
+    #[test]
+    fn a_message_links_to_its_request_or_to_the_certificates() {
+        let text =
+            |o: &Outgoing| String::from_utf8(compose(&settings(), o).unwrap().formatted()).unwrap();
+        let about_request = text(&outgoing(Some((7, "MS-2026-000007"))));
+        assert!(about_request.contains("https://confrontas.example/solicitudes/7"));
+        assert!(about_request.contains("MS-2026-000007"));
+        let about_certificate = text(&outgoing(None));
+        assert!(about_certificate.contains("https://confrontas.example/certificados"));
+    }
 }

@@ -49,8 +49,9 @@ pub struct Announcement<'a> {
 #[diesel(table_name = notifications)]
 struct NewNotification<'a> {
     user_id: i64,
-    request_id: i64,
-    event_id: i64,
+    request_id: Option<i64>,
+    event_id: Option<i64>,
+    certificate_id: Option<i64>,
     message: &'a str,
     created_at: NaiveDateTime,
     email_attempts: i32,
@@ -89,18 +90,48 @@ pub fn announce(conn: &mut AnyConnection, news: &Announcement) -> QueryResult<us
     recipients.sort_unstable();
     recipients.dedup();
     recipients.retain(|id| *id != news.actor_id);
+    insert(conn, &recipients, |user_id| NewNotification {
+        user_id,
+        request_id: Some(news.request_id),
+        event_id: Some(news.event_id),
+        certificate_id: None,
+        message: news.message,
+        created_at: db::now(),
+        email_attempts: 0,
+    })
+}
+
+/// Tells the active users of `roles` about RENAPO's certificate `certificate_id`. Returns how
+/// many people were told.
+pub fn announce_certificate(
+    conn: &mut AnyConnection,
+    roles: &[Role],
+    certificate_id: i64,
+    message: &str,
+) -> QueryResult<usize> {
+    let mut recipients = Vec::new();
+    for role in roles {
+        recipients.extend(users_of(conn, *role, 0)?);
+    }
     let now = db::now();
-    let rows: Vec<NewNotification> = recipients
-        .iter()
-        .map(|user_id| NewNotification {
-            user_id: *user_id,
-            request_id: news.request_id,
-            event_id: news.event_id,
-            message: news.message,
-            created_at: now,
-            email_attempts: 0,
-        })
-        .collect();
+    insert(conn, &recipients, |user_id| NewNotification {
+        user_id,
+        request_id: None,
+        event_id: None,
+        certificate_id: Some(certificate_id),
+        message,
+        created_at: now,
+        email_attempts: 0,
+    })
+}
+
+/// Inserts one notification per recipient, made by `each`.
+fn insert<'a>(
+    conn: &mut AnyConnection,
+    recipients: &[i64],
+    each: impl Fn(i64) -> NewNotification<'a>,
+) -> QueryResult<usize> {
+    let rows: Vec<NewNotification> = recipients.iter().map(|id| each(*id)).collect();
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         per_backend!(&mut *conn, |c| diesel::insert_into(notifications::table)
             .values(chunk)
@@ -111,21 +142,23 @@ pub fn announce(conn: &mut AnyConnection, news: &Announcement) -> QueryResult<us
 
 type NotificationTuple = (
     i64,
-    i64,
-    String,
-    String,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
     String,
     NaiveDateTime,
     Option<NaiveDateTime>,
 );
 
 fn to_dto(row: NotificationTuple) -> Notification {
-    let (id, request_id, ticket_number, event, message, created_at, read_at) = row;
+    let (id, request_id, ticket_number, event, certificate_id, message, created_at, read_at) = row;
     Notification {
         id,
         request_id,
         ticket_number,
-        event: TimelineEvent::parse(&event).unwrap_or(TimelineEvent::AttachmentAdded),
+        event: event.as_deref().and_then(TimelineEvent::parse),
+        certificate_id,
         message,
         created_at: created_at.and_utc(),
         read_at: read_at.map(|t| t.and_utc()),
@@ -152,8 +185,8 @@ async fn list_notifications(
     let result = db::run(&state.pool, move |conn| {
         let mine = || {
             let query = notifications::table
-                .inner_join(requests::table)
-                .inner_join(request_events::table)
+                .left_join(requests::table)
+                .left_join(request_events::table)
                 .filter(notifications::user_id.eq(user_id))
                 .into_boxed();
             if unread_only {
@@ -170,8 +203,9 @@ async fn list_notifications(
             .select((
                 notifications::id,
                 notifications::request_id,
-                requests::ticket_number,
-                request_events::event,
+                requests::ticket_number.nullable(),
+                request_events::event.nullable(),
+                notifications::certificate_id,
                 notifications::message,
                 notifications::created_at,
                 notifications::read_at,

@@ -57,7 +57,11 @@ pub fn NotificationsPage() -> impl IntoView {
                     view! {
                         <ul class="notifications">
                             {page_of.items.into_iter().map(|n| {
-                                let href = format!("/solicitudes/{}", n.request_id);
+                                // A request's news opens the request; a certificate alert, the certificates.
+                                let href = n.request_id.map_or_else(
+                                    || "/certificados".to_owned(),
+                                    |id| format!("/solicitudes/{id}"),
+                                );
                                 let read_path = format!("/api/v1/notifications/{}/read", n.id);
                                 let unread = n.read_at.is_none();
                                 let on_open = read_path.clone();

@@ -29,3 +29,9 @@ CREATE TABLE renapo_certificates (
 );
 CREATE INDEX renapo_certificates_state ON renapo_certificates (state, deployed_at);
 CREATE INDEX renapo_certificates_request ON renapo_certificates (request_id);
+
+-- Notifications may be about RENAPO's certificate (expiry alerts) instead of a request: the
+-- request and its event become optional.
+ALTER TABLE notifications ALTER COLUMN request_id DROP NOT NULL;
+ALTER TABLE notifications ALTER COLUMN event_id DROP NOT NULL;
+ALTER TABLE notifications ADD COLUMN certificate_id BIGINT REFERENCES renapo_certificates (id);

@@ -29,3 +29,24 @@ CREATE TABLE renapo_certificates (
 );
 CREATE INDEX renapo_certificates_state ON renapo_certificates (state, deployed_at);
 CREATE INDEX renapo_certificates_request ON renapo_certificates (request_id);
+
+-- Notifications may be about RENAPO's certificate (expiry alerts) instead of a request: the
+-- request and its event become optional (SQLite rebuilds the table to drop NOT NULL).
+CREATE TABLE notifications_new (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id BIGINT NOT NULL REFERENCES users (id),
+    request_id BIGINT REFERENCES requests (id),
+    event_id BIGINT REFERENCES request_events (id),
+    message TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    read_at TIMESTAMP,
+    emailed_at TIMESTAMP,
+    email_attempts INTEGER NOT NULL,
+    certificate_id BIGINT REFERENCES renapo_certificates (id)
+);
+INSERT INTO notifications_new (id, user_id, request_id, event_id, message, created_at, read_at, emailed_at, email_attempts)
+    SELECT id, user_id, request_id, event_id, message, created_at, read_at, emailed_at, email_attempts FROM notifications;
+DROP TABLE notifications;
+ALTER TABLE notifications_new RENAME TO notifications;
+CREATE INDEX notifications_user ON notifications (user_id, id);
+CREATE INDEX notifications_email ON notifications (emailed_at, email_attempts);
