@@ -331,6 +331,38 @@ async fn a_rotated_certificate_is_deployed_without_restart_and_everything_recove
     assert_eq!(second_now.state, CertificateState::Retired);
     act(&app, &tokens.sub, &second_now, "deploy").await;
     assert_eq!(app.get(&consult, &partner).await.status(), 200);
+
+    // Every action is audited, by whom it was done.
+    let audited: Vec<(String, String)> = {
+        use confrontas_server::schema::audit_log;
+        use diesel::prelude::*;
+        let pool = app.state.pool.clone();
+        confrontas_server::db::run(&pool, |conn| {
+            Ok(audit_log::table
+                .filter(audit_log::entity.eq("certificate"))
+                .order(audit_log::id)
+                .select((audit_log::action, audit_log::actor))
+                .load(conn)?)
+        })
+        .await
+        .unwrap()
+    };
+    let actions: Vec<&str> = audited.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "certificate_uploaded",
+            "certificate_deployed",
+            "certificate_verified",
+            "certificate_uploaded",
+            "certificate_verified",
+            "certificate_verified",
+            "certificate_deployed",
+            "certificate_rolled_back",
+            "certificate_deployed",
+        ]
+    );
+    assert!(audited.iter().all(|(_, actor)| actor.starts_with("user:")));
 }
 
 async fn upload(app: &TestApp, token: &str, bytes: Vec<u8>, name: &str) -> reqwest::Response {

@@ -19,7 +19,9 @@ use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use self::parse::{CheckedChain, Expectations};
-use crate::api_doc::{BadRequest, Conflict, Forbidden, NotFound, Unauthenticated, UploadErrors};
+use crate::api_doc::{
+    BadRequest, BodyErrors, Conflict, Forbidden, NotFound, Unauthenticated, UploadErrors,
+};
 use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::principal::{RoleSet, Staff, StaffUser, SubdireccionOnly};
@@ -526,7 +528,7 @@ async fn upload_certificate(
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Certificate id")),
     request_body = CertificateAction,
-    responses((status = 200, body = RenapoCertificate), BadRequest, Unauthenticated, Forbidden, NotFound, Conflict)
+    responses((status = 200, body = RenapoCertificate), BodyErrors, Unauthenticated, Forbidden, NotFound, Conflict)
 )]
 #[post("/certificates/{id}/deploy")]
 async fn deploy_certificate(
@@ -604,7 +606,7 @@ async fn roll_back(
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Certificate id")),
     request_body = CertificateAction,
-    responses((status = 200, body = RenapoCertificate), BadRequest, Unauthenticated, Forbidden, NotFound, Conflict)
+    responses((status = 200, body = RenapoCertificate), BodyErrors, Unauthenticated, Forbidden, NotFound, Conflict)
 )]
 #[post("/certificates/{id}/verify")]
 async fn verify_certificate(
