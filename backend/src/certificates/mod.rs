@@ -538,27 +538,42 @@ async fn deploy_certificate(
     body: web::Json<CertificateAction>,
 ) -> AppResult<web::Json<RenapoCertificate>> {
     let (id, version) = (id.into_inner(), body.version);
+    let deployed = deploy_chosen(&state, &staff, "certificate_deployed", move |conn| {
+        let row = find(conn, id)?;
+        if row.version != version {
+            return Err(stale());
+        }
+        if row.current_state()? == CertificateState::Deployed {
+            return Err(AppError::conflict(
+                "already_deployed",
+                "Ese certificado ya está desplegado.",
+            ));
+        }
+        Ok(row)
+    })
+    .await?;
+    Ok(web::Json(deployed))
+}
+
+/// Deploys the certificate `choose` picks (inside the deployment's transaction), trusts it on
+/// this instance at once, and answers it.
+async fn deploy_chosen(
+    state: &AppState,
+    staff: &Staff<SubdireccionOnly>,
+    action: &'static str,
+    choose: impl FnOnce(&mut AnyConnection) -> AppResult<CertificateRow> + Send + 'static,
+) -> AppResult<RenapoCertificate> {
     let (user, actor) = (staff.user.clone(), staff.actor());
-    let deployed_row = db::run(&state.pool, move |conn| {
+    let row = db::run(&state.pool, move |conn| {
         conn.write_transaction(|conn| {
-            let row = find(conn, id)?;
-            if row.version != version {
-                return Err(stale());
-            }
-            if row.current_state()? == CertificateState::Deployed {
-                return Err(AppError::conflict(
-                    "already_deployed",
-                    "Ese certificado ya está desplegado.",
-                ));
-            }
-            make_deployed(conn, &row, &user, &actor, "certificate_deployed")?;
-            find(conn, id)
+            let row = choose(conn)?;
+            make_deployed(conn, &row, &user, &actor, action)?;
+            find(conn, row.id)
         })
     })
     .await?;
-    sync::trust(&state, &deployed_row)?;
-    let found = db::run(&state.pool, move |conn| dto(conn, deployed_row)).await?;
-    Ok(web::Json(found))
+    sync::trust(state, &row)?;
+    db::run(&state.pool, move |conn| dto(conn, row)).await
 }
 
 /// Roll back: the certificate deployed before the current one is deployed again (the current
@@ -573,29 +588,22 @@ async fn roll_back(
     state: web::Data<AppState>,
     staff: Staff<SubdireccionOnly>,
 ) -> AppResult<web::Json<RenapoCertificate>> {
-    let (user, actor) = (staff.user.clone(), staff.actor());
-    let restored = db::run(&state.pool, move |conn| {
-        conn.write_transaction(|conn| {
-            let previous = certs::table
-                .filter(certs::state.eq(CertificateState::Retired.as_str()))
-                .order((certs::retired_at.desc(), certs::id.desc()))
-                .select(CertificateRow::as_select())
-                .first(conn)
-                .optional()?
-                .ok_or_else(|| {
-                    AppError::conflict(
-                        "nothing_to_roll_back",
-                        "No hay un certificado anterior desplegado al cual regresar.",
-                    )
-                })?;
-            make_deployed(conn, &previous, &user, &actor, "certificate_rolled_back")?;
-            find(conn, previous.id)
-        })
+    let restored = deploy_chosen(&state, &staff, "certificate_rolled_back", |conn| {
+        certs::table
+            .filter(certs::state.eq(CertificateState::Retired.as_str()))
+            .order((certs::retired_at.desc(), certs::id.desc()))
+            .select(CertificateRow::as_select())
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| {
+                AppError::conflict(
+                    "nothing_to_roll_back",
+                    "No hay un certificado anterior desplegado al cual regresar.",
+                )
+            })
     })
     .await?;
-    sync::trust(&state, &restored)?;
-    let found = db::run(&state.pool, move |conn| dto(conn, restored)).await?;
-    Ok(web::Json(found))
+    Ok(web::Json(restored))
 }
 
 /// Verify: a live TLS handshake and a test query (`CONFRONTAS_RENAPO_TEST_CURP`) against the
