@@ -44,7 +44,8 @@ async function rotation(name) {
 test("RENAPO's new certificate is deployed without restart, verified, and rolled back", async () => {
   const curps = (await registryPage(40, 3 + Math.floor(Math.random() * 40))).map((f) => f.curp);
   const renapo = await renapoRequestInAttention(curps);
-  const firstFile = await rotation("renapo-nuevo.pem");
+  const stamp = Date.now();
+  const firstFile = await rotation(`renapo-nuevo-${stamp}.pem`);
 
   // A confrontation started now waits for the certificate, with the reason.
   const sub = await openAs(context, "subdireccion");
@@ -117,13 +118,23 @@ test("RENAPO's new certificate is deployed without restart, verified, and rolled
   await desk.page.getByTestId("certificate-status").getByText(/vence en 36\d días/).waitFor();
 
   // A second rotation, uploaded from the certificates page, deployed, then rolled back.
-  const secondFile = await rotation("renapo-siguiente.crt");
+  // This time the administration makes the simulated RENAPO rotate from the certificates page.
+  const admin = await openAs(context, "admin");
+  await admin.page.getByRole("link", { name: "Certificado RENAPO" }).click();
+  const handing = admin.page.waitForEvent("download");
+  await admin.page.getByRole("button", { name: "Rotar con una nueva autoridad" }).click();
+  const handed = await handing;
+  assert.equal(handed.suggestedFilename(), "certificado_renapo.pem");
+  const secondName = `renapo-siguiente-${stamp}.crt`;
+  const secondFile = `${OUTPUT}/${secondName}`;
+  await handed.saveAs(secondFile);
+  await admin.page.getByText(/rotó su certificado/).waitFor();
   await sub.page.getByRole("link", { name: "Certificado RENAPO" }).click();
   await sub.page.getByRole("heading", { level: 1, name: "Certificado de RENAPO" }).waitFor();
   await sub.page.getByLabel("Certificado (.pem, .crt, .cer o .der)").setInputFiles(secondFile);
   await sub.page.getByRole("button", { name: "Cargar y revisar" }).click();
   await sub.page.getByText(/^Certificado revisado y cargado: /).waitFor();
-  const uploaded = sub.page.getByTestId("certificates").getByRole("row").filter({ hasText: "renapo-siguiente.crt" });
+  const uploaded = sub.page.getByTestId("certificates").getByRole("row").filter({ hasText: secondName });
   await uploaded.getByRole("button", { name: "Desplegar…" }).click();
   await sub.page.getByRole("alertdialog").getByRole("button", { name: "Sí, desplegar" }).click();
   await sub.page.getByText(/^Certificado desplegado: /).waitFor();
@@ -147,5 +158,6 @@ test("RENAPO's new certificate is deployed without restart, verified, and rolled
   assert.deepEqual(sub.errors, ["console: Failed to load resource: the server responded with a status of 409 (Conflict)"]);
   assert.deepEqual(desk.errors, []);
   assert.deepEqual(area.errors, []);
-  for (const who of [area, desk, sub]) await who.page.close();
+  assert.deepEqual(admin.errors, []);
+  for (const who of [area, desk, sub, admin]) await who.page.close();
 });

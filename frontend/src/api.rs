@@ -387,6 +387,15 @@ pub async fn download(path: &str, fallback_name: &str) -> Result<(), ApiError> {
     save(response, fallback_name).await
 }
 
+/// Sends a JSON body and saves the file the server answers with.
+pub async fn send_json_and_save<B: Serialize>(
+    path: &str,
+    body: &B,
+    fallback_name: &str,
+) -> Result<(), ApiError> {
+    save(call(Method::POST, path, Some(body)).await?, fallback_name).await
+}
+
 /// Saves a file answer under the name of its `Content-Disposition`.
 async fn save(response: Response, fallback_name: &str) -> Result<(), ApiError> {
     if !response.ok() {

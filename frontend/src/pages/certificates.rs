@@ -2,7 +2,10 @@
 //! upload with the parsed details, deploy, verify, roll back, and the history. The same list
 //! and actions serve a certificate request's page.
 
-use confrontas_api::{ActiveCertificate, CertificateState, RenapoCertificate, Role, TrustStatus};
+use confrontas_api::{
+    ActiveCertificate, AuthorityMode, CertificateState, Readiness, RenapoCertificate, Role,
+    RotationBody, SimulatedRotation, TrustStatus,
+};
 use gloo_net::http::Method;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -124,7 +127,7 @@ pub fn CertificateList(
                 <caption class="visually-hidden">"Certificados de RENAPO"</caption>
                 <thead><tr>
                     <th scope="col">"Certificado"</th><th scope="col">"Estado"</th><th scope="col">"Vigencia"</th>
-                    <th scope="col">"Huella SHA-256"</th><th scope="col">"Última verificación"</th><th scope="col">"Acciones"</th>
+                    <th scope="col">"Última verificación"</th><th scope="col">"Acciones"</th>
                 </tr></thead>
                 <tbody>
                     {certificates.into_iter().map(|c| {
@@ -139,7 +142,8 @@ pub fn CertificateList(
                                     <strong>{common_name(&c.leaf.subject)}</strong><br/>
                                     <span class="hint">{format!("Emisor: {}", common_name(&c.leaf.issuer))}</span><br/>
                                     <span class="hint">{format!("Nombres: {}", c.leaf.subject_alt_names.join(", "))}</span><br/>
-                                    <span class="hint">{format!("{} · serie {}", c.file_name, c.leaf.serial)}</span>
+                                    <span class="hint">{format!("{} · serie {}", c.file_name, c.leaf.serial)}</span><br/>
+                                    <span class="hint">"Huella SHA-256: "<code class="fingerprint">{c.leaf.fingerprint_sha256.clone()}</code></span>
                                     {c.ticket_number.clone().zip(c.request_id).map(|(ticket, request)| view! {
                                         <br/><A href=format!("/solicitudes/{request}")>{format!("Solicitud {ticket}")}</A>
                                     })}
@@ -147,7 +151,6 @@ pub fn CertificateList(
                                 <td>{state_badge(state)}</td>
                                 <td>{format!("{} al {}", c.leaf.not_before.format("%d/%m/%Y"), c.leaf.not_after.format("%d/%m/%Y"))}<br/>
                                     <span class="hint">{countdown(c.days_to_expiry)}</span></td>
-                                <td><code class="fingerprint">{c.leaf.fingerprint_sha256.clone()}</code></td>
                                 <td>{verification.map_or_else(|| view! { "Sin verificar" }.into_any(), IntoAny::into_any)}</td>
                                 <td class="actions-cell">
                                     {is_sub.then(|| view! {
@@ -187,6 +190,55 @@ pub fn CertificateList(
         })}
     }
     .into_any()
+}
+
+/// With the built-in RENAPO simulator, the administration can make RENAPO rotate its
+/// certificate and receive the new one (as RENAPO e-mails it), to try the procedure.
+#[component]
+fn RotationCard(
+    failure: RwSignal<Option<ApiError>>,
+    notice: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let session = use_session();
+    let readiness = LocalResource::new(|| api::get::<Readiness>("/ready"));
+    let simulated = move || {
+        session.role() == Some(Role::Admin)
+            && readiness
+                .get()
+                .and_then(Result::ok)
+                .is_some_and(|r| r.renapo == AuthorityMode::Simulator)
+    };
+    let rotate = move |to: SimulatedRotation| {
+        leptos::task::spawn_local(async move {
+            let outcome = api::send_json_and_save(
+                "/api/v1/simulator/renapo/rotation",
+                &RotationBody { to },
+                "certificado_renapo.pem",
+            )
+            .await;
+            match outcome {
+                Ok(()) => {
+                    failure.set(None);
+                    notice.set(Some(
+                        "RENAPO (simulado) rotó su certificado y se descargó el nuevo: hasta que la Subdirección lo despliegue, las consultas a RENAPO fallarán.".into(),
+                    ));
+                }
+                Err(error) => failure.set(Some(error)),
+            }
+        });
+    };
+    move || {
+        simulated().then(|| view! {
+        <section class="card" aria-labelledby="simulator-title">
+            <h2 id="simulator-title">"RENAPO simulado"</h2>
+            <p class="hint">"Para probar el procedimiento: RENAPO cambia el certificado de su servidor y entrega el nuevo, como lo haría por correo."</p>
+            <div class="actions-row">
+                <button type="button" class="ghost" on:click=move |_| rotate(SimulatedRotation::NewAuthority)>"Rotar con una nueva autoridad"</button>
+                <button type="button" class="ghost" on:click=move |_| rotate(SimulatedRotation::SelfSigned)>"Rotar a un certificado autofirmado"</button>
+            </div>
+        </section>
+    })
+    }
 }
 
 /// The dashboard's line about RENAPO's certificate: its status and days to expiry.
@@ -349,6 +401,7 @@ pub fn CertificatesPage() -> impl IntoView {
                 </div>
             })}
         </section>
+        <RotationCard failure=failure notice=notice />
         {move || is_sub().then(|| view! {
             <section class="card" aria-labelledby="upload-title">
                 <h2 id="upload-title">"Cargar un certificado"</h2>
