@@ -464,6 +464,28 @@ async fn bad_certificates_are_refused_and_nothing_is_kept(app: TestApp) {
         "only the sub-directorate uploads"
     );
     assert!(certificates(&app, &tokens.sub).await.is_empty());
+
+    // On a certificate request: who may attach comes first; a bad certificate leaves no trace
+    // (no document, no "received" event, the deployment clock not started).
+    let request = of_kind_in_attention(&app, &tokens, "certificate", None).await;
+    let path = format!("/api/v1/requests/{}/attachments", request.summary.id);
+    let garbage = || certificate_form("basura", "renapo.pem").text("kind", "certificate");
+    assert_eq!(
+        send(&app, &tokens.area, &path, garbage()).await.status(),
+        403
+    );
+    let refused = problem(send(&app, &tokens.sub, &path, garbage()).await).await;
+    assert_eq!(refused.code, "certificate_unparsable");
+    let clock = deployment_clock(&app, &tokens.sub, request.summary.id).await;
+    assert_eq!(clock.started_at, None);
+    let documents: Vec<confrontas_api::Attachment> =
+        app.get(&path, &tokens.sub).await.json().await.unwrap();
+    assert!(
+        documents
+            .iter()
+            .all(|d| d.kind != confrontas_api::AttachmentKind::Certificate)
+    );
+    assert!(certificates(&app, &tokens.sub).await.is_empty());
     // Nothing to roll back to yet.
     let response = app
         .send_json(

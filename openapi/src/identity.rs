@@ -383,6 +383,12 @@ pub enum RfcWarning {
 }
 
 impl RfcWarning {
+    pub const ALL: [RfcWarning; 2] = [RfcWarning::CheckDigit, RfcWarning::Generic];
+
+    pub fn parse(code: &str) -> Option<RfcWarning> {
+        RfcWarning::ALL.into_iter().find(|w| w.code() == code)
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             RfcWarning::CheckDigit => "check_digit",
@@ -563,6 +569,14 @@ pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc_warnings_round_trip_their_codes() {
+        for warning in RfcWarning::ALL {
+            assert_eq!(RfcWarning::parse(warning.code()), Some(warning));
+        }
+        assert_eq!(RfcWarning::parse("otra"), None);
+    }
 
     #[test]
     fn inconvenient_word_lists_are_sorted_for_binary_search() {

@@ -175,40 +175,51 @@ fn status_of(row: &CertificateRow) -> TrustStatus {
     }
 }
 
-/// What an upload is checked against, from the configuration.
-pub fn expectations(state: &AppState) -> AppResult<(String, bool)> {
-    let host = state
-        .renapo
-        .endpoint()
-        .and_then(parse::host_of)
-        .ok_or_else(|| {
-            AppError::unavailable(
-                "renapo_not_configured",
-                "El servicio de RENAPO no está configurado en este servidor (CONFRONTAS_RENAPO_URL): no hay con qué comparar el certificado.",
-            )
-        })?
-        .to_owned();
-    Ok((host, state.config.renapo.allow_self_signed))
+/// What an upload is checked against: the configured RENAPO host and whether a self-signed
+/// leaf may be pinned.
+pub struct UploadRules {
+    host: String,
+    allow_self_signed: bool,
 }
 
-/// Checks an uploaded file as RENAPO's certificate (422 with the reason when refused).
-pub fn check_upload(state: &AppState, bytes: &[u8]) -> AppResult<CheckedChain> {
-    let (host, allow_self_signed) = expectations(state)?;
-    parse::check(
-        bytes,
-        &Expectations {
-            host: &host,
-            allow_self_signed,
-            now: chrono::Utc::now(),
-        },
-    )
-    .map_err(|refusal| {
-        AppError::new(
-            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-            refusal.code,
-            refusal.message,
+impl UploadRules {
+    /// The rules of this server (503 when RENAPO is not configured: nothing to compare with).
+    pub fn of(state: &AppState) -> AppResult<UploadRules> {
+        let host = state
+            .renapo
+            .endpoint()
+            .and_then(parse::host_of)
+            .ok_or_else(|| {
+                AppError::unavailable(
+                    "renapo_not_configured",
+                    "El servicio de RENAPO no está configurado en este servidor (CONFRONTAS_RENAPO_URL): no hay con qué comparar el certificado.",
+                )
+            })?
+            .to_owned();
+        Ok(UploadRules {
+            host,
+            allow_self_signed: state.config.renapo.allow_self_signed,
+        })
+    }
+
+    /// Checks an uploaded file as RENAPO's certificate (422 with the reason when refused).
+    pub fn check(&self, bytes: &[u8]) -> AppResult<CheckedChain> {
+        parse::check(
+            bytes,
+            &Expectations {
+                host: &self.host,
+                allow_self_signed: self.allow_self_signed,
+                now: chrono::Utc::now(),
+            },
         )
-    })
+        .map_err(|refusal| {
+            AppError::new(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                refusal.code,
+                refusal.message,
+            )
+        })
+    }
 }
 
 /// An upload to keep: the checked chain and the file it came in.
@@ -491,7 +502,7 @@ async fn upload_certificate(
         )
     })?;
     let bytes = std::fs::read(file.file.path()).map_err(AppError::internal)?;
-    let chain = check_upload(&state, &bytes)?;
+    let chain = UploadRules::of(&state)?.check(&bytes)?;
     let stored = state
         .attachments
         .put_file(file.file.path())

@@ -656,11 +656,7 @@ impl ItemRow {
                 .as_deref()
                 .unwrap_or_default()
                 .split(',')
-                .filter_map(|code| {
-                    [RfcWarning::CheckDigit, RfcWarning::Generic]
-                        .into_iter()
-                        .find(|w| w.code() == code)
-                })
+                .filter_map(RfcWarning::parse)
                 .collect(),
         })
     }

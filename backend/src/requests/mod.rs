@@ -519,11 +519,11 @@ async fn add_attachment(
     let user = staff.user.clone();
     db::run(&state.pool, move |conn| records::visible(conn, &user, id)).await?;
     let addition = documents::receive_addition(&state, &request, payload).await?;
-    // RENAPO's certificate is read and checked before anything is kept.
+    // RENAPO's certificate is checked inside the workflow, after who may attach it and where.
     let certificate = if addition.document.kind == AttachmentKind::Certificate {
         let bytes =
             std::fs::read(addition.document.file.file.path()).map_err(AppError::internal)?;
-        Some(crate::certificates::check_upload(&state, &bytes)?)
+        Some((bytes, crate::certificates::UploadRules::of(&state)?))
     } else {
         None
     };
@@ -544,7 +544,9 @@ async fn add_attachment(
             id,
             addition.comment.as_deref(),
             &stored,
-            certificate.as_ref(),
+            certificate
+                .as_ref()
+                .map(|(bytes, rules)| (bytes.as_slice(), rules)),
         )?;
         attachments::of_request(conn, id)
     })

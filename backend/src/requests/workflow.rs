@@ -429,7 +429,7 @@ pub fn add_document(
     id: i64,
     comment: Option<&str>,
     document: &StoredDocument,
-    certificate: Option<&crate::certificates::parse::CheckedChain>,
+    certificate: Option<(&[u8], &crate::certificates::UploadRules)>,
 ) -> AppResult<()> {
     let staff = acting.staff;
     conn.write_transaction(|conn| {
@@ -484,10 +484,11 @@ pub fn add_document(
         let event_id = write_entry(conn, id, staff.id, &entry, now)?;
         record_documents(conn, id, event_id, staff.id, std::slice::from_ref(document), now)?;
         if event == TimelineEvent::CertificateReceived {
-            let chain = certificate
-                .ok_or_else(|| AppError::internal("a certificate document without its check"))?;
+            let (bytes, rules) = certificate
+                .ok_or_else(|| AppError::internal("a certificate document without its rules"))?;
+            let chain = rules.check(bytes)?;
             let upload = crate::certificates::Upload {
-                chain,
+                chain: &chain,
                 file_name: &document.file_name,
                 sha256: &document.stored.sha256,
                 request_id: Some(id),

@@ -9,7 +9,7 @@ pub mod exchange;
 pub mod gateway;
 pub mod opinion;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use confrontas_api::{
@@ -20,7 +20,7 @@ use diesel::prelude::*;
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use self::opinion::{ExchangeAnswers, OpinionProvider, ProviderError, classify_opinion};
+use self::opinion::{ExchangeAnswers, OpinionProvider, classify_opinion};
 use crate::api_doc::{
     BadRequest, BodyErrors, Conflict, Forbidden, NotFound, Unauthenticated, UploadErrors,
 };
@@ -372,25 +372,14 @@ async fn classify_pending(
     let validity = state.config.sat.validity;
     let today = today();
     let mut results = Vec::with_capacity(pending.len());
-    let mut answers: HashMap<String, Result<opinion::SatAnswer, ProviderError>> = HashMap::new();
     for item in pending {
         let rfc = item.rfc.as_deref().and_then(|r| Rfc::parse(r).ok());
         let record = item.farmer_id.and_then(|f| records.get(&f));
         let result = match (rfc, record) {
-            (Some(rfc), Some(record)) => {
-                let answer = match answers.get(rfc.as_str()) {
-                    Some(answer) => answer.clone(),
-                    None => {
-                        let answer = provider.opinion(&rfc).await;
-                        answers.insert(rfc.as_str().to_owned(), answer.clone());
-                        answer
-                    }
-                };
-                match answer {
-                    Ok(answer) => classify_opinion(record, &rfc, &answer, validity, today),
-                    Err(error) => ItemResult::failed(opinion::failure_reason(&error)),
-                }
-            }
+            (Some(rfc), Some(record)) => match provider.opinion(&rfc).await {
+                Ok(answer) => classify_opinion(record, &rfc, &answer, validity, today),
+                Err(error) => ItemResult::failed(opinion::failure_reason(&error)),
+            },
             (None, _) => ItemResult::failed(confrontas_api::ItemReason::InvalidRfc),
             (_, None) => ItemResult::failed(confrontas_api::ItemReason::NotInRegistry),
         };
