@@ -100,6 +100,30 @@ impl<T> Page<T> {
     pub fn page_count(&self) -> u64 {
         self.total.div_ceil(u64::from(self.per_page.max(1))).max(1)
     }
+
+    /// The same page with its items converted.
+    pub fn map<U>(self, convert: impl FnOnce(Vec<T>) -> Vec<U>) -> Page<U> {
+        Page {
+            items: convert(self.items),
+            page: self.page,
+            per_page: self.per_page,
+            total: self.total,
+        }
+    }
+
+    /// The same page with its items converted by a conversion that may fail (all at once: it
+    /// may look up what the items refer to in one go).
+    pub fn try_map<U, E>(
+        self,
+        convert: impl FnOnce(Vec<T>) -> Result<Vec<U>, E>,
+    ) -> Result<Page<U>, E> {
+        Ok(Page {
+            items: convert(self.items)?,
+            page: self.page,
+            per_page: self.per_page,
+            total: self.total,
+        })
+    }
 }
 
 /// Collects field errors while checking a request body.

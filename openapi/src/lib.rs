@@ -13,6 +13,7 @@ pub mod directory;
 pub mod identity;
 pub mod layouts;
 pub mod ops;
+pub mod paths;
 pub mod registry;
 pub mod requests;
 pub mod sat;
