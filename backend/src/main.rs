@@ -97,10 +97,10 @@ fn init_tracing(format: LogFormat) {
 fn run_server(mut config: Config, demo: bool) -> Result<(), String> {
     // The demo answers from the built-in RENAPO simulator unless a real service is configured.
     if demo && config.renapo.endpoint.is_none() {
-        config.renapo.endpoint = Some(confrontas_server::config::RenapoEndpoint::Simulator);
+        config.renapo.endpoint = Some(confrontas_server::config::Endpoint::Simulator);
     }
     if demo && config.sat.endpoint.is_none() {
-        config.sat.endpoint = Some(confrontas_server::config::SatEndpoint::Simulator);
+        config.sat.endpoint = Some(confrontas_server::config::Endpoint::Simulator);
     }
     init_tracing(config.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use super::client::{ClientError, RenapoClient, RenapoSettings};
 use super::protocol::{Credentials, Reply};
-use crate::config::{RenapoConfig, RenapoEndpoint};
+use crate::config::{Endpoint, RenapoConfig};
 use crate::simulator::renapo::{Faults, RenapoSimulator, SimulatorConfig};
 
 /// Why a query could not be sent or answered.
@@ -27,7 +27,7 @@ pub struct RenapoGateway {
 }
 
 impl RenapoGateway {
-    /// Connects as configured; for [`RenapoEndpoint::Simulator`] starts the simulator on a free
+    /// Connects as configured; for [`Endpoint::Simulator`] starts the simulator on a free
     /// loopback port first, answering for the demo registry's `population` people.
     pub async fn connect(config: &RenapoConfig, population: u64) -> Result<RenapoGateway, String> {
         let credentials = Credentials {
@@ -46,7 +46,7 @@ impl RenapoGateway {
                     simulator: None,
                 });
             }
-            Some(RenapoEndpoint::Remote { url, ca_file }) => {
+            Some(Endpoint::Remote { url, ca_file }) => {
                 let pem = std::fs::read_to_string(ca_file).map_err(|e| {
                     format!(
                         "CONFRONTAS_RENAPO_CA_FILE: cannot read {}: {e}",
@@ -55,7 +55,7 @@ impl RenapoGateway {
                 })?;
                 (url.clone(), pem, None)
             }
-            Some(RenapoEndpoint::Simulator) => {
+            Some(Endpoint::Simulator) => {
                 let simulator = RenapoSimulator::start(
                     SimulatorConfig {
                         user: config.user.clone(),

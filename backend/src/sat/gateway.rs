@@ -2,7 +2,7 @@
 //! built-in simulator started in process (the demo's default).
 
 use super::client::{SatClient, SatSettings};
-use crate::config::{SatConfig, SatEndpoint};
+use crate::config::{Endpoint, SatConfig};
 use crate::simulator::sat::{SatFaults, SatSimulator, SatSimulatorConfig};
 
 pub struct SatGateway {
@@ -19,7 +19,7 @@ impl SatGateway {
                     simulator: None,
                 });
             }
-            Some(SatEndpoint::Remote { url, ca_file }) => {
+            Some(Endpoint::Remote { url, ca_file }) => {
                 let pem = std::fs::read_to_string(ca_file).map_err(|e| {
                     format!(
                         "CONFRONTAS_SAT_CA_FILE: cannot read {}: {e}",
@@ -28,7 +28,7 @@ impl SatGateway {
                 })?;
                 (url.clone(), pem, None)
             }
-            Some(SatEndpoint::Simulator) => {
+            Some(Endpoint::Simulator) => {
                 let simulator = SatSimulator::start(
                     SatSimulatorConfig {
                         user: config.user.clone(),
