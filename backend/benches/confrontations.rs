@@ -19,7 +19,6 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use confrontas_api::ConfrontationState;
-use confrontas_server::app::AppState;
 use confrontas_server::config::Config;
 use confrontas_server::confrontations::engine;
 use confrontas_server::requests::demo;
@@ -181,7 +180,7 @@ fn phase(name: &str, database: &str) {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let state = AppState::open(config).await.unwrap();
+        let state = confrontas_server::boot::open(config).await.unwrap();
         seed::demo(&state).await.unwrap();
         let request = demo::renapo_request_in_attention(&state, items)
             .await
@@ -196,7 +195,7 @@ fn phase(name: &str, database: &str) {
         let job = demo::start_confrontation(&state, request).await.unwrap();
         let creation = created.elapsed().as_secs_f64();
         let started = Instant::now();
-        engine::spawn(state.clone()).await.unwrap();
+        engine::spawn(state.engine_context()).await.unwrap();
         loop {
             let finished = db::run(&state.pool, move |conn| {
                 Ok(confrontas_server::confrontations::queue::state_of(

@@ -17,7 +17,8 @@ use confrontas_server::audit::Actor;
 use confrontas_server::db;
 use confrontas_server::layouts::{FirstIssues, check_layout};
 use confrontas_server::population::{DEMO_SEED, Population};
-use confrontas_server::registry::imports::{record_import, run_import};
+use confrontas_server::registry::imports::queue::record_import;
+use confrontas_server::registry::imports::writer::run_import;
 use confrontas_server::uploads::{SheetFormat, UploadLimits};
 use rust_xlsxwriter::Workbook;
 

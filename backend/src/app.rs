@@ -1,5 +1,6 @@
-//! Assembly: shared state, routes, middleware (security headers, request log, problem fallback),
-//! the OpenAPI document, Swagger UI and the single-page app.
+//! The router: every slice's routes under `/api/v1`, the middleware (security headers, request
+//! log, problem fallback), the OpenAPI document, Swagger UI and the single-page app. Nothing
+//! below it imports it: handlers take the [`AppState`] of `state` (`docs/architecture.md`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,106 +17,12 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api_doc::ApiDoc;
-use crate::attachments::AttachmentStore;
-use crate::auth::password::PasswordHasher;
-use crate::auth::tokens::TokenKeys;
-use crate::config::Config;
-use crate::confrontations::engine::Engine;
-use crate::consultations::ConsultationQuota;
-use crate::db::{self, Backend, DbPool};
 use crate::error::{AppError, PROBLEM_CONTENT_TYPE};
-use crate::renapo::gateway::RenapoGateway;
-use crate::sat::gateway::SatGateway;
-use crate::uploads::ParsePermits;
+use crate::state::AppState;
 use crate::{
     api_clients, auth, calendar, certificates, confrontations, consultations, layouts,
     notifications, ops, registry, requests, sat, sla, units, users,
 };
-
-/// Everything handlers share. Cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub pool: DbPool,
-    pub tokens: Arc<TokenKeys>,
-    pub hasher: PasswordHasher,
-    pub backend: Backend,
-    pub parse_permits: ParsePermits,
-    pub imports: registry::imports::ImportQueue,
-    pub attachments: AttachmentStore,
-    /// The RENAPO client (or the built-in simulator's) the engine and consultations share.
-    pub renapo: Arc<RenapoGateway>,
-    pub engine: Arc<Engine>,
-    /// The SAT's online provider (or its simulator), when configured.
-    pub sat: Arc<SatGateway>,
-    pub consultations: Arc<ConsultationQuota>,
-}
-
-impl AppState {
-    /// Opens the database, applies migrations, prepares keys and connects to RENAPO (starting
-    /// the built-in simulator when configured so).
-    pub async fn open(config: Config) -> Result<AppState, String> {
-        // Every TLS client and server of the process uses the same provider.
-        crate::tls::ensure_crypto_provider();
-        let pool = db::connect(
-            &config.database_url,
-            config.db_pool_size,
-            std::time::Duration::from_secs(10),
-        )?;
-        let mut conn = pool
-            .get()
-            .map_err(|e| format!("cannot open the database: {e}"))?;
-        let applied = db::migrate(&mut conn)?;
-        if !applied.is_empty() {
-            tracing::info!(?applied, "migrations applied");
-        }
-        let backend = conn.backend();
-        let uploads = config.data_dir.join("uploads");
-        std::fs::create_dir_all(&uploads)
-            .map_err(|e| format!("cannot create {}: {e}", uploads.display()))?;
-        let interrupted = registry::imports::fail_interrupted(&mut conn, &uploads)
-            .map_err(|e| format!("cannot check interrupted imports: {}", e.detail))?;
-        if interrupted > 0 {
-            tracing::warn!(
-                interrupted,
-                "registry imports interrupted by the last stop were marked failed"
-            );
-        }
-        if !config.web_dir.join("index.html").is_file() {
-            tracing::warn!(web_dir = %config.web_dir.display(), "the SPA is not built there; pages will say how to build it");
-        }
-        if config.jwt.ephemeral {
-            tracing::warn!(
-                "CONFRONTAS_JWT_KEYS is not set: using a key generated for this process; sessions end on restart"
-            );
-        }
-        let attachments = AttachmentStore::open(config.attachments_dir.clone())
-            .map_err(|e| format!("cannot create {}: {e}", config.attachments_dir.display()))?;
-        let renapo = RenapoGateway::connect(&config.renapo, config.demo_farmers).await?;
-        let sat = SatGateway::connect(&config.sat, config.demo_farmers).await?;
-        Ok(AppState {
-            renapo: Arc::new(renapo),
-            engine: Arc::new(Engine::new(&config.renapo.engine, &config.sat.engine)),
-            sat: Arc::new(sat),
-            consultations: Arc::new(ConsultationQuota::new(
-                config.renapo.consultations_per_minute,
-            )),
-            attachments,
-            tokens: Arc::new(TokenKeys::new(&config.jwt)),
-            hasher: PasswordHasher::new(config.login.hash_concurrency),
-            parse_permits: ParsePermits::new(config.parse_concurrency),
-            imports: registry::imports::ImportQueue::default(),
-            config: Arc::new(config),
-            pool,
-            backend,
-        })
-    }
-
-    /// Where uploads are received and spreadsheets are written before download.
-    pub fn uploads_dir(&self) -> PathBuf {
-        self.config.data_dir.join("uploads")
-    }
-}
 
 /// Every documented route: `/api/v1/...` and the operations endpoints.
 fn routes(config: &mut ServiceConfig) {

@@ -1,11 +1,14 @@
-//! Confrontas server: REST API, SPA host and (in later slices) the confrontation job engine.
+//! Confrontas server: REST API, SPA host and the confrontation engine.
 //!
-//! Feature slices own their routes, service logic and queries: `auth`, `users`, `units`,
-//! `api_clients`, `audit`, `ops`, `registry`, `layouts`, `calendar`, `requests` (workflow,
-//! timeline, dashboards), `attachments` (documents on disk), `notifications`, `sla` (policies,
-//! clocks, compliance reports). Shared machinery: `uploads` (hostile-safe spreadsheet and form
-//! reading), `spreadsheet` and `download` (writing files for people), `population` (synthetic
-//! people). Cross-cutting: `config`, `db`, `error`, `app`, `api_doc`.
+//! Feature slices own their routes, reads and writes: `auth`, `users`, `units`, `api_clients`,
+//! `audit`, `ops`, `registry`, `layouts`, `calendar`, `requests` (workflow, timeline,
+//! dashboards), `attachments` (documents on disk), `notifications`, `sla` (policies, clocks,
+//! compliance reports), `confrontations` (jobs and the engine), `renapo`, `sat`,
+//! `certificates`, `consultations`, `simulator`. Shared machinery: `uploads` (hostile-safe
+//! spreadsheet and form reading), `spreadsheet` and `download` (writing files for people),
+//! `population` (synthetic people), `tls`. Cross-cutting: `config`, `db`, `error`, `api_doc`.
+//! Assembly: `state` (the handles), `boot` (start-up and workers), `app` (the router), `server`.
+//! The map of all of it is `docs/architecture.md`.
 
 pub mod api_clients;
 pub mod api_doc;
@@ -13,6 +16,7 @@ pub mod app;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod boot;
 pub mod calendar;
 pub mod certificates;
 pub mod config;
@@ -35,6 +39,7 @@ pub mod server;
 pub mod simulator;
 pub mod sla;
 pub mod spreadsheet;
+pub mod state;
 pub mod tls;
 pub mod units;
 pub mod uploads;

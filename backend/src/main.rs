@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-use confrontas_server::app::{AppState, openapi_document};
+use confrontas_server::app::openapi_document;
+use confrontas_server::boot::{self, Worker};
 use confrontas_server::config::{Config, LogFormat};
 use confrontas_server::seed::{self, DemoSeed};
 use confrontas_server::simulator::Running;
@@ -42,7 +43,7 @@ fn main() -> ExitCode {
         ["migrate"] => with_config(|config| {
             init_tracing(config.log_format);
             let pool = db::connect(&config.database_url, 1, std::time::Duration::from_secs(10))?;
-            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let mut conn = db::checkout(&pool).map_err(|e| e.to_string())?;
             let applied = db::migrate(&mut conn)?;
             println!(
                 "Migraciones aplicadas: {}",
@@ -108,7 +109,7 @@ fn run_server(mut config: Config, demo: bool) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
-        let state = AppState::open(config).await?;
+        let state = boot::open(config).await?;
         let demo_seed = if demo {
             Some(seed::demo(&state).await.map_err(|e| e.to_string())?)
         } else {
@@ -120,14 +121,7 @@ fn run_server(mut config: Config, demo: bool) -> Result<(), String> {
         {
             tracing::info!("bootstrap administrator created");
         }
-        confrontas_server::auth::housekeeping::spawn(state.clone());
-        confrontas_server::notifications::email::spawn(state.clone());
-        confrontas_server::certificates::sync::spawn(state.clone())
-            .await
-            .map_err(|e| e.detail)?;
-        confrontas_server::confrontations::engine::spawn(state.clone())
-            .await
-            .map_err(|e| e.detail)?;
+        boot::start(&state, &Worker::ALL).await?;
         let backend = state.backend;
         let renapo = if state.renapo.is_simulated() {
             "simulador integrado (respuestas sintéticas)"

@@ -1,20 +1,20 @@
 //! Data the server creates by itself: the bootstrap administrator and the demo data set.
-//! Both go through the same inserts as the API (`units::insert_unit`, `users::insert_user`).
+//! Both go through the same inserts as the API (`units::service::insert_unit`, `users::service::insert_user`).
 
 use confrontas_api::{ChangeSource, NewUnit, NewUser, Role};
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::tokens::random_token;
 use crate::db::{self, AnyConnection};
 use crate::error::AppResult;
 use crate::population::{DEMO_SEED, Population};
-use crate::registry::{NewFarmer, insert_new_farmers};
+use crate::registry::bulk::{NewFarmer, insert_new_farmers};
 use crate::schema::{units, users};
-use crate::units::insert_unit;
-use crate::users::insert_user;
+use crate::state::AppState;
+use crate::units::service::insert_unit;
+use crate::users::service::insert_user;
 
 /// The directorate that runs the service; staff of mesa, subdirección and administration belong here.
 fn dgtic() -> NewUnit {

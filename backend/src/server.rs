@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use actix_web::{HttpServer, web};
 
-use crate::app::{AppState, build, openapi_document};
+use crate::app::{build, openapi_document};
+use crate::state::AppState;
 
 /// Binds the configured address and returns the server (to be awaited) and the bound address.
 /// Signals are handled by the caller (`main`), which stops the server gracefully.

@@ -49,7 +49,7 @@ async fn bootstrap_admin_is_created_once_and_never_reset() {
         "jefa.sistemas@agricultura.gob.mx".into(),
         "otra-contraseña-2026".into(),
     ));
-    let restarted = confrontas_server::app::AppState {
+    let restarted = confrontas_server::state::AppState {
         config: std::sync::Arc::new(config),
         ..app.state.clone()
     };

@@ -132,8 +132,12 @@ async fn each_notification_is_emailed_once_to_its_recipient(db: Db) {
     };
     let settings = app.state.config.smtp.clone().expect("SMTP configured");
     let ticket = submit(&app).await;
-    assert_eq!(email::deliver(&app.state, &settings).await, 1);
-    assert_eq!(email::deliver(&app.state, &settings).await, 0, "sent once");
+    assert_eq!(email::deliver(&app.state.pool, &settings).await, 1);
+    assert_eq!(
+        email::deliver(&app.state.pool, &settings).await,
+        0,
+        "sent once"
+    );
     let messages = inbox.lock().unwrap().clone();
     assert_eq!(messages.len(), 1);
     let (recipients, data) = &messages[0];
@@ -167,12 +171,12 @@ async fn a_failed_send_is_retried_and_no_relay_sends_nothing(db: Db) {
     };
     let mut settings = app.state.config.smtp.clone().unwrap();
     submit(&app).await;
-    assert_eq!(email::deliver(&app.state, &settings).await, 0);
+    assert_eq!(email::deliver(&app.state.pool, &settings).await, 0);
     assert_eq!(emailed(&app), [(None, 1)]);
     // The relay comes back: the next round sends it.
     let (port, inbox) = smtp_server().await;
     settings.port = port;
-    assert_eq!(email::deliver(&app.state, &settings).await, 1);
+    assert_eq!(email::deliver(&app.state.pool, &settings).await, 1);
     assert_eq!(inbox.lock().unwrap().len(), 1);
     assert_eq!(emailed(&app)[0].1, 2);
     app.stop().await;

@@ -398,7 +398,7 @@ async fn a_csv_import_of_thousands_of_rows_reports_progress_and_counts(app: Test
 }
 
 async fn a_file_broken_midway_keeps_the_batches_applied_and_says_where_it_stopped(app: TestApp) {
-    use confrontas_server::registry::imports::BATCH_ROWS;
+    use confrontas_server::registry::imports::writer::BATCH_ROWS;
     let token = app.login(Role::Subdireccion).await.access_token;
     let people = Population::new(DEMO_SEED);
     // One full batch of new farmers, then a row whose cell is longer than Excel allows.
@@ -553,7 +553,8 @@ async fn imports_cut_short_by_a_stop_are_marked_failed_at_the_next_start(app: Te
     let ours = insert(&mut conn, "ours.csv");
     std::fs::write(dir.join(format!("import-{ours}.csv")), "CURP\n").unwrap();
     let elsewhere = insert(&mut conn, "other-instance.csv");
-    let failed = confrontas_server::registry::imports::fail_interrupted(&mut conn, &dir).unwrap();
+    let failed =
+        confrontas_server::registry::imports::queue::fail_interrupted(&mut conn, &dir).unwrap();
     assert_eq!(failed, 1);
     let token = app.login(Role::Admin).await.access_token;
     let ours: RegistryImport = app

@@ -6,8 +6,7 @@ use std::time::Duration;
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
-use crate::app::AppState;
-use crate::db::{self, AnyConnection};
+use crate::db::{self, AnyConnection, DbPool};
 use crate::schema::{login_throttle, refresh_tokens, sessions};
 
 /// Expired rows are kept this long (for investigating a recent incident) before deletion.
@@ -57,15 +56,15 @@ pub fn purge_expired(
     })
 }
 
-/// Runs the purge every hour for the life of the process.
-pub fn spawn(state: AppState) {
+/// Runs the purge every hour for the life of the process; throttle counters are kept for the
+/// login `window`.
+pub fn spawn(pool: DbPool, window: Duration) {
     tokio::spawn(async move {
-        let window =
-            TimeDelta::from_std(state.config.login.window).unwrap_or(TimeDelta::minutes(15));
+        let window = TimeDelta::from_std(window).unwrap_or(TimeDelta::minutes(15));
         let mut ticks = tokio::time::interval(EVERY);
         loop {
             ticks.tick().await;
-            match db::run(&state.pool, move |conn| {
+            match db::run(&pool, move |conn| {
                 Ok(purge_expired(conn, db::now(), window)?)
             })
             .await

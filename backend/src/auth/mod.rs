@@ -3,6 +3,7 @@
 pub mod housekeeping;
 pub mod password;
 pub mod principal;
+pub mod records;
 pub mod service;
 pub mod throttle;
 pub mod tokens;
@@ -10,17 +11,15 @@ pub mod tokens;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use confrontas_api::{
-    ChangePasswordRequest, ClientCredentialsRequest, ClientToken, LoginRequest, Me, PrincipalKind,
-    RefreshRequest, SessionTokens, UnitRef,
+    ChangePasswordRequest, ClientCredentialsRequest, ClientToken, LoginRequest, Me, RefreshRequest,
+    SessionTokens,
 };
-use diesel::prelude::*;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api_doc::{BodyErrors, Forbidden, TooManyRequests, Unauthenticated};
-use crate::app::AppState;
 use crate::db;
 use crate::error::{AppError, AppResult};
-use crate::schema::{api_clients, units, users};
+use crate::state::AppState;
 use principal::{AnyStaff, Principal, Staff, client_ip};
 use service::Origin;
 
@@ -159,58 +158,7 @@ async fn client_token(
 )]
 #[get("/me")]
 async fn me(state: web::Data<AppState>, principal: Principal) -> AppResult<web::Json<Me>> {
-    let me = db::run(&state.pool, move |conn| match principal {
-        Principal::Staff(user) => {
-            let (id, email, name, position, role, unit) = users::table
-                .inner_join(units::table)
-                .filter(users::id.eq(user.id))
-                .select((
-                    users::id,
-                    users::email,
-                    users::name,
-                    users::position,
-                    users::role,
-                    (units::id, units::key, units::name),
-                ))
-                .first::<(i64, String, String, String, String, (i64, String, String))>(conn)?;
-            Ok(Me {
-                kind: PrincipalKind::User,
-                id,
-                name,
-                email: Some(email),
-                position: Some(position),
-                role: confrontas_api::Role::parse(&role),
-                unit: UnitRef {
-                    id: unit.0,
-                    key: unit.1,
-                    name: unit.2,
-                },
-                scopes: Vec::new(),
-            })
-        }
-        Principal::Client(client) => {
-            let (name, unit) = api_clients::table
-                .inner_join(units::table)
-                .filter(api_clients::id.eq(client.id))
-                .select((api_clients::name, (units::id, units::key, units::name)))
-                .first::<(String, (i64, String, String))>(conn)?;
-            Ok(Me {
-                kind: PrincipalKind::ApiClient,
-                id: client.id,
-                name,
-                email: None,
-                position: None,
-                role: None,
-                unit: UnitRef {
-                    id: unit.0,
-                    key: unit.1,
-                    name: unit.2,
-                },
-                scopes: client.scopes,
-            })
-        }
-    })
-    .await?;
+    let me = db::run(&state.pool, move |conn| records::me(conn, principal)).await?;
     Ok(web::Json(me))
 }
 

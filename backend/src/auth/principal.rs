@@ -11,11 +11,11 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use confrontas_api::{ApiScope, Role};
 use diesel::prelude::*;
 
-use crate::app::AppState;
 use crate::audit::Actor;
 use crate::db;
 use crate::error::AppError;
 use crate::schema::{api_clients, sessions, users};
+use crate::state::AppState;
 
 /// A staff user with a live session.
 #[derive(Debug, Clone)]

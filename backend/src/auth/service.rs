@@ -10,11 +10,11 @@ use serde_json::json;
 use super::principal::{format_scopes, parse_scopes};
 use super::throttle;
 use super::tokens::{constant_time_eq, random_token, sha256_hex};
-use crate::app::AppState;
 use crate::audit::Actor;
 use crate::db::{self, AnyConnection};
 use crate::error::{AppError, AppResult};
 use crate::schema::{api_clients, refresh_tokens, sessions, users};
+use crate::state::AppState;
 
 fn invalid_credentials() -> AppError {
     AppError::unauthorized("invalid_credentials", "Correo o contraseña incorrectos.")

@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use confrontas_api::Role;
 use diesel::prelude::*;
 
-use super::{days_to, deployed};
+use super::records::{days_to, deployed};
 use crate::db::{self, AnyConnection};
 use crate::error::AppResult;
 use crate::schema::renapo_certificates as certs;

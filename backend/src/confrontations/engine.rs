@@ -8,6 +8,7 @@
 //! queue. SAT jobs by exchange file are not worked here: their answers come in a file.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
@@ -19,14 +20,14 @@ use tokio::sync::{Notify, Semaphore, SemaphorePermit, watch};
 use super::classify::{ItemResult, classify};
 use super::pacing::{Breaker, RateLimiter, WaitReason, backoff};
 use super::queue::{self, Leased};
-use crate::app::AppState;
-use crate::config::EngineSettings;
-use crate::db;
+use crate::config::{EngineSettings, OpinionValidity};
+use crate::db::{self, Backend, DbPool};
 use crate::error::{AppError, AppResult};
 use crate::registry::changes::{self, RegistryRecord};
 use crate::renapo::client::ClientError;
-use crate::renapo::gateway::GatewayError;
+use crate::renapo::gateway::{GatewayError, RenapoGateway};
 use crate::renapo::protocol::{Answer, CurpStatus};
+use crate::sat::gateway::SatGateway;
 use crate::sat::opinion::{
     OpinionProvider, ProviderError, SatAnswer, classify_opinion, failure_reason,
 };
@@ -82,11 +83,28 @@ pub struct Engine {
     settings: EngineSettings,
     renapo: Lane,
     sat: Lane,
+    /// How long the SAT's opinions are valid (their classification depends on it).
+    opinion_validity: OpinionValidity,
     wake: Notify,
 }
 
+/// What the engine's workers use: the database, the authorities and the engine itself — not
+/// the whole server state.
+#[derive(Clone)]
+pub struct EngineContext {
+    pub pool: DbPool,
+    pub backend: Backend,
+    pub engine: Arc<Engine>,
+    pub renapo: Arc<RenapoGateway>,
+    pub sat: Arc<SatGateway>,
+}
+
 impl Engine {
-    pub fn new(renapo: &EngineSettings, sat: &EngineSettings) -> Engine {
+    pub fn new(
+        renapo: &EngineSettings,
+        sat: &EngineSettings,
+        opinion_validity: OpinionValidity,
+    ) -> Engine {
         let instance = format!(
             "{}-{}-{:08x}",
             hostname(),
@@ -98,6 +116,7 @@ impl Engine {
             renapo: Lane::new(Authority::Renapo, renapo),
             sat: Lane::new(Authority::Sat, sat),
             settings: renapo.clone(),
+            opinion_validity,
             wake: Notify::new(),
         }
     }
@@ -132,12 +151,12 @@ fn hostname() -> String {
 }
 
 /// The authorities this instance can query.
-fn configured(state: &AppState) -> Vec<Authority> {
+fn configured(ctx: &EngineContext) -> Vec<Authority> {
     let mut authorities = Vec::new();
-    if state.renapo.is_configured() {
+    if ctx.renapo.is_configured() {
         authorities.push(Authority::Renapo);
     }
-    if state.sat.online().is_some() {
+    if ctx.sat.online().is_some() {
         authorities.push(Authority::Sat);
     }
     authorities
@@ -145,15 +164,15 @@ fn configured(state: &AppState) -> Vec<Authority> {
 
 /// Starts the workers. On SQLite every lease left in the database belongs to a previous run of
 /// this (the only) instance, so those items are queued again at once.
-pub async fn spawn(state: AppState) -> AppResult<()> {
-    if configured(&state).is_empty() {
+pub async fn spawn(ctx: EngineContext) -> AppResult<()> {
+    if configured(&ctx).is_empty() {
         tracing::info!(
             "neither RENAPO nor an online SAT provider is configured: the confrontation engine does not start"
         );
         return Ok(());
     }
-    if state.backend == db::Backend::Sqlite {
-        let released = db::run(&state.pool, |conn| Ok(queue::release_all(conn)?)).await?;
+    if ctx.backend == db::Backend::Sqlite {
+        let released = db::run(&ctx.pool, |conn| Ok(queue::release_all(conn)?)).await?;
         if released > 0 {
             tracing::warn!(
                 released,
@@ -162,19 +181,19 @@ pub async fn spawn(state: AppState) -> AppResult<()> {
         }
     }
     for _ in 0..CHUNK_WORKERS {
-        tokio::spawn(work(state.clone()));
+        tokio::spawn(work(ctx.clone()));
     }
-    tracing::info!(instance = %state.engine.instance, "confrontation engine started");
+    tracing::info!(instance = %ctx.engine.instance, "confrontation engine started");
     Ok(())
 }
 
-async fn work(state: AppState) {
-    let engine = state.engine.clone();
+async fn work(ctx: EngineContext) {
+    let engine = ctx.engine.clone();
     loop {
         let woken = engine.wake.notified();
-        match next_chunk(&state).await {
+        match next_chunk(&ctx).await {
             Ok(Some(chunk)) => {
-                if let Err(error) = process(&state, chunk).await {
+                if let Err(error) = process(&ctx, chunk).await {
                     tracing::error!(%error.detail, "confrontation chunk failed; its items return to the queue when the lease ends");
                     tokio::time::sleep(engine.settings.poll).await;
                 }
@@ -226,10 +245,10 @@ fn claim_chunk(
 }
 
 /// Leases the next chunk of the oldest job with pending items.
-async fn next_chunk(state: &AppState) -> AppResult<Option<Chunk>> {
-    let engine = state.engine.clone();
-    let authorities = configured(state);
-    db::run(&state.pool, move |conn| {
+async fn next_chunk(ctx: &EngineContext) -> AppResult<Option<Chunk>> {
+    let engine = ctx.engine.clone();
+    let authorities = configured(ctx);
+    db::run(&ctx.pool, move |conn| {
         for (job, authority) in queue::runnable_jobs(conn, &authorities)? {
             if let Some(chunk) = claim_chunk(conn, &engine, job, authority)? {
                 return Ok(Some(chunk));
@@ -241,15 +260,15 @@ async fn next_chunk(state: &AppState) -> AppResult<Option<Chunk>> {
 }
 
 /// Works `job` to its end on the calling task (the demo's seed, before the workers start).
-pub async fn drain(state: &AppState, job: i64, authority: Authority) -> AppResult<()> {
+pub async fn drain(ctx: &EngineContext, job: i64, authority: Authority) -> AppResult<()> {
     loop {
-        let engine = state.engine.clone();
-        let chunk = db::run(&state.pool, move |conn| {
+        let engine = ctx.engine.clone();
+        let chunk = db::run(&ctx.pool, move |conn| {
             claim_chunk(conn, &engine, job, authority)
         })
         .await?;
         match chunk {
-            Some(chunk) => process(state, chunk).await?,
+            Some(chunk) => process(ctx, chunk).await?,
             None => return Ok(()),
         }
     }
@@ -354,23 +373,23 @@ type Outcome<A> = (i64, Option<(u32, Queried<A>)>);
 type Stored = (i64, Option<i64>, u32, ItemResult);
 
 /// Works a chunk: queries, classification, one commit.
-async fn process(state: &AppState, chunk: Chunk) -> AppResult<()> {
-    let engine = state.engine.clone();
+async fn process(ctx: &EngineContext, chunk: Chunk) -> AppResult<()> {
+    let engine = ctx.engine.clone();
     let (job, authority) = (chunk.job, chunk.authority);
     let ids: Vec<i64> = chunk.items.iter().filter_map(|i| i.farmer_id).collect();
-    let records = db::run(&state.pool, move |conn| Ok(changes::records(conn, &ids)?)).await?;
+    let records = db::run(&ctx.pool, move |conn| Ok(changes::records(conn, &ids)?)).await?;
 
     let (stop, stopped) = watch::channel(false);
-    let heartbeat = tokio::spawn(keep_alive(state.clone(), job, authority, stop));
+    let heartbeat = tokio::spawn(keep_alive(ctx.clone(), job, authority, stop));
     let (results, interrupted) = match authority {
-        Authority::Renapo => renapo_results(state, &chunk.items, &records, &stopped).await?,
-        Authority::Sat => sat_results(state, &chunk.items, &records, &stopped).await,
+        Authority::Renapo => renapo_results(ctx, &chunk.items, &records, &stopped).await?,
+        Authority::Sat => sat_results(ctx, &chunk.items, &records, &stopped).await,
     };
     heartbeat.abort();
 
     let owner = engine.instance.clone();
     let waiting = engine.lane(authority).waiting_message();
-    db::run(&state.pool, move |conn| {
+    db::run(&ctx.pool, move |conn| {
         let now = db::now();
         queue::store(conn, job, queue::Fence::Lease(&owner), &results, now)?;
         queue::release(conn, &owner, &interrupted)?;
@@ -413,18 +432,18 @@ fn results_of<A>(
 
 /// Results of a chunk asked of RENAPO, and the items interrupted.
 async fn renapo_results(
-    state: &AppState,
+    ctx: &EngineContext,
     items: &[Leased],
     records: &HashMap<i64, RegistryRecord>,
     stopped: &watch::Receiver<bool>,
 ) -> AppResult<(Vec<Stored>, Vec<i64>)> {
     let queries = items.iter().map(|i| (i.id, i.curp.clone())).collect();
-    let width = state.engine.settings.chunk_size;
+    let width = ctx.engine.settings.chunk_size;
     let outcomes = ask_all(queries, stopped, width, |curp: String| async move {
-        query_renapo(state, &curp).await
+        query_renapo(ctx, &curp).await
     })
     .await;
-    let taken = new_curps_taken(state, &outcomes).await?;
+    let taken = new_curps_taken(ctx, &outcomes).await?;
     Ok(results_of(outcomes, items, records, |_, record, answer| {
         classify(record, &answer, |curp| taken.contains(curp))
     }))
@@ -433,7 +452,7 @@ async fn renapo_results(
 /// Results of a chunk asked of the SAT's online provider, and the items interrupted. Items
 /// are created with a valid RFC; one that no longer parses is `invalid_rfc`, unasked.
 async fn sat_results(
-    state: &AppState,
+    ctx: &EngineContext,
     items: &[Leased],
     records: &HashMap<i64, RegistryRecord>,
     stopped: &watch::Receiver<bool>,
@@ -443,16 +462,16 @@ async fn sat_results(
         .map(|i| (i.id, i.rfc.as_deref().and_then(|r| Rfc::parse(r).ok())))
         .collect();
     let queries = rfcs.iter().map(|(id, rfc)| (*id, rfc.clone())).collect();
-    let width = state.engine.settings.chunk_size;
+    let width = ctx.engine.settings.chunk_size;
     let outcomes = ask_all(queries, stopped, width, |rfc: Option<Rfc>| async move {
         match rfc {
-            Some(rfc) => query_sat(state, &rfc).await,
+            Some(rfc) => query_sat(ctx, &rfc).await,
             None => (0, Queried::Failed(ItemReason::InvalidRfc)),
         }
     })
     .await;
     let today = crate::calendar::rules::local_date(chrono::Utc::now());
-    let validity = state.config.sat.validity;
+    let validity = ctx.engine.opinion_validity;
     results_of(outcomes, items, records, |id, record, answer| {
         let rfc = rfcs[&id]
             .as_ref()
@@ -463,7 +482,7 @@ async fn sat_results(
 
 /// Of the new CURPs RENAPO reported (`RCC`), those another farmer already has.
 async fn new_curps_taken(
-    state: &AppState,
+    ctx: &EngineContext,
     outcomes: &[Outcome<Box<Answer>>],
 ) -> AppResult<HashSet<String>> {
     let wanted: Vec<String> = outcomes
@@ -482,7 +501,7 @@ async fn new_curps_taken(
     if wanted.is_empty() {
         return Ok(HashSet::new());
     }
-    db::run(&state.pool, move |conn| {
+    db::run(&ctx.pool, move |conn| {
         let backend = conn.backend();
         let texts: Vec<&str> = wanted.iter().map(String::as_str).collect();
         Ok(farmers::table
@@ -497,14 +516,14 @@ async fn new_curps_taken(
 
 /// Asks RENAPO about one CURP (with retries), acknowledging each answer outside the bound of
 /// queries in flight: the acknowledgement is not a query.
-async fn query_renapo(state: &AppState, curp: &str) -> (u32, Queried<Box<Answer>>) {
-    let lane = &state.engine.renapo;
+async fn query_renapo(ctx: &EngineContext, curp: &str) -> (u32, Queried<Box<Answer>>) {
+    let lane = &ctx.engine.renapo;
     with_retries(lane, || async move {
         let permit = lane.enter().await;
-        let reply = state.renapo.ask(curp).await;
+        let reply = ctx.renapo.ask(curp).await;
         drop(permit);
         if let Ok(Some(session)) = reply.as_ref().map(|r| r.session_id.as_deref()) {
-            state.renapo.confirm(session).await;
+            ctx.renapo.confirm(session).await;
         }
         match reply {
             Ok(reply) => match reply.answer {
@@ -527,11 +546,11 @@ async fn query_renapo(state: &AppState, curp: &str) -> (u32, Queried<Box<Answer>
 }
 
 /// Asks the SAT's online provider about one RFC (with retries).
-async fn query_sat(state: &AppState, rfc: &Rfc) -> (u32, Queried<SatAnswer>) {
-    let Some(provider) = state.sat.online() else {
+async fn query_sat(ctx: &EngineContext, rfc: &Rfc) -> (u32, Queried<SatAnswer>) {
+    let Some(provider) = ctx.sat.online() else {
         return (0, Queried::Failed(ItemReason::AuthorityUnavailable));
     };
-    let lane = &state.engine.sat;
+    let lane = &ctx.engine.sat;
     with_retries(lane, || async move {
         let permit = lane.enter().await;
         let reply = provider.opinion(rfc).await;
@@ -555,8 +574,8 @@ async fn query_sat(state: &AppState, rfc: &Rfc) -> (u32, Queried<SatAnswer>) {
 
 /// While a chunk is worked on: extends its leases, shows whether the job waits for its
 /// authority, and raises `stop` when people pause or cancel the job (or it is gone).
-async fn keep_alive(state: AppState, job: i64, authority: Authority, stop: watch::Sender<bool>) {
-    let engine = state.engine.clone();
+async fn keep_alive(ctx: EngineContext, job: i64, authority: Authority, stop: watch::Sender<bool>) {
+    let engine = ctx.engine.clone();
     let mut ticks = tokio::time::interval(engine.heartbeat_every());
     ticks.tick().await;
     loop {
@@ -564,7 +583,7 @@ async fn keep_alive(state: AppState, job: i64, authority: Authority, stop: watch
         let owner = engine.instance.clone();
         let until = engine.lease_until();
         let waiting = engine.lane(authority).waiting_message();
-        let current = db::run(&state.pool, move |conn| {
+        let current = db::run(&ctx.pool, move |conn| {
             queue::heartbeat(conn, job, &owner, until)?;
             queue::set_waiting(conn, job, waiting, db::now())?;
             Ok(queue::state_of(conn, job)?)

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use confrontas_api::{
     Authority, Classification, Confrontation, ConfrontationControl, ConfrontationItem,
-    ConfrontationMetrics, ConfrontationState, Curp, FieldChange, ItemReason, OutcomeCount,
-    RequestState, RequestType, Rfc, RfcWarning, SatOutcome, SatProvider,
+    ConfrontationMetrics, ConfrontationState, Curp, FieldChange, ItemFilter, ItemReason,
+    OutcomeCount, Page, RequestState, RequestType, Rfc, RfcWarning, SatOutcome, SatProvider,
 };
 use diesel::prelude::*;
 use serde_json::json;
@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::attachments::{self, AttachmentStore};
 use crate::audit::Actor;
 use crate::auth::principal::StaffUser;
-use crate::db::{self, AnyConnection};
+use crate::db::{self, AnyConnection, PageRequest};
 use crate::error::{AppError, AppResult};
 use crate::layouts::LAYOUT_COLUMNS;
 use crate::requests::records::{self, RequestRow};
@@ -660,6 +660,41 @@ impl ItemRow {
                 .collect(),
         })
     }
+}
+
+/// A page of confrontation `id`'s items in layout order, filtered as `filter` asks, for
+/// `staff` (404 when the job is not theirs to see).
+pub fn items(
+    conn: &mut AnyConnection,
+    staff: &StaffUser,
+    id: i64,
+    filter: &ItemFilter,
+    page: PageRequest,
+) -> AppResult<Page<ConfrontationItem>> {
+    visible(conn, staff, id)?;
+    let matching = || {
+        let mut query = confrontation_items::table
+            .filter(confrontation_items::confrontation_id.eq(id))
+            .into_boxed::<db::DbBackend>();
+        if let Some(class) = filter.classification {
+            query = query.filter(confrontation_items::classification.eq(class.as_str()));
+        }
+        if let Some(reason) = filter.reason {
+            query = query.filter(confrontation_items::reason.eq(reason.as_str()));
+        }
+        if let Some(deceased) = filter.deceased {
+            query = query.filter(confrontation_items::deceased.eq(deceased));
+        }
+        query
+    };
+    page.load(
+        conn,
+        matching().count(),
+        matching()
+            .order(confrontation_items::row_number)
+            .select(ItemRow::as_select()),
+    )?
+    .try_map(|rows| rows.into_iter().map(ItemRow::into_dto).collect())
 }
 
 /// Requests of `kind` resolve only after a finished confrontation (DESIGN §8).

@@ -5,26 +5,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use actix_web::{get, web};
 use confrontas_api::{
-    Authority, ConfrontationMetrics, ConfrontationState, KpiLine, KpiQuery, KpiReport,
-    OutcomeCount, ReportPeriod, Role, SatOutcome,
+    Authority, ConfrontationMetrics, ConfrontationState, KpiLine, KpiReport, OutcomeCount,
+    ReportPeriod, SatOutcome,
 };
 use diesel::prelude::*;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::jobs::JobRow;
-use crate::api_doc::{BadRequest, Forbidden, Unauthenticated, Unprocessable};
-use crate::app::AppState;
-use crate::auth::principal::{AnyStaff, Staff};
 use crate::calendar::start_of_local_day;
 use crate::db::{self, AnyConnection};
 use crate::error::{AppError, AppResult};
 use crate::schema::{confrontations, farmers, requests};
-
-pub fn routes(config: &mut ServiceConfig) {
-    config.service(get_kpis);
-}
 
 /// Days a proof of life counts for the registry-wide coverage.
 const PROOF_OF_LIFE_DAYS: i64 = 365;
@@ -87,7 +78,7 @@ pub fn report(
         .select((JobRow::as_select(), requests::unit_id))
         .load(conn)?;
     let unit_ids: Vec<i64> = rows.iter().map(|(_, unit)| *unit).collect();
-    let names = crate::requests::records::unit_refs(conn, &unit_ids)?;
+    let names = crate::units::records::unit_refs(conn, &unit_ids)?;
     let mut by_unit: BTreeMap<i64, Vec<&JobRow>> = BTreeMap::new();
     for (job, unit) in &rows {
         by_unit.entry(*unit).or_default().push(job);
@@ -128,29 +119,4 @@ pub fn report(
         with_recent_proof_of_life: recent,
         proof_of_life_coverage: (active > 0).then(|| recent as f64 / active as f64),
     })
-}
-
-/// KPIs of the confrontations finished in a period, overall and per unit, and the registry's
-/// proof-of-life coverage. Areas see their own unit only.
-#[utoipa::path(
-    tag = "confrontations",
-    security(("bearer" = [])),
-    params(KpiQuery),
-    responses((status = 200, body = KpiReport), BadRequest, Unauthenticated, Forbidden, Unprocessable)
-)]
-#[get("/kpis")]
-async fn get_kpis(
-    state: web::Data<AppState>,
-    staff: Staff<AnyStaff>,
-    query: web::Query<KpiQuery>,
-) -> AppResult<web::Json<KpiReport>> {
-    let query = query.into_inner();
-    let period = ReportPeriod::parse(&query.period).map_err(|e| AppError::validation(vec![e]))?;
-    let only_unit = (staff.user.role == Role::Area).then_some(staff.user.unit_id);
-    let authority = query.authority.unwrap_or(Authority::Renapo);
-    let found = db::run(&state.pool, move |conn| {
-        report(conn, &query.period, &period, authority, only_unit)
-    })
-    .await?;
-    Ok(web::Json(found))
 }

@@ -20,19 +20,18 @@ use confrontas_api::{
     ApplyBody, ApplyOutcome, Confrontation, ConfrontationControl, ConfrontationItem,
     ConfrontationState, ControlBody, ItemFilter, Page, StartQuery,
 };
-use diesel::prelude::*;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use self::jobs::{ItemRow, Starting};
+use self::jobs::Starting;
 use crate::api_doc::{
     BadRequest, BodyErrors, Conflict, Forbidden, NotFound, Unauthenticated, Unavailable,
     Unprocessable, UploadErrors,
 };
-use crate::app::AppState;
 use crate::auth::principal::{AnyStaff, Staff, SubdireccionOnly};
 use crate::db::{self, PageRequest};
 use crate::error::{AppError, AppResult};
-use crate::schema::confrontation_items;
+use crate::state::AppState;
+use confrontas_api::{Authority, KpiQuery, KpiReport, ReportPeriod, Role};
 
 pub fn routes(config: &mut ServiceConfig) {
     config
@@ -48,7 +47,7 @@ pub fn routes(config: &mut ServiceConfig) {
         .service(revert_results)
         .service(report_xlsx)
         .service(report_csv)
-        .configure(kpis::routes);
+        .service(get_kpis);
 }
 
 /// Start a confrontation of the request's current layout against its authority (RENAPO for
@@ -168,34 +167,7 @@ async fn list_items(
     let (id, user, filter) = (id.into_inner(), staff.user.clone(), filter.into_inner());
     let page = PageRequest::new(filter.page, filter.per_page)?;
     let found = db::run(&state.pool, move |conn| {
-        jobs::visible(conn, &user, id)?;
-        let query = || {
-            let mut query = confrontation_items::table
-                .filter(confrontation_items::confrontation_id.eq(id))
-                .into_boxed::<db::DbBackend>();
-            if let Some(class) = filter.classification {
-                query = query.filter(confrontation_items::classification.eq(class.as_str()));
-            }
-            if let Some(reason) = filter.reason {
-                query = query.filter(confrontation_items::reason.eq(reason.as_str()));
-            }
-            if let Some(deceased) = filter.deceased {
-                query = query.filter(confrontation_items::deceased.eq(deceased));
-            }
-            query
-        };
-        let total = query().count().get_result::<i64>(conn)?;
-        let rows = query()
-            .order(confrontation_items::row_number)
-            .offset(page.offset())
-            .limit(page.limit())
-            .select(ItemRow::as_select())
-            .load(conn)?;
-        let items = rows
-            .into_iter()
-            .map(ItemRow::into_dto)
-            .collect::<AppResult<Vec<_>>>()?;
-        Ok(page.of(items, total))
+        jobs::items(conn, &user, id, &filter, page)
     })
     .await?;
     Ok(web::Json(found))
@@ -463,7 +435,7 @@ async fn write_report(
     state
         .parse_permits
         .run(move || {
-            let mut conn = pool.get().map_err(AppError::internal)?;
+            let mut conn = db::checkout(&pool)?;
             write(&mut conn)
         })
         .await
@@ -491,4 +463,29 @@ async fn report_csv(
     let dir = state.uploads_dir();
     let file = write_report(&state, move |conn| report::csv(conn, &job, &dir)).await?;
     crate::download::attachment(&request, file, &name, "text/csv; charset=utf-8")
+}
+
+/// KPIs of the confrontations finished in a period, overall and per unit, and the registry's
+/// proof-of-life coverage. Areas see their own unit only.
+#[utoipa::path(
+    tag = "confrontations",
+    security(("bearer" = [])),
+    params(KpiQuery),
+    responses((status = 200, body = KpiReport), BadRequest, Unauthenticated, Forbidden, Unprocessable)
+)]
+#[get("/kpis")]
+async fn get_kpis(
+    state: web::Data<AppState>,
+    staff: Staff<AnyStaff>,
+    query: web::Query<KpiQuery>,
+) -> AppResult<web::Json<KpiReport>> {
+    let query = query.into_inner();
+    let period = ReportPeriod::parse(&query.period).map_err(|e| AppError::validation(vec![e]))?;
+    let only_unit = (staff.user.role == Role::Area).then_some(staff.user.unit_id);
+    let authority = query.authority.unwrap_or(Authority::Renapo);
+    let found = db::run(&state.pool, move |conn| {
+        kpis::report(conn, &query.period, &period, authority, only_unit)
+    })
+    .await?;
+    Ok(web::Json(found))
 }

@@ -1,4 +1,9 @@
-//! One connection type over SQLite and PostgreSQL, the pool, and the embedded migrations.
+//! One connection type over SQLite and PostgreSQL, the pool and its one checkout, the embedded
+//! migrations, and the query pieces both backends share ([`pagination`] among them).
+
+mod pagination;
+
+pub use self::pagination::PageRequest;
 
 use std::time::Duration;
 
@@ -194,6 +199,13 @@ pub fn now() -> chrono::NaiveDateTime {
         .unwrap_or(now)
 }
 
+/// A connection from the pool. When none frees up in time (every connection busy, or the
+/// database unreachable) the answer is 503 `database_unavailable`, never a 500: every checkout
+/// of the server goes through here.
+pub fn checkout(pool: &DbPool) -> Result<DbConn, AppError> {
+    pool.get().map_err(AppError::from)
+}
+
 /// Runs blocking database work on the blocking thread pool.
 pub async fn run<T, F>(pool: &DbPool, work: F) -> Result<T, AppError>
 where
@@ -202,7 +214,7 @@ where
 {
     let pool = pool.clone();
     actix_web::web::block(move || {
-        let mut conn = pool.get().map_err(AppError::from)?;
+        let mut conn = checkout(&pool)?;
         work(&mut conn)
     })
     .await
@@ -260,39 +272,6 @@ pub fn contains_pattern(text: &str) -> String {
     like_anywhere(&text.to_lowercase())
 }
 
-/// A validated page request.
-#[derive(Debug, Clone, Copy)]
-pub struct PageRequest {
-    pub page: u32,
-    pub per_page: u32,
-}
-
-impl PageRequest {
-    pub fn new(page: Option<u32>, per_page: Option<u32>) -> Result<PageRequest, AppError> {
-        let (page, per_page) = confrontas_api::PageParams { page, per_page }
-            .resolve()
-            .map_err(|e| AppError::validation(vec![e]))?;
-        Ok(PageRequest { page, per_page })
-    }
-
-    pub fn offset(self) -> i64 {
-        i64::from(self.page - 1) * i64::from(self.per_page)
-    }
-
-    pub fn limit(self) -> i64 {
-        i64::from(self.per_page)
-    }
-
-    pub fn of<T>(self, items: Vec<T>, total: i64) -> confrontas_api::Page<T> {
-        confrontas_api::Page {
-            items,
-            page: self.page,
-            per_page: self.per_page,
-            total: total.max(0) as u64,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,6 +281,20 @@ mod tests {
         assert_eq!(contains_pattern(" Ana_100% "), "%ana\\_100\\%%");
         assert_eq!(contains_pattern("a\\b"), "%a\\\\b%");
         assert_eq!(like_anywhere("NUÑEZ_"), "%NUÑEZ\\_%", "case kept");
+    }
+
+    #[test]
+    fn an_exhausted_pool_answers_503_not_500() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("pool.sqlite").display().to_string();
+        let pool = connect(&url, 1, Duration::from_millis(100)).unwrap();
+        let held = checkout(&pool).unwrap();
+        let error = checkout(&pool).err().expect("the only connection is held");
+        assert_eq!(error.status.as_u16(), 503);
+        assert_eq!(error.code, "database_unavailable");
+        assert_eq!(error.retry_after_secs, Some(5));
+        drop(held);
+        assert!(checkout(&pool).is_ok(), "free again once returned");
     }
 
     #[test]

@@ -11,8 +11,8 @@ use std::sync::mpsc;
 use confrontas_api::{Curp, LAYOUT_ISSUES_SHOWN, LayoutIssue, LayoutIssueKind, LayoutTotals, Rfc};
 
 use super::LAYOUT_COLUMNS;
-use crate::db::DbPool;
-use crate::error::{AppError, AppResult};
+use crate::db::{self, DbPool};
+use crate::error::AppResult;
 use crate::registry::membership::Membership;
 use crate::uploads::{self, FirstRows, Record, SheetFormat, UploadLimits};
 
@@ -178,7 +178,7 @@ fn check_rows(
     batches: mpsc::Receiver<Vec<Written>>,
     sink: &mut dyn IssueSink,
 ) -> AppResult<LayoutTotals> {
-    let mut conn = pool.get().map_err(AppError::internal)?;
+    let mut conn = db::checkout(pool)?;
     let mut checks = RowChecks::default();
     let mut membership = None;
     let mut totals = LayoutTotals::default();

@@ -11,11 +11,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub use check::{FirstIssues, IssueSink, LayoutCheck, check_layout};
 
 use crate::api_doc::{Forbidden, Unauthenticated, UploadErrors};
-use crate::app::AppState;
 use crate::auth::principal::Principal;
 use crate::error::AppResult;
 use crate::registry::columns;
 use crate::spreadsheet;
+use crate::state::AppState;
 use crate::uploads::{self, Columns};
 
 pub fn routes(config: &mut ServiceConfig) {

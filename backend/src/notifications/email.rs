@@ -13,9 +13,8 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::app::AppState;
 use crate::config::{SmtpSecurity, SmtpSettings};
-use crate::db::{self, AnyConnection};
+use crate::db::{self, AnyConnection, DbPool};
 use crate::schema::{notifications, requests, users};
 
 /// Sends per notification before giving up.
@@ -144,8 +143,16 @@ fn compose(settings: &SmtpSettings, outgoing: &Outgoing) -> Result<Message, Stri
         .map_err(|e| e.to_string())
 }
 
+/// Records that notification `id` was e-mailed.
+fn mark_sent(conn: &mut AnyConnection, id: i64) -> QueryResult<()> {
+    diesel::update(notifications::table.find(id))
+        .set(notifications::emailed_at.eq(db::now()))
+        .execute(conn)
+        .map(drop)
+}
+
 /// Sends one round of pending notifications; returns how many were sent.
-pub async fn deliver(state: &AppState, settings: &SmtpSettings) -> usize {
+pub async fn deliver(pool: &DbPool, settings: &SmtpSettings) -> usize {
     let mailer = match transport(settings) {
         Ok(mailer) => mailer,
         Err(error) => {
@@ -153,7 +160,7 @@ pub async fn deliver(state: &AppState, settings: &SmtpSettings) -> usize {
             return 0;
         }
     };
-    let outgoing = match db::run(&state.pool, |conn| Ok(pending(conn)?)).await {
+    let outgoing = match db::run(pool, |conn| Ok(pending(conn)?)).await {
         Ok(outgoing) => outgoing,
         Err(error) => {
             tracing::warn!(detail = %error.detail, "cannot read the e-mail outbox");
@@ -163,7 +170,7 @@ pub async fn deliver(state: &AppState, settings: &SmtpSettings) -> usize {
     let mut sent = 0;
     for message in outgoing {
         let (id, attempts) = (message.id, message.attempts);
-        let claimed = db::run(&state.pool, move |conn| Ok(claim(conn, id, attempts)?)).await;
+        let claimed = db::run(pool, move |conn| Ok(claim(conn, id, attempts)?)).await;
         if !matches!(claimed, Ok(true)) {
             continue;
         }
@@ -173,13 +180,7 @@ pub async fn deliver(state: &AppState, settings: &SmtpSettings) -> usize {
         };
         match outcome {
             Ok(_) => {
-                let marked = db::run(&state.pool, move |conn| {
-                    diesel::update(notifications::table.find(id))
-                        .set(notifications::emailed_at.eq(db::now()))
-                        .execute(conn)?;
-                    Ok(())
-                })
-                .await;
+                let marked = db::run(pool, move |conn| Ok(mark_sent(conn, id)?)).await;
                 if marked.is_ok() {
                     sent += 1;
                 }
@@ -192,17 +193,14 @@ pub async fn deliver(state: &AppState, settings: &SmtpSettings) -> usize {
     sent
 }
 
-/// Sends notification e-mails every `poll` while the server runs, if SMTP is configured.
-pub fn spawn(state: AppState) {
-    let Some(settings) = state.config.smtp.clone() else {
-        return;
-    };
+/// Sends notification e-mails every `settings.poll` while the server runs.
+pub fn spawn(pool: DbPool, settings: SmtpSettings) {
     tracing::info!(host = %settings.host, port = settings.port, "notification e-mails on");
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(settings.poll);
         loop {
             ticker.tick().await;
-            let sent = deliver(&state, &settings).await;
+            let sent = deliver(&pool, &settings).await;
             if sent > 0 {
                 tracing::info!(sent, "notification e-mails sent");
             }

@@ -1,25 +1,23 @@
 //! Notifications slice: in-app messages to the people who act next on a request, and to the
-//! requesting area when the desk or the sub-directorate answers it (DESIGN §5). Written in the
-//! same transaction as the event they announce; [`email`] also sends them by e-mail when an
-//! SMTP relay is configured.
+//! requesting area when the desk or the sub-directorate answers it. Written in the same
+//! transaction as the event they announce ([`service`]); read in [`records`]; [`email`] also
+//! sends them by e-mail when an SMTP relay is configured. Handlers here.
 
 pub mod email;
+pub mod records;
+pub mod service;
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::NaiveDateTime;
-use confrontas_api::{
-    Notification, NotificationFilter, Page, RequestState, Role, TimelineEvent, UnreadCount,
-};
-use diesel::prelude::*;
+use confrontas_api::{Notification, NotificationFilter, Page, UnreadCount};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+pub use service::{Announcement, announce, announce_certificate};
+
 use crate::api_doc::{BadRequest, Forbidden, NotFound, Unauthenticated, Unprocessable};
-use crate::app::AppState;
 use crate::auth::principal::{AnyStaff, Staff};
-use crate::db::{self, AnyConnection, PageRequest};
-use crate::error::{AppError, AppResult};
-use crate::per_backend;
-use crate::schema::{notifications, request_events, requests, users};
+use crate::db::{self, PageRequest};
+use crate::error::AppResult;
+use crate::state::AppState;
 
 pub fn routes(config: &mut ServiceConfig) {
     config
@@ -27,142 +25,6 @@ pub fn routes(config: &mut ServiceConfig) {
         .service(unread_count)
         .service(mark_all_read)
         .service(mark_read);
-}
-
-/// Notifications per insert: six values each, far below SQLite's bind-variable limit.
-const ROWS_PER_INSERT: usize = 500;
-
-/// What happened to which request, for the people to tell.
-pub struct Announcement<'a> {
-    pub request_id: i64,
-    pub unit_id: i64,
-    pub event_id: i64,
-    pub event: TimelineEvent,
-    /// The request's state after the event.
-    pub state: RequestState,
-    /// Who caused it (never told of their own action).
-    pub actor_id: i64,
-    pub message: &'a str,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = notifications)]
-struct NewNotification<'a> {
-    user_id: i64,
-    request_id: Option<i64>,
-    event_id: Option<i64>,
-    certificate_id: Option<i64>,
-    message: &'a str,
-    created_at: NaiveDateTime,
-    email_attempts: i32,
-}
-
-/// Active users with `role`; for areas, only the requesting unit's.
-fn users_of(conn: &mut AnyConnection, role: Role, unit_id: i64) -> QueryResult<Vec<i64>> {
-    let mut query = users::table
-        .filter(users::active.eq(true))
-        .filter(users::role.eq(role.as_str()))
-        .select(users::id)
-        .into_boxed();
-    if role == Role::Area {
-        query = query.filter(users::unit_id.eq(unit_id));
-    }
-    query.load(conn)
-}
-
-/// Tells the role that acts next and, when the request is answered (observed, rejected,
-/// resolved, closed), the requesting area. Returns how many people were told.
-pub fn announce(conn: &mut AnyConnection, news: &Announcement) -> QueryResult<usize> {
-    let mut recipients = match news.state.next_role() {
-        Some(role) => users_of(conn, role, news.unit_id)?,
-        None => Vec::new(),
-    };
-    let answers_the_area = matches!(
-        news.event,
-        TimelineEvent::Observe
-            | TimelineEvent::Reject
-            | TimelineEvent::Resolve
-            | TimelineEvent::Close
-    );
-    if answers_the_area && news.state.next_role() != Some(Role::Area) {
-        recipients.extend(users_of(conn, Role::Area, news.unit_id)?);
-    }
-    recipients.sort_unstable();
-    recipients.dedup();
-    recipients.retain(|id| *id != news.actor_id);
-    insert(conn, &recipients, |user_id| NewNotification {
-        user_id,
-        request_id: Some(news.request_id),
-        event_id: Some(news.event_id),
-        certificate_id: None,
-        message: news.message,
-        created_at: db::now(),
-        email_attempts: 0,
-    })
-}
-
-/// Tells the active users of `roles` about RENAPO's certificate `certificate_id`. Returns how
-/// many people were told.
-pub fn announce_certificate(
-    conn: &mut AnyConnection,
-    roles: &[Role],
-    certificate_id: i64,
-    message: &str,
-) -> QueryResult<usize> {
-    let mut recipients = Vec::new();
-    for role in roles {
-        recipients.extend(users_of(conn, *role, 0)?);
-    }
-    let now = db::now();
-    insert(conn, &recipients, |user_id| NewNotification {
-        user_id,
-        request_id: None,
-        event_id: None,
-        certificate_id: Some(certificate_id),
-        message,
-        created_at: now,
-        email_attempts: 0,
-    })
-}
-
-/// Inserts one notification per recipient, made by `each`.
-fn insert<'a>(
-    conn: &mut AnyConnection,
-    recipients: &[i64],
-    each: impl Fn(i64) -> NewNotification<'a>,
-) -> QueryResult<usize> {
-    let rows: Vec<NewNotification> = recipients.iter().map(|id| each(*id)).collect();
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        per_backend!(&mut *conn, |c| diesel::insert_into(notifications::table)
-            .values(chunk)
-            .execute(c))?;
-    }
-    Ok(rows.len())
-}
-
-type NotificationTuple = (
-    i64,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    String,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-);
-
-fn to_dto(row: NotificationTuple) -> Notification {
-    let (id, request_id, ticket_number, event, certificate_id, message, created_at, read_at) = row;
-    Notification {
-        id,
-        request_id,
-        ticket_number,
-        event: event.as_deref().and_then(TimelineEvent::parse),
-        certificate_id,
-        message,
-        created_at: created_at.and_utc(),
-        read_at: read_at.map(|t| t.and_utc()),
-    }
 }
 
 /// My notifications, newest first.
@@ -183,35 +45,7 @@ async fn list_notifications(
     let user_id = staff.user.id;
     let unread_only = filter.unread.unwrap_or(false);
     let result = db::run(&state.pool, move |conn| {
-        let mine = || {
-            let query = notifications::table
-                .left_join(requests::table)
-                .left_join(request_events::table)
-                .filter(notifications::user_id.eq(user_id))
-                .into_boxed();
-            if unread_only {
-                query.filter(notifications::read_at.is_null())
-            } else {
-                query
-            }
-        };
-        let total = mine().count().get_result::<i64>(conn)?;
-        let rows = mine()
-            .order(notifications::id.desc())
-            .offset(page.offset())
-            .limit(page.limit())
-            .select((
-                notifications::id,
-                notifications::request_id,
-                requests::ticket_number.nullable(),
-                request_events::event.nullable(),
-                notifications::certificate_id,
-                notifications::message,
-                notifications::created_at,
-                notifications::read_at,
-            ))
-            .load::<NotificationTuple>(conn)?;
-        Ok(page.of(rows.into_iter().map(to_dto).collect(), total))
+        records::list(conn, user_id, unread_only, page)
     })
     .await?;
     Ok(web::Json(result))
@@ -229,14 +63,7 @@ async fn unread_count(
     staff: Staff<AnyStaff>,
 ) -> AppResult<web::Json<UnreadCount>> {
     let user_id = staff.user.id;
-    let unread = db::run(&state.pool, move |conn| {
-        Ok(notifications::table
-            .filter(notifications::user_id.eq(user_id))
-            .filter(notifications::read_at.is_null())
-            .count()
-            .get_result::<i64>(conn)?)
-    })
-    .await?;
+    let unread = db::run(&state.pool, move |conn| Ok(records::unread(conn, user_id)?)).await?;
     Ok(web::Json(UnreadCount {
         unread: unread.max(0) as u64,
     }))
@@ -257,17 +84,7 @@ async fn mark_read(
 ) -> AppResult<HttpResponse> {
     let (id, user_id) = (id.into_inner(), staff.user.id);
     db::run(&state.pool, move |conn| {
-        let mine = notifications::table
-            .filter(notifications::id.eq(id))
-            .filter(notifications::user_id.eq(user_id));
-        let exists = diesel::select(diesel::dsl::exists(mine)).get_result::<bool>(conn)?;
-        if !exists {
-            return Err(AppError::not_found("No tiene una notificación con ese id."));
-        }
-        diesel::update(mine.filter(notifications::read_at.is_null()))
-            .set(notifications::read_at.eq(db::now()))
-            .execute(conn)?;
-        Ok(())
+        service::mark_read(conn, user_id, id)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -286,14 +103,7 @@ async fn mark_all_read(
 ) -> AppResult<HttpResponse> {
     let user_id = staff.user.id;
     db::run(&state.pool, move |conn| {
-        diesel::update(
-            notifications::table
-                .filter(notifications::user_id.eq(user_id))
-                .filter(notifications::read_at.is_null()),
-        )
-        .set(notifications::read_at.eq(db::now()))
-        .execute(conn)?;
-        Ok(())
+        Ok(service::mark_all_read(conn, user_id)?)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

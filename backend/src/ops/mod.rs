@@ -4,8 +4,8 @@ use actix_web::{HttpResponse, get, web};
 use confrontas_api::{AuthorityMode, Health, Readiness, TrustStatus};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::AppState;
-use crate::db;
+use crate::db::{self, DbPool};
+use crate::state::AppState;
 
 pub fn routes(config: &mut ServiceConfig) {
     config.service(health).service(ready);
@@ -21,23 +21,25 @@ async fn health() -> web::Json<Health> {
     })
 }
 
+/// Whether every migration is applied, and how RENAPO's deployed certificate stands.
+fn migrated_and_trusting(pool: &DbPool) -> Result<(bool, TrustStatus), String> {
+    let mut conn = db::checkout(pool).map_err(|e| e.to_string())?;
+    let current = db::migrations_current(&mut conn)?;
+    // Before the certificates' migration there is nothing to read.
+    let trust = if current {
+        crate::certificates::records::trust_status(&mut conn).map_err(|e| e.to_string())?
+    } else {
+        TrustStatus::NotDeployed
+    };
+    Ok((current, trust))
+}
+
 /// The server can work: the database answers and every migration is applied (503 otherwise).
 #[utoipa::path(tag = "ops", responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 #[get("/ready")]
 async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let pool = state.pool.clone();
-    let check = web::block(move || -> Result<(bool, TrustStatus), String> {
-        let mut conn = pool.get().map_err(|e| e.to_string())?;
-        let current = db::migrations_current(&mut conn)?;
-        // Before the certificates' migration there is nothing to read.
-        let trust = if current {
-            crate::certificates::trust_status(&mut conn).map_err(|e| e.to_string())?
-        } else {
-            TrustStatus::NotDeployed
-        };
-        Ok((current, trust))
-    })
-    .await;
+    let check = web::block(move || migrated_and_trusting(&pool)).await;
     let ((reachable, migrated), renapo_trust) = match check {
         Ok(Ok((current, trust))) => ((true, current), trust),
         Ok(Err(error)) => {

@@ -8,7 +8,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use confrontas_api::{ChangeSource, FieldChange};
 use diesel::prelude::*;
 
-use super::{NewChange, search_name};
+use super::bulk::{NewChange, search_name};
 use crate::db::{self, AnyConnection};
 use crate::schema::{farmer_history, farmers};
 

@@ -3,28 +3,20 @@
 
 use std::collections::HashMap;
 
-use actix_web::{get, web};
 use chrono::Utc;
 use confrontas_api::{Dashboard, RequestState, RequestSummary, Role, SlaStatus, StateCount};
 use diesel::prelude::*;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::records::{self, RequestRow};
-use crate::api_doc::{Forbidden, Unauthenticated};
-use crate::app::AppState;
-use crate::auth::principal::{AnyStaff, Staff, StaffUser};
-use crate::db::{self, AnyConnection};
+use crate::auth::principal::StaffUser;
+use crate::db::AnyConnection;
 use crate::error::AppResult;
 use crate::schema::requests;
-
-pub fn routes(config: &mut ServiceConfig) {
-    config.service(get_dashboard);
-}
 
 /// Requests listed per section; the totals count them all.
 const SHOWN: usize = 20;
 
-fn build(conn: &mut AnyConnection, staff: &StaffUser) -> AppResult<Dashboard> {
+pub fn build(conn: &mut AnyConnection, staff: &StaffUser) -> AppResult<Dashboard> {
     let by_state = (requests::state, diesel::dsl::count_star());
     let counted: HashMap<String, i64> = match staff.role {
         Role::Area => requests::table
@@ -76,21 +68,4 @@ fn build(conn: &mut AnyConnection, staff: &StaffUser) -> AppResult<Dashboard> {
         breached_total,
         counts_by_state,
     })
-}
-
-/// What the caller's role has to do, what is at risk or late, and the requests per state (an
-/// area: its unit's requests only).
-#[utoipa::path(
-    tag = "requests",
-    security(("bearer" = [])),
-    responses((status = 200, body = Dashboard), Unauthenticated, Forbidden)
-)]
-#[get("/dashboard")]
-async fn get_dashboard(
-    state: web::Data<AppState>,
-    staff: Staff<AnyStaff>,
-) -> AppResult<web::Json<Dashboard>> {
-    let user = staff.user.clone();
-    let dashboard = db::run(&state.pool, move |conn| build(conn, &user)).await?;
-    Ok(web::Json(dashboard))
 }

@@ -9,7 +9,6 @@ use diesel::prelude::*;
 
 use super::letter;
 use super::workflow::{self, Acting, Move, StoredDocument};
-use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::principal::StaffUser;
 use crate::db::{self, AnyConnection};
@@ -18,6 +17,7 @@ use crate::layouts::{FirstIssues, check_layout};
 use crate::population::{DEMO_SEED, Population};
 use crate::schema::users;
 use crate::seed::demo_email;
+use crate::state::AppState;
 use crate::uploads::SheetFormat;
 
 /// Farmers in each demo layout (the first of the demo registry).
@@ -302,7 +302,12 @@ pub async fn start_confrontation(state: &AppState, id: i64) -> AppResult<i64> {
 /// sub-directorate would.
 async fn confront_and_apply(state: &AppState, id: i64) -> AppResult<()> {
     let job = start_confrontation(state, id).await?;
-    crate::confrontations::engine::drain(state, job, confrontas_api::Authority::Renapo).await?;
+    crate::confrontations::engine::drain(
+        &state.engine_context(),
+        job,
+        confrontas_api::Authority::Renapo,
+    )
+    .await?;
     db::run(&state.pool, move |conn| {
         let user = demo_user(conn, Role::Subdireccion)?;
         let version = crate::confrontations::jobs::visible(conn, &user, job)?

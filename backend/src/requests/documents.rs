@@ -9,10 +9,11 @@ use confrontas_api::{
     check_comment, long_text_problem,
 };
 
-use crate::app::AppState;
 use crate::attachments::{content_type_for, looks_like_pdf};
+use crate::certificates::service::UploadRules;
 use crate::error::{AppError, AppResult};
 use crate::layouts::{FirstIssues, check_layout};
+use crate::state::AppState;
 use crate::uploads::{self, Form, FormSpec, ReceivedFile, SheetFormat};
 
 /// Issues named in the refusal of a layout (the full report is `POST /layouts/validate`).
@@ -37,9 +38,31 @@ pub struct Correction {
     pub documents: Vec<Document>,
 }
 
+/// A document added to an open request, with its comment.
 pub struct Addition {
     pub comment: Option<String>,
-    pub document: Document,
+    pub added: Added<Document>,
+}
+
+/// What is added to an open request: a report, or RENAPO's certificate together with what it is
+/// checked by (inside the transaction that records it, after who may attach it and where).
+pub enum Added<D> {
+    Report(D),
+    Certificate(D, ReceivedCertificate),
+}
+
+impl<D> Added<D> {
+    pub fn document(&self) -> &D {
+        match self {
+            Added::Report(document) | Added::Certificate(document, _) => document,
+        }
+    }
+}
+
+/// The bytes of the certificate RENAPO sent, and this server's rules for it.
+pub struct ReceivedCertificate {
+    pub bytes: Vec<u8>,
+    pub rules: UploadRules,
 }
 
 fn multipart(request: &HttpRequest, payload: web::Payload) -> actix_multipart::Multipart {
@@ -327,5 +350,16 @@ pub async fn receive_addition(
             layout_totals: None,
         }
     };
-    Ok(Addition { comment, document })
+    let added = if kind == AttachmentKind::Certificate {
+        let path = document.file.file.path().to_owned();
+        let bytes = web::block(move || std::fs::read(path))
+            .await
+            .map_err(AppError::internal)?
+            .map_err(AppError::internal)?;
+        let rules = UploadRules::of(state)?;
+        Added::Certificate(document, ReceivedCertificate { bytes, rules })
+    } else {
+        Added::Report(document)
+    };
+    Ok(Addition { comment, added })
 }

@@ -2,7 +2,7 @@
 //! timeline, documents, service-level clocks, the request list and the dashboards. Handlers
 //! parse and authorize; [`workflow`] changes, [`records`] reads.
 
-mod dashboard;
+pub mod dashboard;
 pub mod demo;
 mod documents;
 mod letter;
@@ -14,26 +14,22 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::Utc;
 use confrontas_api::{
-    ActionBody, Attachment, AttachmentKind, ExplainedActionBody, ObserveBody, Page, RequestAction,
-    RequestDetail, RequestFilter, RequestSla, RequestSort, RequestState, RequestSummary, Role,
-    TimelineEntry,
+    ActionBody, Attachment, ExplainedActionBody, ObserveBody, Page, RequestAction, RequestDetail,
+    RequestFilter, RequestSla, RequestState, RequestSummary, Role, TimelineEntry,
 };
-use diesel::prelude::*;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use self::records::RequestRow;
 use self::workflow::{Acting, Move};
 use crate::api_doc::{
     BadRequest, BodyErrors, Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable,
     UploadErrors,
 };
-use crate::app::AppState;
 use crate::attachments;
 use crate::auth::principal::{AnyStaff, Staff};
-use crate::calendar::{self, start_of_local_day};
 use crate::db::{self, PageRequest};
 use crate::error::{AppError, AppResult};
-use crate::schema::requests;
+use crate::state::AppState;
+use confrontas_api::Dashboard;
 
 pub fn routes(config: &mut ServiceConfig) {
     config
@@ -54,7 +50,7 @@ pub fn routes(config: &mut ServiceConfig) {
         .service(download_attachment)
         .service(get_sla)
         .service(oficio_template)
-        .configure(dashboard::routes);
+        .service(get_dashboard);
 }
 
 /// Submit a request: its type, subject and signer, the signed oficio (PDF) and, for `renapo`
@@ -104,42 +100,6 @@ async fn submit_request(
         .json(detail))
 }
 
-fn filtered<'a>(
-    staff: &crate::auth::principal::StaffUser,
-    filter: &'a RequestFilter,
-) -> requests::BoxedQuery<'a, db::DbBackend> {
-    let mut query = requests::table.into_boxed();
-    if staff.role == Role::Area {
-        query = query.filter(requests::unit_id.eq(staff.unit_id));
-    } else if let Some(unit) = filter.unit_id {
-        query = query.filter(requests::unit_id.eq(unit));
-    }
-    if let Some(state) = filter.state {
-        query = query.filter(requests::state.eq(state.as_str()));
-    }
-    if let Some(kind) = filter.request_type {
-        query = query.filter(requests::request_type.eq(kind.as_str()));
-    }
-    if let Some(from) = filter.submitted_from {
-        query = query.filter(requests::submitted_at.ge(start_of_local_day(from).naive_utc()));
-    }
-    if let Some(to) = filter.submitted_to.and_then(|d| d.succ_opt()) {
-        query = query.filter(requests::submitted_at.lt(start_of_local_day(to).naive_utc()));
-    }
-    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let code = db::like_anywhere(&q.to_uppercase());
-        let words = db::contains_pattern(q);
-        query = query.filter(
-            requests::ticket_number
-                .like(code.clone())
-                .escape('\\')
-                .or(requests::folio.like(code).escape('\\'))
-                .or(db::lower(requests::subject).like(words).escape('\\')),
-        );
-    }
-    query
-}
-
 /// Requests the caller may see (an area: its unit's), filtered and sorted, with their
 /// service-level state.
 #[utoipa::path(
@@ -159,50 +119,7 @@ async fn list_requests(
     let page = PageRequest::new(filter.page, filter.per_page)?;
     let user = staff.user.clone();
     let result = db::run(&state.pool, move |conn| {
-        let now = Utc::now();
-        let sort = filter.sort.unwrap_or_default();
-        // Clocks are computed, not stored: filtering or sorting by them reads every match.
-        if filter.sla_status.is_some() || sort == RequestSort::Due {
-            let rows = filtered(&user, &filter)
-                .order(requests::submitted_at.desc())
-                .select(RequestRow::as_select())
-                .load(conn)?;
-            let mut found: Vec<RequestSummary> = records::summaries(conn, &rows, now)?
-                .into_iter()
-                .map(|(summary, _)| summary)
-                .filter(|s| filter.sla_status.is_none() || s.sla_status == filter.sla_status)
-                .collect();
-            if sort == RequestSort::Due {
-                found.sort_by_key(|s| (s.due_date.is_none(), s.due_date, s.submitted_at));
-            }
-            let total = found.len() as i64;
-            let items = found
-                .into_iter()
-                .skip(page.offset() as usize)
-                .take(page.limit() as usize)
-                .collect();
-            return Ok(page.of(items, total));
-        }
-        let total = filtered(&user, &filter).count().get_result::<i64>(conn)?;
-        let ordered =
-            match sort {
-                RequestSort::Oldest => filtered(&user, &filter)
-                    .order((requests::submitted_at.asc(), requests::id.asc())),
-                RequestSort::Updated => filtered(&user, &filter)
-                    .order((requests::updated_at.desc(), requests::id.desc())),
-                RequestSort::Recent | RequestSort::Due => filtered(&user, &filter)
-                    .order((requests::submitted_at.desc(), requests::id.desc())),
-            };
-        let rows = ordered
-            .offset(page.offset())
-            .limit(page.limit())
-            .select(RequestRow::as_select())
-            .load(conn)?;
-        let items = records::summaries(conn, &rows, now)?
-            .into_iter()
-            .map(|(summary, _)| summary)
-            .collect();
-        Ok(page.of(items, total))
+        records::list(conn, &user, &filter, page, Utc::now())
     })
     .await?;
     Ok(web::Json(result))
@@ -519,35 +436,16 @@ async fn add_attachment(
     let user = staff.user.clone();
     db::run(&state.pool, move |conn| records::visible(conn, &user, id)).await?;
     let addition = documents::receive_addition(&state, &request, payload).await?;
-    // RENAPO's certificate is checked inside the workflow, after who may attach it and where.
-    let certificate = if addition.document.kind == AttachmentKind::Certificate {
-        let bytes =
-            std::fs::read(addition.document.file.file.path()).map_err(AppError::internal)?;
-        Some((bytes, crate::certificates::UploadRules::of(&state)?))
-    } else {
-        None
-    };
     let store = state.attachments.clone();
     let user = staff.user.clone();
     let audit = staff.actor();
     let documents = db::run(&state.pool, move |conn| {
-        let stored = workflow::store_documents(&store, vec![addition.document])?
-            .pop()
-            .ok_or_else(|| AppError::internal("stored document missing"))?;
+        let added = workflow::store_addition(&store, addition.added)?;
         let acting = Acting {
             staff: &user,
             audit,
         };
-        workflow::add_document(
-            conn,
-            &acting,
-            id,
-            addition.comment.as_deref(),
-            &stored,
-            certificate
-                .as_ref()
-                .map(|(bytes, rules)| (bytes.as_slice(), rules)),
-        )?;
+        workflow::add_document(conn, &acting, id, addition.comment.as_deref(), &added)?;
         attachments::of_request(conn, id)
     })
     .await?;
@@ -605,17 +503,7 @@ async fn get_sla(
 ) -> AppResult<web::Json<RequestSla>> {
     let (id, user) = (id.into_inner(), staff.user.clone());
     let sla = db::run(&state.pool, move |conn| {
-        let row = records::visible(conn, &user, id)?;
-        let now = Utc::now();
-        let clocks = crate::sla::clocks_of(conn, &[(row.id, row.submitted_at)], now)?
-            .remove(&row.id)
-            .unwrap_or_default();
-        Ok(RequestSla {
-            request_id: row.id,
-            today: calendar::local_date(now),
-            time_zone: calendar::rules::TIME_ZONE.name().to_owned(),
-            clocks,
-        })
+        records::sla(conn, &user, id, Utc::now())
     })
     .await?;
     Ok(web::Json(sla))
@@ -655,4 +543,21 @@ fn open_states() -> Vec<&'static str> {
         .filter(|s| s.is_open())
         .map(RequestState::as_str)
         .collect()
+}
+
+/// What the caller's role has to do, what is at risk or late, and the requests per state (an
+/// area: its unit's requests only).
+#[utoipa::path(
+    tag = "requests",
+    security(("bearer" = [])),
+    responses((status = 200, body = Dashboard), Unauthenticated, Forbidden)
+)]
+#[get("/dashboard")]
+async fn get_dashboard(
+    state: web::Data<AppState>,
+    staff: Staff<AnyStaff>,
+) -> AppResult<web::Json<Dashboard>> {
+    let user = staff.user.clone();
+    let dashboard = db::run(&state.pool, move |conn| dashboard::build(conn, &user)).await?;
+    Ok(web::Json(dashboard))
 }

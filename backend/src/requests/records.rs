@@ -5,17 +5,19 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use confrontas_api::{
-    RequestAction, RequestDetail, RequestState, RequestSummary, RequestType, Role, SlaClock,
-    TimelineEntry, TimelineEvent, UnitRef,
+    Page, RequestAction, RequestDetail, RequestFilter, RequestSla, RequestSort, RequestState,
+    RequestSummary, RequestType, Role, SlaClock, TimelineEntry, TimelineEvent,
 };
 use diesel::prelude::*;
 
 use crate::attachments::{self, AttachmentRow};
 use crate::auth::principal::StaffUser;
-use crate::db::{self, AnyConnection};
+use crate::calendar::{self, start_of_local_day};
+use crate::db::{self, AnyConnection, PageRequest};
 use crate::error::{AppError, AppResult};
-use crate::schema::{attachments as attachments_table, request_events, requests, units, users};
+use crate::schema::{attachments as attachments_table, request_events, requests, users};
 use crate::sla;
+use crate::units::records::unit_refs;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = requests)]
@@ -66,22 +68,90 @@ pub fn visible(conn: &mut AnyConnection, staff: &StaffUser, id: i64) -> AppResul
     Ok(row)
 }
 
-/// Units by id, as the API names them.
-pub fn unit_refs(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<HashMap<i64, UnitRef>> {
-    let mut ids = ids.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut found = HashMap::new();
-    for chunk in ids.chunks(db::IN_CHUNK) {
-        let rows = units::table
-            .filter(units::id.eq_any(chunk))
-            .select((units::id, units::key, units::name))
-            .load::<(i64, String, String)>(conn)?;
-        for (id, key, name) in rows {
-            found.insert(id, UnitRef { id, key, name });
-        }
+fn filtered<'a>(
+    staff: &StaffUser,
+    filter: &'a RequestFilter,
+) -> requests::BoxedQuery<'a, db::DbBackend> {
+    let mut query = requests::table.into_boxed();
+    if staff.role == Role::Area {
+        query = query.filter(requests::unit_id.eq(staff.unit_id));
+    } else if let Some(unit) = filter.unit_id {
+        query = query.filter(requests::unit_id.eq(unit));
     }
-    Ok(found)
+    if let Some(state) = filter.state {
+        query = query.filter(requests::state.eq(state.as_str()));
+    }
+    if let Some(kind) = filter.request_type {
+        query = query.filter(requests::request_type.eq(kind.as_str()));
+    }
+    if let Some(from) = filter.submitted_from {
+        query = query.filter(requests::submitted_at.ge(start_of_local_day(from).naive_utc()));
+    }
+    if let Some(to) = filter.submitted_to.and_then(|d| d.succ_opt()) {
+        query = query.filter(requests::submitted_at.lt(start_of_local_day(to).naive_utc()));
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let code = db::like_anywhere(&q.to_uppercase());
+        let words = db::contains_pattern(q);
+        query = query.filter(
+            requests::ticket_number
+                .like(code.clone())
+                .escape('\\')
+                .or(requests::folio.like(code).escape('\\'))
+                .or(db::lower(requests::subject).like(words).escape('\\')),
+        );
+    }
+    query
+}
+
+/// A page of the requests `staff` may see (an area: its unit's), filtered and sorted, with their
+/// clocks as of `now`.
+pub fn list(
+    conn: &mut AnyConnection,
+    staff: &StaffUser,
+    filter: &RequestFilter,
+    page: PageRequest,
+    now: DateTime<Utc>,
+) -> AppResult<Page<RequestSummary>> {
+    let sort = filter.sort.unwrap_or_default();
+    // Clocks are computed, not stored: filtering or sorting by them reads every match.
+    if filter.sla_status.is_some() || sort == RequestSort::Due {
+        let rows = filtered(staff, filter)
+            .order(requests::submitted_at.desc())
+            .select(RequestRow::as_select())
+            .load(conn)?;
+        let mut found: Vec<RequestSummary> = summaries(conn, &rows, now)?
+            .into_iter()
+            .map(|(summary, _)| summary)
+            .filter(|s| filter.sla_status.is_none() || s.sla_status == filter.sla_status)
+            .collect();
+        if sort == RequestSort::Due {
+            found.sort_by_key(|s| (s.due_date.is_none(), s.due_date, s.submitted_at));
+        }
+        return Ok(page.slice(found));
+    }
+    let ordered = match sort {
+        RequestSort::Oldest => {
+            filtered(staff, filter).order((requests::submitted_at.asc(), requests::id.asc()))
+        }
+        RequestSort::Updated => {
+            filtered(staff, filter).order((requests::updated_at.desc(), requests::id.desc()))
+        }
+        RequestSort::Recent | RequestSort::Due => {
+            filtered(staff, filter).order((requests::submitted_at.desc(), requests::id.desc()))
+        }
+    };
+    page.load(
+        conn,
+        filtered(staff, filter).count(),
+        ordered.select(RequestRow::as_select()),
+    )?
+    .try_map(|rows| {
+        Ok(summaries(conn, &rows, now)?
+            .into_iter()
+            .map(|(summary, _)| summary)
+            .collect())
+    })
 }
 
 /// Summaries of `rows` with their clocks as of `now`, in the same order.
@@ -181,6 +251,25 @@ pub fn detail(
         available_actions: RequestAction::available(state, staff.role),
         attachments,
         sla,
+    })
+}
+
+/// The service-level clocks of request `id`, as `staff` may see them, computed as of `now`.
+pub fn sla(
+    conn: &mut AnyConnection,
+    staff: &StaffUser,
+    id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<RequestSla> {
+    let row = visible(conn, staff, id)?;
+    let clocks = sla::clocks_of(conn, &[(row.id, row.submitted_at)], now)?
+        .remove(&row.id)
+        .unwrap_or_default();
+    Ok(RequestSla {
+        request_id: row.id,
+        today: calendar::local_date(now),
+        time_zone: calendar::rules::TIME_ZONE.name().to_owned(),
+        clocks,
     })
 }
 

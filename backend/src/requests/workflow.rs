@@ -11,6 +11,7 @@ use confrontas_api::{
 use diesel::prelude::*;
 use serde_json::json;
 
+use super::documents::Added;
 use super::letter::{self, Letter};
 use super::numbering;
 use super::records::{self, RequestRow};
@@ -53,6 +54,24 @@ pub fn store_documents(
             })
         })
         .collect()
+}
+
+/// Copies an added document into the store (as [`store_documents`]), keeping what it is.
+pub fn store_addition(
+    store: &AttachmentStore,
+    added: Added<super::documents::Document>,
+) -> AppResult<Added<StoredDocument>> {
+    let stored = |document| {
+        store_documents(store, vec![document])?
+            .pop()
+            .ok_or_else(|| AppError::internal("stored document missing"))
+    };
+    Ok(match added {
+        Added::Report(document) => Added::Report(stored(document)?),
+        Added::Certificate(document, certificate) => {
+            Added::Certificate(stored(document)?, certificate)
+        }
+    })
 }
 
 /// Who acts: the staff user and how the audit log names them.
@@ -341,7 +360,7 @@ pub fn act(
 fn ready_to_resolve(conn: &mut AnyConnection, row: &RequestRow) -> AppResult<()> {
     let kind = row.kind()?;
     if kind == RequestType::Certificate {
-        return crate::certificates::ready_to_resolve(conn, row.id, &row.ticket_number);
+        return crate::certificates::records::ready_to_resolve(conn, row.id, &row.ticket_number);
     }
     if !crate::confrontations::jobs::has_finished(conn, row.id, kind)? {
         return Err(AppError::conflict(
@@ -366,7 +385,7 @@ fn response_letter(
 ) -> AppResult<StoredDocument> {
     let (signer_name, signer_position) = records::name_and_position(conn, staff.id)?;
     let (requester_name, _) = records::name_and_position(conn, row.requested_by)?;
-    let unit = records::unit_refs(conn, &[row.unit_id])?
+    let unit = crate::units::records::unit_refs(conn, &[row.unit_id])?
         .remove(&row.unit_id)
         .ok_or_else(|| AppError::internal("request unit missing"))?;
     let pdf = letter::response_letter(&Letter {
@@ -428,15 +447,15 @@ pub fn add_document(
     acting: &Acting,
     id: i64,
     comment: Option<&str>,
-    document: &StoredDocument,
-    certificate: Option<(&[u8], &crate::certificates::UploadRules)>,
+    added: &Added<StoredDocument>,
 ) -> AppResult<()> {
     let staff = acting.staff;
+    let document = added.document();
     conn.write_transaction(|conn| {
         let row = records::visible(conn, staff, id)?;
         let state = row.current_state()?;
-        let event = match document.kind {
-            AttachmentKind::Certificate => {
+        let event = match added {
+            Added::Certificate(..) => {
                 if staff.role != Role::Subdireccion {
                     return Err(AppError::forbidden(
                         "Solo la Subdirección de Operación recibe el certificado de RENAPO.",
@@ -450,7 +469,7 @@ pub fn add_document(
                 }
                 TimelineEvent::CertificateReceived
             }
-            _ => {
+            Added::Report(_) => {
                 if !matches!(staff.role, Role::Mesa | Role::Subdireccion) {
                     return Err(AppError::forbidden(
                         "Solo la Mesa de Servicios y la Subdirección agregan reportes a una solicitud.",
@@ -483,17 +502,15 @@ pub fn add_document(
         };
         let event_id = write_entry(conn, id, staff.id, &entry, now)?;
         record_documents(conn, id, event_id, staff.id, std::slice::from_ref(document), now)?;
-        if event == TimelineEvent::CertificateReceived {
-            let (bytes, rules) = certificate
-                .ok_or_else(|| AppError::internal("a certificate document without its rules"))?;
-            let chain = rules.check(bytes)?;
-            let upload = crate::certificates::Upload {
+        if let Added::Certificate(_, certificate) = added {
+            let chain = certificate.rules.check(&certificate.bytes)?;
+            let upload = crate::certificates::service::Upload {
                 chain: &chain,
                 file_name: &document.file_name,
                 sha256: &document.stored.sha256,
                 request_id: Some(id),
             };
-            crate::certificates::insert(conn, &upload, staff.id, &acting.audit)?;
+            crate::certificates::service::insert(conn, &upload, staff.id, &acting.audit)?;
         }
         acting.audit.record(
             conn,

@@ -8,33 +8,28 @@ pub mod client;
 pub mod exchange;
 pub mod gateway;
 pub mod opinion;
+pub mod records;
+pub mod service;
 
 use std::collections::HashSet;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use confrontas_api::{
-    AnswerImport, ConfrontationState, FieldError, OpinionQr, OpinionVerification, RegistryOpinion,
-    Rfc, SatOutcome, SatProvider, VerifyOpinionBody,
+    AnswerImport, FieldError, OpinionQr, OpinionVerification, RegistryOpinion, SatOutcome,
+    VerifyOpinionBody,
 };
-use diesel::prelude::*;
-use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use self::opinion::{ExchangeAnswers, OpinionProvider, classify_opinion};
+use self::opinion::ExchangeAnswers;
 use crate::api_doc::{
     BadRequest, BodyErrors, Conflict, Forbidden, NotFound, Unauthenticated, UploadErrors,
 };
-use crate::app::AppState;
-use crate::audit::Actor;
 use crate::auth::principal::{Staff, SubdireccionOnly};
-use crate::confrontations::classify::ItemResult;
-use crate::confrontations::jobs::{self, JobRow};
-use crate::confrontations::queue::{self, Fence};
-use crate::db::{self, AnyConnection};
+use crate::db::{self};
 use crate::error::{AppError, AppResult};
 use crate::registry::RegistryStaff;
 use crate::registry::changes;
-use crate::schema::{confrontation_items, confrontations, farmers};
+use crate::state::AppState;
 
 pub fn routes(config: &mut ServiceConfig) {
     config
@@ -76,16 +71,9 @@ async fn verify_opinion(
     }
     let qr = OpinionQr::parse(&url).map_err(invalid)?;
     let valid_until = state.config.sat.validity.last_day(qr.issued_on);
-    let found = db::run(&state.pool, {
-        let rfc = qr.rfc.as_str().to_owned();
-        move |conn| {
-            Ok(farmers::table
-                .filter(farmers::rfc.eq(rfc))
-                .order(farmers::id)
-                .limit(20)
-                .select(changes::RegistryRecord::as_select())
-                .load(conn)?)
-        }
+    let rfc = qr.rfc.as_str().to_owned();
+    let found = db::run(&state.pool, move |conn| {
+        Ok(records::holders_of(conn, &rfc)?)
     })
     .await?;
     let registry = found
@@ -126,38 +114,6 @@ async fn verify_opinion(
     }))
 }
 
-/// The job, if `staff` may see it and it is a SAT confrontation by exchange file.
-fn exchange_job(
-    conn: &mut AnyConnection,
-    staff: &crate::auth::principal::StaffUser,
-    id: i64,
-) -> AppResult<(JobRow, String)> {
-    let (job, request) = jobs::visible(conn, staff, id)?;
-    if job.provider() != Some(SatProvider::ExchangeFile) {
-        return Err(AppError::conflict(
-            "not_exchange_file",
-            "Esta confronta no usa el archivo de intercambio con el SAT.",
-        ));
-    }
-    Ok((job, request.ticket_number))
-}
-
-/// The RFCs of `job` still waiting for an answer, in layout order, each once.
-fn pending_rfcs(conn: &mut AnyConnection, job: i64) -> QueryResult<Vec<String>> {
-    let rfcs: Vec<Option<String>> = confrontation_items::table
-        .filter(confrontation_items::confrontation_id.eq(job))
-        .filter(confrontation_items::state.eq("pending"))
-        .order(confrontation_items::row_number)
-        .select(confrontation_items::rfc)
-        .load(conn)?;
-    let mut seen = HashSet::new();
-    Ok(rfcs
-        .into_iter()
-        .flatten()
-        .filter(|rfc| seen.insert(rfc.clone()))
-        .collect())
-}
-
 /// Reads the RFCs to send and marks the export (audited).
 async fn exported_rfcs(
     state: &AppState,
@@ -168,32 +124,7 @@ async fn exported_rfcs(
     let user = staff.user.clone();
     let actor = staff.actor();
     db::run(&state.pool, move |conn| {
-        conn.write_transaction(|conn| {
-            let (job, ticket) = exchange_job(conn, &user, id)?;
-            if job.current_state()? != ConfrontationState::WaitingAuthority {
-                return Err(AppError::conflict(
-                    "not_awaiting_answers",
-                    "La confronta ya no espera la respuesta del SAT: no hay RFC por enviar.",
-                ));
-            }
-            let rfcs = pending_rfcs(conn, id)?;
-            let now = db::now();
-            diesel::update(
-                confrontations::table
-                    .find(id)
-                    .filter(confrontations::exported_at.is_null()),
-            )
-            .set(confrontations::exported_at.eq(now))
-            .execute(conn)?;
-            actor.record(
-                conn,
-                "sat_exchange_exported",
-                "confrontation",
-                id,
-                json!({ "ticket_number": ticket, "rfcs": rfcs.len(), "format": format }),
-            )?;
-            Ok((format!("sat_32d_{ticket}_{id}"), rfcs))
-        })
+        service::export(conn, &user, &actor, id, format)
     })
     .await
 }
@@ -257,14 +188,6 @@ async fn export_text(
     )
 }
 
-/// A pending item of an exchange job.
-#[derive(Queryable)]
-struct PendingItem {
-    id: i64,
-    rfc: Option<String>,
-    farmer_id: Option<i64>,
-}
-
 /// Import the SAT's answer file (`.xlsx` or `.csv`: `RFC`, `SENTIDO`, `FOLIO`,
 /// `FECHA_EMISION`). Every row is checked first; with any row wrong the file is refused whole
 /// (`accepted: false`, every problem counted, the first 500 listed) and nothing is stored.
@@ -294,18 +217,8 @@ async fn import_answers(
     let upload =
         crate::uploads::receive_spreadsheet(&request, body, &state.uploads_dir(), limits).await?;
     let user = staff.user.clone();
-    let pending: Vec<PendingItem> = db::run(&state.pool, move |conn| {
-        let (job, _) = exchange_job(conn, &user, id)?;
-        awaiting(&job)?;
-        Ok(confrontation_items::table
-            .filter(confrontation_items::confrontation_id.eq(id))
-            .filter(confrontation_items::state.eq("pending"))
-            .select((
-                confrontation_items::id,
-                confrontation_items::rfc,
-                confrontation_items::farmer_id,
-            ))
-            .load(conn)?)
+    let pending = db::run(&state.pool, move |conn| {
+        records::awaiting_answers(conn, &user, id)
     })
     .await?;
     let asked: HashSet<String> = pending.iter().filter_map(|i| i.rfc.clone()).collect();
@@ -327,120 +240,34 @@ async fn import_answers(
     if !report.accepted {
         return Ok(web::Json(report));
     }
-    let results = classify_pending(&state, pending, ExchangeAnswers(read.answers)).await?;
+    let farmers: Vec<i64> = pending.iter().filter_map(|i| i.farmer_id).collect();
+    let registry = db::run(&state.pool, move |conn| {
+        Ok(changes::records(conn, &farmers)?)
+    })
+    .await?;
+    let results = service::classify_pending(
+        pending,
+        &registry,
+        ExchangeAnswers(read.answers),
+        state.config.sat.validity,
+        today(),
+    )
+    .await;
     report.not_answered = results
         .iter()
         .filter(|(_, _, _, r)| r.reason == confrontas_api::ItemReason::NotAnswered)
         .count() as u64;
     report.answered = results.len() as u64 - report.not_answered;
-    let stored = state
-        .attachments
-        .put_file(upload.file.path())
-        .map_err(AppError::internal)?;
+    let store = state.attachments.clone();
     let actor = staff.actor();
     let user = staff.user.clone();
     let summary = report.clone();
     db::run(&state.pool, move |conn| {
-        store_answers(conn, &user, &actor, id, &stored.sha256, &summary, &results)
+        let stored = store
+            .put_file(upload.file.path())
+            .map_err(AppError::internal)?;
+        service::store_answers(conn, &user, &actor, id, &stored.sha256, &summary, &results)
     })
     .await?;
     Ok(web::Json(report))
-}
-
-fn awaiting(job: &JobRow) -> AppResult<()> {
-    if job.current_state()? == ConfrontationState::WaitingAuthority {
-        Ok(())
-    } else {
-        Err(AppError::conflict(
-            "not_awaiting_answers",
-            format!(
-                "La confronta está «{}»: ya no espera la respuesta del SAT.",
-                job.current_state()?.label()
-            ),
-        ))
-    }
-}
-
-/// Classifies the waiting items from `provider`'s answers.
-async fn classify_pending(
-    state: &AppState,
-    pending: Vec<PendingItem>,
-    provider: impl OpinionProvider,
-) -> AppResult<Vec<(i64, Option<i64>, u32, ItemResult)>> {
-    let ids: Vec<i64> = pending.iter().filter_map(|i| i.farmer_id).collect();
-    let records = db::run(&state.pool, move |conn| Ok(changes::records(conn, &ids)?)).await?;
-    let validity = state.config.sat.validity;
-    let today = today();
-    let mut results = Vec::with_capacity(pending.len());
-    for item in pending {
-        let rfc = item.rfc.as_deref().and_then(|r| Rfc::parse(r).ok());
-        let record = item.farmer_id.and_then(|f| records.get(&f));
-        let result = match (rfc, record) {
-            (Some(rfc), Some(record)) => match provider.opinion(&rfc).await {
-                Ok(answer) => classify_opinion(record, &rfc, &answer, validity, today),
-                Err(error) => ItemResult::failed(opinion::failure_reason(&error)),
-            },
-            (None, _) => ItemResult::failed(confrontas_api::ItemReason::InvalidRfc),
-            (_, None) => ItemResult::failed(confrontas_api::ItemReason::NotInRegistry),
-        };
-        results.push((item.id, item.farmer_id, 1, result));
-    }
-    Ok(results)
-}
-
-/// Stores an accepted answer file's results in one transaction: the job (still waiting) keeps
-/// the file's name and hash, the items their results, and the job finishes.
-fn store_answers(
-    conn: &mut AnyConnection,
-    staff: &crate::auth::principal::StaffUser,
-    actor: &Actor,
-    id: i64,
-    sha256: &str,
-    report: &AnswerImport,
-    results: &[(i64, Option<i64>, u32, ItemResult)],
-) -> AppResult<()> {
-    conn.write_transaction(|conn| {
-        let (job, ticket) = exchange_job(conn, staff, id)?;
-        let now = db::now();
-        // Locks the job's row, so a second import of the same job waits here and then finds
-        // it finished.
-        let still_waiting = diesel::update(
-            confrontations::table
-                .find(id)
-                .filter(confrontations::state.eq(ConfrontationState::WaitingAuthority.as_str())),
-        )
-        .set((
-            confrontations::answers_file_name.eq(&report.file_name),
-            confrontations::answers_sha256.eq(sha256),
-            confrontations::waiting_reason.eq(None::<String>),
-            confrontations::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-        if still_waiting == 0 {
-            return Err(AppError::conflict(
-                "not_awaiting_answers",
-                format!(
-                    "La confronta {} ya no espera la respuesta del SAT (otra importación terminó antes).",
-                    job.id
-                ),
-            ));
-        }
-        queue::store_in(conn, id, Fence::Pending, results, now)?;
-        queue::finish_if_done(conn, id, now)?;
-        actor.record(
-            conn,
-            "sat_answers_imported",
-            "confrontation",
-            id,
-            json!({
-                "ticket_number": ticket,
-                "file_name": report.file_name,
-                "sha256": sha256,
-                "rows": report.rows,
-                "answered": report.answered,
-                "not_answered": report.not_answered,
-            }),
-        )?;
-        Ok(())
-    })
 }

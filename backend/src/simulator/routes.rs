@@ -9,9 +9,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::renapo::Rotation;
 use crate::api_doc::{BodyErrors, Conflict, Forbidden, Unauthenticated};
-use crate::app::AppState;
 use crate::auth::principal::{AdminOnly, Staff};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 pub fn routes(config: &mut ServiceConfig) {
     config.service(rotate_renapo);

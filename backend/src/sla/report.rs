@@ -4,27 +4,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use confrontas_api::{
-    ReportFormat, ReportPeriod, RequestType, Role, SlaClockKind, SlaGrouping, SlaReport,
-    SlaReportLine, SlaReportParams, SlaStatus,
+    ReportPeriod, RequestType, SlaClockKind, SlaGrouping, SlaReport, SlaReportLine, SlaStatus,
 };
 use diesel::prelude::*;
-use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::api_doc::{BadRequest, Forbidden, Unauthenticated, Unprocessable};
-use crate::app::AppState;
-use crate::auth::principal::{AnyStaff, Staff};
 use crate::calendar::local_date;
-use crate::db::{self, AnyConnection};
-use crate::error::{AppError, AppResult};
+use crate::db::AnyConnection;
+use crate::error::AppResult;
 use crate::schema::{requests, units};
 use crate::spreadsheet::{self, xlsx_error};
-
-pub fn routes(config: &mut ServiceConfig) {
-    config.service(sla_report);
-}
 
 #[derive(Default, Clone, Copy)]
 struct Tally {
@@ -34,7 +24,7 @@ struct Tally {
 }
 
 /// The report of `period`, over every unit or only `unit_id`'s requests.
-fn build(
+pub fn build(
     conn: &mut AnyConnection,
     text: &str,
     period: ReportPeriod,
@@ -160,7 +150,7 @@ fn grouping_label(grouping: SlaGrouping) -> &'static str {
     }
 }
 
-fn write_xlsx(report: &SlaReport, dir: &std::path::Path) -> AppResult<std::fs::File> {
+pub fn write_xlsx(report: &SlaReport, dir: &std::path::Path) -> AppResult<std::fs::File> {
     let mut workbook = spreadsheet::new_workbook(dir)?;
     let sheet = spreadsheet::add_table_sheet(
         &mut workbook,
@@ -201,47 +191,4 @@ fn write_xlsx(report: &SlaReport, dir: &std::path::Path) -> AppResult<std::fs::F
         .map_err(xlsx_error)?;
     }
     spreadsheet::save_to_file(&mut workbook, dir)
-}
-
-/// Service-level compliance in a period: per clock, for every request, per request type and
-/// per requesting unit (an area sees its own unit only). With `format=xlsx`, a workbook.
-#[utoipa::path(
-    tag = "sla",
-    security(("bearer" = [])),
-    params(SlaReportParams),
-    responses(
-        (status = 200, description = "The report (JSON, or `.xlsx` with `format=xlsx`)", content(
-            (SlaReport = "application/json"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        )),
-        BadRequest, Unauthenticated, Forbidden, Unprocessable
-    )
-)]
-#[get("/reports/sla")]
-async fn sla_report(
-    state: web::Data<AppState>,
-    staff: Staff<AnyStaff>,
-    request: HttpRequest,
-    params: web::Query<SlaReportParams>,
-) -> AppResult<HttpResponse> {
-    let params = params.into_inner();
-    let period = ReportPeriod::parse(&params.period).map_err(|e| AppError::validation(vec![e]))?;
-    let unit = (staff.user.role == Role::Area).then_some(staff.user.unit_id);
-    let text = params.period.clone();
-    let report = db::run(&state.pool, move |conn| {
-        build(conn, &text, period, unit, Utc::now())
-    })
-    .await?;
-    match params.format.unwrap_or_default() {
-        ReportFormat::Json => Ok(HttpResponse::Ok().json(report)),
-        ReportFormat::Xlsx => {
-            let dir = state.uploads_dir();
-            let name = format!("cumplimiento_sla_{}.xlsx", report.period);
-            let file = state
-                .parse_permits
-                .run(move || write_xlsx(&report, &dir))
-                .await?;
-            spreadsheet::download(&request, file, &name)
-        }
-    }
 }

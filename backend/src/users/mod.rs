@@ -1,22 +1,20 @@
-//! Staff users: admin-managed accounts with a role and a unit.
+//! Staff users: admin-managed accounts with a role and a unit. Handlers here; reads in
+//! [`records`], changes in [`service`].
+
+pub mod records;
+pub mod service;
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use chrono::NaiveDateTime;
 use confrontas_api::{NewUser, Page, Role, User, UserFilter, UserPatch};
-use diesel::prelude::*;
-use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api_doc::{
     BadRequest, BodyErrors, Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable,
 };
-use crate::app::AppState;
 use crate::auth::principal::{AdminOnly, Staff};
-use crate::auth::service::revoke_user_sessions;
-use crate::db::{self, AnyConnection, PageRequest, contains_pattern, lower};
+use crate::db::{self, PageRequest};
 use crate::error::{AppError, AppResult};
-use crate::schema::users;
-use crate::units::{require_active_unit, unit_refs};
+use crate::state::AppState;
 
 pub fn routes(config: &mut ServiceConfig) {
     config
@@ -24,94 +22,6 @@ pub fn routes(config: &mut ServiceConfig) {
         .service(create_user)
         .service(get_user)
         .service(update_user);
-}
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = users)]
-struct UserRow {
-    id: i64,
-    email: String,
-    name: String,
-    position: String,
-    unit_id: i64,
-    role: String,
-    active: bool,
-    last_login_at: Option<NaiveDateTime>,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-}
-
-fn to_dtos(conn: &mut AnyConnection, rows: Vec<UserRow>) -> AppResult<Vec<User>> {
-    let unit_ids: Vec<i64> = rows.iter().map(|r| r.unit_id).collect();
-    let units = unit_refs(conn, &unit_ids)?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(User {
-                unit: units
-                    .get(&row.unit_id)
-                    .cloned()
-                    .ok_or_else(|| AppError::internal("user without unit"))?,
-                role: Role::parse(&row.role)
-                    .ok_or_else(|| AppError::internal("unknown role in database"))?,
-                id: row.id,
-                email: row.email,
-                name: row.name,
-                position: row.position,
-                active: row.active,
-                last_login_at: row.last_login_at.map(|t| t.and_utc()),
-                created_at: row.created_at.and_utc(),
-                updated_at: row.updated_at.and_utc(),
-            })
-        })
-        .collect()
-}
-
-fn load_user(conn: &mut AnyConnection, id: i64) -> AppResult<User> {
-    let row = users::table
-        .find(id)
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::not_found("El usuario no existe."))?;
-    Ok(to_dtos(conn, vec![row])?.remove(0))
-}
-
-/// Inserts a user whose password is already hashed (used by the API, the bootstrap admin and
-/// the demo seed, so every account is created the same way).
-pub fn insert_user(
-    conn: &mut AnyConnection,
-    user: &NewUser,
-    password_hash: &str,
-) -> AppResult<User> {
-    let email = user.email.trim().to_lowercase();
-    require_active_unit(conn, user.unit_id, "unit_id")?;
-    let taken = users::table
-        .filter(users::email.eq(&email))
-        .count()
-        .get_result::<i64>(conn)?
-        > 0;
-    if taken {
-        return Err(AppError::conflict(
-            "email_taken",
-            format!("Ya existe un usuario con el correo {email}."),
-        ));
-    }
-    let now = db::now();
-    let id = diesel::insert_into(users::table)
-        .values((
-            users::email.eq(&email),
-            users::name.eq(user.name.trim()),
-            users::position.eq(user.position.trim()),
-            users::unit_id.eq(user.unit_id),
-            users::role.eq(user.role.as_str()),
-            users::password_hash.eq(password_hash),
-            users::active.eq(true),
-            users::created_at.eq(now),
-            users::updated_at.eq(now),
-        ))
-        .returning(users::id)
-        .get_result::<i64>(conn)?;
-    load_user(conn, id)
 }
 
 /// List staff users.
@@ -129,39 +39,7 @@ async fn list_users(
 ) -> AppResult<web::Json<Page<User>>> {
     let filter = filter.into_inner();
     let page = PageRequest::new(filter.page, filter.per_page)?;
-    let result = db::run(&state.pool, move |conn| {
-        let query = || {
-            let mut query = users::table.into_boxed();
-            if let Some(text) = filter.q.as_deref().filter(|q| !q.trim().is_empty()) {
-                let pattern = contains_pattern(text);
-                query = query.filter(
-                    lower(users::email)
-                        .like(pattern.clone())
-                        .escape('\\')
-                        .or(lower(users::name).like(pattern).escape('\\')),
-                );
-            }
-            if let Some(role) = filter.role {
-                query = query.filter(users::role.eq(role.as_str()));
-            }
-            if let Some(unit_id) = filter.unit_id {
-                query = query.filter(users::unit_id.eq(unit_id));
-            }
-            if let Some(active) = filter.active {
-                query = query.filter(users::active.eq(active));
-            }
-            query
-        };
-        let total = query().count().get_result::<i64>(conn)?;
-        let rows = query()
-            .order((users::name.asc(), users::id.asc()))
-            .offset(page.offset())
-            .limit(page.limit())
-            .select(UserRow::as_select())
-            .load(conn)?;
-        Ok(page.of(to_dtos(conn, rows)?, total))
-    })
-    .await?;
+    let result = db::run(&state.pool, move |conn| records::list(conn, &filter, page)).await?;
     Ok(web::Json(result))
 }
 
@@ -182,17 +60,7 @@ async fn create_user(
     let hash = state.hasher.hash(user.password.clone()).await?;
     let actor = admin.actor();
     let created = db::run(&state.pool, move |conn| {
-        conn.write_transaction(|conn| {
-            let created = insert_user(conn, &user, &hash)?;
-            actor.record(
-                conn,
-                "user_created",
-                "user",
-                created.id.to_string(),
-                json!({ "email": created.email, "role": created.role, "unit_id": created.unit.id }),
-            )?;
-            Ok(created)
-        })
+        service::create(conn, &actor, &user, &hash)
     })
     .await?;
     Ok(HttpResponse::Created().json(created))
@@ -213,7 +81,7 @@ async fn get_user(
 ) -> AppResult<web::Json<User>> {
     let id = id.into_inner();
     Ok(web::Json(
-        db::run(&state.pool, move |conn| load_user(conn, id)).await?,
+        db::run(&state.pool, move |conn| records::find(conn, id)).await?,
     ))
 }
 
@@ -248,38 +116,7 @@ async fn update_user(
     };
     let actor = admin.actor();
     let updated = db::run(&state.pool, move |conn| {
-        conn.write_transaction(|conn| {
-            let before = load_user(conn, id)?;
-            if let Some(unit_id) = patch.unit_id {
-                require_active_unit(conn, unit_id, "unit_id")?;
-            }
-            let after_role = patch.role.unwrap_or(before.role);
-            let after_unit = patch.unit_id.unwrap_or(before.unit.id);
-            let after_active = patch.active.unwrap_or(before.active);
-            diesel::update(users::table.find(id))
-                .set((
-                    users::name.eq(patch.name.as_deref().map(str::trim).unwrap_or(&before.name)),
-                    users::position.eq(patch.position.as_deref().map(str::trim).unwrap_or(&before.position)),
-                    users::unit_id.eq(after_unit),
-                    users::role.eq(after_role.as_str()),
-                    users::active.eq(after_active),
-                    users::updated_at.eq(db::now()),
-                ))
-                .execute(conn)?;
-            if let Some(hash) = &new_hash {
-                diesel::update(users::table.find(id)).set(users::password_hash.eq(hash)).execute(conn)?;
-            }
-            let ends_sessions = new_hash.is_some() || !after_active || after_role != before.role || after_unit != before.unit.id;
-            let sessions_ended = if ends_sessions { revoke_user_sessions(conn, id)? } else { 0 };
-            let after = load_user(conn, id)?;
-            actor.record(conn, "user_updated", "user", id, json!({
-                    "before": { "name": before.name, "position": before.position, "unit_id": before.unit.id, "role": before.role, "active": before.active },
-                    "after": { "name": after.name, "position": after.position, "unit_id": after.unit.id, "role": after.role, "active": after.active },
-                    "password_reset": new_hash.is_some(),
-                    "sessions_ended": sessions_ended,
-                }))?;
-            Ok(after)
-        })
+        service::update(conn, &actor, id, &patch, new_hash.as_deref())
     })
     .await?;
     Ok(web::Json(updated))

@@ -11,8 +11,9 @@ use std::path::PathBuf;
 
 use base64::Engine;
 use confrontas_api::{Role, SessionTokens};
-use confrontas_server::app::AppState;
+use confrontas_server::boot::{self, Worker};
 use confrontas_server::config::Config;
+use confrontas_server::state::AppState;
 use confrontas_server::{seed, server};
 use diesel::{Connection, RunQueryDsl};
 
@@ -204,19 +205,17 @@ impl TestApp {
         tweak(&mut vars);
         let config = Config::from_lookup(|name| vars.get(name).cloned())
             .expect("test configuration is valid");
-        let state = AppState::open(config)
+        let state = boot::open(config)
             .await
             .expect("database opens and migrates");
         seed::demo(&state).await.expect("demo data seeds");
         seed::bootstrap_admin(&state)
             .await
             .expect("bootstrap admin");
-        confrontas_server::certificates::sync::spawn(state.clone())
+        // Not the housekeeping nor the e-mail workers: the tests that need them run them.
+        boot::start(&state, &[Worker::CertificateSync, Worker::Engine])
             .await
-            .expect("the deployed RENAPO certificate is trusted");
-        confrontas_server::confrontations::engine::spawn(state.clone())
-            .await
-            .expect("the confrontation engine starts");
+            .expect("the RENAPO certificate is trusted and the engine starts");
         let (server, address) = server::start(state.clone()).expect("server binds a free port");
         let handle = server.handle();
         tokio::spawn(server);
