@@ -1,4 +1,4 @@
-//! Expiry alerts of the deployed RENAPO certificate (issue 7): the sub-directorate and the
+//! Expiry alerts of the deployed RENAPO certificate: the sub-directorate and the
 //! administration are notified 30, 15 and 7 days before it expires and when it has expired —
 //! once each, even with several instances (the sent alerts are recorded with a
 //! compare-and-set on the certificate's row, in the notifications' transaction).

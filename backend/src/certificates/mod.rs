@@ -152,12 +152,7 @@ async fn upload_certificate(
     let store = state.attachments.clone();
     let (user, actor) = (staff.user.clone(), staff.actor());
     let created = db::run(&state.pool, move |conn| {
-        let bytes = std::fs::read(file.file.path()).map_err(AppError::internal)?;
-        let chain = rules.check(&bytes)?;
-        let stored = store
-            .put_file(file.file.path())
-            .map_err(AppError::internal)?;
-        service::store_upload(conn, &user, &actor, &chain, &file.file_name, &stored)
+        service::store_upload(conn, &store, &rules, &user, &actor, &file)
     })
     .await?;
     Ok(HttpResponse::Created()

@@ -1,4 +1,4 @@
-//! Reading and checking an uploaded RENAPO certificate (issue 7): PEM (a chain allowed) or
+//! Reading and checking an uploaded RENAPO certificate: PEM (a chain allowed) or
 //! DER; each certificate's subject, issuer, serial, SHA-256 fingerprint, validity and names;
 //! refused when it is unparsable, holds a private key (never echoed back), has expired or is
 //! not valid yet, or does not name the configured RENAPO host — a self-signed leaf only when

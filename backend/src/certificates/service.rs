@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::parse::{self, CheckedChain, Expectations};
 use super::records::{CertificateRow, deployed, dto, find};
-use crate::attachments::StoredFile;
+use crate::attachments::AttachmentStore;
 use crate::audit::Actor;
 use crate::auth::principal::StaffUser;
 use crate::db::{self, AnyConnection};
@@ -17,6 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::renapo::gateway::RenapoGateway;
 use crate::schema::renapo_certificates as certs;
 use crate::state::AppState;
+use crate::uploads::ReceivedFile;
 
 /// What an upload is checked against: the configured RENAPO host and whether a self-signed
 /// leaf may be pinned.
@@ -186,19 +187,25 @@ pub fn make_deployed(
     Ok(())
 }
 
-/// Stores an upload from the certificates page (already checked) as `uploaded`, audited.
+/// Checks an upload from the certificates page by `rules`, keeps its file in `store` and
+/// records it as `uploaded`, audited. Blocking: run it off the async threads.
 pub fn store_upload(
     conn: &mut AnyConnection,
+    store: &AttachmentStore,
+    rules: &UploadRules,
     staff: &StaffUser,
     actor: &Actor,
-    chain: &CheckedChain,
-    file_name: &str,
-    stored: &StoredFile,
+    file: &ReceivedFile,
 ) -> AppResult<RenapoCertificate> {
+    let bytes = std::fs::read(file.file.path()).map_err(AppError::internal)?;
+    let chain = rules.check(&bytes)?;
+    let stored = store
+        .put_file(file.file.path())
+        .map_err(AppError::internal)?;
     conn.write_transaction(|conn| {
         let upload = Upload {
-            chain,
-            file_name,
+            chain: &chain,
+            file_name: &file.file_name,
             sha256: &stored.sha256,
             request_id: None,
         };

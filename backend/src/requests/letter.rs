@@ -1,7 +1,7 @@
 //! The letters the service writes as PDF: the response letter (oficio de respuesta) of a
 //! request declared not admissible, with the ticket, folio, requesting unit, reason and date,
-//! generated when the sub-directorate rejects the request and attached to it (DESIGN §5); and
-//! the format of the oficio areas fill in to request the service (seed `000_…`).
+//! generated when the sub-directorate rejects the request and attached to it; and
+//! the format of the oficio areas fill in to request the service.
 //!
 //! Text is set in Helvetica, one of the fonts every PDF reader has, with WinAnsiEncoding, which
 //! holds every Spanish letter; characters outside it are written as `?`.
@@ -299,6 +299,15 @@ pub fn oficio_template() -> Vec<u8> {
     let mut lines = letterhead();
     lines.extend(oficio_template_lines());
     render("Formato de oficio de solicitud", &lines)
+}
+
+/// [`oficio_template`] in a temporary file, ready to send. Blocking.
+pub fn oficio_template_file() -> std::io::Result<std::fs::File> {
+    use std::io::{Seek, Write};
+    let mut file = tempfile::tempfile()?;
+    file.write_all(&oficio_template())?;
+    file.rewind()?;
+    Ok(file)
 }
 
 /// Lines of text as a PDF document, as many A4 pages as they need.

@@ -1,4 +1,5 @@
-//! Requests slice (DESIGN §5–6): submission with its documents, the procedure's actions, the
+//! Requests slice (`docs/architecture.md`, "The request procedure"): submission with its
+//! documents, the procedure's actions, the
 //! timeline, documents, service-level clocks, the request list and the dashboards. Handlers
 //! parse and authorize; [`workflow`] changes, [`records`] reads.
 
@@ -521,13 +522,10 @@ async fn get_sla(
 )]
 #[get("/templates/oficio.pdf")]
 async fn oficio_template(_staff: Staff<AnyStaff>, request: HttpRequest) -> AppResult<HttpResponse> {
-    let mut file = tempfile::tempfile().map_err(AppError::internal)?;
-    {
-        use std::io::{Seek, Write};
-        file.write_all(&letter::oficio_template())
-            .and_then(|_| file.rewind())
-            .map_err(AppError::internal)?;
-    }
+    let file = web::block(letter::oficio_template_file)
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
     crate::download::attachment(
         &request,
         file,

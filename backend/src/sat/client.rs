@@ -1,6 +1,7 @@
 //! The online provider: the HTTPS JSON client of the SAT agreement's web service.
 //!
-//! No public SAT service for agencies exists (`renapo-sat.md` §5.4), so the agreement's
+//! No public SAT service for agencies exists (`docs/sat-protocol.md`, "The online interface"),
+//! so the agreement's
 //! interface is ours to propose; it follows what the SAT portal's own opinion service takes and
 //! returns (§5.4: `idCorrelacion`, `rfc`, `tipoReporte: "32D"`, `canal`; an answer or a
 //! `Mensaje`) and the fields of the opinion document (§5.2: folio, sense, issue date):

@@ -1,4 +1,5 @@
-//! The exchange-file provider (issue 6): the RFC list the SAT receives under the agreement,
+//! The exchange-file provider (`docs/sat-protocol.md`, "The exchange file"): the RFC list the
+//! SAT receives under the agreement,
 //! and the SAT's answer file read back, checked row by row, and applied to the confrontation's
 //! items all at once — or refused whole, with every row's problem, when any row is wrong.
 //!

@@ -1,4 +1,4 @@
-//! SAT slice (DESIGN §9, issue 6): compliance opinions (32-D) obtained through one trait with
+//! SAT slice (`docs/sat-protocol.md`): compliance opinions (32-D) obtained through one trait with
 //! two providers — the exchange file ([`exchange`]) and the agreement's online service
 //! ([`client`], with the built-in simulator behind [`gateway`]) — classified against the
 //! registry ([`opinion`]); and the verification of one opinion from its QR code. SAT
@@ -263,10 +263,11 @@ async fn import_answers(
     let user = staff.user.clone();
     let summary = report.clone();
     db::run(&state.pool, move |conn| {
-        let stored = store
-            .put_file(upload.file.path())
-            .map_err(AppError::internal)?;
-        service::store_answers(conn, &user, &actor, id, &stored.sha256, &summary, &results)
+        let answers = service::AnswerFile {
+            path: upload.file.path(),
+            report: &summary,
+        };
+        service::store_answers(conn, &store, &user, &actor, id, &answers, &results)
     })
     .await?;
     Ok(web::Json(report))

@@ -1,6 +1,6 @@
 //! SAT opinions as the confrontation uses them: what a provider answers for an RFC, the one
 //! trait both providers (exchange file, online service) implement, and the classification of
-//! an answer against the registry (issue 6: `update` for a new or changed opinion, `no_update`
+//! an answer against the registry (`update` for a new or changed opinion, `no_update`
 //! when the registry holds the same opinion still valid).
 
 use std::collections::HashMap;

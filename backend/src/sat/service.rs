@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::opinion::{self, OpinionProvider, classify_opinion};
 use super::records::{PendingItem, exchange_job, pending_rfcs};
+use crate::attachments::AttachmentStore;
 use crate::audit::Actor;
 use crate::auth::principal::StaffUser;
 use crate::config::OpinionValidity;
@@ -81,17 +82,26 @@ pub async fn classify_pending(
     results
 }
 
-/// Stores an accepted answer file's results in one transaction: the job (still waiting) keeps
-/// the file's name and hash, the items their results, and the job finishes.
+/// An accepted answer file: where it is, and what its import found.
+pub struct AnswerFile<'a> {
+    pub path: &'a std::path::Path,
+    pub report: &'a AnswerImport,
+}
+
+/// Keeps an accepted answer file in `store` and stores its results in one transaction: the job
+/// (still waiting) keeps the file's name and hash, the items their results, and the job
+/// finishes. Blocking: run it off the async threads.
 pub fn store_answers(
     conn: &mut AnyConnection,
+    store: &AttachmentStore,
     staff: &StaffUser,
     actor: &Actor,
     id: i64,
-    sha256: &str,
-    report: &AnswerImport,
+    answers: &AnswerFile,
     results: &[(i64, Option<i64>, u32, ItemResult)],
 ) -> AppResult<()> {
+    let stored = store.put_file(answers.path).map_err(AppError::internal)?;
+    let (sha256, report) = (stored.sha256.as_str(), answers.report);
     conn.write_transaction(|conn| {
         let (job, ticket) = exchange_job(conn, staff, id)?;
         let now = db::now();
