@@ -24,7 +24,7 @@ use rust_xlsxwriter::Workbook;
 
 /// The test suite's spreadsheet builders (well-formed and hand-made packages).
 #[allow(dead_code)]
-#[path = "../tests/common/sheets.rs"]
+#[path = "../tests/it/support/sheets.rs"]
 mod sheets;
 
 /// `CONFRONTAS_BENCH_REGISTRY_ROWS` makes a smaller registry for quick experiments.

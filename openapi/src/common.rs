@@ -50,7 +50,7 @@ pub const MAX_PAGE: u32 = 1_000_000;
 pub const DEFAULT_PER_PAGE: u32 = 50;
 
 /// Pagination parameters accepted by every list endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct PageParams {

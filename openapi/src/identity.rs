@@ -1,6 +1,7 @@
 //! Mexican identifiers: CURP (population registry key) and RFC (tax id), as validated value types.
 //!
-//! Rules and vectors: `shared/reference/renapo-sat.md` §3–4. A failed check names its reason with a
+//! Rules and vectors: `docs/renapo-protocol.md`, "CURP", and `docs/sat-protocol.md`, "RFC". A
+//! failed check names its reason with a
 //! stable code (`format`, `date`, `sex`, `state`, `inconvenient_word`, `century`, `check_digit`) and a
 //! Spanish message. RFC check-digit failures are *warnings*: about 1.5 % of real RFCs fail it.
 
@@ -303,6 +304,12 @@ fn curp_date(yymmdd: &[u8], born_2000s: bool) -> Option<NaiveDate> {
         two_digits(2)?,
         two_digits(4)?,
     )
+}
+
+impl AsRef<str> for Curp {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
 }
 
 impl fmt::Display for Curp {
@@ -609,7 +616,7 @@ mod tests {
         assert_eq!(Curp::pack("BEML920313HMCLÑS09"), None);
     }
 
-    /// Every CURP vector of `renapo-sat.md` §3.5, with the expected outcome.
+    /// The published CURP vectors, with the expected outcome.
     #[test]
     fn curp_reference_vectors() {
         let valid = [
@@ -728,7 +735,7 @@ mod tests {
         assert!(CurpProblem::Date.message().contains("fecha"));
     }
 
-    /// Every RFC vector of `renapo-sat.md` §4.2.
+    /// The published RFC vectors.
     #[test]
     fn rfc_reference_vectors() {
         let clean = [

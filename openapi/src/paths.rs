@@ -20,7 +20,8 @@ pub fn with_query<Q: Serialize>(path: impl Into<String>, query: &Q) -> String {
 }
 
 /// A path segment that comes from the caller (a CURP, say), percent-encoded.
-fn segment(text: &str) -> String {
+fn segment(text: impl AsRef<str>) -> String {
+    let text = text.as_ref();
     let mut encoded = String::with_capacity(text.len());
     for byte in text.bytes() {
         match byte {
@@ -145,10 +146,10 @@ pub mod registry {
     pub fn farmers(filter: &FarmerFilter) -> String {
         with_query(format!("{API}/farmers"), filter)
     }
-    pub fn farmer(curp: &str) -> String {
+    pub fn farmer(curp: impl AsRef<str>) -> String {
         format!("{API}/farmers/{}", segment(curp))
     }
-    pub fn history(curp: &str, page: &PageParams) -> String {
+    pub fn history(curp: impl AsRef<str>, page: &PageParams) -> String {
         with_query(format!("{API}/farmers/{}/history", segment(curp)), page)
     }
     pub fn export(filter: &FarmerExportFilter) -> String {
@@ -343,7 +344,7 @@ pub mod certificates {
 pub mod consultations {
     use super::{API, segment};
 
-    pub fn curp(curp: &str) -> String {
+    pub fn curp(curp: impl AsRef<str>) -> String {
         format!("{API}/consultations/curp/{}", segment(curp))
     }
 }

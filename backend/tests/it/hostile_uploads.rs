@@ -2,13 +2,13 @@
 //! code, quickly, and leave the server serving. (How long each takes in a release build is
 //! printed by the benchmark; here a generous bound only catches a hang or a full decompression.)
 
-mod common;
-
+use crate::support::Expect;
+use confrontas_api::paths;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use common::sheets::{self, cell, rows};
-use common::{Db, TestApp, problem};
+use crate::support::sheets::{self, cell, rows};
+use crate::support::{Db, TestApp, problem};
 use confrontas_api::Role;
 
 /// Far more than any refusal needs, far less than reading a bomb.
@@ -17,7 +17,12 @@ const NO_HANG: Duration = Duration::from_secs(10);
 async fn refused(app: &TestApp, token: &str, file_name: &str, bytes: Vec<u8>) -> (u16, String) {
     let started = Instant::now();
     let response = app
-        .upload("/api/v1/layouts/validate", token, file_name, bytes)
+        .upload(
+            &paths::layouts::validate(&Default::default()),
+            token,
+            file_name,
+            bytes,
+        )
         .await;
     let status = response.status().as_u16();
     let code = problem(response).await.code;
@@ -275,23 +280,21 @@ async fn hostile_files_get_a_stable_4xx_and_the_server_stays_up() {
     let not_multipart = app
         .send_json(
             reqwest::Method::POST,
-            "/api/v1/layouts/validate",
+            &paths::layouts::validate(&Default::default()),
             &token,
             serde_json::json!({}),
         )
         .await;
-    assert_eq!(not_multipart.status(), 400);
-    assert_eq!(problem(not_multipart).await.code, "invalid_multipart");
+    not_multipart.expect_problem(400, "invalid_multipart").await;
     let other_field = app
         .http
-        .post(app.url("/api/v1/layouts/validate"))
+        .post(app.url(&paths::layouts::validate(&Default::default())))
         .bearer_auth(&token)
         .multipart(reqwest::multipart::Form::new().text("nota", "hola"))
         .send()
         .await
         .unwrap();
-    assert_eq!(other_field.status(), 400);
-    assert_eq!(problem(other_field).await.code, "unexpected_field");
+    other_field.expect_problem(400, "unexpected_field").await;
 
     // Nothing was left behind in the uploads directory.
     let leftovers: Vec<_> = std::fs::read_dir(app.state.uploads_dir())

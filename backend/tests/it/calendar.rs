@@ -2,9 +2,9 @@
 //! declares or removes days, each with an audit row, and days that already are non-working are
 //! refused with a reason.
 
-mod common;
-
-use common::{TestApp, problem};
+use crate::support::Expect;
+use crate::support::{TestApp, problem};
+use confrontas_api::paths;
 use confrontas_api::{CalendarYear, NonWorkingDay, NonWorkingKind, Role};
 use confrontas_server::schema::audit_log;
 use diesel::prelude::*;
@@ -19,14 +19,13 @@ on_both_backends!(
 );
 
 async fn year(app: &TestApp, token: &str, year: i32) -> CalendarYear {
-    let response = app.get(&format!("/api/v1/calendar/{year}"), token).await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    let response = app.get(&paths::calendar::year(year), token).await;
+    response.expect_json(200).await
 }
 
 async fn remove(app: &TestApp, token: &str, id: i64) -> reqwest::Response {
     app.http
-        .delete(app.url(&format!("/api/v1/calendar/non-working-days/{id}")))
+        .delete(app.url(&paths::calendar::declared_day(id)))
         .bearer_auth(token)
         .send()
         .await
@@ -75,12 +74,11 @@ async fn every_role_reads_the_year_with_the_mandatory_rest_days(app: TestApp) {
     assert!(dates(&transmission).contains(&"2030-10-01".to_owned()));
     // Jan 1 2028 is a Saturday: weekends are never listed.
     assert!(!dates(&year(&app, &admin, 2028).await).contains(&"2028-01-01".to_owned()));
-    let out_of_range = app.get("/api/v1/calendar/1999", &admin).await;
-    assert_eq!(out_of_range.status(), 422);
-    assert_eq!(problem(out_of_range).await.code, "validation_failed");
+    let out_of_range = app.get(&paths::calendar::year(1999), &admin).await;
+    out_of_range.expect_problem(422, "validation_failed").await;
     let anonymous = app
         .http
-        .get(app.url("/api/v1/calendar/2026"))
+        .get(app.url(&paths::calendar::year(2026)))
         .send()
         .await
         .unwrap();
@@ -108,13 +106,12 @@ async fn the_admin_declares_and_removes_days_with_an_audit_row(app: TestApp) {
         let response = app
             .send_json(
                 Method::POST,
-                "/api/v1/calendar/non-working-days",
+                &paths::calendar::declare_day(),
                 &admin,
                 json!({ "date": date, "name": format!("  {name} ") }),
             )
             .await;
-        assert_eq!(response.status(), 201);
-        let day: NonWorkingDay = response.json().await.unwrap();
+        let day: NonWorkingDay = response.expect_json(201).await;
         assert_eq!(day.name, name, "trimmed");
         assert_eq!(day.kind, NonWorkingKind::Declared);
         assert!(day.declared_by.is_some() && day.declared_at.is_some());
@@ -136,24 +133,15 @@ async fn the_admin_declares_and_removes_days_with_an_audit_row(app: TestApp) {
         ["non_working_day_declared", "non_working_day_removed"]
     );
     let again = remove(&app, &admin, id).await;
-    assert_eq!(again.status(), 404);
-    assert_eq!(problem(again).await.code, "not_found");
+    again.expect_problem(404, "not_found").await;
 }
 
 async fn days_that_already_are_non_working_and_bad_input_are_refused(app: TestApp) {
     let admin = app.login(Role::Admin).await.access_token;
-    let post = |body: serde_json::Value| {
-        app.send_json(
-            Method::POST,
-            "/api/v1/calendar/non-working-days",
-            &admin,
-            body,
-        )
-    };
+    let declare = paths::calendar::declare_day();
+    let post = |body: serde_json::Value| app.send_json(Method::POST, &declare, &admin, body);
     let christmas = post(json!({ "date": "2026-12-25", "name": "Navidad otra vez" })).await;
-    assert_eq!(christmas.status(), 409);
-    let christmas = problem(christmas).await;
-    assert_eq!(christmas.code, "already_non_working");
+    let christmas = christmas.expect_problem(409, "already_non_working").await;
     assert!(christmas.detail.contains("Navidad"), "{}", christmas.detail);
 
     let saturday = post(json!({ "date": "2026-11-21", "name": "Sábado" })).await;
@@ -191,7 +179,7 @@ async fn only_the_admin_declares_or_removes_days(app: TestApp) {
         let declared = app
             .send_json(
                 Method::POST,
-                "/api/v1/calendar/non-working-days",
+                &paths::calendar::declare_day(),
                 &token,
                 json!({ "date": "2026-04-02", "name": "Jueves Santo" }),
             )

@@ -1,4 +1,5 @@
-//! RENAPO's certificate lifecycle (seed `001`, issue 7) against the built-in simulator: RENAPO
+//! RENAPO's certificate lifecycle (`docs/architecture.md`, "The certificate procedure") against
+//! the built-in simulator: RENAPO
 //! rotates its certificate, consultations fail with a clear "not trusted" error and a running
 //! confrontation waits instead of failing its items; the new certificate arrives on a
 //! certificate request (its deployment clock starts), is deployed without a restart and
@@ -6,10 +7,13 @@
 //! second rotation, deploy and rollback; bad uploads refused; a self-signed leaf pinned only
 //! when allowed.
 
-mod common;
-
-use common::procedure::{Tokens, in_attention, layout, of_kind_in_attention, renapo_certificate};
-use common::{TestApp, problem};
+use crate::support::Expect;
+use crate::support::procedure::{
+    Tokens, in_attention, layout, of_kind_in_attention, renapo_certificate,
+};
+use crate::support::{TestApp, problem};
+use confrontas_api::ItemFilter;
+use confrontas_api::paths;
 use confrontas_api::{
     ActiveCertificate, CertificateState, ConfrontationState, ItemReason, Readiness,
     RenapoCertificate, RequestSla, SlaClockKind, SlaStatus, TimelineEntry, TimelineEvent,
@@ -48,13 +52,14 @@ fn certificate_form(pem: &str, file_name: &str) -> Form {
 }
 
 async fn send(app: &TestApp, token: &str, path: &str, form: Form) -> reqwest::Response {
-    common::procedure::send_form(app, path, token, form).await
+    crate::support::procedure::send_form(app, path, token, form).await
 }
 
 async fn certificates(app: &TestApp, token: &str) -> Vec<RenapoCertificate> {
-    let response = app.get("/api/v1/certificates", token).await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    let response = app
+        .get(&paths::certificates::list(&Default::default()), token)
+        .await;
+    response.expect_json(200).await
 }
 
 async fn act(
@@ -63,30 +68,24 @@ async fn act(
     cert: &RenapoCertificate,
     verb: &str,
 ) -> RenapoCertificate {
+    let path = match verb {
+        "deploy" => paths::certificates::deploy(cert.id),
+        "verify" => paths::certificates::verify(cert.id),
+        other => panic!("no certificate action {other}"),
+    };
     let response = app
         .send_json(
             Method::POST,
-            &format!("/api/v1/certificates/{}/{verb}", cert.id),
+            &path,
             token,
             json!({ "version": cert.version }),
         )
         .await;
-    assert_eq!(
-        response.status(),
-        200,
-        "{verb}: {:?}",
-        response.text().await
-    );
-    response.json().await.unwrap()
+    response.expect_json(200).await
 }
 
 async fn deployment_clock(app: &TestApp, token: &str, request: i64) -> confrontas_api::SlaClock {
-    let sla: RequestSla = app
-        .get(&format!("/api/v1/requests/{request}/sla"), token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let sla: RequestSla = app.get_ok(&paths::requests::sla(request), token).await;
     sla.clocks
         .into_iter()
         .find(|c| c.clock == SlaClockKind::CertificateDeployment)
@@ -94,15 +93,11 @@ async fn deployment_clock(app: &TestApp, token: &str, request: i64) -> confronta
 }
 
 async fn resolve(app: &TestApp, token: &str, request: i64) -> reqwest::Response {
-    let detail: confrontas_api::RequestDetail = app
-        .get(&format!("/api/v1/requests/{request}"), token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let detail: confrontas_api::RequestDetail =
+        app.get_ok(&paths::requests::one(request), token).await;
     app.send_json(
         Method::POST,
-        &format!("/api/v1/requests/{request}/resolve"),
+        &paths::requests::action(request, confrontas_api::RequestAction::Resolve),
         token,
         json!({ "version": detail.version, "comment": "Certificado desplegado y verificado." }),
     )
@@ -113,15 +108,15 @@ async fn a_rotated_certificate_is_deployed_without_restart_and_everything_recove
     let tokens = Tokens::of(&app).await;
     let admin = app.login(confrontas_api::Role::Admin).await.access_token;
     let partner = app.client_token(&admin, &["consulta_curp"]).await;
-    let consult = format!("/api/v1/consultations/curp/{}", curp(1));
+    let consult = paths::consultations::curp(curp(1));
     assert_eq!(app.get(&consult, &partner).await.status(), 200);
 
     // RENAPO rotates its certificate: consultations fail clearly, nothing is sent.
     let new_pem = rotate(&app, Rotation::NewAuthority).await;
     let refused = app.get(&consult, &partner).await;
-    assert_eq!(refused.status(), 502);
-    let refusal = problem(refused).await;
-    assert_eq!(refusal.code, "renapo_certificate_untrusted");
+    let refusal = refused
+        .expect_problem(502, "renapo_certificate_untrusted")
+        .await;
     assert!(refusal.detail.contains("certificado"), "{}", refusal.detail);
 
     // A confrontation started now waits for the certificate instead of failing its items.
@@ -152,7 +147,7 @@ async fn a_rotated_certificate_is_deployed_without_restart_and_everything_recove
     let response = send(
         &app,
         &tokens.sub,
-        &format!("/api/v1/requests/{request_id}/attachments"),
+        &paths::requests::attachments(request_id),
         form,
     )
     .await;
@@ -178,7 +173,7 @@ async fn a_rotated_certificate_is_deployed_without_restart_and_everything_recove
     let mesa_deploy = app
         .send_json(
             Method::POST,
-            &format!("/api/v1/certificates/{}/deploy", uploaded.id),
+            &paths::certificates::deploy(uploaded.id),
             &tokens.mesa,
             json!({ "version": uploaded.version }),
         )
@@ -186,7 +181,12 @@ async fn a_rotated_certificate_is_deployed_without_restart_and_everything_recove
     assert_eq!(mesa_deploy.status(), 403);
     assert_eq!(certificates(&app, &tokens.mesa).await.len(), 1);
     assert_eq!(
-        app.get("/api/v1/certificates", &tokens.area).await.status(),
+        app.get(
+            &paths::certificates::list(&Default::default()),
+            &tokens.area
+        )
+        .await
+        .status(),
         403
     );
 
@@ -201,10 +201,12 @@ async fn a_rotated_certificate_is_deployed_without_restart_and_everything_recove
         .await;
     let unanswered = app
         .get(
-            &format!(
-                "/api/v1/confrontations/{}/items?reason={}",
+            &paths::confrontations::items(
                 finished.id,
-                ItemReason::AuthorityUnavailable.as_str()
+                &ItemFilter {
+                    reason: Some(ItemReason::AuthorityUnavailable),
+                    ..Default::default()
+                },
             ),
             &tokens.sub,
         )
@@ -217,14 +219,8 @@ async fn a_rotated_certificate_is_deployed_without_restart_and_everything_recove
     assert!(clock.stopped_at.is_some(), "{clock:?}");
     assert_eq!(clock.status, Some(SlaStatus::Met));
     let timeline: Vec<TimelineEntry> = app
-        .get(
-            &format!("/api/v1/requests/{request_id}/timeline"),
-            &tokens.sub,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_ok(&paths::requests::timeline(request_id), &tokens.sub)
+        .await;
     let events: Vec<TimelineEvent> = timeline.iter().map(|e| e.event).collect();
     assert!(events.ends_with(&[
         TimelineEvent::CertificateReceived,
@@ -245,14 +241,11 @@ async fn a_rotated_certificate_is_deployed_without_restart_and_everything_recove
     assert_eq!(response.status(), 200, "{:?}", response.text().await);
 
     let active: ActiveCertificate = app
-        .get("/api/v1/certificates/active", &tokens.mesa)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_ok(&paths::certificates::active(), &tokens.mesa)
+        .await;
     assert_eq!(active.status, TrustStatus::Valid);
     assert_eq!(active.certificate.unwrap().id, deployed.id);
-    let ready: Readiness = app.get("/ready", &tokens.mesa).await.json().await.unwrap();
+    let ready: Readiness = app.get_ok("/ready", &tokens.mesa).await;
     assert_eq!(ready.renapo_trust, TrustStatus::Valid);
 
     // A second rotation: the new certificate, uploaded from the certificates page, verifies
@@ -263,12 +256,11 @@ async fn a_rotated_certificate_is_deployed_without_restart_and_everything_recove
     let response = send(
         &app,
         &tokens.sub,
-        "/api/v1/certificates",
+        &paths::certificates::upload(),
         certificate_form(&second_pem, "renapo-2027.crt"),
     )
     .await;
-    assert_eq!(response.status(), 201, "{:?}", response.text().await);
-    let second: RenapoCertificate = response.json().await.unwrap();
+    let second: RenapoCertificate = response.expect_json(201).await;
     let checked = act(&app, &tokens.sub, &second, "verify").await;
     assert!(checked.verification.as_ref().unwrap().ok);
     let first_now = certificates(&app, &tokens.sub)
@@ -301,7 +293,7 @@ async fn a_rotated_certificate_is_deployed_without_restart_and_everything_recove
     let response = app
         .send_json(
             Method::POST,
-            "/api/v1/certificates/rollback",
+            &paths::certificates::rollback(),
             &tokens.mesa,
             json!({}),
         )
@@ -310,13 +302,12 @@ async fn a_rotated_certificate_is_deployed_without_restart_and_everything_recove
     let response = app
         .send_json(
             Method::POST,
-            "/api/v1/certificates/rollback",
+            &paths::certificates::rollback(),
             &tokens.sub,
             json!({}),
         )
         .await;
-    assert_eq!(response.status(), 200, "{:?}", response.text().await);
-    let restored: RenapoCertificate = response.json().await.unwrap();
+    let restored: RenapoCertificate = response.expect_json(200).await;
     assert_eq!(
         (restored.id, restored.state),
         (deployed.id, CertificateState::Deployed)
@@ -367,7 +358,7 @@ async fn a_rotated_certificate_is_deployed_without_restart_and_everything_recove
 
 async fn upload(app: &TestApp, token: &str, bytes: Vec<u8>, name: &str) -> reqwest::Response {
     let form = Form::new().part("file", Part::bytes(bytes).file_name(name.to_owned()));
-    send(app, token, "/api/v1/certificates", form).await
+    send(app, token, &paths::certificates::upload(), form).await
 }
 
 async fn bad_certificates_are_refused_and_nothing_is_kept(app: TestApp) {
@@ -468,7 +459,7 @@ async fn bad_certificates_are_refused_and_nothing_is_kept(app: TestApp) {
     // On a certificate request: who may attach comes first; a bad certificate leaves no trace
     // (no document, no "received" event, the deployment clock not started).
     let request = of_kind_in_attention(&app, &tokens, "certificate", None).await;
-    let path = format!("/api/v1/requests/{}/attachments", request.summary.id);
+    let path = paths::requests::attachments(request.summary.id);
     let garbage = || certificate_form("basura", "renapo.pem").text("kind", "certificate");
     assert_eq!(
         send(&app, &tokens.area, &path, garbage()).await.status(),
@@ -478,8 +469,7 @@ async fn bad_certificates_are_refused_and_nothing_is_kept(app: TestApp) {
     assert_eq!(refused.code, "certificate_unparsable");
     let clock = deployment_clock(&app, &tokens.sub, request.summary.id).await;
     assert_eq!(clock.started_at, None);
-    let documents: Vec<confrontas_api::Attachment> =
-        app.get(&path, &tokens.sub).await.json().await.unwrap();
+    let documents: Vec<confrontas_api::Attachment> = app.get_ok(&path, &tokens.sub).await;
     assert!(
         documents
             .iter()
@@ -490,7 +480,7 @@ async fn bad_certificates_are_refused_and_nothing_is_kept(app: TestApp) {
     let response = app
         .send_json(
             Method::POST,
-            "/api/v1/certificates/rollback",
+            &paths::certificates::rollback(),
             &tokens.sub,
             json!({}),
         )
@@ -500,7 +490,7 @@ async fn bad_certificates_are_refused_and_nothing_is_kept(app: TestApp) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_self_signed_leaf_is_pinned_when_the_administration_allows_it() {
-    let app = TestApp::start_with(common::Db::Sqlite, |vars| {
+    let app = TestApp::start_with(crate::support::Db::Sqlite, |vars| {
         vars.insert(
             "CONFRONTAS_RENAPO_ALLOW_SELF_SIGNED".to_owned(),
             "true".to_owned(),
@@ -511,7 +501,7 @@ async fn a_self_signed_leaf_is_pinned_when_the_administration_allows_it() {
     let tokens = Tokens::of(&app).await;
     let admin = app.login(confrontas_api::Role::Admin).await.access_token;
     let partner = app.client_token(&admin, &["consulta_curp"]).await;
-    let consult = format!("/api/v1/consultations/curp/{}", curp(2));
+    let consult = paths::consultations::curp(curp(2));
     let leaf = rotate(&app, Rotation::SelfSigned).await;
     assert_eq!(app.get(&consult, &partner).await.status(), 502);
     let response = upload(
@@ -521,8 +511,7 @@ async fn a_self_signed_leaf_is_pinned_when_the_administration_allows_it() {
         "renapo-autofirmado.pem",
     )
     .await;
-    assert_eq!(response.status(), 201, "{:?}", response.text().await);
-    let pinned: RenapoCertificate = response.json().await.unwrap();
+    let pinned: RenapoCertificate = response.expect_json(201).await;
     assert!(pinned.leaf.self_signed && pinned.chain.len() == 1);
     act(&app, &tokens.sub, &pinned, "deploy").await;
     assert_eq!(app.get(&consult, &partner).await.status(), 200);
@@ -530,10 +519,10 @@ async fn a_self_signed_leaf_is_pinned_when_the_administration_allows_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_simulator_hands_its_new_certificate_to_the_administration() {
-    let app = TestApp::start(common::Db::Sqlite).await.unwrap();
+    let app = TestApp::start(crate::support::Db::Sqlite).await.unwrap();
     let tokens = Tokens::of(&app).await;
     let admin = app.login(confrontas_api::Role::Admin).await.access_token;
-    let path = "/api/v1/simulator/renapo/rotation";
+    let path = &paths::simulator::renapo_rotation();
     let body = json!({ "to": "new_authority" });
     let refused = app
         .send_json(Method::POST, path, &tokens.sub, body.clone())
@@ -562,8 +551,8 @@ async fn the_simulator_hands_its_new_certificate_to_the_administration() {
 /// RENAPO presents, so both then refuse to consult: the other instance visibly followed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_instance_follows_the_deployed_certificate() {
-    use common::process::{banner_until, spawn_server, terminate};
-    let Some(database) = common::test_database(common::Db::Postgres) else {
+    use crate::support::process::{banner_until, spawn_server, terminate};
+    let Some(database) = crate::support::test_database(crate::support::Db::Postgres) else {
         return;
     };
     let mut simulator = std::process::Command::new(env!("CARGO_BIN_EXE_confrontas-server"))
@@ -591,7 +580,7 @@ async fn every_instance_follows_the_deployed_certificate() {
     let (first, one) = spawn_server(&database, "first", &vars);
     let (second, other) = spawn_server(&database, "second", &vars);
     let tokens = Tokens::of(&one).await;
-    let consult = format!("/api/v1/consultations/curp/{}", curp(3));
+    let consult = paths::consultations::curp(curp(3));
     let other_sub = other
         .login(confrontas_api::Role::Subdireccion)
         .await
@@ -603,14 +592,18 @@ async fn every_instance_follows_the_deployed_certificate() {
     );
 
     let form = certificate_form(&renapo_certificate(), "otro.pem");
-    let response =
-        common::procedure::send_form(&one, "/api/v1/certificates", &tokens.sub, form).await;
-    assert_eq!(response.status(), 201, "{:?}", response.text().await);
-    let uploaded: RenapoCertificate = response.json().await.unwrap();
+    let response = crate::support::procedure::send_form(
+        &one,
+        &paths::certificates::upload(),
+        &tokens.sub,
+        form,
+    )
+    .await;
+    let uploaded: RenapoCertificate = response.expect_json(201).await;
     let response = one
         .send_json(
             Method::POST,
-            &format!("/api/v1/certificates/{}/deploy", uploaded.id),
+            &paths::certificates::deploy(uploaded.id),
             &tokens.sub,
             json!({ "version": uploaded.version }),
         )
@@ -644,7 +637,7 @@ async fn every_instance_follows_the_deployed_certificate() {
 async fn the_deployed_certificate_alerts_before_it_expires_and_once_expired() {
     use confrontas_server::schema::renapo_certificates as certs;
     use diesel::prelude::*;
-    let app = TestApp::start(common::Db::Sqlite).await.unwrap();
+    let app = TestApp::start(crate::support::Db::Sqlite).await.unwrap();
     let tokens = Tokens::of(&app).await;
     let admin = app.login(confrontas_api::Role::Admin).await.access_token;
     let authority = Authority::generate("Autoridad de prueba").unwrap();
@@ -654,9 +647,8 @@ async fn the_deployed_certificate_alerts_before_it_expires_and_once_expired() {
     let pem = format!("{}{}", leaf.pem, authority.pem());
     let uploaded: RenapoCertificate = upload(&app, &tokens.sub, pem.into_bytes(), "corto.pem")
         .await
-        .json()
-        .await
-        .unwrap();
+        .expect_ok()
+        .await;
     act(&app, &tokens.sub, &uploaded, "deploy").await;
     let check = || async {
         confrontas_server::db::run(&app.state.pool, |conn| {
@@ -669,11 +661,8 @@ async fn the_deployed_certificate_alerts_before_it_expires_and_once_expired() {
         let app = &app;
         async move {
             let page: confrontas_api::Page<confrontas_api::Notification> = app
-                .get("/api/v1/notifications", &token)
-                .await
-                .json()
-                .await
-                .unwrap();
+                .get_ok(&paths::notifications::list(&Default::default()), &token)
+                .await;
             page.items
                 .into_iter()
                 .filter(|n| n.certificate_id == Some(uploaded.id))
@@ -693,11 +682,8 @@ async fn the_deployed_certificate_alerts_before_it_expires_and_once_expired() {
     assert_eq!(alerts(admin.clone()).await.len(), 1);
     assert!(alerts(tokens.mesa.clone()).await.is_empty());
     let active: ActiveCertificate = app
-        .get("/api/v1/certificates/active", &tokens.sub)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_ok(&paths::certificates::active(), &tokens.sub)
+        .await;
     assert_eq!(active.status, TrustStatus::ExpiringSoon);
 
     let pool = app.state.pool.clone();
@@ -725,7 +711,7 @@ async fn the_deployed_certificate_alerts_before_it_expires_and_once_expired() {
     let told = alerts(tokens.sub.clone()).await;
     assert_eq!(told.len(), 3);
     assert!(told[0].contains("venció"), "{told:?}");
-    let ready: Readiness = app.get("/ready", &tokens.sub).await.json().await.unwrap();
+    let ready: Readiness = app.get_ok("/ready", &tokens.sub).await;
     assert_eq!(ready.status, "ready");
     assert_eq!(ready.renapo_trust, TrustStatus::Expired);
 }

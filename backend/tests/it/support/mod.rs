@@ -1,21 +1,24 @@
-//! Test harness: the real server on a free port, over a fresh SQLite file or a fresh
-//! PostgreSQL database (from `CONFRONTAS_TEST_PG_URL`) per test.
-#![allow(dead_code)] // each test binary uses a different part of the harness
+//! The harness: the real server on a free port, over a fresh SQLite file or a fresh
+//! PostgreSQL database (from `CONFRONTAS_TEST_PG_URL`) per test; an API client with typed
+//! calls ([`Api::get_ok`]) and typed expectations of answers ([`Expect`]); and
+//! [`on_both_backends!`], which runs a scenario on each database.
 
 pub mod procedure;
 pub mod process;
 pub mod sheets;
 
+use confrontas_api::paths;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use base64::Engine;
-use confrontas_api::{Role, SessionTokens};
+use confrontas_api::{Problem, Role, SessionTokens, StartQuery};
 use confrontas_server::boot::{self, Worker};
 use confrontas_server::config::Config;
 use confrontas_server::state::AppState;
 use confrontas_server::{seed, server};
 use diesel::{Connection, RunQueryDsl};
+use serde::de::DeserializeOwned;
 
 pub const DEMO_PASSWORD: &str = "contraseña-de-prueba-1";
 pub const TEST_KID: &str = "test-2026";
@@ -243,7 +246,7 @@ impl std::ops::Deref for TestApp {
 
 impl Api {
     pub fn at(base: &str) -> Api {
-        crate::common::ensure_tls();
+        crate::support::ensure_tls();
         Api {
             base: base.trim_end_matches('/').to_owned(),
             http: reqwest::Client::builder()
@@ -259,7 +262,7 @@ impl Api {
 
     pub async fn login_as(&self, email: &str, password: &str) -> reqwest::Response {
         self.http
-            .post(self.url("/api/v1/auth/login"))
+            .post(self.url(&paths::auth::login()))
             .json(&serde_json::json!({ "email": email, "password": password }))
             .send()
             .await
@@ -269,8 +272,7 @@ impl Api {
     /// Logs in a demo user and returns its tokens (panics on failure).
     pub async fn login(&self, role: Role) -> SessionTokens {
         let response = self.login_as(&seed::demo_email(role), DEMO_PASSWORD).await;
-        assert_eq!(response.status(), 200, "demo login for {role:?}");
-        response.json().await.unwrap()
+        response.expect_json(200).await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
@@ -280,6 +282,25 @@ impl Api {
             .send()
             .await
             .unwrap()
+    }
+
+    /// `GET path`, which must answer 200 with a `T`.
+    pub async fn get_ok<T: DeserializeOwned>(&self, path: &str, token: &str) -> T {
+        self.get(path, token).await.expect_json(200).await
+    }
+
+    /// `method path` with a JSON body, which must succeed with a `T`.
+    pub async fn send_ok<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: serde_json::Value,
+    ) -> T {
+        self.send_json(method, path, token, body)
+            .await
+            .expect_ok()
+            .await
     }
 
     pub async fn send_json(
@@ -320,19 +341,16 @@ impl Api {
     /// access token of it.
     pub async fn client_token(&self, admin: &str, scopes: &[&str]) -> String {
         let created: serde_json::Value = self
-            .send_json(
+            .send_ok(
                 reqwest::Method::POST,
-                "/api/v1/api-clients",
+                &paths::api_clients::create(),
                 admin,
                 serde_json::json!({ "name": unique_name("Socio"), "unit_id": 1, "scopes": scopes }),
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
         let token: confrontas_api::ClientToken = self
             .http
-            .post(self.url("/api/v1/auth/token"))
+            .post(self.url(&paths::auth::token()))
             .json(&serde_json::json!({
                 "grant_type": "client_credentials",
                 "client_id": created["client"]["client_id"],
@@ -341,9 +359,8 @@ impl Api {
             .send()
             .await
             .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .expect_ok()
+            .await;
         token.access_token
     }
 
@@ -353,22 +370,22 @@ impl Api {
         token: &str,
         request_id: i64,
     ) -> confrontas_api::Confrontation {
-        self.start_confrontation_with(token, request_id, "").await
+        self.start_confrontation_with(token, request_id, StartQuery::default())
+            .await
     }
 
-    /// Starts a confrontation with a query string (`?provider=online`).
+    /// Starts a confrontation as `query` asks (`provider=online`).
     pub async fn start_confrontation_with(
         &self,
         token: &str,
         request_id: i64,
-        query: &str,
+        query: StartQuery,
     ) -> confrontas_api::Confrontation {
-        let path = format!("/api/v1/requests/{request_id}/confrontations{query}");
+        let path = paths::requests::start_confrontation(request_id, &query);
         let response = self
             .send_json(reqwest::Method::POST, &path, token, serde_json::json!({}))
             .await;
-        assert_eq!(response.status(), 201, "{:?}", response.text().await);
-        response.json().await.unwrap()
+        response.expect_json(201).await
     }
 
     /// Polls confrontation `id` until `done` holds (at most a minute).
@@ -380,11 +397,8 @@ impl Api {
     ) -> confrontas_api::Confrontation {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {
-            let response = self
-                .get(&format!("/api/v1/confrontations/{id}"), token)
-                .await;
-            assert_eq!(response.status(), 200);
-            let job: confrontas_api::Confrontation = response.json().await.unwrap();
+            let response = self.get(&paths::confrontations::one(id), token).await;
+            let job: confrontas_api::Confrontation = response.expect_json(200).await;
             if done(&job) {
                 return job;
             }
@@ -398,7 +412,8 @@ impl Api {
 
     /// Runs a confrontation of the request to its end.
     pub async fn confront(&self, token: &str, request_id: i64) -> confrontas_api::Confrontation {
-        self.confront_with(token, request_id, "").await
+        self.confront_with(token, request_id, StartQuery::default())
+            .await
     }
 
     /// Runs a confrontation started with `query` (`?provider=online`) to its end.
@@ -406,7 +421,7 @@ impl Api {
         &self,
         token: &str,
         request_id: i64,
-        query: &str,
+        query: StartQuery,
     ) -> confrontas_api::Confrontation {
         let job = self
             .start_confrontation_with(token, request_id, query)
@@ -418,7 +433,6 @@ impl Api {
     }
 }
 
-/// Reads a problem+json answer, checking its shape.
 /// The bytes of a workbook download, after checking it is one: 200, the `.xlsx` content type, and
 /// an attachment whose file name contains `file_name`.
 pub async fn workbook(response: reqwest::Response, file_name: &str) -> Vec<u8> {
@@ -435,7 +449,8 @@ pub async fn workbook(response: reqwest::Response, file_name: &str) -> Vec<u8> {
     response.bytes().await.unwrap().to_vec()
 }
 
-pub async fn problem(response: reqwest::Response) -> confrontas_api::Problem {
+/// Reads a problem+json answer, checking its shape (whatever its status).
+pub async fn problem(response: reqwest::Response) -> Problem {
     let content_type = response
         .headers()
         .get("content-type")
@@ -449,16 +464,66 @@ pub async fn problem(response: reqwest::Response) -> confrontas_api::Problem {
     response.json().await.unwrap()
 }
 
+/// What a test expects of an answer. On a mismatch the test fails with the status and the body
+/// the server sent, not with a deserialization error.
+pub trait Expect {
+    /// A success (2xx) whose JSON body is a `T`.
+    async fn expect_ok<T: DeserializeOwned>(self) -> T;
+    /// Exactly `status`, with a JSON body that is a `T`.
+    async fn expect_json<T: DeserializeOwned>(self, status: u16) -> T;
+    /// A problem document with `status` and the machine `code`.
+    async fn expect_problem(self, status: u16, code: &str) -> Problem;
+}
+
+impl Expect for reqwest::Response {
+    async fn expect_ok<T: DeserializeOwned>(self) -> T {
+        let status = self.status();
+        let body = self.text().await.unwrap();
+        assert!(
+            status.is_success(),
+            "expected a success, got {status}: {body}"
+        );
+        parse(status, &body)
+    }
+
+    async fn expect_json<T: DeserializeOwned>(self, expected: u16) -> T {
+        let (status, url) = (self.status(), self.url().path().to_owned());
+        let body = self.text().await.unwrap();
+        assert_eq!(status.as_u16(), expected, "{url}: {body}");
+        parse(status, &body)
+    }
+
+    async fn expect_problem(self, expected: u16, code: &str) -> Problem {
+        let (status, url) = (self.status(), self.url().path().to_owned());
+        let problem = problem(self).await;
+        assert_eq!(
+            (status.as_u16(), problem.code.as_str()),
+            (expected, code),
+            "{url}: {}",
+            problem.detail
+        );
+        problem
+    }
+}
+
+fn parse<T: DeserializeOwned>(status: reqwest::StatusCode, body: &str) -> T {
+    serde_json::from_str(body).unwrap_or_else(|error| {
+        panic!(
+            "{status}: the body is not a {}: {error}\n{body}",
+            std::any::type_name::<T>()
+        )
+    })
+}
+
 /// Declares each listed `async fn name(app: TestApp)` as two tests, `sqlite::name` and
 /// `postgres::name`, each on its own fresh database and server.
-#[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let app = $crate::common::TestApp::start($crate::common::Db::Sqlite).await.unwrap();
+                    let app = $crate::support::TestApp::start($crate::support::Db::Sqlite).await.unwrap();
                     super::$name(app).await;
                 }
             )*
@@ -467,11 +532,18 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    if let Some(app) = $crate::common::TestApp::start($crate::common::Db::Postgres).await {
+                    if let Some(app) = $crate::support::TestApp::start($crate::support::Db::Postgres).await {
                         super::$name(app).await;
                     }
                 }
             )*
         }
     };
+}
+
+/// A SAT confrontation by the online provider.
+pub fn online() -> StartQuery {
+    StartQuery {
+        provider: Some(confrontas_api::SatProvider::Online),
+    }
 }

@@ -4,13 +4,14 @@
 //! in effect: the job's counters equal what the items say, they add up to `to_process`, and
 //! applying writes exactly one history row per changed field.
 
-mod common;
-
+use crate::support::Expect;
+use confrontas_api::paths;
+use confrontas_api::{Classification, ItemFilter};
 use std::process::Child;
 use std::time::Duration;
 
-use common::procedure::{Tokens, in_attention, layout};
-use common::{Api, Db, TestDatabase, test_database};
+use crate::support::procedure::{Tokens, in_attention, layout};
+use crate::support::{Api, Db, TestDatabase, test_database};
 use confrontas_api::{ApplyOutcome, ConfrontationItem, ConfrontationState, Page};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
@@ -18,7 +19,7 @@ use diesel::sql_types::{BigInt, Text};
 /// Starts `serve --demo` on `database` with a simulator slow enough for a job of a few
 /// hundred items to take seconds.
 fn spawn_server(database: &TestDatabase, name: &str, lease_ms: u64) -> (Child, Api) {
-    common::process::spawn_server(
+    crate::support::process::spawn_server(
         database,
         name,
         &[
@@ -93,7 +94,7 @@ async fn exactly_once(api: &Api, tokens: &Tokens, database: &TestDatabase, job: 
     let (items, counters) = counts(database, job);
     assert_eq!(items, counters, "the counters are what the items say");
 
-    let path = format!("/api/v1/confrontations/{job}/apply");
+    let path = paths::confrontations::apply(job);
     let response = api
         .send_json(
             reqwest::Method::POST,
@@ -102,17 +103,20 @@ async fn exactly_once(api: &Api, tokens: &Tokens, database: &TestDatabase, job: 
             serde_json::json!({ "version": done.version }),
         )
         .await;
-    assert_eq!(response.status(), 200);
-    let applied: ApplyOutcome = response.json().await.unwrap();
+    let applied: ApplyOutcome = response.expect_json(200).await;
     let updates: Page<ConfrontationItem> = api
-        .get(
-            &format!("/api/v1/confrontations/{job}/items?classification=update&per_page=200"),
+        .get_ok(
+            &paths::confrontations::items(
+                job,
+                &ItemFilter {
+                    classification: Some(Classification::Update),
+                    per_page: Some(200),
+                    ..Default::default()
+                },
+            ),
             &tokens.sub,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let changed_fields: usize = updates.items.iter().map(|i| i.changes.len()).sum();
     assert_eq!(applied.fields as usize, changed_fields);
     let history = scalar(

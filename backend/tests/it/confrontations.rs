@@ -1,15 +1,16 @@
-//! RENAPO confrontations end to end (DESIGN §8) against the built-in simulator over TLS: every
+//! RENAPO confrontations end to end against the built-in simulator over TLS: every
 //! row classified as the simulator's discrepancies say, metrics that add up, apply and revert
 //! with history, faults (transient retried, permanent not, RENAPO down → the job waits and
 //! continues by itself), the configured rate counted by the simulator, pause, resume and
 //! cancel, KPIs and who may do what. The demo registry holds the first 300 demo people.
 
-mod common;
-
+use crate::support::Expect;
+use confrontas_api::paths;
+use confrontas_api::{Classification, ConfrontationControl, ItemFilter, KpiQuery, PageParams};
 use std::time::Duration;
 
-use common::procedure::{Tokens, in_attention, layout, of_kind_in_attention, outsider};
-use common::{TestApp, problem};
+use crate::support::procedure::{Tokens, in_attention, layout, of_kind_in_attention, outsider};
+use crate::support::{TestApp, problem};
 use confrontas_api::{
     ApplyOutcome, Confrontation, ConfrontationItem, ConfrontationState, Farmer, FarmerChange,
     ItemReason, KpiReport, Page, Role,
@@ -38,18 +39,28 @@ fn person_ending(ending: u64, fits: impl Fn(&Person) -> bool) -> Person {
         .expect("a person of the demo registry fits")
 }
 
-async fn items(app: &TestApp, token: &str, id: i64, query: &str) -> Page<ConfrontationItem> {
-    let response = app
-        .get(&format!("/api/v1/confrontations/{id}/items?{query}"), token)
-        .await;
-    assert_eq!(response.status(), 200, "{:?}", response.text().await);
-    response.json().await.unwrap()
+async fn items(app: &TestApp, token: &str, id: i64, filter: ItemFilter) -> Page<ConfrontationItem> {
+    app.get_ok(&paths::confrontations::items(id, &filter), token)
+        .await
+}
+
+fn by_reason(reason: ItemReason) -> ItemFilter {
+    ItemFilter {
+        reason: Some(reason),
+        ..Default::default()
+    }
+}
+
+fn all_of(per_page: u32) -> ItemFilter {
+    ItemFilter {
+        per_page: Some(per_page),
+        ..Default::default()
+    }
 }
 
 async fn farmer(app: &TestApp, token: &str, curp: &str) -> Farmer {
-    let response = app.get(&format!("/api/v1/farmers/{curp}"), token).await;
-    assert_eq!(response.status(), 200, "{curp}");
-    response.json().await.unwrap()
+    let response = app.get(&paths::registry::farmer(curp), token).await;
+    response.expect_json(200).await
 }
 
 async fn post(
@@ -99,7 +110,7 @@ async fn every_row_is_classified_as_renapo_answers_and_the_metrics_add_up(app: T
     assert_eq!(job.state, ConfrontationState::Finished);
     assert_eq!(job.ticket_number, request.summary.ticket_number);
 
-    let all = items(&app, &tokens.sub, job.id, "per_page=100").await;
+    let all = items(&app, &tokens.sub, job.id, all_of(100)).await;
     assert_eq!(all.total, cases.len() as u64);
     for ((index, expected), item) in cases.iter().zip(&all.items) {
         assert_eq!(item.reason, Some(*expected), "person {index}: {item:?}");
@@ -140,12 +151,22 @@ async fn every_row_is_classified_as_renapo_answers_and_the_metrics_add_up(app: T
     assert!(close(job.kpis.survival, 10.0 / 11.0));
 
     // Filters.
-    let updates = items(&app, &tokens.sub, job.id, "classification=update").await;
+    let updates = items(
+        &app,
+        &tokens.sub,
+        job.id,
+        ItemFilter {
+            classification: Some(Classification::Update),
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!(updates.total, 5);
-    let deaths = items(&app, &tokens.sub, job.id, "reason=deceased").await;
+    let deaths = items(&app, &tokens.sub, job.id, by_reason(ItemReason::Deceased)).await;
     assert_eq!(deaths.total, 1);
     let bad = app
         .get(
+            // A reason the contract does not have, written by hand.
             &format!("/api/v1/confrontations/{}/items?reason=nope", job.id),
             &tokens.sub,
         )
@@ -163,13 +184,10 @@ async fn every_row_is_classified_as_renapo_answers_and_the_metrics_add_up(app: T
 
     // The reports: a summary and one row per layout row.
     let response = app
-        .get(
-            &format!("/api/v1/confrontations/{}/report.xlsx", job.id),
-            &tokens.area,
-        )
+        .get(&paths::confrontations::report_xlsx(job.id), &tokens.area)
         .await;
-    let bytes = common::workbook(response, &job.ticket_number).await;
-    let summary = common::sheets::read_sheet(bytes.clone(), "Resumen");
+    let bytes = crate::support::workbook(response, &job.ticket_number).await;
+    let summary = crate::support::sheets::read_sheet(bytes.clone(), "Resumen");
     let line = |label: &str| {
         summary
             .iter()
@@ -180,17 +198,14 @@ async fn every_row_is_classified_as_renapo_answers_and_the_metrics_add_up(app: T
     assert_eq!(line("Registros a procesar"), "12");
     assert_eq!(line("% de inconsistencias"), "75.00 %");
     assert_eq!(line("Solicitud"), job.ticket_number);
-    let results = common::sheets::read_sheet(bytes, "Resultados");
+    let results = crate::support::sheets::read_sheet(bytes, "Resultados");
     assert_eq!(results.len(), 13, "a header and one row per layout row");
     assert_eq!(results[0][4], "Diferencias (antes → después)");
     assert!(results[7][4].starts_with("Nombre(s): "), "{:?}", results[7]);
     assert!(results[7][4].ends_with(" GUADALUPE"));
     assert_eq!(results[3][5], "BD");
     let response = app
-        .get(
-            &format!("/api/v1/confrontations/{}/report.csv", job.id),
-            &tokens.sub,
-        )
+        .get(&paths::confrontations::report_csv(job.id), &tokens.sub)
         .await;
     assert_eq!(response.status(), 200);
     assert!(
@@ -212,10 +227,15 @@ async fn every_row_is_classified_as_renapo_answers_and_the_metrics_add_up(app: T
     // The month's KPIs count the job.
     let month = chrono::Utc::now().format("%Y-%m").to_string();
     let response = app
-        .get(&format!("/api/v1/kpis?period={month}"), &tokens.mesa)
+        .get(
+            &paths::confrontations::kpis(&KpiQuery {
+                period: month,
+                authority: None,
+            }),
+            &tokens.mesa,
+        )
         .await;
-    assert_eq!(response.status(), 200);
-    let kpis: KpiReport = response.json().await.unwrap();
+    let kpis: KpiReport = response.expect_json(200).await;
     assert_eq!(kpis.overall.confrontations, 1);
     assert_eq!(kpis.overall.metrics, m);
     assert_eq!(kpis.units.len(), 1);
@@ -224,7 +244,15 @@ async fn every_row_is_classified_as_renapo_answers_and_the_metrics_add_up(app: T
         kpis.with_recent_proof_of_life, 7,
         "identical and corrected, all active"
     );
-    let invalid = app.get("/api/v1/kpis?period=2026-13", &tokens.mesa).await;
+    let invalid = app
+        .get(
+            &paths::confrontations::kpis(&KpiQuery {
+                period: "2026-13".into(),
+                authority: None,
+            }),
+            &tokens.mesa,
+        )
+        .await;
     assert_eq!(invalid.status(), 422);
 }
 
@@ -239,7 +267,7 @@ async fn applying_writes_history_once_and_reverting_restores_the_registry(app: T
     let before = farmer(&app, &tokens.sub, seventeen.curp.as_str()).await;
 
     // Deaths only first, then the rest; a stale version loses.
-    let path = format!("/api/v1/confrontations/{}/apply", job.id);
+    let path = paths::confrontations::apply(job.id);
     let response = post(
         &app,
         &tokens.sub,
@@ -247,12 +275,10 @@ async fn applying_writes_history_once_and_reverting_restores_the_registry(app: T
         json!({ "version": job.version, "reasons": ["deceased"] }),
     )
     .await;
-    assert_eq!(response.status(), 200, "{:?}", response.text().await);
-    let deaths: ApplyOutcome = response.json().await.unwrap();
+    let deaths: ApplyOutcome = response.expect_json(200).await;
     assert_eq!((deaths.farmers, deaths.fields, deaths.conflicts), (1, 1, 0));
     let stale = post(&app, &tokens.sub, &path, json!({ "version": job.version })).await;
-    assert_eq!(stale.status(), 409);
-    assert_eq!(problem(stale).await.code, "stale_version");
+    stale.expect_problem(409, "stale_version").await;
     let wrong = post(
         &app,
         &tokens.sub,
@@ -269,17 +295,21 @@ async fn applying_writes_history_once_and_reverting_restores_the_registry(app: T
         json!({ "version": job.version + 1 }),
     )
     .await;
-    assert_eq!(response.status(), 200);
-    let rest: ApplyOutcome = response.json().await.unwrap();
+    let rest: ApplyOutcome = response.expect_json(200).await;
     assert_eq!(rest.farmers, 4, "the four corrections");
     let after = farmer(&app, &tokens.sub, seventeen.curp.as_str()).await;
     assert!(after.given_names.ends_with(" GUADALUPE"), "{after:?}");
     let dead = farmer(&app, &tokens.sub, people.person(7).curp.as_str()).await;
     assert_eq!(dead.status, confrontas_api::FarmerStatus::Deceased);
     // The person with a new CURP is found under it.
-    let replaced = &items(&app, &tokens.sub, job.id, "reason=data_changed")
-        .await
-        .items;
+    let replaced = &items(
+        &app,
+        &tokens.sub,
+        job.id,
+        by_reason(ItemReason::DataChanged),
+    )
+    .await
+    .items;
     let new_curp = replaced
         .iter()
         .find_map(|i| i.changes.iter().find(|c| c.field == "curp"))
@@ -289,7 +319,13 @@ async fn applying_writes_history_once_and_reverting_restores_the_registry(app: T
     // Confronted again, the layout's old CURP is no longer in the registry: that row is
     // classified when the job is created, without asking RENAPO.
     let again = app.confront(&tokens.sub, request.summary.id).await;
-    let gone = items(&app, &tokens.sub, again.id, "reason=not_in_registry").await;
+    let gone = items(
+        &app,
+        &tokens.sub,
+        again.id,
+        by_reason(ItemReason::NotInRegistry),
+    )
+    .await;
     assert_eq!(gone.total, 1);
     assert_eq!(
         (
@@ -305,17 +341,17 @@ async fn applying_writes_history_once_and_reverting_restores_the_registry(app: T
     assert_eq!(job.metrics.applied, 5);
     assert_eq!(job.kpis.population_updated, Some(5.0 / 12.0));
     let again = post(&app, &tokens.sub, &path, json!({ "version": job.version })).await;
-    let again: ApplyOutcome = again.json().await.unwrap();
+    let again: ApplyOutcome = again.expect_json(200).await;
     assert_eq!((again.farmers, again.fields), (0, 0));
 
     // One history row per changed field, filed under the confrontation.
     let history = app
         .get(
-            &format!("/api/v1/farmers/{}/history", seventeen.curp),
+            &paths::registry::history(&seventeen.curp, &PageParams::default()),
             &tokens.sub,
         )
         .await;
-    let history: Page<FarmerChange> = history.json().await.unwrap();
+    let history: Page<FarmerChange> = history.expect_json(200).await;
     let from_job: Vec<&FarmerChange> = history
         .items
         .iter()
@@ -326,7 +362,7 @@ async fn applying_writes_history_once_and_reverting_restores_the_registry(app: T
 
     // Revert restores every field and records it.
     let job = app.confrontation_until(&tokens.sub, job.id, |_| true).await;
-    let revert = format!("/api/v1/confrontations/{}/revert", job.id);
+    let revert = paths::confrontations::revert(job.id);
     let response = post(
         &app,
         &tokens.sub,
@@ -334,8 +370,7 @@ async fn applying_writes_history_once_and_reverting_restores_the_registry(app: T
         json!({ "version": job.version }),
     )
     .await;
-    assert_eq!(response.status(), 200, "{:?}", response.text().await);
-    let undone: ApplyOutcome = response.json().await.unwrap();
+    let undone: ApplyOutcome = response.expect_json(200).await;
     assert_eq!((undone.farmers, undone.conflicts), (5, 0));
     assert_eq!(undone.fields, again.fields + deaths.fields + rest.fields);
     let restored = farmer(&app, &tokens.sub, seventeen.curp.as_str()).await;
@@ -364,7 +399,7 @@ async fn transient_faults_are_retried_and_permanent_ones_fail_only_their_item(ap
     .await;
     let request = in_attention(&app, &tokens, layout(&indices)).await;
     let job = app.confront(&tokens.sub, request.summary.id).await;
-    let all = items(&app, &tokens.sub, job.id, "per_page=100").await.items;
+    let all = items(&app, &tokens.sub, job.id, all_of(100)).await.items;
     let retried = all.iter().filter(|i| i.attempts > 1).count();
     assert!(retried > 0, "some items needed retries");
     assert!(
@@ -394,7 +429,7 @@ async fn transient_faults_are_retried_and_permanent_ones_fail_only_their_item(ap
         with_simulator(&app, faults.clone()).await;
         let request = in_attention(&app, &tokens, layout(&(150..180).collect::<Vec<_>>())).await;
         let job = app.confront(&tokens.sub, request.summary.id).await;
-        let all = items(&app, &tokens.sub, job.id, "per_page=100").await.items;
+        let all = items(&app, &tokens.sub, job.id, all_of(100)).await.items;
         let (unusable, answered): (Vec<_>, Vec<_>) = all
             .iter()
             .partition(|i| i.reason == Some(ItemReason::UnusableAnswer));
@@ -422,7 +457,10 @@ async fn transient_faults_are_retried_and_permanent_ones_fail_only_their_item(ap
     .await;
     let request = in_attention(&app, &tokens, layout(&[190, 191])).await;
     let job = app.confront(&tokens.sub, request.summary.id).await;
-    for item in items(&app, &tokens.sub, job.id, "").await.items {
+    for item in items(&app, &tokens.sub, job.id, ItemFilter::default())
+        .await
+        .items
+    {
         assert_eq!(item.reason, Some(ItemReason::UnusableAnswer));
         assert_eq!(item.attempts, 1);
     }
@@ -464,7 +502,13 @@ async fn while_renapo_is_down_the_job_waits_and_then_continues_by_itself(app: Te
         .await;
     assert_eq!(done.metrics.processed, 40);
     assert_eq!(done.waiting_reason, None);
-    let given_up = items(&app, &tokens.sub, job.id, "reason=authority_unavailable").await;
+    let given_up = items(
+        &app,
+        &tokens.sub,
+        job.id,
+        by_reason(ItemReason::AuthorityUnavailable),
+    )
+    .await;
     assert_eq!(
         given_up.total, 0,
         "the job waited instead of failing its items"
@@ -485,16 +529,15 @@ async fn pause_resume_and_cancel_take_effect_between_chunks(app: TestApp) {
     let job = app
         .start_confrontation(&tokens.sub, request.summary.id)
         .await;
-    let control = |verb: &str, job: &Confrontation| {
+    let control = |verb: ConfrontationControl, job: &Confrontation| {
         (
-            format!("/api/v1/confrontations/{}/{verb}", job.id),
+            paths::confrontations::control(job.id, verb),
             json!({ "version": job.version }),
         )
     };
-    let (path, body) = control("pause", &job);
+    let (path, body) = control(ConfrontationControl::Pause, &job);
     let response = post(&app, &tokens.sub, &path, body).await;
-    assert_eq!(response.status(), 200, "{:?}", response.text().await);
-    let paused: Confrontation = response.json().await.unwrap();
+    let paused: Confrontation = response.expect_json(200).await;
     assert_eq!(paused.state, ConfrontationState::Paused);
     // The chunk in flight stops at the next heartbeat and commits what was answered; from then
     // on nothing moves (how soon depends on the machine's load, so it is waited for).
@@ -518,20 +561,19 @@ async fn pause_resume_and_cancel_take_effect_between_chunks(app: TestApp) {
         "a paused job does not move"
     );
     assert!(still.metrics.processed < 250);
-    let (path, body) = control("pause", &still);
+    let (path, body) = control(ConfrontationControl::Pause, &still);
     let twice = post(&app, &tokens.sub, &path, body).await;
     assert_eq!(problem(twice).await.code, "invalid_transition");
 
-    let (path, body) = control("resume", &still);
+    let (path, body) = control(ConfrontationControl::Resume, &still);
     let response = post(&app, &tokens.sub, &path, body).await;
-    assert_eq!(response.status(), 200);
-    let resumed: Confrontation = response.json().await.unwrap();
+    let resumed: Confrontation = response.expect_json(200).await;
     let moving = app
         .confrontation_until(&tokens.sub, job.id, |j| {
             j.metrics.processed > still.metrics.processed
         })
         .await;
-    let (path, body) = control("cancel", &moving);
+    let (path, body) = control(ConfrontationControl::Cancel, &moving);
     let response = post(&app, &tokens.sub, &path, body).await;
     assert_eq!(
         response.status(),
@@ -546,9 +588,18 @@ async fn pause_resume_and_cancel_take_effect_between_chunks(app: TestApp) {
         cancelled.metrics.processed < 250,
         "cancelled before the end"
     );
-    let counted = items(&app, &tokens.sub, job.id, "per_page=200&page=1")
-        .await
-        .total;
+    let counted = items(
+        &app,
+        &tokens.sub,
+        job.id,
+        ItemFilter {
+            page: Some(1),
+            per_page: Some(200),
+            ..Default::default()
+        },
+    )
+    .await
+    .total;
     assert_eq!(counted, 250, "every row keeps its item");
     // A new confrontation may start once the other is cancelled.
     app.confront(&tokens.sub, request.summary.id).await;
@@ -557,11 +608,10 @@ async fn pause_resume_and_cancel_take_effect_between_chunks(app: TestApp) {
 async fn a_renapo_request_resolves_only_after_a_finished_confrontation(app: TestApp) {
     let tokens = Tokens::of(&app).await;
     let request = in_attention(&app, &tokens, layout(&(1..21).collect::<Vec<_>>())).await;
-    let path = format!("/api/v1/requests/{}/resolve", request.summary.id);
+    let path = paths::requests::action(request.summary.id, confrontas_api::RequestAction::Resolve);
     let body = json!({ "version": request.version, "comment": "Confronta aplicada." });
     let early = post(&app, &tokens.sub, &path, body.clone()).await;
-    assert_eq!(early.status(), 409);
-    assert_eq!(problem(early).await.code, "confrontation_required");
+    early.expect_problem(409, "confrontation_required").await;
     // Two starts at once: one confrontation runs, the other start is refused.
     with_simulator(
         &app,
@@ -571,7 +621,7 @@ async fn a_renapo_request_resolves_only_after_a_finished_confrontation(app: Test
         },
     )
     .await;
-    let start = format!("/api/v1/requests/{}/confrontations", request.summary.id);
+    let start = paths::requests::confrontations(request.summary.id);
     let (first, second) = tokio::join!(
         post(&app, &tokens.sub, &start, json!({})),
         post(&app, &tokens.sub, &start, json!({}))
@@ -580,7 +630,7 @@ async fn a_renapo_request_resolves_only_after_a_finished_confrontation(app: Test
     statuses.sort_unstable();
     assert_eq!(statuses, [201, 409]);
     let started = if first.status() == 201 { first } else { second };
-    let job: Confrontation = started.json().await.unwrap();
+    let job: Confrontation = started.expect_json(201).await;
     app.confrontation_until(&tokens.sub, job.id, |j| {
         j.state == ConfrontationState::Finished
     })
@@ -592,7 +642,7 @@ async fn a_renapo_request_resolves_only_after_a_finished_confrontation(app: Test
 async fn only_the_sub_directorate_runs_confrontations_and_areas_see_only_their_own(app: TestApp) {
     let tokens = Tokens::of(&app).await;
     let request = in_attention(&app, &tokens, layout(&[5, 6])).await;
-    let path = format!("/api/v1/requests/{}/confrontations", request.summary.id);
+    let path = paths::requests::confrontations(request.summary.id);
     for role in [Role::Area, Role::Mesa, Role::Admin] {
         let response = post(&app, tokens.of_role(role), &path, json!({})).await;
         assert_eq!(response.status(), 403, "{role:?}");
@@ -600,12 +650,10 @@ async fn only_the_sub_directorate_runs_confrontations_and_areas_see_only_their_o
     let job = app.confront(&tokens.sub, request.summary.id).await;
     // The requesting area and the desk follow it.
     for token in [&tokens.area, &tokens.mesa] {
-        let seen = app
-            .get(&format!("/api/v1/confrontations/{}", job.id), token)
-            .await;
+        let seen = app.get(&paths::confrontations::one(job.id), token).await;
         assert_eq!(seen.status(), 200);
     }
-    let apply = format!("/api/v1/confrontations/{}/apply", job.id);
+    let apply = paths::confrontations::apply(job.id);
     let refused = post(
         &app,
         &tokens.area,
@@ -616,10 +664,12 @@ async fn only_the_sub_directorate_runs_confrontations_and_areas_see_only_their_o
     assert_eq!(refused.status(), 403);
     // An area of another unit does not see it at all.
     let other = outsider(&app, &tokens.admin).await;
-    for route in ["", "/items", "/events"] {
-        let response = app
-            .get(&format!("/api/v1/confrontations/{}{route}", job.id), &other)
-            .await;
+    for route in [
+        paths::confrontations::one(job.id),
+        paths::confrontations::items(job.id, &ItemFilter::default()),
+        paths::confrontations::events(job.id),
+    ] {
+        let response = app.get(&route, &other).await;
         assert_eq!(response.status(), 404, "{route}");
     }
     let listed = app.get(&path, &other).await;
@@ -628,7 +678,7 @@ async fn only_the_sub_directorate_runs_confrontations_and_areas_see_only_their_o
     let missing = post(
         &app,
         &tokens.sub,
-        "/api/v1/requests/999999/confrontations",
+        &paths::requests::confrontations(999_999),
         json!({}),
     )
     .await;
@@ -637,17 +687,16 @@ async fn only_the_sub_directorate_runs_confrontations_and_areas_see_only_their_o
     let refused = post(
         &app,
         &tokens.sub,
-        &format!("/api/v1/requests/{}/confrontations", certificate.summary.id),
+        &paths::requests::confrontations(certificate.summary.id),
         json!({}),
     )
     .await;
-    assert_eq!(refused.status(), 409);
-    assert_eq!(problem(refused).await.code, "not_confrontable");
+    refused.expect_problem(409, "not_confrontable").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_configured_rate_is_never_exceeded_as_the_simulator_counts() {
-    let app = TestApp::start_with(common::Db::Sqlite, |vars| {
+    let app = TestApp::start_with(crate::support::Db::Sqlite, |vars| {
         vars.insert("CONFRONTAS_RENAPO_RATE_PER_SECOND".into(), "25".into());
     })
     .await
@@ -679,7 +728,7 @@ async fn the_configured_rate_is_never_exceeded_as_the_simulator_counts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn progress_streams_as_server_sent_events_until_the_job_finishes() {
-    let app = TestApp::start(common::Db::Sqlite).await.unwrap();
+    let app = TestApp::start(crate::support::Db::Sqlite).await.unwrap();
     let tokens = Tokens::of(&app).await;
     with_simulator(
         &app,
@@ -694,10 +743,7 @@ async fn progress_streams_as_server_sent_events_until_the_job_finishes() {
         .start_confrontation(&tokens.sub, request.summary.id)
         .await;
     let response = app
-        .get(
-            &format!("/api/v1/confrontations/{}/events", job.id),
-            &tokens.area,
-        )
+        .get(&paths::confrontations::events(job.id), &tokens.area)
         .await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "text/event-stream");

@@ -1,8 +1,6 @@
 //! SQLite as the embedded default must take concurrent writers without "database is locked".
 
-mod common;
-
-use common::{Db, test_database};
+use crate::support::{Db, test_database};
 use confrontas_server::db::{self, AnyConnection};
 use confrontas_server::schema::login_throttle;
 use diesel::prelude::*;

@@ -1,8 +1,9 @@
 //! Administration endpoints: who may call them, and what they do.
 
-mod common;
-
-use common::{TestApp, problem};
+use crate::support::Expect;
+use crate::support::{TestApp, problem};
+use confrontas_api::UserFilter;
+use confrontas_api::paths;
 use confrontas_api::{Page, Role, Unit, User};
 use reqwest::Method;
 use serde_json::json;
@@ -18,7 +19,7 @@ on_both_backends!(
 /// password does not reset it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bootstrap_admin_is_created_once_and_never_reset() {
-    let app = TestApp::start_with(common::Db::Sqlite, |vars| {
+    let app = TestApp::start_with(crate::support::Db::Sqlite, |vars| {
         vars.insert(
             "CONFRONTAS_ADMIN_EMAIL".into(),
             "Jefa.Sistemas@Agricultura.gob.mx".into(),
@@ -33,14 +34,8 @@ async fn bootstrap_admin_is_created_once_and_never_reset() {
     let login = app
         .login_as("jefa.sistemas@agricultura.gob.mx", "arranque-seguro-2026")
         .await;
-    assert_eq!(login.status(), 200);
-    let tokens: confrontas_api::SessionTokens = login.json().await.unwrap();
-    let me: confrontas_api::Me = app
-        .get("/api/v1/me", &tokens.access_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let tokens: confrontas_api::SessionTokens = login.expect_json(200).await;
+    let me: confrontas_api::Me = app.get_ok(&paths::auth::me(), &tokens.access_token).await;
     assert_eq!(me.role, Some(Role::Admin));
     assert_eq!(me.unit.key, "DGTIC");
 
@@ -74,38 +69,54 @@ async fn bootstrap_admin_is_created_once_and_never_reset() {
 }
 
 /// Every admin route with a body that would be valid, so only authorization can refuse it.
-fn admin_routes() -> Vec<(Method, &'static str, serde_json::Value)> {
+fn admin_routes() -> Vec<(Method, String, serde_json::Value)> {
     let user = json!({ "email": "nuevo@ejemplo.mx", "name": "Nuevo", "position": "Analista", "unit_id": 1, "role": "area", "password": "contraseña-larga-1" });
     vec![
-        (Method::GET, "/api/v1/units", json!(null)),
+        (
+            Method::GET,
+            paths::units::list(&Default::default()),
+            json!(null),
+        ),
         (
             Method::POST,
-            "/api/v1/units",
+            paths::units::create(),
             json!({ "key": "NUEVA", "name": "Unidad nueva", "is_ministry": true }),
         ),
-        (Method::GET, "/api/v1/units/1", json!(null)),
+        (Method::GET, paths::units::one(1), json!(null)),
         (
             Method::PATCH,
-            "/api/v1/units/1",
+            paths::units::one(1),
             json!({ "name": "Otro nombre" }),
         ),
-        (Method::GET, "/api/v1/users", json!(null)),
-        (Method::POST, "/api/v1/users", user),
-        (Method::GET, "/api/v1/users/1", json!(null)),
-        (Method::PATCH, "/api/v1/users/1", json!({ "name": "Otro" })),
-        (Method::GET, "/api/v1/api-clients", json!(null)),
         (
-            Method::POST,
-            "/api/v1/api-clients",
-            json!({ "name": "Socio", "unit_id": 1, "scopes": ["consulta_curp"] }),
+            Method::GET,
+            paths::users::list(&Default::default()),
+            json!(null),
         ),
-        (Method::GET, "/api/v1/api-clients/1", json!(null)),
+        (Method::POST, paths::users::create(), user),
+        (Method::GET, paths::users::one(1), json!(null)),
         (
             Method::PATCH,
-            "/api/v1/api-clients/1",
+            paths::users::one(1),
             json!({ "name": "Otro" }),
         ),
-        (Method::POST, "/api/v1/api-clients/1/secret", json!(null)),
+        (
+            Method::GET,
+            paths::api_clients::list(&Default::default()),
+            json!(null),
+        ),
+        (
+            Method::POST,
+            paths::api_clients::create(),
+            json!({ "name": "Socio", "unit_id": 1, "scopes": ["consulta_curp"] }),
+        ),
+        (Method::GET, paths::api_clients::one(1), json!(null)),
+        (
+            Method::PATCH,
+            paths::api_clients::one(1),
+            json!({ "name": "Otro" }),
+        ),
+        (Method::POST, paths::api_clients::secret(1), json!(null)),
     ]
 }
 
@@ -122,14 +133,14 @@ async fn every_admin_endpoint_is_denied_to_other_roles_clients_and_anonymous(app
     for (method, path, body) in admin_routes() {
         for (who, token) in &callers {
             let response = app
-                .send_json(method.clone(), path, token, body.clone())
+                .send_json(method.clone(), &path, token, body.clone())
                 .await;
             assert_eq!(response.status(), 403, "{who} {method} {path}");
             assert_eq!(problem(response).await.code, "forbidden");
         }
         let anonymous = app
             .http
-            .request(method.clone(), app.url(path))
+            .request(method.clone(), app.url(&path))
             .json(&body)
             .send()
             .await
@@ -137,7 +148,7 @@ async fn every_admin_endpoint_is_denied_to_other_roles_clients_and_anonymous(app
         assert_eq!(anonymous.status(), 401, "anonymous {method} {path}");
         // And the admin is let through (2xx, or a business answer — never 401/403).
         let allowed = app
-            .send_json(method.clone(), path, &admin.access_token, body.clone())
+            .send_json(method.clone(), &path, &admin.access_token, body.clone())
             .await;
         assert!(
             ![401, 403].contains(&allowed.status().as_u16()),
@@ -149,9 +160,8 @@ async fn every_admin_endpoint_is_denied_to_other_roles_clients_and_anonymous(app
 
 async fn admin_manages_units_with_validation_and_duplicates_refused(app: TestApp) {
     let admin = app.login(Role::Admin).await.access_token;
-    let created = app.send_json(Method::POST, "/api/v1/units", &admin, json!({ "key": "dgpp", "name": " Dirección General de Planeación ", "is_ministry": true })).await;
-    assert_eq!(created.status(), 201);
-    let unit: Unit = created.json().await.unwrap();
+    let created = app.send_json(Method::POST, &paths::units::create(), &admin, json!({ "key": "dgpp", "name": " Dirección General de Planeación ", "is_ministry": true })).await;
+    let unit: Unit = created.expect_json(201).await;
     assert_eq!(unit.key, "DGPP", "keys are upper-cased");
     assert_eq!(
         unit.name, "Dirección General de Planeación",
@@ -161,18 +171,17 @@ async fn admin_manages_units_with_validation_and_duplicates_refused(app: TestApp
     let duplicate = app
         .send_json(
             Method::POST,
-            "/api/v1/units",
+            &paths::units::create(),
             &admin,
             json!({ "key": "DGPP", "name": "Otra", "is_ministry": true }),
         )
         .await;
-    assert_eq!(duplicate.status(), 409);
-    assert_eq!(problem(duplicate).await.code, "unit_key_taken");
+    duplicate.expect_problem(409, "unit_key_taken").await;
 
     let invalid = app
         .send_json(
             Method::POST,
-            "/api/v1/units",
+            &paths::units::create(),
             &admin,
             json!({ "key": "X", "name": "", "is_ministry": true }),
         )
@@ -183,26 +192,22 @@ async fn admin_manages_units_with_validation_and_duplicates_refused(app: TestApp
     assert_eq!(fields, ["key", "name"]);
 
     let patched: Unit = app
-        .send_json(
+        .send_ok(
             Method::PATCH,
-            &format!("/api/v1/units/{}", unit.id),
+            &paths::units::one(unit.id),
             &admin,
             json!({ "active": false }),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert!(!patched.active);
     assert_eq!(patched.key, "DGPP");
-    let missing = app.get("/api/v1/units/999999", &admin).await;
-    assert_eq!(missing.status(), 404);
-    assert_eq!(problem(missing).await.code, "not_found");
+    let missing = app.get(&paths::units::one(999_999), &admin).await;
+    missing.expect_problem(404, "not_found").await;
 
     // A user cannot be put in an inactive unit.
     let user = json!({ "email": "x@ejemplo.mx", "name": "X", "position": "Y", "unit_id": unit.id, "role": "area", "password": "contraseña-larga-1" });
     let refused = app
-        .send_json(Method::POST, "/api/v1/users", &admin, user)
+        .send_json(Method::POST, &paths::users::create(), &admin, user)
         .await;
     assert_eq!(refused.status(), 422);
     assert_eq!(problem(refused).await.errors[0].field, "unit_id");
@@ -213,43 +218,64 @@ async fn admin_manages_users_and_lists_paginate_and_filter(app: TestApp) {
     for n in 0..7 {
         let body = json!({ "email": format!("Analista{n}@Ejemplo.MX"), "name": format!("Analista {n}"), "position": "Analista", "unit_id": 1, "role": "mesa", "password": "contraseña-larga-1" });
         let created = app
-            .send_json(Method::POST, "/api/v1/users", &admin, body)
+            .send_json(Method::POST, &paths::users::create(), &admin, body)
             .await;
         assert_eq!(created.status(), 201);
     }
     let dup = json!({ "email": "analista0@ejemplo.mx", "name": "Otro", "position": "Analista", "unit_id": 1, "role": "mesa", "password": "contraseña-larga-1" });
     let dup = app
-        .send_json(Method::POST, "/api/v1/users", &admin, dup)
+        .send_json(Method::POST, &paths::users::create(), &admin, dup)
         .await;
     assert_eq!(dup.status(), 409, "e-mails are compared case-insensitively");
 
     let page: Page<User> = app
-        .get("/api/v1/users?q=ANALISTA&per_page=3&page=3", &admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_ok(
+            &paths::users::list(&UserFilter {
+                q: Some("ANALISTA".into()),
+                per_page: Some(3),
+                page: Some(3),
+                ..Default::default()
+            }),
+            &admin,
+        )
+        .await;
     assert_eq!(page.total, 7);
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].email, "analista6@ejemplo.mx");
     let mesa: Page<User> = app
-        .get("/api/v1/users?role=mesa&per_page=200", &admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_ok(
+            &paths::users::list(&UserFilter {
+                role: Some(Role::Mesa),
+                per_page: Some(200),
+                ..Default::default()
+            }),
+            &admin,
+        )
+        .await;
     assert_eq!(mesa.total, 8, "7 analysts plus the demo desk user");
     let wildcard: Page<User> = app
-        .get("/api/v1/users?q=%25", &admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_ok(
+            &paths::users::list(&UserFilter {
+                q: Some("%".into()),
+                ..Default::default()
+            }),
+            &admin,
+        )
+        .await;
     assert_eq!(wildcard.total, 0, "% is searched literally");
 
-    let too_big = app.get("/api/v1/users?per_page=500", &admin).await;
+    let too_big = app
+        .get(
+            &paths::users::list(&UserFilter {
+                per_page: Some(500),
+                ..Default::default()
+            }),
+            &admin,
+        )
+        .await;
     assert_eq!(too_big.status(), 422);
     assert_eq!(problem(too_big).await.errors[0].field, "per_page");
+    // A parameter the contract does not have, written by hand.
     let unknown_param = app.get("/api/v1/users?rol=mesa", &admin).await;
     assert_eq!(unknown_param.status(), 400);
     assert!(problem(unknown_param).await.detail.contains("«rol»"));
@@ -263,18 +289,12 @@ async fn admin_manages_users_and_lists_paginate_and_filter(app: TestApp) {
 
 async fn admin_cannot_disable_or_demote_themselves(app: TestApp) {
     let admin = app.login(Role::Admin).await.access_token;
-    let me: confrontas_api::Me = app.get("/api/v1/me", &admin).await.json().await.unwrap();
+    let me: confrontas_api::Me = app.get_ok(&paths::auth::me(), &admin).await;
     for body in [json!({ "active": false }), json!({ "role": "mesa" })] {
         let response = app
-            .send_json(
-                Method::PATCH,
-                &format!("/api/v1/users/{}", me.id),
-                &admin,
-                body,
-            )
+            .send_json(Method::PATCH, &paths::users::one(me.id), &admin, body)
             .await;
-        assert_eq!(response.status(), 409);
-        assert_eq!(problem(response).await.code, "cannot_demote_self");
+        response.expect_problem(409, "cannot_demote_self").await;
     }
-    assert_eq!(app.get("/api/v1/me", &admin).await.status(), 200);
+    assert_eq!(app.get(&paths::auth::me(), &admin).await.status(), 200);
 }

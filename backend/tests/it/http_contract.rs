@@ -1,8 +1,8 @@
 //! The HTTP contract every route shares: problem documents, limits, headers, readiness.
 
-mod common;
-
-use common::{TestApp, problem};
+use crate::support::Expect;
+use crate::support::{TestApp, problem};
+use confrontas_api::paths;
 use confrontas_api::{Readiness, Role};
 use reqwest::Method;
 use serde_json::json;
@@ -18,7 +18,7 @@ on_both_backends!(
 async fn malformed_bodies_get_spanish_problems_without_internals(app: TestApp) {
     let login = |body: &'static str, content_type: &'static str| {
         app.http
-            .post(app.url("/api/v1/auth/login"))
+            .post(app.url(&paths::auth::login()))
             .header("content-type", content_type)
             .body(body)
             .send()
@@ -78,24 +78,22 @@ async fn oversized_bodies_are_refused_with_413(app: TestApp) {
     );
     let response = app
         .http
-        .post(app.url("/api/v1/auth/login"))
+        .post(app.url(&paths::auth::login()))
         .header("content-type", "application/json")
         .body(big.clone())
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 413);
-    assert_eq!(problem(response).await.code, "payload_too_large");
+    response.expect_problem(413, "payload_too_large").await;
     let form = app
         .http
-        .post(app.url("/api/v1/auth/token"))
+        .post(app.url(&paths::auth::token()))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(big)
         .send()
         .await
         .unwrap();
-    assert_eq!(form.status(), 413);
-    assert_eq!(problem(form).await.code, "payload_too_large");
+    form.expect_problem(413, "payload_too_large").await;
     // The server is still fine.
     assert_eq!(
         app.http
@@ -112,21 +110,19 @@ async fn unknown_api_routes_are_problem_404_not_the_spa(app: TestApp) {
     let token = app.login(Role::Admin).await.access_token;
     for path in ["/api/v1/no-existe", "/api/v2/users", "/api/"] {
         let response = app.get(path, &token).await;
-        assert_eq!(response.status(), 404, "{path}");
-        assert_eq!(problem(response).await.code, "not_found");
+        response.expect_problem(404, "not_found").await;
     }
     let wrong_method = app
-        .send_json(Method::DELETE, "/api/v1/users/1", &token, json!(null))
+        .send_json(Method::DELETE, &paths::users::one(1), &token, json!(null))
         .await;
     assert!(wrong_method.status().is_client_error());
     problem(wrong_method).await;
     let bad_id = app.get("/api/v1/users/abc", &token).await;
-    assert_eq!(bad_id.status(), 400);
-    assert_eq!(problem(bad_id).await.code, "invalid_path_parameter");
+    bad_id.expect_problem(400, "invalid_path_parameter").await;
 }
 
 async fn responses_carry_security_headers(app: TestApp) {
-    for path in ["/health", "/api/v1/me", "/", "/perfil"] {
+    for path in ["/health", &paths::auth::me(), "/", "/perfil"] {
         let response = app.http.get(app.url(path)).send().await.unwrap();
         let headers = response.headers();
         let csp = headers["content-security-policy"].to_str().unwrap();
@@ -141,7 +137,7 @@ async fn responses_carry_security_headers(app: TestApp) {
         assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
     }
     let login = app
-        .login_as("admin@demo.confrontas.mx", common::DEMO_PASSWORD)
+        .login_as("admin@demo.confrontas.mx", crate::support::DEMO_PASSWORD)
         .await;
     assert_eq!(
         login.headers()["cache-control"],
@@ -166,9 +162,8 @@ async fn responses_carry_security_headers(app: TestApp) {
         .send()
         .await
         .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .expect_ok()
+        .await;
     let generated: serde_json::Value = serde_json::from_str(
         &confrontas_server::app::openapi_document()
             .to_json()
@@ -186,13 +181,12 @@ async fn responses_carry_security_headers(app: TestApp) {
 
 async fn ready_reports_database_and_migrations(app: TestApp) {
     let response = app.http.get(app.url("/ready")).send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    let ready: Readiness = response.json().await.unwrap();
+    let ready: Readiness = response.expect_json(200).await;
     assert_eq!(ready.status, "ready");
     assert!(ready.database_reachable && ready.migrations_applied);
     let expected = match app.db {
-        common::Db::Sqlite => "sqlite",
-        common::Db::Postgres => "postgres",
+        crate::support::Db::Sqlite => "sqlite",
+        crate::support::Db::Postgres => "postgres",
     };
     assert_eq!(ready.database, expected);
 }
@@ -201,7 +195,7 @@ async fn ready_reports_database_and_migrations(app: TestApp) {
 /// and API answers are never compressed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spa_files_are_compressed_and_deep_links_get_the_index_but_api_answers_are_not() {
-    let web = common::TempDir::new();
+    let web = crate::support::TempDir::new();
     std::fs::write(
         web.0.join("index.html"),
         "<!doctype html><title>Confrontas</title><body>app</body>",
@@ -213,7 +207,7 @@ async fn spa_files_are_compressed_and_deep_links_get_the_index_but_api_answers_a
     )
     .unwrap();
     let web_dir = web.0.display().to_string();
-    let app = TestApp::start_with(common::Db::Sqlite, |vars| {
+    let app = TestApp::start_with(crate::support::Db::Sqlite, |vars| {
         vars.insert("CONFRONTAS_WEB_DIR".into(), web_dir);
     })
     .await
@@ -241,9 +235,9 @@ async fn spa_files_are_compressed_and_deep_links_get_the_index_but_api_answers_a
 
     let login = app
         .http
-        .post(app.url("/api/v1/auth/login"))
+        .post(app.url(&paths::auth::login()))
         .header("accept-encoding", "gzip")
-        .json(&json!({ "email": "admin@demo.confrontas.mx", "password": common::DEMO_PASSWORD }))
+        .json(&json!({ "email": "admin@demo.confrontas.mx", "password": crate::support::DEMO_PASSWORD }))
         .send()
         .await
         .unwrap();

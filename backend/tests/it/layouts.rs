@@ -2,12 +2,13 @@
 //! really fill them (titles above the headers, headers in any order and spelling, blank rows,
 //! Latin-1 text). The demo registry holds the first 300 people of the demo population.
 
-mod common;
-
+use crate::support::Expect;
+use confrontas_api::paths;
+use confrontas_api::{LayoutCheckParams, ReportFormat};
 use std::io::Cursor;
 
-use common::sheets::{self, rows};
-use common::{TestApp, problem, workbook};
+use crate::support::sheets::{self, rows};
+use crate::support::{TestApp, problem, workbook};
 use confrontas_api::{Curp, LayoutIssueKind, LayoutReport, Role};
 use confrontas_server::population::{DEMO_SEED, Population};
 use confrontas_server::registry::membership::Membership;
@@ -23,15 +24,12 @@ on_both_backends!(
 
 /// The report of a successful check; a refusal fails the test with its problem.
 async fn report_of(response: reqwest::Response) -> LayoutReport {
-    if response.status() != 200 {
-        panic!("check refused: {:?}", problem(response).await);
-    }
-    response.json().await.unwrap()
+    response.expect_json(200).await
 }
 
 async fn the_template_has_headers_an_example_row_notes_and_validation(app: TestApp) {
     let token = app.login(Role::Area).await.access_token;
-    let response = app.get("/api/v1/layouts/template.xlsx", &token).await;
+    let response = app.get(&paths::layouts::template(), &token).await;
     let bytes = workbook(response, "layout_curp.xlsx").await;
     let rows = sheets::read_sheet(bytes.clone(), "Layout");
     assert_eq!(
@@ -68,7 +66,7 @@ async fn the_template_has_headers_an_example_row_notes_and_validation(app: TestA
 
     // The template itself checks clean except that its example person may not be registered.
     let template = app
-        .get("/api/v1/layouts/template.xlsx", &token)
+        .get(&paths::layouts::template(), &token)
         .await
         .bytes()
         .await
@@ -76,7 +74,7 @@ async fn the_template_has_headers_an_example_row_notes_and_validation(app: TestA
         .to_vec();
     let report = report_of(
         app.upload(
-            "/api/v1/layouts/validate",
+            &paths::layouts::validate(&Default::default()),
             &token,
             "layout_curp.xlsx",
             template,
@@ -182,7 +180,7 @@ async fn a_report_names_each_problem_on_the_row_excel_shows(app: TestApp) {
     let (layout, _) = messy_layout();
     let response = app
         .upload(
-            "/api/v1/layouts/validate",
+            &paths::layouts::validate(&Default::default()),
             &token,
             "Layout Abril.XLSX",
             sheets::xlsx(&layout),
@@ -199,8 +197,13 @@ async fn csv_layouts_in_utf8_with_bom_and_latin1_give_the_same_report(app: TestA
     let mut with_bom = b"\xEF\xBB\xBF".to_vec();
     with_bom.extend(sheets::csv(&layout));
     let report = report_of(
-        app.upload("/api/v1/layouts/validate", &token, "layout.csv", with_bom)
-            .await,
+        app.upload(
+            &paths::layouts::validate(&Default::default()),
+            &token,
+            "layout.csv",
+            with_bom,
+        )
+        .await,
     )
     .await;
     assert_messy_report(&report);
@@ -215,7 +218,7 @@ async fn csv_layouts_in_utf8_with_bom_and_latin1_give_the_same_report(app: TestA
     assert!(std::str::from_utf8(&latin1).is_err(), "really Latin-1");
     let report = report_of(
         app.upload(
-            "/api/v1/layouts/validate",
+            &paths::layouts::validate(&Default::default()),
             &token,
             "layout.csv",
             latin1.into_owned(),
@@ -231,7 +234,9 @@ async fn the_report_downloads_as_xlsx_with_every_issue(app: TestApp) {
     let (layout, bad) = messy_layout();
     let response = app
         .upload(
-            "/api/v1/layouts/validate?format=xlsx",
+            &paths::layouts::validate(&LayoutCheckParams {
+                format: Some(ReportFormat::Xlsx),
+            }),
             &token,
             "abril.xlsx",
             sheets::xlsx(&layout),
@@ -280,7 +285,12 @@ async fn every_role_may_check_a_layout_but_anonymous_callers_may_not(app: TestAp
     for role in [Role::Area, Role::Mesa, Role::Subdireccion, Role::Admin] {
         let token = app.login(role).await.access_token;
         let response = app
-            .upload("/api/v1/layouts/validate", &token, "l.xlsx", layout.clone())
+            .upload(
+                &paths::layouts::validate(&Default::default()),
+                &token,
+                "l.xlsx",
+                layout.clone(),
+            )
             .await;
         let report = report_of(response).await;
         assert!(report.is_clean(), "{report:?}");
@@ -288,7 +298,7 @@ async fn every_role_may_check_a_layout_but_anonymous_callers_may_not(app: TestAp
     }
     let anonymous = app
         .http
-        .post(app.url("/api/v1/layouts/validate"))
+        .post(app.url(&paths::layouts::validate(&Default::default())))
         .multipart(reqwest::multipart::Form::new().part(
             "file",
             reqwest::multipart::Part::bytes(layout).file_name("l.xlsx"),

@@ -1,11 +1,12 @@
 //! The farmer registry: search, detail, edits with per-field history, roles. The demo seeds 300
 //! farmers from the demo population, so expectations are computed from the same people.
 
-mod common;
-
-use common::{TestApp, problem};
+use crate::support::Expect;
+use crate::support::{TestApp, problem};
 use confrontas_api::identity::plain_upper;
+use confrontas_api::paths;
 use confrontas_api::{ChangeSource, Farmer, FarmerChange, FarmerStatus, Page, Role};
+use confrontas_api::{FarmerFilter, FarmerSort};
 use confrontas_server::population::{DEMO_SEED, Person, Population};
 use reqwest::Method;
 use serde_json::json;
@@ -22,10 +23,8 @@ fn demo_people() -> Vec<Person> {
     Population::new(DEMO_SEED).people(300).collect()
 }
 
-async fn page(app: &TestApp, token: &str, query: &str) -> Page<Farmer> {
-    let response = app.get(&format!("/api/v1/farmers?{query}"), token).await;
-    assert_eq!(response.status(), 200, "{query}");
-    response.json().await.unwrap()
+async fn page(app: &TestApp, token: &str, filter: FarmerFilter) -> Page<Farmer> {
+    app.get_ok(&paths::registry::farmers(&filter), token).await
 }
 
 async fn search_matches_names_without_accents_curp_prefixes_state_and_status_with_paging(
@@ -33,7 +32,15 @@ async fn search_matches_names_without_accents_curp_prefixes_state_and_status_wit
 ) {
     let token = app.login(Role::Subdireccion).await.access_token;
     let people = demo_people();
-    let all = page(&app, &token, "per_page=1").await;
+    let all = page(
+        &app,
+        &token,
+        FarmerFilter {
+            per_page: Some(1),
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!(all.total, 300);
 
     // "hernandez" (no accent, lower case) finds every Hernández, in any name position.
@@ -42,7 +49,16 @@ async fn search_matches_names_without_accents_curp_prefixes_state_and_status_wit
         .filter(|p| plain_upper(&p.full_name()).contains("HERNANDEZ"))
         .count() as u64;
     assert!(expected > 3);
-    let found = page(&app, &token, "q=hernandez&per_page=200").await;
+    let found = page(
+        &app,
+        &token,
+        FarmerFilter {
+            q: Some("hernandez".into()),
+            per_page: Some(200),
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!(found.total, expected);
     assert!(found.items.iter().all(|f| {
         plain_upper(&format!(
@@ -61,7 +77,15 @@ async fn search_matches_names_without_accents_curp_prefixes_state_and_status_wit
         someone.first_surname,
         someone.given_names.split(' ').next().unwrap()
     );
-    let narrowed = page(&app, &token, &format!("q={}", urlencode(&words))).await;
+    let narrowed = page(
+        &app,
+        &token,
+        FarmerFilter {
+            q: Some(words.clone()),
+            ..Default::default()
+        },
+    )
+    .await;
     assert!(
         narrowed
             .items
@@ -82,7 +106,11 @@ async fn search_matches_names_without_accents_curp_prefixes_state_and_status_wit
         let found = page(
             &app,
             &token,
-            &format!("q={}&per_page=200", urlencode(&typed)),
+            FarmerFilter {
+                q: Some(typed.clone()),
+                per_page: Some(200),
+                ..Default::default()
+            },
         )
         .await;
         assert!(
@@ -96,7 +124,15 @@ async fn search_matches_names_without_accents_curp_prefixes_state_and_status_wit
 
     // CURP prefix, lower case accepted.
     let prefix = someone.curp.as_str()[..10].to_lowercase();
-    let by_curp = page(&app, &token, &format!("curp={prefix}")).await;
+    let by_curp = page(
+        &app,
+        &token,
+        FarmerFilter {
+            curp: Some(prefix.to_string()),
+            ..Default::default()
+        },
+    )
+    .await;
     assert!(
         by_curp
             .items
@@ -115,7 +151,11 @@ async fn search_matches_names_without_accents_curp_prefixes_state_and_status_wit
     let in_state = page(
         &app,
         &token,
-        &format!("state={}&per_page=200", state.to_lowercase()),
+        FarmerFilter {
+            state: Some(state.to_lowercase()),
+            per_page: Some(200),
+            ..Default::default()
+        },
     )
     .await;
     assert!(
@@ -125,11 +165,43 @@ async fn search_matches_names_without_accents_curp_prefixes_state_and_status_wit
                 .iter()
                 .all(|f| f.state.as_deref() == Some(state))
     );
-    assert_eq!(page(&app, &token, "status=deceased").await.total, 0);
+    assert_eq!(
+        page(
+            &app,
+            &token,
+            FarmerFilter {
+                status: Some(FarmerStatus::Deceased),
+                ..Default::default()
+            }
+        )
+        .await
+        .total,
+        0
+    );
 
     // Pages and sorts.
-    let first = page(&app, &token, "sort=curp&per_page=120&page=1").await;
-    let third = page(&app, &token, "sort=curp&per_page=120&page=3").await;
+    let first = page(
+        &app,
+        &token,
+        FarmerFilter {
+            sort: Some(FarmerSort::Curp),
+            per_page: Some(120),
+            page: Some(1),
+            ..Default::default()
+        },
+    )
+    .await;
+    let third = page(
+        &app,
+        &token,
+        FarmerFilter {
+            sort: Some(FarmerSort::Curp),
+            per_page: Some(120),
+            page: Some(3),
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!((first.items.len(), third.items.len()), (120, 60));
     let mut sorted: Vec<String> = people.iter().map(|p| p.curp.to_string()).collect();
     sorted.sort();
@@ -137,22 +209,29 @@ async fn search_matches_names_without_accents_curp_prefixes_state_and_status_wit
     assert_eq!(third.items.last().unwrap().curp, sorted[299]);
 
     let detail: Farmer = app
-        .get(
-            &format!("/api/v1/farmers/{}", someone.curp.as_str().to_lowercase()),
+        .get_ok(
+            &paths::registry::farmer(someone.curp.as_str().to_lowercase()),
             &token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(
         (detail.given_names.as_str(), detail.birth_date),
         (someone.given_names.as_str(), someone.birth_date)
     );
-    let missing = app.get("/api/v1/farmers/HEGG560427MVZRRL04", &token).await;
+    let missing = app
+        .get(&paths::registry::farmer("HEGG560427MVZRRL04"), &token)
+        .await;
     assert_eq!(missing.status(), 404);
     assert!(problem(missing).await.detail.contains("padrón"));
-    let bad_prefix = app.get("/api/v1/farmers?curp=%25%25", &token).await;
+    let bad_prefix = app
+        .get(
+            &paths::registry::farmers(&FarmerFilter {
+                curp: Some("%%".into()),
+                ..Default::default()
+            }),
+            &token,
+        )
+        .await;
     assert_eq!(bad_prefix.status(), 422);
 }
 
@@ -161,14 +240,13 @@ async fn an_edit_changes_allowed_fields_records_each_in_the_history_and_bumps_th
 ) {
     let token = app.login(Role::Subdireccion).await.access_token;
     let someone = &demo_people()[5];
-    let path = format!("/api/v1/farmers/{}", someone.curp);
-    let before: Farmer = app.get(&path, &token).await.json().await.unwrap();
+    let path = paths::registry::farmer(&someone.curp);
+    let before: Farmer = app.get_ok(&path, &token).await;
     assert_eq!(before.version, 1);
 
     let body = json!({ "version": 1, "comment": "Oficio DGFA/123/2026", "municipality": "Zapopan", "producer_folio": "PB-ZAP-1", "status": "deregistered", "rfc": "" });
     let response = app.send_json(Method::PATCH, &path, &token, body).await;
-    assert_eq!(response.status(), 200);
-    let after: Farmer = response.json().await.unwrap();
+    let after: Farmer = response.expect_json(200).await;
     assert_eq!(after.version, 2);
     assert_eq!(after.municipality.as_deref(), Some("Zapopan"));
     assert_eq!(after.status, FarmerStatus::Deregistered);
@@ -180,11 +258,8 @@ async fn an_edit_changes_allowed_fields_records_each_in_the_history_and_bumps_th
     );
 
     let history: Page<FarmerChange> = app
-        .get(&format!("{path}/history?per_page=200"), &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_ok(&format!("{path}/history?per_page=200"), &token)
+        .await;
     let edits: Vec<&FarmerChange> = history
         .items
         .iter()
@@ -222,25 +297,17 @@ async fn an_edit_changes_allowed_fields_records_each_in_the_history_and_bumps_th
 
     // Sending the same values again changes nothing: no new version, no new history.
     let same = json!({ "version": 2, "comment": "Sin cambios", "municipality": " Zapopan " });
-    let unchanged: Farmer = app
-        .send_json(Method::PATCH, &path, &token, same)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let unchanged: Farmer = app.send_ok(Method::PATCH, &path, &token, same).await;
     assert_eq!(unchanged.version, 2);
     let again: Page<FarmerChange> = app
-        .get(&format!("{path}/history?per_page=1"), &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_ok(&format!("{path}/history?per_page=1"), &token)
+        .await;
     assert_eq!(again.total, history.total);
 }
 
 async fn a_stale_version_is_a_conflict_and_changes_nothing(app: TestApp) {
     let token = app.login(Role::Admin).await.access_token;
-    let path = format!("/api/v1/farmers/{}", demo_people()[9].curp);
+    let path = paths::registry::farmer(&demo_people()[9].curp);
     let first = app
         .send_json(
             Method::PATCH,
@@ -258,17 +325,15 @@ async fn a_stale_version_is_a_conflict_and_changes_nothing(app: TestApp) {
             json!({ "version": 1, "comment": "Segunda", "municipality": "Xalisco" }),
         )
         .await;
-    assert_eq!(stale.status(), 409);
-    let problem = problem(stale).await;
-    assert_eq!(problem.code, "version_conflict");
+    let problem = stale.expect_problem(409, "version_conflict").await;
     assert!(problem.detail.contains("versión actual 2"));
-    let farmer: Farmer = app.get(&path, &token).await.json().await.unwrap();
+    let farmer: Farmer = app.get_ok(&path, &token).await;
     assert_eq!(farmer.municipality.as_deref(), Some("Tepic"));
 }
 
 async fn invalid_edits_are_refused_with_field_errors(app: TestApp) {
     let token = app.login(Role::Subdireccion).await.access_token;
-    let path = format!("/api/v1/farmers/{}", demo_people()[3].curp);
+    let path = paths::registry::farmer(&demo_people()[3].curp);
     let cases = [
         (
             json!({ "version": 1, "comment": "x", "status": "deceased" }),
@@ -304,23 +369,27 @@ async fn invalid_edits_are_refused_with_field_errors(app: TestApp) {
         )
         .await;
     assert_eq!(names.status(), 400);
-    let farmer: Farmer = app.get(&path, &token).await.json().await.unwrap();
+    let farmer: Farmer = app.get_ok(&path, &token).await;
     assert_eq!(farmer.version, 1);
 }
 
 async fn only_subdireccion_and_admin_reach_the_registry(app: TestApp) {
     let curp = demo_people()[0].curp.to_string();
     let routes = [
-        (Method::GET, "/api/v1/farmers".to_owned(), json!(null)),
-        (Method::GET, format!("/api/v1/farmers/{curp}"), json!(null)),
         (
             Method::GET,
-            format!("/api/v1/farmers/{curp}/history"),
+            paths::registry::farmers(&Default::default()),
+            json!(null),
+        ),
+        (Method::GET, paths::registry::farmer(&curp), json!(null)),
+        (
+            Method::GET,
+            paths::registry::history(&curp, &Default::default()),
             json!(null),
         ),
         (
             Method::PATCH,
-            format!("/api/v1/farmers/{curp}"),
+            paths::registry::farmer(&curp),
             json!({ "version": 1, "comment": "x", "municipality": "Y" }),
         ),
     ];
@@ -344,17 +413,10 @@ async fn only_subdireccion_and_admin_reach_the_registry(app: TestApp) {
         assert_eq!(anonymous.status(), 401, "{method} {path}");
     }
     let admin = app.login(Role::Admin).await.access_token;
-    assert_eq!(app.get("/api/v1/farmers", &admin).await.status(), 200);
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    assert_eq!(
+        app.get(&paths::registry::farmers(&Default::default()), &admin)
+            .await
+            .status(),
+        200
+    );
 }

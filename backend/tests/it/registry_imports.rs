@@ -1,13 +1,14 @@
 //! Registry imports (upsert by CURP with history and refused rows), the refused-rows report,
 //! and the export. The demo registry holds the first 300 people of the demo population.
 
-mod common;
-
+use crate::support::Expect;
+use confrontas_api::paths;
+use confrontas_api::{FarmerExportFilter, FarmerFilter, PageParams};
 use std::io::{Cursor, Read};
 use std::time::{Duration, Instant};
 
-use common::sheets::{self, rows};
-use common::{TestApp, problem, workbook};
+use crate::support::sheets::{self, rows};
+use crate::support::{TestApp, problem, workbook};
 use confrontas_api::{
     ChangeSource, Farmer, FarmerChange, ImportRejection, ImportStatus, Page, RegistryImport, Role,
 };
@@ -26,14 +27,15 @@ on_both_backends!(
 
 async fn start(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>) -> RegistryImport {
     let response = app
-        .upload("/api/v1/registry/imports", token, name, bytes)
+        .upload(&paths::registry::start_import(), token, name, bytes)
         .await;
-    if response.status() != 202 {
-        panic!("import refused: {:?}", problem(response).await);
-    }
-    let location = response.headers()["location"].to_str().unwrap().to_owned();
-    let queued: RegistryImport = response.json().await.unwrap();
-    assert_eq!(location, format!("/api/v1/registry/imports/{}", queued.id));
+    let location = response
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned());
+    let queued: RegistryImport = response.expect_json(202).await;
+    let location = location.expect("the queued import's address");
+    assert_eq!(location, paths::registry::import(queued.id));
     queued
 }
 
@@ -41,12 +43,7 @@ async fn wait_done(app: &TestApp, token: &str, id: i64) -> (RegistryImport, Vec<
     let started = Instant::now();
     let mut seen = Vec::new();
     loop {
-        let import: RegistryImport = app
-            .get(&format!("/api/v1/registry/imports/{id}"), token)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let import: RegistryImport = app.get_ok(&paths::registry::import(id), token).await;
         seen.push(import.clone());
         if import.status.is_done() {
             return (import, seen);
@@ -60,9 +57,8 @@ async fn wait_done(app: &TestApp, token: &str, id: i64) -> (RegistryImport, Vec<
 }
 
 async fn farmer(app: &TestApp, token: &str, curp: &str) -> Farmer {
-    let response = app.get(&format!("/api/v1/farmers/{curp}"), token).await;
-    assert_eq!(response.status(), 200, "{curp}");
-    response.json().await.unwrap()
+    let response = app.get(&paths::registry::farmer(curp), token).await;
+    response.expect_json(200).await
 }
 
 async fn an_import_upserts_by_curp_with_history_and_reports_each_refused_row(app: TestApp) {
@@ -193,14 +189,11 @@ async fn an_import_upserts_by_curp_with_history_and_reports_each_refused_row(app
     assert!(done.started_at.is_some() && done.finished_at.is_some());
 
     let refused: Page<ImportRejection> = app
-        .get(
-            &format!("/api/v1/registry/imports/{}/rejections", done.id),
+        .get_ok(
+            &paths::registry::rejections(done.id, &PageParams::default()),
             &token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let reasons: Vec<(i64, &str)> = refused
         .items
         .iter()
@@ -235,14 +228,11 @@ async fn an_import_upserts_by_curp_with_history_and_reports_each_refused_row(app
     assert_eq!(added.second_surname, None);
     // Its creation is one history entry holding the initial record, without the empty fields.
     let creation: Page<FarmerChange> = app
-        .get(
-            &format!("/api/v1/farmers/{}/history", newcomer.curp),
+        .get_ok(
+            &paths::registry::history(&newcomer.curp, &PageParams::default()),
             &token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let [created] = creation.items.as_slice() else {
         panic!("one creation entry expected: {creation:?}");
     };
@@ -286,11 +276,11 @@ async fn an_import_upserts_by_curp_with_history_and_reports_each_refused_row(app
         "blank cells erase nothing"
     );
     let history: Page<FarmerChange> = app
-        .get(&format!("/api/v1/farmers/{}/history", moved.curp), &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_ok(
+            &paths::registry::history(&moved.curp, &PageParams::default()),
+            &token,
+        )
+        .await;
     let imported: Vec<(&str, Option<&str>, Option<&str>)> = history
         .items
         .iter()
@@ -311,10 +301,7 @@ async fn an_import_upserts_by_curp_with_history_and_reports_each_refused_row(app
 
     // The refused rows as a workbook.
     let response = app
-        .get(
-            &format!("/api/v1/registry/imports/{}/rejections.xlsx", done.id),
-            &token,
-        )
+        .get(&paths::registry::rejections_xlsx(done.id), &token)
         .await;
     assert_eq!(response.status(), 200);
     let refused_rows =
@@ -335,11 +322,8 @@ async fn an_import_upserts_by_curp_with_history_and_reports_each_refused_row(app
     );
 
     let list: Page<RegistryImport> = app
-        .get("/api/v1/registry/imports", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_ok(&paths::registry::imports(&Default::default()), &token)
+        .await;
     assert_eq!(
         list.items.iter().map(|i| i.id).collect::<Vec<_>>(),
         [again.id, done.id]
@@ -389,11 +373,14 @@ async fn a_csv_import_of_thousands_of_rows_reports_progress_and_counts(app: Test
         );
     }
     let all: Page<Farmer> = app
-        .get("/api/v1/farmers?per_page=1", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_ok(
+            &paths::registry::farmers(&FarmerFilter {
+                per_page: Some(1),
+                ..Default::default()
+            }),
+            &token,
+        )
+        .await;
     assert_eq!(all.total, 300 + 4_700);
 }
 
@@ -431,11 +418,14 @@ async fn a_file_broken_midway_keeps_the_batches_applied_and_says_where_it_stoppe
     );
     // The applied batch is really there.
     let all: Page<Farmer> = app
-        .get("/api/v1/farmers?per_page=1", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_ok(
+            &paths::registry::farmers(&FarmerFilter {
+                per_page: Some(1),
+                ..Default::default()
+            }),
+            &token,
+        )
+        .await;
     assert_eq!(all.total, 300 + BATCH_ROWS as u64);
 }
 
@@ -451,14 +441,24 @@ async fn the_export_has_the_searched_farmers_as_text_cells(app: TestApp) {
     wait_done(&app, &token, queued.id).await;
 
     let expected: Page<Farmer> = app
-        .get("/api/v1/farmers?state=ZS&per_page=200", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_ok(
+            &paths::registry::farmers(&FarmerFilter {
+                state: Some("ZS".into()),
+                per_page: Some(200),
+                ..Default::default()
+            }),
+            &token,
+        )
+        .await;
     assert!(expected.total > 1);
     let response = app
-        .get("/api/v1/registry/export.xlsx?state=ZS", &token)
+        .get(
+            &paths::registry::export(&FarmerExportFilter {
+                state: Some("ZS".into()),
+                ..Default::default()
+            }),
+            &token,
+        )
         .await;
     let bytes = workbook(response, "padron_").await;
     let sheet = sheets::read_sheet(bytes.clone(), "Padrón");
@@ -486,7 +486,13 @@ async fn the_export_has_the_searched_farmers_as_text_cells(app: TestApp) {
     );
 
     let bad = app
-        .get("/api/v1/registry/export.xlsx?curp=A*B", &token)
+        .get(
+            &paths::registry::export(&FarmerExportFilter {
+                curp: Some("A*B".into()),
+                ..Default::default()
+            }),
+            &token,
+        )
         .await;
     assert_eq!(bad.status(), 422);
     problem(bad).await;
@@ -497,24 +503,31 @@ async fn only_registry_staff_may_import_or_export(app: TestApp) {
     for role in [Role::Area, Role::Mesa] {
         let token = app.login(role).await.access_token;
         let response = app
-            .upload("/api/v1/registry/imports", &token, "a.csv", file.clone())
+            .upload(
+                &paths::registry::start_import(),
+                &token,
+                "a.csv",
+                file.clone(),
+            )
             .await;
-        assert_eq!(response.status(), 403, "{role:?}");
-        assert_eq!(problem(response).await.code, "forbidden");
-        for path in ["/api/v1/registry/export.xlsx", "/api/v1/registry/imports"] {
+        response.expect_problem(403, "forbidden").await;
+        for path in [
+            &paths::registry::export(&Default::default()),
+            &paths::registry::start_import(),
+        ] {
             assert_eq!(app.get(path, &token).await.status(), 403, "{role:?} {path}");
         }
     }
     let anonymous = app
         .http
-        .get(app.url("/api/v1/registry/imports"))
+        .get(app.url(&paths::registry::imports(&Default::default())))
         .send()
         .await
         .unwrap();
     assert_eq!(anonymous.status(), 401);
     let token = app.login(Role::Admin).await.access_token;
     assert_eq!(
-        app.get("/api/v1/registry/imports/999999", &token)
+        app.get(&paths::registry::import(999_999), &token)
             .await
             .status(),
         404
@@ -557,20 +570,12 @@ async fn imports_cut_short_by_a_stop_are_marked_failed_at_the_next_start(app: Te
         confrontas_server::registry::imports::queue::fail_interrupted(&mut conn, &dir).unwrap();
     assert_eq!(failed, 1);
     let token = app.login(Role::Admin).await.access_token;
-    let ours: RegistryImport = app
-        .get(&format!("/api/v1/registry/imports/{ours}"), &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let ours: RegistryImport = app.get_ok(&paths::registry::import(ours), &token).await;
     assert_eq!(ours.status, ImportStatus::Failed);
     assert!(ours.failure.unwrap().contains("se detuvo"));
     let other: RegistryImport = app
-        .get(&format!("/api/v1/registry/imports/{elsewhere}"), &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_ok(&paths::registry::import(elsewhere), &token)
+        .await;
     assert_eq!(
         other.status,
         ImportStatus::Running,

@@ -1,15 +1,14 @@
 //! The binary as operators run it: start, answer, stop gracefully on SIGTERM.
 
-mod common;
-
-use common::process::{banner_until, terminate};
+use crate::support::Expect;
+use crate::support::process::{banner_until, terminate};
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 #[test]
 fn serve_demo_prints_url_and_logins_and_stops_cleanly_on_sigterm() {
-    let dir = common::TempDir::new();
+    let dir = crate::support::TempDir::new();
     let mut child = Command::new(env!("CARGO_BIN_EXE_confrontas-server"))
         .args(["serve", "--demo"])
         .env("CONFRONTAS_BIND", "127.0.0.1:0")
@@ -66,9 +65,8 @@ fn demo_registry_size(url: &str, password: &str) -> u64 {
             .send()
             .await
             .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .expect_ok()
+            .await;
         let token = tokens["access_token"]
             .as_str()
             .expect("login works with the printed password");
@@ -78,9 +76,8 @@ fn demo_registry_size(url: &str, password: &str) -> u64 {
             .send()
             .await
             .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .expect_ok()
+            .await;
         page["total"].as_u64().unwrap()
     })
 }
@@ -96,7 +93,7 @@ fn status_of(url: &str) -> u16 {
 /// process, its banner and the service's URL.
 fn simulate(
     authority: &str,
-    dir: &common::TempDir,
+    dir: &crate::support::TempDir,
     vars: &[(&str, &str)],
 ) -> (std::process::Child, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_confrontas-server"))
@@ -123,7 +120,7 @@ fn simulate_renapo_serves_the_protocol_over_tls_and_stops_on_sigterm() {
     use confrontas_server::renapo::client::{RenapoClient, RenapoSettings};
     use confrontas_server::renapo::protocol::{Answer, Credentials};
 
-    let dir = common::TempDir::new();
+    let dir = crate::support::TempDir::new();
     let (child, text, url) = simulate(
         "renapo",
         &dir,
@@ -172,7 +169,7 @@ fn simulate_sat_serves_opinions_over_tls_and_stops_on_sigterm() {
     use confrontas_server::sat::client::{SatClient, SatSettings};
     use confrontas_server::sat::opinion::{OpinionProvider, ProviderError};
 
-    let dir = common::TempDir::new();
+    let dir = crate::support::TempDir::new();
     let (child, text, url) = simulate(
         "sat",
         &dir,

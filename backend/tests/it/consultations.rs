@@ -1,10 +1,10 @@
-//! The online CURP consultation for partner systems (DESIGN §9): who may ask, the normalized
+//! The online CURP consultation for partner systems: who may ask, the normalized
 //! answer from the simulator over TLS, RENAPO's refusals and failures as clear problems, the
 //! per-client quota, and an audit row for every query.
 
-mod common;
-
-use common::{TestApp, problem};
+use crate::support::Expect;
+use crate::support::{TestApp, problem};
+use confrontas_api::paths;
 use confrontas_api::{CurpConsultation, Role};
 use confrontas_server::population::{DEMO_SEED, Population};
 use confrontas_server::schema::audit_log;
@@ -39,13 +39,9 @@ async fn a_partner_with_the_scope_gets_renapos_answer_normalized_and_every_query
     let partner = app.client_token(&admin, &["consulta_curp"]).await;
     let person = Population::new(DEMO_SEED).person(0);
     let response = app
-        .get(
-            &format!("/api/v1/consultations/curp/{}", person.curp),
-            &partner,
-        )
+        .get(&paths::consultations::curp(&person.curp), &partner)
         .await;
-    assert_eq!(response.status(), 200, "{:?}", response.text().await);
-    let answer: CurpConsultation = response.json().await.unwrap();
+    let answer: CurpConsultation = response.expect_json(200).await;
     assert_eq!(answer.curp, person.curp.as_str());
     assert_eq!(answer.given_names, person.given_names.to_uppercase());
     assert_eq!(answer.birth_date, Some(person.birth_date));
@@ -53,26 +49,23 @@ async fn a_partner_with_the_scope_gets_renapos_answer_normalized_and_every_query
     assert_eq!(answer.status, "AN");
 
     let dead: CurpConsultation = app
-        .get(&format!("/api/v1/consultations/curp/{}", curp(7)), &partner)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_ok(&paths::consultations::curp(curp(7)), &partner)
+        .await;
     assert!(dead.deceased && !dead.active);
 
     let missing = app
-        .get(&format!("/api/v1/consultations/curp/{}", curp(3)), &partner)
+        .get(&paths::consultations::curp(curp(3)), &partner)
         .await;
     assert_eq!(missing.status(), 404);
     let invalid = app
-        .get("/api/v1/consultations/curp/NOESUNACURP", &partner)
+        .get(&paths::consultations::curp("NOESUNACURP"), &partner)
         .await;
     assert_eq!(invalid.status(), 422);
     assert_eq!(problem(invalid).await.errors[0].field, "curp");
 
     // Who may ask.
     let subdireccion = app.login(Role::Subdireccion).await.access_token;
-    let path = format!("/api/v1/consultations/curp/{}", curp(1));
+    let path = paths::consultations::curp(curp(1));
     assert_eq!(app.get(&path, &subdireccion).await.status(), 200);
     for role in [Role::Area, Role::Mesa, Role::Admin] {
         let token = app.login(role).await.access_token;
@@ -94,7 +87,7 @@ async fn a_partner_with_the_scope_gets_renapos_answer_normalized_and_every_query
 
 async fn renapo_failures_and_an_untrusted_certificate_are_clear_problems(app: TestApp) {
     let subdireccion = app.login(Role::Subdireccion).await.access_token;
-    let path = format!("/api/v1/consultations/curp/{}", curp(2));
+    let path = paths::consultations::curp(curp(2));
     let simulator = app.state.renapo.simulator().unwrap();
     simulator.lock().await.set_faults(Faults {
         unavailable_rate: 1.0,
@@ -109,8 +102,7 @@ async fn renapo_failures_and_an_untrusted_certificate_are_clear_problems(app: Te
         ..Faults::default()
     });
     let garbled = app.get(&path, &subdireccion).await;
-    assert_eq!(garbled.status(), 502);
-    assert_eq!(problem(garbled).await.code, "renapo_bad_answer");
+    garbled.expect_problem(502, "renapo_bad_answer").await;
     simulator.lock().await.set_faults(Faults::default());
 
     // Trusting another certificate than the one RENAPO presents: nothing is sent.
@@ -120,15 +112,15 @@ async fn renapo_failures_and_an_untrusted_certificate_are_clear_problems(app: Te
         .replace_trust_anchor(stranger.pem())
         .unwrap();
     let untrusted = app.get(&path, &subdireccion).await;
-    assert_eq!(untrusted.status(), 502);
-    let refusal = problem(untrusted).await;
-    assert_eq!(refusal.code, "renapo_certificate_untrusted");
+    let refusal = untrusted
+        .expect_problem(502, "renapo_certificate_untrusted")
+        .await;
     assert!(refusal.detail.contains("certificado"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_client_has_a_quota_of_queries_per_minute() {
-    let app = TestApp::start_with(common::Db::Sqlite, |vars| {
+    let app = TestApp::start_with(crate::support::Db::Sqlite, |vars| {
         vars.insert("CONFRONTAS_CONSULTATIONS_PER_MINUTE".into(), "3".into());
     })
     .await
@@ -136,7 +128,7 @@ async fn each_client_has_a_quota_of_queries_per_minute() {
     let admin = app.login(Role::Admin).await.access_token;
     let partner = app.client_token(&admin, &["consulta_curp"]).await;
     let other = app.client_token(&admin, &["consulta_curp"]).await;
-    let path = format!("/api/v1/consultations/curp/{}", curp(4));
+    let path = paths::consultations::curp(curp(4));
     for _ in 0..3 {
         assert_eq!(app.get(&path, &partner).await.status(), 200);
     }

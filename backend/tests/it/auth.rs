@@ -1,10 +1,10 @@
 //! Login, throttling, refresh rotation, revocation, client credentials and every JWT
 //! negative case, against the real server on SQLite and PostgreSQL.
 
-mod common;
-
+use crate::support::Expect;
+use crate::support::{DEMO_PASSWORD, TEST_KID, TEST_SECRET, TestApp, problem};
 use base64::Engine;
-use common::{DEMO_PASSWORD, TEST_KID, TEST_SECRET, TestApp, problem};
+use confrontas_api::paths;
 use confrontas_api::{ClientToken, Me, PrincipalKind, Role, SessionTokens};
 use confrontas_server::{audit, db, seed};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -34,12 +34,7 @@ async fn each_demo_role_logs_in_and_me_shows_name_unit_and_role(app: TestApp) {
             tokens.expires_in, 900,
             "access tokens live about 15 minutes"
         );
-        let me: Me = app
-            .get("/api/v1/me", &tokens.access_token)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let me: Me = app.get_ok(&paths::auth::me(), &tokens.access_token).await;
         assert_eq!(me.kind, PrincipalKind::User);
         assert_eq!(me.role, Some(role));
         assert_eq!(me.email.as_deref(), Some(seed::demo_email(role).as_str()));
@@ -128,7 +123,7 @@ async fn an_ip_is_locked_after_many_failures_across_accounts_and_forwarded_for_i
     for n in 0..30 {
         let response = app
             .http
-            .post(app.url("/api/v1/auth/login"))
+            .post(app.url(&paths::auth::login()))
             .header("x-forwarded-for", format!("198.51.100.{n}"))
             .json(&json!({ "email": format!("persona{n}@ejemplo.mx"), "password": "x" }))
             .send()
@@ -148,24 +143,23 @@ async fn an_ip_is_locked_after_many_failures_across_accounts_and_forwarded_for_i
 
 async fn refresh_tokens_rotate_and_a_reused_one_ends_the_session(app: TestApp) {
     let first = app.login(Role::Mesa).await;
-    let second: SessionTokens = refresh(&app, &first.refresh_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let second: SessionTokens = refresh(&app, &first.refresh_token).await.expect_ok().await;
     assert_ne!(second.refresh_token, first.refresh_token);
     assert_ne!(second.access_token, first.access_token);
     assert_eq!(
-        app.get("/api/v1/me", &second.access_token).await.status(),
+        app.get(&paths::auth::me(), &second.access_token)
+            .await
+            .status(),
         200
     );
 
     let reused = refresh(&app, &first.refresh_token).await;
-    assert_eq!(reused.status(), 401);
-    assert_eq!(problem(reused).await.code, "invalid_refresh_token");
+    reused.expect_problem(401, "invalid_refresh_token").await;
     // Reuse means theft: the whole session ends, including the newest tokens.
     assert_eq!(
-        app.get("/api/v1/me", &second.access_token).await.status(),
+        app.get(&paths::auth::me(), &second.access_token)
+            .await
+            .status(),
         401
     );
     assert_eq!(refresh(&app, &second.refresh_token).await.status(), 401);
@@ -203,19 +197,21 @@ async fn logout_revokes_access_and_refresh_tokens(app: TestApp) {
     let other_session = app.login(Role::Area).await;
     let response = app
         .http
-        .post(app.url("/api/v1/auth/logout"))
+        .post(app.url(&paths::auth::logout()))
         .bearer_auth(&tokens.access_token)
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 204);
     assert_eq!(
-        app.get("/api/v1/me", &tokens.access_token).await.status(),
+        app.get(&paths::auth::me(), &tokens.access_token)
+            .await
+            .status(),
         401
     );
     assert_eq!(refresh(&app, &tokens.refresh_token).await.status(), 401);
     assert_eq!(
-        app.get("/api/v1/me", &other_session.access_token)
+        app.get(&paths::auth::me(), &other_session.access_token)
             .await
             .status(),
         200,
@@ -223,7 +219,7 @@ async fn logout_revokes_access_and_refresh_tokens(app: TestApp) {
     );
     let anonymous = app
         .http
-        .post(app.url("/api/v1/auth/logout"))
+        .post(app.url(&paths::auth::logout()))
         .send()
         .await
         .unwrap();
@@ -237,14 +233,16 @@ async fn disabling_a_user_revokes_their_tokens_and_blocks_login(app: TestApp) {
     let response = app
         .send_json(
             Method::PATCH,
-            &format!("/api/v1/users/{id}"),
+            &paths::users::one(id),
             &admin.access_token,
             json!({ "active": false }),
         )
         .await;
     assert_eq!(response.status(), 200);
     assert_eq!(
-        app.get("/api/v1/me", &victim.access_token).await.status(),
+        app.get(&paths::auth::me(), &victim.access_token)
+            .await
+            .status(),
         401
     );
     assert_eq!(refresh(&app, &victim.refresh_token).await.status(), 401);
@@ -260,17 +258,17 @@ async fn disabling_a_user_revokes_their_tokens_and_blocks_login(app: TestApp) {
 
 async fn changing_the_password_ends_sessions_and_the_new_password_works(app: TestApp) {
     let tokens = app.login(Role::Subdireccion).await;
+    let password = paths::auth::password();
     let change = |current: &str, new: &str| {
         app.send_json(
             Method::POST,
-            "/api/v1/me/password",
+            &password,
             &tokens.access_token,
             json!({ "current_password": current, "new_password": new }),
         )
     };
     let wrong = change("equivocada-123456", "nueva-contraseña-segura").await;
-    assert_eq!(wrong.status(), 422);
-    assert_eq!(problem(wrong).await.code, "wrong_current_password");
+    wrong.expect_problem(422, "wrong_current_password").await;
     let short = change(DEMO_PASSWORD, "corta").await;
     assert_eq!(short.status(), 422);
     assert_eq!(problem(short).await.errors[0].field, "new_password");
@@ -282,7 +280,9 @@ async fn changing_the_password_ends_sessions_and_the_new_password_works(app: Tes
         204
     );
     assert_eq!(
-        app.get("/api/v1/me", &tokens.access_token).await.status(),
+        app.get(&paths::auth::me(), &tokens.access_token)
+            .await
+            .status(),
         401
     );
     assert_eq!(
@@ -305,13 +305,12 @@ async fn client_credentials_grant_scoped_tokens_and_disabled_clients_lose_access
     let created = app
         .send_json(
             Method::POST,
-            "/api/v1/api-clients",
+            &paths::api_clients::create(),
             &admin.access_token,
             json!({ "name": "Sistema socio", "unit_id": unit_id, "scopes": ["consulta_curp"] }),
         )
         .await;
-    assert_eq!(created.status(), 201);
-    let created: serde_json::Value = created.json().await.unwrap();
+    let created: serde_json::Value = created.expect_json(201).await;
     let (record_id, client_id, secret) = (
         created["client"]["id"].as_i64().unwrap(),
         created["client"]["client_id"].as_str().unwrap().to_owned(),
@@ -321,7 +320,7 @@ async fn client_credentials_grant_scoped_tokens_and_disabled_clients_lose_access
     // Form-encoded, as RFC 6749 says.
     let form = app
         .http
-        .post(app.url("/api/v1/auth/token"))
+        .post(app.url(&paths::auth::token()))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(format!(
             "grant_type=client_credentials&client_id={client_id}&client_secret={secret}"
@@ -329,21 +328,20 @@ async fn client_credentials_grant_scoped_tokens_and_disabled_clients_lose_access
         .send()
         .await
         .unwrap();
-    assert_eq!(form.status(), 200);
-    let token: ClientToken = form.json().await.unwrap();
+    let token: ClientToken = form.expect_json(200).await;
     assert_eq!(token.scope, "consulta_curp");
-    let me: Me = app
-        .get("/api/v1/me", &token.access_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Me = app.get_ok(&paths::auth::me(), &token.access_token).await;
     assert_eq!(me.kind, PrincipalKind::ApiClient);
     assert_eq!(me.scopes, vec![confrontas_api::ApiScope::ConsultaCurp]);
     assert_eq!(me.role, None);
     // A partner token is not a staff token.
     assert_eq!(
-        app.get("/api/v1/users", &token.access_token).await.status(),
+        app.get(
+            &paths::users::list(&Default::default()),
+            &token.access_token
+        )
+        .await
+        .status(),
         403
     );
 
@@ -353,20 +351,18 @@ async fn client_credentials_grant_scoped_tokens_and_disabled_clients_lose_access
             body["scope"] = json!(scope);
         }
         app.http
-            .post(app.url("/api/v1/auth/token"))
+            .post(app.url(&paths::auth::token()))
             .json(&body)
             .send()
     };
     assert_eq!(json_grant(&secret, None).await.unwrap().status(), 200);
     let bad_scope = json_grant(&secret, Some("administrar_todo")).await.unwrap();
-    assert_eq!(bad_scope.status(), 400);
-    assert_eq!(problem(bad_scope).await.code, "invalid_scope");
+    bad_scope.expect_problem(400, "invalid_scope").await;
     let wrong_secret = json_grant("secreto-equivocado", None).await.unwrap();
-    assert_eq!(wrong_secret.status(), 401);
-    assert_eq!(problem(wrong_secret).await.code, "invalid_client");
+    wrong_secret.expect_problem(401, "invalid_client").await;
     let oversized = app
         .http
-        .post(app.url("/api/v1/auth/token"))
+        .post(app.url(&paths::auth::token()))
         .json(&json!({ "grant_type": "client_credentials", "client_id": "x".repeat(5000), "client_secret": "s" }))
         .send()
         .await
@@ -374,7 +370,7 @@ async fn client_credentials_grant_scoped_tokens_and_disabled_clients_lose_access
     assert_eq!(problem(oversized).await.code, "invalid_client");
     let wrong_grant = app
         .http
-        .post(app.url("/api/v1/auth/token"))
+        .post(app.url(&paths::auth::token()))
         .json(&json!({ "grant_type": "password", "client_id": client_id, "client_secret": secret }))
         .send()
         .await
@@ -384,14 +380,16 @@ async fn client_credentials_grant_scoped_tokens_and_disabled_clients_lose_access
     let disabled = app
         .send_json(
             Method::PATCH,
-            &format!("/api/v1/api-clients/{record_id}"),
+            &paths::api_clients::one(record_id),
             &admin.access_token,
             json!({ "active": false }),
         )
         .await;
     assert_eq!(disabled.status(), 200);
     assert_eq!(
-        app.get("/api/v1/me", &token.access_token).await.status(),
+        app.get(&paths::auth::me(), &token.access_token)
+            .await
+            .status(),
         401,
         "disabled at once"
     );
@@ -400,22 +398,19 @@ async fn client_credentials_grant_scoped_tokens_and_disabled_clients_lose_access
     // Rotating the secret invalidates the old one.
     app.send_json(
         Method::PATCH,
-        &format!("/api/v1/api-clients/{record_id}"),
+        &paths::api_clients::one(record_id),
         &admin.access_token,
         json!({ "active": true }),
     )
     .await;
     let rotated: serde_json::Value = app
-        .send_json(
+        .send_ok(
             Method::POST,
-            &format!("/api/v1/api-clients/{record_id}/secret"),
+            &paths::api_clients::secret(record_id),
             &admin.access_token,
             json!(null),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let new_secret = rotated["client_secret"].as_str().unwrap();
     assert_eq!(json_grant(&secret, None).await.unwrap().status(), 401);
     assert_eq!(json_grant(new_secret, None).await.unwrap().status(), 200);
@@ -452,14 +447,14 @@ async fn forged_and_malformed_tokens_are_refused_with_401(app: TestApp) {
         &with(json!({ "jti": "control" })),
         &TEST_SECRET,
     );
-    assert_eq!(app.get("/api/v1/me", &control).await.status(), 200);
+    assert_eq!(app.get(&paths::auth::me(), &control).await.status(), 200);
     let within_leeway = sign(
         hs(Algorithm::HS256),
         &with(json!({ "exp": now - 10 })),
         &TEST_SECRET,
     );
     assert_eq!(
-        app.get("/api/v1/me", &within_leeway).await.status(),
+        app.get(&paths::auth::me(), &within_leeway).await.status(),
         200,
         "10 s past exp is inside the 30 s leeway"
     );
@@ -567,7 +562,7 @@ async fn forged_and_malformed_tokens_are_refused_with_401(app: TestApp) {
         ("garbage", "not.a.jwt".into()),
     ];
     for (case, token) in cases {
-        let response = app.get("/api/v1/me", &token).await;
+        let response = app.get(&paths::auth::me(), &token).await;
         assert_eq!(response.status(), 401, "{case}");
         assert!(
             response.headers().contains_key("www-authenticate"),
@@ -575,9 +570,13 @@ async fn forged_and_malformed_tokens_are_refused_with_401(app: TestApp) {
         );
         assert_eq!(problem(response).await.code, "unauthenticated", "{case}");
     }
-    let missing = app.http.get(app.url("/api/v1/me")).send().await.unwrap();
-    assert_eq!(missing.status(), 401);
-    assert_eq!(problem(missing).await.code, "missing_token");
+    let missing = app
+        .http
+        .get(app.url(&paths::auth::me()))
+        .send()
+        .await
+        .unwrap();
+    missing.expect_problem(401, "missing_token").await;
 }
 
 async fn housekeeping_purges_expired_sessions_and_counters_and_keeps_live_ones(app: TestApp) {
@@ -623,12 +622,16 @@ async fn housekeeping_purges_expired_sessions_and_counters_and_keeps_live_ones(a
         }
     );
     assert_eq!(
-        app.get("/api/v1/me", &live.access_token).await.status(),
+        app.get(&paths::auth::me(), &live.access_token)
+            .await
+            .status(),
         200
     );
     assert_eq!(refresh(&app, &live.refresh_token).await.status(), 200);
     assert_eq!(
-        app.get("/api/v1/me", &stale.access_token).await.status(),
+        app.get(&paths::auth::me(), &stale.access_token)
+            .await
+            .status(),
         401
     );
 }
@@ -637,7 +640,7 @@ async fn housekeeping_purges_expired_sessions_and_counters_and_keeps_live_ones(a
 
 async fn refresh(app: &TestApp, refresh_token: &str) -> reqwest::Response {
     app.http
-        .post(app.url("/api/v1/auth/refresh"))
+        .post(app.url(&paths::auth::refresh()))
         .json(&json!({ "refresh_token": refresh_token }))
         .send()
         .await
@@ -663,12 +666,12 @@ fn header_of(token: &str) -> serde_json::Value {
 }
 
 async fn me_id(app: &TestApp, token: &str) -> i64 {
-    let me: Me = app.get("/api/v1/me", token).await.json().await.unwrap();
+    let me: Me = app.get_ok(&paths::auth::me(), token).await;
     me.id
 }
 
 async fn me_unit(app: &TestApp, token: &str) -> i64 {
-    let me: Me = app.get("/api/v1/me", token).await.json().await.unwrap();
+    let me: Me = app.get_ok(&paths::auth::me(), token).await;
     me.unit.id
 }
 

@@ -1,4 +1,4 @@
-//! SAT confrontations end to end (issue 6) against the built-in SAT simulator over TLS: the
+//! SAT confrontations end to end against the built-in SAT simulator over TLS: the
 //! exchange file exported and SAT's answer imported (a malformed answer refused whole, with
 //! every row's problem, and nothing stored), each opinion sense classified and applied with
 //! history and reverted, an expired opinion renewed, the online provider under faults, the
@@ -6,14 +6,16 @@
 //! confrontation. The demo registry holds the first 300 demo people; the simulator answers
 //! by index: 41/42 negative, 43 suspended, 44 without obligations, 45 not registered.
 
-mod common;
-
+use crate::support::Expect;
+use crate::support::online;
+use confrontas_api::paths;
+use confrontas_api::{Authority, ItemFilter, KpiQuery, PageParams, StartQuery};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
+use crate::support::procedure::{Tokens, of_kind_in_attention};
+use crate::support::{TestApp, problem, workbook};
 use calamine::Reader;
-use common::procedure::{Tokens, of_kind_in_attention};
-use common::{TestApp, problem, workbook};
 use confrontas_api::{
     AnswerImport, ApplyOutcome, Confrontation, ConfrontationItem, ConfrontationState, Farmer,
     FarmerChange, ItemReason, KpiReport, OpinionVerification, Page, RequestSla, SatOutcome,
@@ -57,7 +59,13 @@ fn with_wrong_check_digit(person: &Person) -> String {
 async fn items(app: &TestApp, token: &str, id: i64) -> Vec<ConfrontationItem> {
     let response = app
         .get(
-            &format!("/api/v1/confrontations/{id}/items?per_page=200"),
+            &paths::confrontations::items(
+                id,
+                &ItemFilter {
+                    per_page: Some(200),
+                    ..Default::default()
+                },
+            ),
             token,
         )
         .await;
@@ -70,17 +78,13 @@ async fn items(app: &TestApp, token: &str, id: i64) -> Vec<ConfrontationItem> {
 }
 
 async fn job(app: &TestApp, token: &str, id: i64) -> Confrontation {
-    let response = app
-        .get(&format!("/api/v1/confrontations/{id}"), token)
-        .await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    let response = app.get(&paths::confrontations::one(id), token).await;
+    response.expect_json(200).await
 }
 
 async fn farmer(app: &TestApp, token: &str, curp: &str) -> Farmer {
-    let response = app.get(&format!("/api/v1/farmers/{curp}"), token).await;
-    assert_eq!(response.status(), 200, "{curp}");
-    response.json().await.unwrap()
+    let response = app.get(&paths::registry::farmer(curp), token).await;
+    response.expect_json(200).await
 }
 
 async fn import(app: &TestApp, token: &str, id: i64, name: &str, csv: String) -> reqwest::Response {
@@ -89,7 +93,7 @@ async fn import(app: &TestApp, token: &str, id: i64, name: &str, csv: String) ->
         Part::bytes(csv.into_bytes()).file_name(name.to_owned()),
     );
     app.http
-        .post(app.url(&format!("/api/v1/confrontations/{id}/sat/answers")))
+        .post(app.url(&paths::sat::answers(id)))
         .bearer_auth(token)
         .multipart(form)
         .send()
@@ -101,7 +105,7 @@ async fn import(app: &TestApp, token: &str, id: i64, name: &str, csv: String) ->
 async fn exported_rfcs(app: &TestApp, token: &str, id: i64) -> Vec<String> {
     let response = app
         .get(
-            &format!("/api/v1/confrontations/{id}/sat/exchange.txt"),
+            &paths::sat::exchange(id, paths::sat::ExchangeFile::Text),
             token,
         )
         .await;
@@ -168,14 +172,8 @@ async fn the_exchange_file_round_trip_classifies_each_sense_and_applies_with_his
 
     // While the SAT answers, the request's clocks keep running (nothing pauses them).
     let sla: RequestSla = app
-        .get(
-            &format!("/api/v1/requests/{}/sla", request.summary.id),
-            &tokens.sub,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_ok(&paths::requests::sla(request.summary.id), &tokens.sub)
+        .await;
     let attention = sla
         .clocks
         .iter()
@@ -196,7 +194,7 @@ async fn the_exchange_file_round_trip_classifies_each_sense_and_applies_with_his
     assert_eq!(sent, expected);
     let xlsx = workbook(
         app.get(
-            &format!("/api/v1/confrontations/{}/sat/exchange.xlsx", started.id),
+            &paths::sat::exchange(started.id, paths::sat::ExchangeFile::Xlsx),
             &tokens.sub,
         )
         .await,
@@ -220,7 +218,7 @@ async fn the_exchange_file_round_trip_classifies_each_sense_and_applies_with_his
     }
     assert_eq!(
         app.get(
-            &format!("/api/v1/confrontations/{}/sat/exchange.txt", started.id),
+            &paths::sat::exchange(started.id, paths::sat::ExchangeFile::Text),
             &tokens.area,
         )
         .await
@@ -254,8 +252,7 @@ async fn the_exchange_file_round_trip_classifies_each_sense_and_applies_with_his
     answer.push_str(&answer_line(&sent[4], "No inscrito", "", ""));
     answer.push_str(&answer_line(&sent[5], "P", "26NE0000006", date));
     let response = import(&app, &tokens.sub, started.id, "respuesta_sat.csv", answer).await;
-    assert_eq!(response.status(), 200, "{:?}", response.text().await);
-    let report: AnswerImport = response.json().await.unwrap();
+    let report: AnswerImport = response.expect_json(200).await;
     assert!(report.accepted, "{report:?}");
     assert_eq!(
         (report.rows, report.answered, report.not_answered),
@@ -337,13 +334,12 @@ async fn the_exchange_file_round_trip_classifies_each_sense_and_applies_with_his
     let response = app
         .send_json(
             Method::POST,
-            &format!("/api/v1/confrontations/{}/apply", started.id),
+            &paths::confrontations::apply(started.id),
             &tokens.sub,
             json!({ "version": finished.version }),
         )
         .await;
-    assert_eq!(response.status(), 200, "{:?}", response.text().await);
-    let applied: ApplyOutcome = response.json().await.unwrap();
+    let applied: ApplyOutcome = response.expect_json(200).await;
     assert_eq!((applied.farmers, applied.conflicts), (6, 0));
     let negative = farmer(&app, &tokens.sub, person(42).curp.as_str()).await;
     assert_eq!(negative.sat_opinion.as_deref(), Some("negativa"));
@@ -359,14 +355,11 @@ async fn the_exchange_file_round_trip_classifies_each_sense_and_applies_with_his
         "the layout's RFC, answered by the SAT, is recorded"
     );
     let history: Page<FarmerChange> = app
-        .get(
-            &format!("/api/v1/farmers/{}/history", person(42).curp),
+        .get_ok(
+            &paths::registry::history(person(42).curp, &PageParams::default()),
             &tokens.sub,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let fields: Vec<&str> = history
         .items
         .iter()
@@ -376,11 +369,14 @@ async fn the_exchange_file_round_trip_classifies_each_sense_and_applies_with_his
     assert_eq!(fields.len(), 4, "{fields:?}");
 
     let kpis: KpiReport = app
-        .get("/api/v1/kpis?period=2026&authority=sat", &tokens.sub)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_ok(
+            &paths::confrontations::kpis(&KpiQuery {
+                period: "2026".into(),
+                authority: Some(Authority::Sat),
+            }),
+            &tokens.sub,
+        )
+        .await;
     assert!(
         kpis.overall
             .outcomes
@@ -389,10 +385,7 @@ async fn the_exchange_file_round_trip_classifies_each_sense_and_applies_with_his
         "{kpis:?}"
     );
     let csv = app
-        .get(
-            &format!("/api/v1/confrontations/{}/report.csv", started.id),
-            &tokens.sub,
-        )
+        .get(&paths::confrontations::report_csv(started.id), &tokens.sub)
         .await
         .text()
         .await
@@ -408,7 +401,7 @@ async fn the_exchange_file_round_trip_classifies_each_sense_and_applies_with_his
     let response = app
         .send_json(
             Method::POST,
-            &format!("/api/v1/confrontations/{}/revert", started.id),
+            &paths::confrontations::revert(started.id),
             &tokens.sub,
             json!({ "version": current.version }),
         )
@@ -471,8 +464,7 @@ async fn a_malformed_answer_file_is_refused_whole_with_every_row_problem_and_not
         "31-02-2026",
     ));
     let response = import(&app, &tokens.sub, started.id, "respuesta.csv", answer).await;
-    assert_eq!(response.status(), 200);
-    let report: AnswerImport = response.json().await.unwrap();
+    let report: AnswerImport = response.expect_json(200).await;
     assert!(!report.accepted);
     assert_eq!((report.rows, report.error_count), (7, 6));
     let by_row: Vec<(u32, &str)> = report
@@ -519,7 +511,10 @@ async fn a_malformed_answer_file_is_refused_whole_with_every_row_problem_and_not
     let response = app
         .send_json(
             Method::POST,
-            &format!("/api/v1/confrontations/{}/pause", started.id),
+            &paths::confrontations::control(
+                started.id,
+                confrontas_api::ConfrontationControl::Pause,
+            ),
             &tokens.sub,
             json!({ "version": after.version }),
         )
@@ -528,8 +523,7 @@ async fn a_malformed_answer_file_is_refused_whole_with_every_row_problem_and_not
 }
 
 async fn run_online(app: &TestApp, tokens: &Tokens, request_id: i64) -> Confrontation {
-    app.confront_with(&tokens.sub, request_id, "?provider=online")
-        .await
+    app.confront_with(&tokens.sub, request_id, online()).await
 }
 
 async fn the_online_provider_survives_faults_and_an_expired_opinion_is_renewed(app: TestApp) {
@@ -600,7 +594,7 @@ async fn the_online_provider_survives_faults_and_an_expired_opinion_is_renewed(a
     let applied = app
         .send_json(
             Method::POST,
-            &format!("/api/v1/confrontations/{}/apply", first.id),
+            &paths::confrontations::apply(first.id),
             &tokens.sub,
             json!({ "version": first.version }),
         )
@@ -646,7 +640,7 @@ async fn an_opinion_qr_is_verified_against_the_registry(app: TestApp) {
     let response = app
         .send_json(
             Method::POST,
-            &format!("/api/v1/confrontations/{}/apply", job.id),
+            &paths::confrontations::apply(job.id),
             &tokens.sub,
             json!({ "version": job.version }),
         )
@@ -666,7 +660,7 @@ async fn an_opinion_qr_is_verified_against_the_registry(app: TestApp) {
         async move {
             app.send_json(
                 Method::POST,
-                "/api/v1/sat/opinions/verify",
+                &paths::sat::verify_opinion(),
                 &token,
                 json!({ "url": url }),
             )
@@ -674,8 +668,7 @@ async fn an_opinion_qr_is_verified_against_the_registry(app: TestApp) {
         }
     };
     let response = verify(url(&folio), tokens.sub.clone()).await;
-    assert_eq!(response.status(), 200, "{:?}", response.text().await);
-    let verified: OpinionVerification = response.json().await.unwrap();
+    let verified: OpinionVerification = response.expect_json(200).await;
     assert_eq!(verified.outcome, SatOutcome::Positiva);
     assert_eq!(verified.rfc, rfc);
     assert!(verified.valid);
@@ -686,9 +679,8 @@ async fn an_opinion_qr_is_verified_against_the_registry(app: TestApp) {
 
     let other: OpinionVerification = verify(url("26XX0000000"), tokens.sub.clone())
         .await
-        .json()
-        .await
-        .unwrap();
+        .expect_ok()
+        .await;
     assert!(
         !other.registry[0].matches,
         "another folio is another opinion"
@@ -724,7 +716,7 @@ async fn a_sat_request_resolves_only_after_a_finished_sat_confrontation(app: Tes
         async move {
             app.send_json(
                 Method::POST,
-                &format!("/api/v1/requests/{id}/resolve"),
+                &paths::requests::action(id, confrontas_api::RequestAction::Resolve),
                 &token,
                 json!({ "version": version, "comment": "Se confrontaron las opiniones con el SAT." }),
             )
@@ -740,15 +732,17 @@ async fn a_sat_request_resolves_only_after_a_finished_sat_confrontation(app: Tes
         &app,
         &tokens,
         "renapo",
-        Some(common::procedure::layout(&[0])),
+        Some(crate::support::procedure::layout(&[0])),
     )
     .await;
     let response = app
         .send_json(
             Method::POST,
-            &format!(
-                "/api/v1/requests/{}/confrontations?provider=online",
-                renapo.summary.id
+            &paths::requests::start_confrontation(
+                renapo.summary.id,
+                &StartQuery {
+                    provider: Some(SatProvider::Online),
+                },
             ),
             &tokens.sub,
             json!({}),
@@ -759,6 +753,7 @@ async fn a_sat_request_resolves_only_after_a_finished_sat_confrontation(app: Tes
         .send_json(
             Method::POST,
             &format!(
+                // A provider the contract does not have, written by hand.
                 "/api/v1/requests/{}/confrontations?provider=fax",
                 request.summary.id
             ),
@@ -784,9 +779,8 @@ async fn a_sat_request_resolves_only_after_a_finished_sat_confrontation(app: Tes
     }
     let report: AnswerImport = import(&app, &tokens.sub, started.id, "r.csv", answer)
         .await
-        .json()
-        .await
-        .unwrap();
+        .expect_ok()
+        .await;
     assert!(report.accepted);
     let response = resolve(request.version).await;
     assert_eq!(response.status(), 200, "{:?}", response.text().await);

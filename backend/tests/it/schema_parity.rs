@@ -1,10 +1,8 @@
 //! Both migration sets must yield the same tables, columns and nullability.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::{Db, test_database};
+use crate::support::{Db, test_database};
 use confrontas_server::db::{self, AnyConnection};
 use diesel::sql_types::{BigInt, Text};
 use diesel::{QueryableByName, RunQueryDsl};

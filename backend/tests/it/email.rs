@@ -2,11 +2,11 @@
 //! test: sent once to the person told, with a link to the request; retried after a failure;
 //! never sent when no relay is configured.
 
-mod common;
-
+use crate::support::Expect;
+use confrontas_api::paths;
 use std::sync::{Arc, Mutex};
 
-use common::{Db, TestApp};
+use crate::support::{Db, TestApp};
 use confrontas_api::Role;
 use confrontas_server::notifications::email;
 use reqwest::multipart::{Form, Part};
@@ -103,14 +103,13 @@ async fn submit(app: &TestApp) -> String {
         );
     let response = app
         .http
-        .post(app.url("/api/v1/requests"))
+        .post(app.url(&paths::requests::submit()))
         .bearer_auth(&token)
         .multipart(form)
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 201);
-    let created: confrontas_api::RequestDetail = response.json().await.unwrap();
+    let created: confrontas_api::RequestDetail = response.expect_json(201).await;
     created.summary.ticket_number
 }
 

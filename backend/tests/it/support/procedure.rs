@@ -1,6 +1,9 @@
 //! The request procedure as tests drive it: demo users' tokens, request forms with their
 //! documents, and a request brought into attention.
 
+use super::Expect;
+use confrontas_api::RequestAction;
+use confrontas_api::paths;
 use confrontas_api::{RequestDetail, Role};
 use confrontas_server::population::{DEMO_SEED, Population};
 use reqwest::multipart::{Form, Part};
@@ -98,15 +101,17 @@ pub async fn of_kind_in_attention(
 ) -> RequestDetail {
     let response = send_form(
         app,
-        "/api/v1/requests",
+        &paths::requests::submit(),
         &tokens.area,
         request_form(kind, layout_file),
     )
     .await;
-    assert_eq!(response.status(), 201, "{:?}", response.text().await);
-    let mut request: RequestDetail = response.json().await.unwrap();
-    for (action, token) in [("forward", &tokens.mesa), ("accept", &tokens.sub)] {
-        let path = format!("/api/v1/requests/{}/{action}", request.summary.id);
+    let mut request: RequestDetail = response.expect_json(201).await;
+    for (action, token) in [
+        (RequestAction::Forward, &tokens.mesa),
+        (RequestAction::Accept, &tokens.sub),
+    ] {
+        let path = paths::requests::action(request.summary.id, action);
         let response = app
             .send_json(
                 reqwest::Method::POST,
@@ -115,13 +120,7 @@ pub async fn of_kind_in_attention(
                 serde_json::json!({ "version": request.version }),
             )
             .await;
-        assert_eq!(
-            response.status(),
-            200,
-            "{action}: {:?}",
-            response.text().await
-        );
-        request = response.json().await.unwrap();
+        request = response.expect_json(200).await;
     }
     request
 }
@@ -131,7 +130,7 @@ pub async fn outsider(app: &Api, admin: &str) -> String {
     let created = app
         .send_json(
             reqwest::Method::POST,
-            "/api/v1/users",
+            &paths::users::create(),
             admin,
             serde_json::json!({ "email": "externo@opa.mx", "name": "Usuario Externo", "position": "Enlace",
                     "unit_id": 3, "role": "area", "password": "contraseña-externa-1" }),

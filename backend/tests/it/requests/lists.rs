@@ -1,0 +1,334 @@
+//! What people look at: the dashboards, the service-level report, and the request list's filters and orders.
+
+use crate::support::Expect;
+use crate::support::procedure::{Tokens, request_form, send_form};
+use crate::support::{TestApp, problem};
+use confrontas_api::paths;
+use confrontas_api::{
+    Dashboard, Page, RequestDetail, RequestState, RequestSummary, Role, SlaClockKind, SlaReport,
+};
+use confrontas_api::{ReportFormat, RequestFilter, RequestSort, SlaReportParams};
+
+use super::*;
+
+on_both_backends!(
+    dashboards_and_the_sla_report_count_what_is_pending_late_and_met,
+    the_list_filters_by_state_type_dates_and_text_and_sorts,
+);
+
+async fn list(app: &TestApp, token: &str, filter: RequestFilter) -> Vec<String> {
+    let page: Page<RequestSummary> = app.get_ok(&paths::requests::list(&filter), token).await;
+    page.items.into_iter().map(|s| s.ticket_number).collect()
+}
+
+async fn dashboards_and_the_sla_report_count_what_is_pending_late_and_met(app: TestApp) {
+    let tokens = Tokens::of(&app).await;
+    let waiting = submit(&app, &tokens.area).await;
+    let late = submit(&app, &tokens.area).await;
+    age(&app, late.summary.id, 30);
+    let forwarded = in_state(&app, &tokens, RequestState::Forwarded).await;
+
+    let desk: Dashboard = app
+        .get_ok(&paths::requests::dashboard(), &tokens.mesa)
+        .await;
+    assert_eq!(desk.role, Role::Mesa);
+    let pending: Vec<i64> = desk.pending.iter().map(|s| s.id).collect();
+    assert_eq!(
+        pending,
+        [late.summary.id, waiting.summary.id],
+        "nearest due date first"
+    );
+    assert_eq!(desk.breached_total, 1);
+    assert_eq!(desk.breached[0].id, late.summary.id);
+    let count = |dashboard: &Dashboard, state: RequestState| {
+        dashboard
+            .counts_by_state
+            .iter()
+            .find(|c| c.state == state)
+            .unwrap()
+            .count
+    };
+    assert_eq!(count(&desk, RequestState::Submitted), 2);
+    assert_eq!(count(&desk, RequestState::Forwarded), 1);
+
+    let sub: Dashboard = app.get_ok(&paths::requests::dashboard(), &tokens.sub).await;
+    assert_eq!(
+        sub.pending.iter().map(|s| s.id).collect::<Vec<_>>(),
+        [forwarded.summary.id]
+    );
+    let area: Dashboard = app
+        .get_ok(&paths::requests::dashboard(), &tokens.area)
+        .await;
+    assert_eq!(area.pending_total, 0, "nothing waits for the area");
+
+    // The forwarded request met its first contact this month; the late one breached it 30
+    // days ago (in the period of its due date).
+    let month = confrontas_server::calendar::local_date(chrono::Utc::now())
+        .format("%Y-%m")
+        .to_string();
+    let report: SlaReport = app
+        .get_ok(
+            &paths::sla::report(&SlaReportParams {
+                period: month.clone(),
+                format: None,
+            }),
+            &tokens.mesa,
+        )
+        .await;
+    let first_contact = report
+        .lines
+        .iter()
+        .find(|l| {
+            l.clock == SlaClockKind::FirstContact && l.grouping == confrontas_api::SlaGrouping::All
+        })
+        .unwrap();
+    assert_eq!(first_contact.met, 1);
+    assert_eq!(first_contact.missed, 0);
+    let by_unit = report
+        .lines
+        .iter()
+        .find(|l| {
+            l.clock == SlaClockKind::FirstContact && l.grouping == confrontas_api::SlaGrouping::Unit
+        })
+        .unwrap();
+    assert_eq!((by_unit.key.as_str(), by_unit.met), ("DGFA", 1));
+    let year_report: SlaReport = app
+        .get_ok(
+            &paths::sla::report(&SlaReportParams {
+                period: year().to_string(),
+                format: None,
+            }),
+            &tokens.mesa,
+        )
+        .await;
+    assert_eq!(
+        year_report.first_day.to_string(),
+        format!("{}-01-01", year())
+    );
+
+    let workbook = app
+        .get(
+            &paths::sla::report(&SlaReportParams {
+                period: month.clone(),
+                format: Some(ReportFormat::Xlsx),
+            }),
+            &tokens.mesa,
+        )
+        .await;
+    let bytes = crate::support::workbook(workbook, "cumplimiento_sla").await;
+    let rows = crate::support::sheets::read_sheet(bytes, "Cumplimiento");
+    assert_eq!(rows[0][0], "Periodo");
+    assert!(
+        rows.iter()
+            .any(|r| r[1] == "Primer contacto" && r[3] == "Todas las solicitudes" && r[4] == "1"),
+        "{rows:?}"
+    );
+
+    let invalid = app
+        .get(
+            &paths::sla::report(&SlaReportParams {
+                period: "2026-13".into(),
+                format: None,
+            }),
+            &tokens.mesa,
+        )
+        .await;
+    assert_eq!(invalid.status(), 422);
+    assert_eq!(problem(invalid).await.errors[0].field, "period");
+}
+
+async fn the_list_filters_by_state_type_dates_and_text_and_sorts(app: TestApp) {
+    let tokens = Tokens::of(&app).await;
+    let first = in_state(&app, &tokens, RequestState::Submitted).await;
+    let second = in_state(&app, &tokens, RequestState::Forwarded).await;
+    let certificate: RequestDetail = send_form(
+        &app,
+        &paths::requests::submit(),
+        &tokens.area,
+        request_form("certificate", None),
+    )
+    .await
+    .expect_ok()
+    .await;
+    let (a, b, c) = (
+        first.summary.ticket_number.clone(),
+        second.summary.ticket_number.clone(),
+        certificate.summary.ticket_number.clone(),
+    );
+    assert_eq!(
+        list(&app, &tokens.mesa, RequestFilter::default()).await,
+        [c.clone(), b.clone(), a.clone()],
+        "newest first"
+    );
+    assert_eq!(
+        list(
+            &app,
+            &tokens.mesa,
+            RequestFilter {
+                sort: Some(RequestSort::Oldest),
+                ..Default::default()
+            }
+        )
+        .await,
+        [a.clone(), b.clone(), c.clone()]
+    );
+    assert_eq!(
+        list(
+            &app,
+            &tokens.mesa,
+            RequestFilter {
+                state: Some(RequestState::Forwarded),
+                ..Default::default()
+            }
+        )
+        .await,
+        vec![b.clone()]
+    );
+    assert_eq!(
+        list(
+            &app,
+            &tokens.mesa,
+            RequestFilter {
+                request_type: Some(RequestType::Certificate),
+                ..Default::default()
+            }
+        )
+        .await,
+        vec![c.clone()]
+    );
+    assert_eq!(
+        list(
+            &app,
+            &tokens.mesa,
+            RequestFilter {
+                unit_id: Some(2),
+                request_type: Some(RequestType::Renapo),
+                sort: Some(RequestSort::Oldest),
+                ..Default::default()
+            }
+        )
+        .await,
+        [a.clone(), b.clone()]
+    );
+    assert_eq!(
+        list(
+            &app,
+            &tokens.mesa,
+            RequestFilter {
+                unit_id: Some(3),
+                ..Default::default()
+            }
+        )
+        .await,
+        Vec::<String>::new()
+    );
+    // Text: part of the ticket, of the folio, or of the subject without regard to case.
+    let folio = second.summary.folio.clone().unwrap();
+    assert_eq!(
+        list(
+            &app,
+            &tokens.mesa,
+            RequestFilter {
+                q: Some(a.to_lowercase()),
+                ..Default::default()
+            }
+        )
+        .await,
+        vec![a.clone()]
+    );
+    assert_eq!(
+        list(
+            &app,
+            &tokens.mesa,
+            RequestFilter {
+                q: Some(folio.clone()),
+                ..Default::default()
+            }
+        )
+        .await,
+        vec![b.clone()]
+    );
+    assert_eq!(
+        list(
+            &app,
+            &tokens.mesa,
+            RequestFilter {
+                q: Some("PRODUCTORES DE NOV".into()),
+                sort: Some(RequestSort::Oldest),
+                ..Default::default()
+            }
+        )
+        .await,
+        [a.clone(), b.clone(), c.clone()]
+    );
+    // Dates in Mexico City: today holds all three, yesterday none.
+    let today = confrontas_server::calendar::local_date(chrono::Utc::now());
+    let yesterday = today.pred_opt().unwrap();
+    assert_eq!(
+        list(
+            &app,
+            &tokens.mesa,
+            RequestFilter {
+                submitted_from: Some(today),
+                submitted_to: Some(today),
+                ..Default::default()
+            }
+        )
+        .await
+        .len(),
+        3
+    );
+    assert!(
+        list(
+            &app,
+            &tokens.mesa,
+            RequestFilter {
+                submitted_to: Some(yesterday),
+                ..Default::default()
+            }
+        )
+        .await
+        .is_empty()
+    );
+    let reversed = app
+        .get(
+            &paths::requests::list(&RequestFilter {
+                submitted_from: Some(today),
+                submitted_to: Some(yesterday),
+                ..Default::default()
+            }),
+            &tokens.mesa,
+        )
+        .await;
+    assert_eq!(reversed.status(), 422);
+    assert_eq!(problem(reversed).await.errors[0].field, "submitted_to");
+    // Nearest due date first: the certificate's first contact is due like the others, but
+    // the forwarded one has no first-contact clock left running.
+    let due = list(
+        &app,
+        &tokens.mesa,
+        RequestFilter {
+            sort: Some(RequestSort::Due),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(due.len(), 3);
+    assert_eq!(due[2], b, "{due:?}");
+    let unknown = app
+        // A state the contract does not have, written by hand.
+        .get("/api/v1/requests?state=perdida", &tokens.mesa)
+        .await;
+    assert_eq!(unknown.status(), 400);
+    let paged: Page<RequestSummary> = app
+        .get_ok(
+            &paths::requests::list(&RequestFilter {
+                per_page: Some(2),
+                page: Some(2),
+                ..Default::default()
+            }),
+            &tokens.mesa,
+        )
+        .await;
+    assert_eq!((paged.total, paged.items.len()), (3, 1));
+}
