@@ -1,4 +1,4 @@
-// RENAPO's certificate lifecycle (seed 001, issue 7) in the browser: the simulated RENAPO
+// RENAPO's certificate lifecycle in the browser: the simulated RENAPO
 // rotates its certificate and hands out the new one; a confrontation started then waits with
 // a clear "certificate not trusted" reason; the area asks for the certificate update, the desk
 // forwards it, the sub-directorate accepts it, attaches the new certificate (the deployment

@@ -1,4 +1,4 @@
-// Valid CURPs made on the spot (RENAPO's check digit, renapo-sat.md §3.5), so browser tests can
+// Valid CURPs made on the spot (RENAPO's check digit, docs/renapo-protocol.md, "CURP"), so browser tests can
 // import farmers the demo registry does not have.
 const ALPHABET = "0123456789ABCDEFGHIJKLMNÑOPQRSTUVWXYZ";
 

@@ -1,4 +1,4 @@
-// A SAT request from submission to close with the exchange file (issue 6): the area submits
+// A SAT request from submission to close with the exchange file: the area submits
 // the layout of CURPs and RFCs, the desk forwards it, the sub-directorate accepts it, cannot
 // resolve before confronting, starts a SAT confrontation by exchange file, downloads the RFC
 // list for the SAT, has a malformed answer file refused row by row, imports the corrected one,

@@ -5,9 +5,14 @@ use serde::{Deserialize, Serialize};
 use crate::common::{Checks, is_plausible_email, password_problem};
 use crate::directory::UnitRef;
 
-/// What a staff user may do; see DESIGN §4.
+/// What a staff user may do (`docs/architecture.md`, "Roles").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// Published wording, kept as it is (`docs/architecture.md`, "The contract").
+#[cfg_attr(
+    feature = "openapi",
+    schema(description = "What a staff user may do; see DESIGN §4.")
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Requesting administrative unit.

@@ -1,4 +1,4 @@
-//! The business-day calendar (DESIGN §6): what is not a business day, and why.
+//! The business-day calendar: what is not a business day, and why.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! RENAPO's web-service certificate (seed `001`, issue 7): the certificates the sub-directorate
+//! RENAPO's web-service certificate: the certificates the sub-directorate
 //! uploads, their parsed details, their lifecycle (uploaded → deployed → retired) and the
 //! verification of a live TLS handshake and test query against RENAPO.
 

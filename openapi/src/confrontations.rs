@@ -1,4 +1,5 @@
-//! Confrontations (DESIGN §8): a request's layout checked against an authority, item by item,
+//! Confrontations (`docs/architecture.md`, "Confrontations"): a request's layout checked against
+//! an authority, item by item,
 //! classified, then applied to the registry (or reverted) by the sub-directorate. The metrics
 //! and KPIs are defined here once, so the server's reports and the SPA's cards agree.
 
@@ -166,9 +167,14 @@ impl ConfrontationControl {
     }
 }
 
-/// The outcome of one layout row (DESIGN §8).
+/// The outcome of one layout row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// Published wording, kept as it is (`docs/architecture.md`, "The contract").
+#[cfg_attr(
+    feature = "openapi",
+    schema(description = "The outcome of one layout row (DESIGN §8).")
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Classification {
     /// The authority's record matches the registry; alive (proof of life).
@@ -390,10 +396,17 @@ impl FieldChange {
     }
 }
 
-/// Counts of a confrontation (DESIGN §8): `to_update + no_update + cannot_update = to_process`
+/// Counts of a confrontation: `to_update + no_update + cannot_update = to_process`
 /// once every item is classified; `deceased` is part of `to_update`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// Published wording, kept as it is (`docs/architecture.md`, "The contract").
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "Counts of a confrontation (DESIGN §8): `to_update + no_update + cannot_update = to_process`\nonce every item is classified; `deceased` is part of `to_update`."
+    )
+)]
 pub struct ConfrontationMetrics {
     /// Rows in the layout.
     pub to_process: u64,

@@ -1,4 +1,4 @@
-//! The CURP layout: the spreadsheet of CURPs an area sends with a request (DESIGN §7), and the
+//! The CURP layout: the spreadsheet of CURPs an area sends with a request, and the
 //! report of checking it.
 
 use serde::{Deserialize, Serialize};

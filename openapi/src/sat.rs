@@ -1,4 +1,4 @@
-//! SAT compliance opinions (art. 32-D CFF; DESIGN §9, `renapo-sat.md` §5): their outcomes, the
+//! SAT compliance opinions (art. 32-D CFF; `docs/sat-protocol.md`): their outcomes, the
 //! two ways a confrontation obtains them (an exchange file, an online provider), the QR
 //! validator URL printed on every opinion, and what the server answers when one is verified.
 
@@ -156,7 +156,7 @@ pub fn outcome_shares(counts: &[OutcomeCount]) -> Vec<(SatOutcome, f64)> {
         .collect()
 }
 
-/// What the opinion's QR code says (`renapo-sat.md` §5.3).
+/// What the opinion's QR code says (`docs/sat-protocol.md`, "The QR code").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpinionQr {
     pub folio: String,

@@ -1,4 +1,5 @@
-//! Service levels (DESIGN §6): the clocks of a request in business days, the policies that set
+//! Service levels (`docs/architecture.md`, "Service levels and business days"): the clocks of a
+//! request in business days, the policies that set
 //! their targets, and compliance reports by period.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -47,7 +48,7 @@ impl SlaClockKind {
         }
     }
 
-    /// The clocks a request of `request_type` runs (DESIGN §6).
+    /// The clocks a request of `request_type` runs.
     pub fn of_type(request_type: RequestType) -> &'static [SlaClockKind] {
         match request_type {
             RequestType::Renapo | RequestType::Sat => {

@@ -1,4 +1,5 @@
-//! The business-day calendar of DESIGN §6: Monday to Friday, minus the mandatory rest days of
+//! The business-day calendar (`docs/architecture.md`, "Service levels and business days"):
+//! Monday to Friday, minus the mandatory rest days of
 //! Ley Federal del Trabajo art. 74, minus the non-working days the admin declares (the ministry's
 //! DOF agreements: Holy Thursday and Friday, election days…). Dates are civil dates in
 //! `America/Mexico_City`; instants are turned into them with [`local_date`].
@@ -167,9 +168,10 @@ mod tests {
             .collect()
     }
 
-    /// The computed dates of `renapo-sat.md` §6.1.
+    /// Dates worked out by hand from art. 74 of the Ley Federal del Trabajo (October 1 as the
+    /// 2024 decree set it).
     #[test]
-    fn moving_mondays_and_the_transmission_day_match_the_reference_table() {
+    fn moving_mondays_and_the_transmission_day_fall_on_the_dates_of_the_law() {
         let table = [
             (
                 2024,

@@ -1,4 +1,5 @@
-//! Applying a finished confrontation to the registry, and reverting it (DESIGN §8 step 4).
+//! Applying a finished confrontation to the registry, and reverting it (step 4 of
+//! `docs/architecture.md`, "Confrontations").
 //! Each chunk of items is one transaction: the farmers' fields, their history rows, the items'
 //! marks and the job's counter move together, so a crash between chunks leaves every item
 //! either applied with its history or untouched, and running it again picks up the rest.

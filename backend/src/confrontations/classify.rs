@@ -1,4 +1,5 @@
-//! An item's result, and classifying RENAPO's answer against the registry (DESIGN §8 step 3): which fields differ,
+//! An item's result, and classifying RENAPO's answer against the registry (step 3 of
+//! `docs/architecture.md`, "Confrontations"): which fields differ,
 //! whether the person died, whether the answer proves the person alive.
 
 use confrontas_api::{FarmerStatus, FieldChange, ItemReason};

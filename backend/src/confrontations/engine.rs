@@ -1,4 +1,5 @@
-//! The confrontation engine of one server instance (DESIGN §8): workers lease chunks of items
+//! The confrontation engine of one server instance (`docs/architecture.md`, "Confrontations"):
+//! workers lease chunks of items
 //! from the database, query the job's authority (RENAPO, or the SAT's online provider) for
 //! each with bounded concurrency, a rate limit, retries with backoff for transient faults and
 //! a circuit breaker — one [`Lane`] of those per authority — classify the answers and commit

@@ -1,4 +1,5 @@
-//! Confrontation jobs in the database: creating one from a request's layout (DESIGN §8 step 1:
+//! Confrontation jobs in the database: creating one from a request's layout (step 1 of
+//! `docs/architecture.md`, "Confrontations":
 //! rows that cannot be confronted — for the SAT also rows without a usable RFC — are
 //! classified at once), reading them as the API shows
 //! them, and the controls people use (pause, resume, cancel).
@@ -697,7 +698,7 @@ pub fn items(
     .try_map(|rows| rows.into_iter().map(ItemRow::into_dto).collect())
 }
 
-/// Requests of `kind` resolve only after a finished confrontation (DESIGN §8).
+/// Requests of `kind` resolve only after a finished confrontation.
 pub fn has_finished(
     conn: &mut AnyConnection,
     request_id: i64,

@@ -1,4 +1,5 @@
-//! KPIs by period (DESIGN §8): the metrics of the confrontations finished in a month, quarter,
+//! KPIs by period (`docs/architecture.md`, "Confrontations"): the metrics of the confrontations
+//! finished in a month, quarter,
 //! semester or year (Mexico City days), overall and per requesting unit, and the registry's
 //! proof-of-life coverage (active farmers with a proof of life in the last 12 months). For the
 //! SAT, also how many items got each opinion sense.

@@ -1,4 +1,5 @@
-//! Confrontations slice (DESIGN §8): a request's layout checked against RENAPO item by item.
+//! Confrontations slice (`docs/architecture.md`, "Confrontations"): a request's layout checked
+//! against its authority item by item.
 //! [`jobs`] creates and reads jobs, [`engine`] (with [`queue`], [`pacing`], [`classify`])
 //! works them, [`apply`] writes results to the registry and reverts them, [`kpis`] aggregates
 //! them. Handlers here parse and authorize.

@@ -1,4 +1,4 @@
-//! A confrontation's report (DESIGN §8): an `.xlsx` workbook with a summary sheet (request,
+//! A confrontation's report: an `.xlsx` workbook with a summary sheet (request,
 //! metrics, KPIs) and a results sheet of one row per layout row, or the results as `.csv`
 //! (UTF-8 with a byte-order mark, which Excel needs to read accents). Items are read from the
 //! database a page at a time and written as they come, so a 1,000,000-row job costs little

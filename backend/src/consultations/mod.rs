@@ -1,4 +1,4 @@
-//! Online CURP consultation (DESIGN §9, `servicio de consultas`) for partner systems: API
+//! Online CURP consultation (`servicio de consultas`) for partner systems: API
 //! clients with the `consulta_curp` scope, and the sub-directorate. The CURP is checked, RENAPO
 //! is asked through the same client the engine uses, and the answer is returned normalized.
 //! Every query is audited (who, when, CURP, outcome): this is personal data. Each caller has a

@@ -1,4 +1,4 @@
-//! Checking a CURP layout row by row (DESIGN §7). Two threads share the work: one reads the
+//! Checking a CURP layout row by row. Two threads share the work: one reads the
 //! file (the costly part: unzipping and parsing XML), the other checks each row (CURP, RFC,
 //! repeated CURPs), asks the registry about the valid CURPs (see [`Membership`]) and hands the
 //! finished rows, in order, to an [`IssueSink`]. Memory holds one compact key per distinct CURP

@@ -22,7 +22,8 @@ pub fn routes(config: &mut ServiceConfig) {
     config.service(download_template).service(validate_layout);
 }
 
-/// The layout's columns (DESIGN §7), in template order; checks refer to them by index.
+/// The layout's columns (`docs/architecture.md`, "Layouts and the registry"), in template
+/// order; checks refer to them by index.
 pub const LAYOUT_COLUMNS: Columns = Columns(&[
     columns::CURP,
     columns::RFC,

@@ -1,4 +1,5 @@
-//! `layout_curp.xlsx`: the template areas fill in (DESIGN §7).
+//! `layout_curp.xlsx`: the template areas fill in
+//! (`docs/architecture.md`, "Layouts and the registry").
 
 use std::fs::File;
 use std::path::Path;

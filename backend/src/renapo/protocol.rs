@@ -1,4 +1,4 @@
-//! The RENAPO CURP consultation protocol as the client speaks it (`renapo-sat.md` §1–2): SOAP
+//! The RENAPO CURP consultation protocol as the client speaks it (`docs/renapo-protocol.md`): SOAP
 //! 1.1 document/literal `consultarPorCurp` and `getConfirm` envelopes, and the answer — a SOAP
 //! envelope whose `<return>` holds a `CURPStruct` XML document *as escaped text*, parsed a
 //! second time. Status is in the attributes (`statusOper`, `TipoError`, `CodigoError`,
@@ -87,7 +87,8 @@ pub fn confirm_envelope(session_id: &str) -> String {
     )
 }
 
-/// `statusCurp`: the union of the public lists (`renapo-sat.md` §2), open to codes not seen yet.
+/// `statusCurp`: the union of the public lists (`docs/renapo-protocol.md`, "`statusCurp`"),
+/// open to codes not seen yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CurpStatus {
     /// Alta normal.
@@ -406,12 +407,12 @@ pub fn parse_consult_reply(body: &[u8], asked: &str) -> Result<Reply, ProtocolEr
 mod tests {
     use super::*;
 
-    /// The success payload of `renapo-sat.md` §1.6, verbatim.
+    /// The published success payload (`docs/renapo-protocol.md`, "The answer"), verbatim.
     const FOUND: &str = r#"<?xml version="1.0" encoding="UTF-8"?><CURPStruct statusOper="EXITOSO" message="LA OPERACION SE EJECUTO." TipoError="" CodigoError="" SessionID="xKwo0Gme3xrM-cxMHNr66T6g_TM1YpHxe1d_4nDJ-VsUVt-2fiKa!490160862!1439498791326"> <CURP>PXNE660720HMCXTN06</CURP> <apellido1>PEÑA</apellido1> <apellido2>NIETO</apellido2> <nombres>ENRIQUE</nombres> <sexo>H</sexo> <fechNac>20/07/1966</fechNac> <nacionalidad>MEX</nacionalidad> <docProbatorio>1</docProbatorio> <anioReg>1966</anioReg> <foja></foja> <tomo></tomo> <libro>0002</libro> <numActa>00985</numActa> <CRIP></CRIP> <numEntidadReg>15</numEntidadReg> <cveMunicipioReg>014</cveMunicipioReg> <NumRegExtranjeros></NumRegExtranjeros> <FolioCarta></FolioCarta> <cveEntidadNac>MC</cveEntidadNac> <cveEntidadEmisora>65701</cveEntidadEmisora> <statusCurp>AN</statusCurp> </CURPStruct>"#;
-    /// The not-found payload of `renapo-sat.md` §1.6, verbatim.
+    /// The published not-found payload (`docs/renapo-protocol.md`, "The answer"), verbatim.
     const NOT_FOUND: &str = r#"<?xml version="1.0" encoding="UTF-8"?><CURPStruct statusOper="NO EXITOSO" message="La CURP no se encuentra en la base de datos" TipoError="01" CodigoError="06" SessionID="MbE2jlXS4fvLfpqFLDDNhX_eY1LaXU2EOWsktVCTXUn1F-xWxaLA!1048217041!1448319276498"/>"#;
 
-    /// The payload escaped inside `<ns:return>`, as Axis2 frames it (§1.6).
+    /// The payload escaped inside `<ns:return>`, as Axis2 frames it.
     fn framed(payload: &str) -> String {
         format!(
             r#"<?xml version='1.0' encoding='UTF-8'?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><ns:consultarPorCurpResponse xmlns:ns="http://services.wserv.ecurp.dgti.segob.gob.mx"><ns:return>{}</ns:return></ns:consultarPorCurpResponse></soapenv:Body></soapenv:Envelope>"#,

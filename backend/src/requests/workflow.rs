@@ -1,4 +1,5 @@
-//! The procedure (DESIGN §5) enforced: a request is created by submission and moved only by
+//! The procedure (`docs/architecture.md`, "The request procedure") enforced: a request is
+//! created by submission and moved only by
 //! the actions of the transition table, each by its role, from its states, on the version the
 //! caller saw. Every change writes, in one transaction, the request, its timeline entry, its
 //! documents, the audit row and the notifications.
@@ -356,7 +357,7 @@ pub fn act(
 }
 
 /// A RENAPO or SAT request resolves only once a confrontation of it with its authority has
-/// finished (DESIGN §8); a certificate request once its certificate is deployed and verified.
+/// finished; a certificate request once its certificate is deployed and verified.
 fn ready_to_resolve(conn: &mut AnyConnection, row: &RequestRow) -> AppResult<()> {
     let kind = row.kind()?;
     if kind == RequestType::Certificate {

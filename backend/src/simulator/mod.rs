@@ -1,4 +1,5 @@
-//! Simulators of the external authorities (DESIGN §9), for the demo, the tests and the
+//! Simulators of the external authorities (`docs/renapo-protocol.md`, "The simulator";
+//! `docs/sat-protocol.md`, "The online interface"), for the demo, the tests and the
 //! benchmarks: they speak the real protocols over HTTPS with their own certificates.
 
 pub mod pki;

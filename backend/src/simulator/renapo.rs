@@ -1,4 +1,4 @@
-//! The RENAPO simulator: the CURP consultation service as `renapo-sat.md` §1–2 and §7 describe
+//! The RENAPO simulator: the CURP consultation service as `docs/renapo-protocol.md` describes
 //! it — SOAP 1.1 over HTTPS with its own authority, the WSDL on `?wsdl`, credentials checked,
 //! `CURPStruct` answers escaped inside `<ns:return>` the way Axis2 frames them, and
 //! `getConfirm` acknowledgements counted. It answers for the first people of the synthetic
@@ -602,7 +602,7 @@ async fn serve(shared: web::Data<Shared>, request: HttpRequest, body: web::Bytes
     xml(envelope(&shared.answer(&parsed)), faults.latin1)
 }
 
-/// The WSDL (`renapo-sat.md` §1.3), with the simulator's address.
+/// The WSDL (`docs/renapo-protocol.md`, "The service"), with the simulator's address.
 async fn wsdl(shared: web::Data<Shared>, request: HttpRequest) -> HttpResponse {
     if !request.query_string().eq_ignore_ascii_case("wsdl") {
         return HttpResponse::MethodNotAllowed().finish();

@@ -1,4 +1,5 @@
-//! A service-level clock computed from a request's timeline (DESIGN §6): never stored, so a
+//! A service-level clock computed from a request's timeline
+//! (`docs/architecture.md`, "Service levels and business days"): never stored, so a
 //! change of calendar or a late event shows at the next read.
 //!
 //! Days are Mexico City dates. The day something happens does not count: a clock started on a

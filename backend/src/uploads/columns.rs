@@ -1,5 +1,5 @@
 //! Finding a table's columns by their headers the way people write them: any case, with or
-//! without accents, spaces or punctuation, in any order (DESIGN §7).
+//! without accents, spaces or punctuation, in any order.
 
 use actix_web::http::StatusCode;
 use confrontas_api::identity::plain_upper;

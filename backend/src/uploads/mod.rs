@@ -1,6 +1,6 @@
 //! Spreadsheets from strangers: a multipart upload is streamed to a temporary file under a size
 //! cap, then read row by row from `.xlsx` or `.csv` by readers that treat every file as hostile
-//! (see `../shared/reference/security-reliability.md` §1.4). Every refusal is a 4xx problem with
+//! (`docs/architecture.md`, "Files from strangers"). Every refusal is a 4xx problem with
 //! a stable code; nothing here may abort the process or grow memory with the file.
 
 mod columns;

@@ -1,4 +1,4 @@
-//! RENAPO's web-service certificate (seed `001`): the deployed one with its expiry countdown,
+//! RENAPO's web-service certificate: the deployed one with its expiry countdown,
 //! upload with the parsed details, deploy, verify, roll back, and the history. The same list
 //! and actions serve a certificate request's page.
 

@@ -75,7 +75,7 @@ impl RequestType {
         }
     }
 
-    /// Whether the request goes with a CURP layout (DESIGN §5).
+    /// Whether the request goes with a CURP layout.
     pub fn needs_layout(self) -> bool {
         self != RequestType::Certificate
     }

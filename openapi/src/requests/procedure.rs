@@ -82,9 +82,16 @@ impl RequestState {
     }
 }
 
-/// What can be done to a request. `Submit` creates it; the others move it (DESIGN §5).
+/// What can be done to a request. `Submit` creates it; the others move it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// Published wording, kept as it is (`docs/architecture.md`, "The contract").
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "What can be done to a request. `Submit` creates it; the others move it (DESIGN §5)."
+    )
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RequestAction {
     Submit,

@@ -1,4 +1,5 @@
-//! KPIs by period (DESIGN §8): the confrontations finished in a month, quarter, semester or
+//! KPIs by period (`docs/architecture.md`, "Confrontations"): the confrontations finished in a
+//! month, quarter, semester or
 //! year, overall and per unit, with a chart of how the rows were classified, and the
 //! registry's proof-of-life coverage. Areas see their own unit.
 

@@ -34,7 +34,7 @@ pub fn percent(value: Option<f64>) -> String {
     value.map_or_else(|| "—".to_owned(), |v| format!("{:.2} %", v * 100.0))
 }
 
-/// The counts of DESIGN §8 (deaths only for RENAPO).
+/// A confrontation's counts (deaths only for RENAPO).
 #[component]
 pub fn MetricCards(
     #[prop(into)] metrics: Signal<ConfrontationMetrics>,
@@ -66,7 +66,7 @@ pub fn MetricCards(
     }
 }
 
-/// The KPIs of DESIGN §8, each with a bar for its share (the mortality ones only for RENAPO).
+/// A confrontation's KPIs, each with a bar for its share (the mortality ones only for RENAPO).
 #[component]
 pub fn KpiCards(#[prop(into)] kpis: Signal<Kpis>, authority: Authority) -> impl IntoView {
     let card = move |label: &'static str, value: fn(&Kpis) -> Option<f64>| {
