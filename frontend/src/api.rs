@@ -6,7 +6,7 @@
 
 use std::cell::{Cell, RefCell};
 
-use confrontas_api::{Problem, RefreshRequest, SessionTokens};
+use confrontas_api::{Problem, RefreshRequest, SessionTokens, paths};
 use gloo_net::http::{Method, RequestBuilder, Response};
 use gloo_storage::{SessionStorage, Storage};
 use gloo_timers::callback::Timeout;
@@ -31,6 +31,15 @@ pub struct ApiError {
     pub status: u16,
     pub problem: Option<Problem>,
 }
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+/// Shown by the pages' error boundary (`components::Loaded`) with its Spanish message.
+impl std::error::Error for ApiError {}
 
 impl ApiError {
     /// Field errors found before sending, shown exactly like the server's.
@@ -150,7 +159,7 @@ pub async fn renew() -> Result<(), ApiError> {
     let result = async {
         let response = send(
             Method::POST,
-            "/api/v1/auth/refresh",
+            &paths::auth::refresh(),
             Some(&RefreshRequest { refresh_token }),
             None,
         )
@@ -436,5 +445,5 @@ async fn save(response: Response, fallback_name: &str) -> Result<(), ApiError> {
 
 /// Login is unauthenticated and must not trigger the renewal logic.
 pub async fn login(request: &confrontas_api::LoginRequest) -> Result<SessionTokens, ApiError> {
-    read(send(Method::POST, "/api/v1/auth/login", Some(request), None).await?).await
+    read(send(Method::POST, &paths::auth::login(), Some(request), None).await?).await
 }

@@ -1,5 +1,7 @@
-//! Small pieces the pages share: labelled inputs with their errors, pagination, alerts.
+//! Small pieces the pages share: labelled inputs with their errors, what a resource loaded (or
+//! why it could not), pagination, alerts.
 
+use confrontas_api::Page;
 use leptos::prelude::*;
 
 use crate::api::ApiError;
@@ -53,27 +55,74 @@ pub fn Alert(
     }
 }
 
-/// Previous/next pagination with the position and total, for any list endpoint.
+/// What a resource loaded, shown by `children` (which answer the resource's `Result`): a
+/// loading line the first time, the previous content (marked busy, dimmed) while it loads
+/// again, and in place of the content the server's reason when it fails (every page shows
+/// failures the same way). A page whose heading comes with what it loads gives the `heading`
+/// to show above the reason.
+#[component]
+pub fn Loaded(
+    loading: &'static str,
+    #[prop(optional)] heading: Option<&'static str>,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let reloading = RwSignal::new(false);
+    view! {
+        <div class="loaded" aria-busy=move || reloading.get().to_string()>
+            <Transition fallback=move || view! { <p role="status">{loading}</p> } set_pending=reloading>
+                <ErrorBoundary fallback=move |errors| view! {
+                    {heading.map(|heading| view! { <h1>{heading}</h1> })}
+                    {move || errors.get().into_iter().map(|(_, error)| view! {
+                        <p class="alert-error" role="alert">{error.to_string()}</p>
+                    }).collect_view()}
+                }>
+                    {children()}
+                </ErrorBoundary>
+            </Transition>
+        </div>
+    }
+}
+
+/// Where a loaded page of a list stands: its number, how many pages there are, how many items
+/// in all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    page: u32,
+    page_count: u64,
+    total: u64,
+}
+
+impl Position {
+    pub fn of<T>(list: &Page<T>) -> Self {
+        Position {
+            page: list.page,
+            page_count: list.page_count(),
+            total: list.total,
+        }
+    }
+}
+
+/// Previous/next pagination for any list endpoint, showing where the loaded page stands (`at`,
+/// taken from the answer itself, so it always describes the rows on screen); `go_to` moves it.
 #[component]
 pub fn Pager(
-    page: RwSignal<u32>,
-    #[prop(into)] page_count: Signal<u64>,
-    #[prop(into)] total: Signal<u64>,
+    at: Position,
+    #[prop(into)] go_to: Callback<u32>,
     noun: (&'static str, &'static str),
 ) -> impl IntoView {
+    let Position {
+        page,
+        page_count,
+        total,
+    } = at;
+    let noun = if total == 1 { noun.0 } else { noun.1 };
     view! {
         <nav class="pager" aria-label="Paginación">
-            <button type="button" class="ghost" disabled=move || { page.get() <= 1 } on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>
+            <button type="button" class="ghost" disabled={page <= 1} on:click=move |_| go_to.run(page.saturating_sub(1).max(1))>
                 "Anterior"
             </button>
-            <span aria-live="polite">
-                {move || {
-                    let total = total.get();
-                    let noun = if total == 1 { noun.0 } else { noun.1 };
-                    format!("Página {} de {} · {total} {noun}", page.get(), page_count.get())
-                }}
-            </span>
-            <button type="button" class="ghost" disabled=move || { u64::from(page.get()) >= page_count.get() } on:click=move |_| page.update(|p| *p += 1)>
+            <span aria-live="polite">{format!("Página {page} de {page_count} · {total} {noun}")}</span>
+            <button type="button" class="ghost" disabled={u64::from(page) >= page_count} on:click=move |_| go_to.run(page + 1)>
                 "Siguiente"
             </button>
         </nav>
@@ -110,20 +159,6 @@ pub fn format_time(time: Option<chrono::DateTime<chrono::Utc>>) -> String {
     }
     let date = js_sys::Date::new(&(time.timestamp_millis() as f64).into());
     String::from(date.to_locale_string("es-MX", &options))
-}
-
-/// `&name=value` for each filter with a value, values trimmed and percent-encoded.
-pub fn filter_query(filters: &[(&str, &String)]) -> String {
-    filters
-        .iter()
-        .filter(|(_, value)| !value.trim().is_empty())
-        .map(|(name, value)| format!("&{name}={}", encode(value.trim())))
-        .collect()
-}
-
-/// A query-string value, percent-encoded.
-pub fn encode(value: &str) -> String {
-    js_sys::encode_uri_component(value).into()
 }
 
 /// What a spreadsheet file input accepts.

@@ -1,7 +1,7 @@
 //! The frame of every authenticated page: skip link, header with navigation for the role,
 //! the user's name and role, and logout.
 
-use confrontas_api::{AuthorityMode, Readiness, Role, UnreadCount};
+use confrontas_api::{AuthorityMode, Readiness, Role, UnreadCount, paths};
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::use_navigate;
@@ -116,7 +116,7 @@ fn NotificationBell() -> impl IntoView {
             if !active {
                 return 0;
             }
-            api::get::<UnreadCount>("/api/v1/notifications/unread-count")
+            api::get::<UnreadCount>(&paths::notifications::unread_count())
                 .await
                 .map(|c| c.unread)
                 .unwrap_or(0)
@@ -145,7 +145,8 @@ fn NotificationBell() -> impl IntoView {
 /// Says so on every page when RENAPO's or the SAT's answers come from a built-in simulator.
 #[component]
 fn SimulatedRenapoBanner() -> impl IntoView {
-    let readiness = LocalResource::new(|| async { api::get::<Readiness>("/ready").await });
+    let readiness =
+        LocalResource::new(|| async { api::get::<Readiness>(&paths::ops::ready()).await });
     move || {
         let ready = readiness.get().and_then(Result::ok)?;
         let simulated: Vec<&str> = [(ready.renapo, "RENAPO"), (ready.sat, "SAT en línea")]

@@ -6,6 +6,7 @@ mod components;
 mod layout;
 mod pages;
 mod session;
+mod url_state;
 
 fn main() {
     console_error_panic_hook::set_once();

@@ -1,6 +1,6 @@
 //! Who is logged in, shared through context.
 
-use confrontas_api::{Me, Role};
+use confrontas_api::{Me, Role, paths};
 use leptos::prelude::*;
 
 use crate::api;
@@ -29,7 +29,7 @@ impl Session {
         if session.0.get_untracked() == SessionState::Restoring {
             leptos::task::spawn_local(async move {
                 let restored = match api::renew().await {
-                    Ok(()) => api::get::<Me>("/api/v1/me").await.ok(),
+                    Ok(()) => api::get::<Me>(&paths::auth::me()).await.ok(),
                     Err(_) => None,
                 };
                 session
@@ -66,7 +66,7 @@ impl Session {
         // Even if the server cannot be reached, this tab forgets the session.
         let _ = api::send_empty(
             gloo_net::http::Method::POST,
-            "/api/v1/auth/logout",
+            &paths::auth::logout(),
             None::<&()>,
         )
         .await;

@@ -3,6 +3,7 @@
 //! changes changes in one place (`docs/architecture.md`, "The contract").
 
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 /// Where every versioned route lives.
 pub const API: &str = "/api/v1";
@@ -17,6 +18,12 @@ pub fn with_query<Q: Serialize>(path: impl Into<String>, query: &Q) -> String {
         path.push_str(&encoded);
     }
     path
+}
+
+/// The query type `Q` a query string holds (with or without its leading `?`): what the SPA reads
+/// back from its own URL.
+pub fn parse_query<Q: DeserializeOwned>(query: &str) -> Result<Q, serde_urlencoded::de::Error> {
+    serde_urlencoded::from_str(query.trim_start_matches('?'))
 }
 
 /// A path segment that comes from the caller (a CURP, say), percent-encoded.
@@ -393,6 +400,26 @@ mod tests {
             requests::list(&RequestFilter::default()),
             "/api/v1/requests"
         );
+    }
+
+    #[test]
+    fn a_query_string_reads_back_as_the_filter_that_wrote_it() {
+        let filter = RequestFilter {
+            q: Some("folio DGTIC/DSSD/003 & más".into()),
+            state: Some(RequestState::Observed),
+            submitted_from: chrono::NaiveDate::from_ymd_opt(2026, 11, 2),
+            page: Some(3),
+            ..RequestFilter::default()
+        };
+        let path = requests::list(&filter);
+        let (_, query) = path.split_once('?').unwrap();
+        let read: RequestFilter = parse_query(&format!("?{query}")).unwrap();
+        assert_eq!(read.q, filter.q);
+        assert_eq!(read.state, filter.state);
+        assert_eq!(read.submitted_from, filter.submitted_from);
+        assert_eq!(read.page, Some(3));
+        assert!(parse_query::<RequestFilter>("estado=perdida").is_err());
+        assert!(parse_query::<RequestFilter>("").is_ok());
     }
 
     #[test]

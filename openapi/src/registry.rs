@@ -93,8 +93,33 @@ pub enum FarmerSort {
     Recent,
 }
 
+impl FarmerSort {
+    pub const ALL: [FarmerSort; 3] = [FarmerSort::Name, FarmerSort::Curp, FarmerSort::Recent];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FarmerSort::Name => "name",
+            FarmerSort::Curp => "curp",
+            FarmerSort::Recent => "recent",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<FarmerSort> {
+        FarmerSort::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    /// How a list sorted this way is described to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            FarmerSort::Name => "Nombre",
+            FarmerSort::Curp => "CURP",
+            FarmerSort::Recent => "Cambios recientes",
+        }
+    }
+}
+
 /// Filters of `GET /api/v1/farmers`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
@@ -319,7 +344,7 @@ pub struct ImportRejection {
 }
 
 /// Filters of `GET /api/v1/registry/export.xlsx` (the same as the search's).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]

@@ -88,6 +88,10 @@ impl SlaStatus {
         SlaStatus::Met,
     ];
 
+    pub fn parse(value: &str) -> Option<SlaStatus> {
+        SlaStatus::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             SlaStatus::Breached => "breached",
@@ -279,7 +283,7 @@ impl ReportPeriod {
 }
 
 /// Parameters of `GET /api/v1/reports/sla`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]

@@ -296,6 +296,61 @@ fn every_connection_comes_from_the_one_checkout() {
     }
 }
 
+/// The SPA's files, by path relative to `frontend/src`.
+fn spa_sources() -> BTreeMap<String, String> {
+    let root = repository().join("frontend/src");
+    rust_files(&root)
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            (
+                path.strip_prefix(&root).unwrap().display().to_string(),
+                text,
+            )
+        })
+        .collect()
+}
+
+/// The SPA writes no path of the API: it asks the contract's builders (`confrontas_api::paths`),
+/// so a route or a filter changes in one place.
+#[test]
+fn the_spa_asks_the_contract_for_every_api_path() {
+    let mut written = Vec::new();
+    for (file, text) in spa_sources() {
+        for (number, line) in without_comments(&text).lines().enumerate() {
+            for literal in ["\"/api/", "\"/ready\"", "\"/health\""] {
+                if line.contains(literal) {
+                    written.push(format!("{file}:{}: {}", number + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        written.is_empty(),
+        "paths written by hand:\n{}",
+        written.join("\n")
+    );
+}
+
+/// A failed load is shown by one component (`components::Loaded`), not by each page.
+#[test]
+fn the_spa_shows_failed_loads_in_one_place() {
+    let handwritten: Vec<String> = spa_sources()
+        .into_iter()
+        .filter(|(file, _)| file != "components.rs")
+        .filter(|(_, text)| {
+            let code = without_comments(text).replace(char::is_whitespace, "");
+            code.contains("Err(error)=>view!") || code.contains("Some(Err(error))=>view!")
+        })
+        .map(|(file, _)| file)
+        .collect();
+    assert!(
+        handwritten.is_empty(),
+        "pages that render a failed load themselves: {handwritten:?}"
+    );
+    assert!(spa_sources()["components.rs"].contains("<ErrorBoundary"));
+}
+
 /// Every comment that points to a document points to one in this repository, and to a section
 /// it has; none points to issues or to files outside it. (Migrations are history: append-only,
 /// they keep the words they were written with.)

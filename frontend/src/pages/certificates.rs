@@ -3,15 +3,15 @@
 //! and actions serve a certificate request's page.
 
 use confrontas_api::{
-    ActiveCertificate, AuthorityMode, CertificateState, Readiness, RenapoCertificate, Role,
-    RotationBody, SimulatedRotation, TrustStatus,
+    ActiveCertificate, AuthorityMode, CertificateFilter, CertificateState, Readiness,
+    RenapoCertificate, Role, RotationBody, SimulatedRotation, TrustStatus, paths,
 };
 use gloo_net::http::Method;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::{self, ApiError};
-use crate::components::{Alert, FilePicker, chosen_file, format_time};
+use crate::components::{Alert, FilePicker, Loaded, chosen_file, format_time};
 use crate::session::use_session;
 
 /// Files a certificate comes in.
@@ -155,7 +155,7 @@ pub fn CertificateList(
                                 <td class="actions-cell">
                                     {is_sub.then(|| view! {
                                         <button type="button" class="ghost" disabled=move || busy.get() on:click=move |_| act(
-                                            format!("/api/v1/certificates/{id}/verify"),
+                                            paths::certificates::verify(id),
                                             serde_json::json!({ "version": version }),
                                             busy, failure, notice, revision, verified_message,
                                         )>"Verificar"</button>
@@ -178,7 +178,7 @@ pub fn CertificateList(
                     <button type="button" on:click=move |_| {
                         confirming.set(None);
                         act(
-                            format!("/api/v1/certificates/{id}/deploy"),
+                            paths::certificates::deploy(id),
                             serde_json::json!({ "version": version }),
                             busy, failure, notice, revision,
                             |c| format!("Certificado desplegado: {}. Verifíquelo con RENAPO.", common_name(&c.leaf.subject)),
@@ -200,7 +200,8 @@ fn RotationCard(
     notice: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let session = use_session();
-    let readiness = LocalResource::new(|| api::get::<Readiness>("/ready"));
+    let readiness =
+        LocalResource::new(|| async { api::get::<Readiness>(&paths::ops::ready()).await });
     let simulated = move || {
         session.role() == Some(Role::Admin)
             && readiness
@@ -211,7 +212,7 @@ fn RotationCard(
     let rotate = move |to: SimulatedRotation| {
         leptos::task::spawn_local(async move {
             let outcome = api::send_json_and_save(
-                "/api/v1/simulator/renapo/rotation",
+                &paths::simulator::renapo_rotation(),
                 &RotationBody { to },
                 "certificado_renapo.pem",
             )
@@ -244,14 +245,14 @@ fn RotationCard(
 /// The dashboard's line about RENAPO's certificate: its status and days to expiry.
 #[component]
 pub fn CertificateStatus() -> impl IntoView {
-    let active =
-        LocalResource::new(|| api::get::<ActiveCertificate>("/api/v1/certificates/active"));
+    let active = LocalResource::new(|| async {
+        api::get::<ActiveCertificate>(&paths::certificates::active()).await
+    });
     view! {
         <section class="card" aria-labelledby="certificate-status-title">
             <h2 id="certificate-status-title">"Certificado de RENAPO"</h2>
-            {move || active.get().map(|result| match result {
-                Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
-                Ok(active) => view! {
+            <Loaded loading="Consultando el certificado…">
+                {move || active.get().map(|result| result.map(|active| view! {
                     <p data-testid="certificate-status">
                         {status_badge(active.status)}" "
                         {active.certificate.map_or_else(
@@ -260,8 +261,8 @@ pub fn CertificateStatus() -> impl IntoView {
                         )}
                         " "<A href="/certificados">"Ver certificados"</A>
                     </p>
-                }.into_any(),
-            })}
+                }))}
+            </Loaded>
         </section>
     }
 }
@@ -275,10 +276,10 @@ pub fn RequestCertificates(request_id: i64) -> impl IntoView {
     let list = LocalResource::new(move || {
         revision.track();
         async move {
-            api::get::<Vec<RenapoCertificate>>(&format!(
-                "/api/v1/certificates?request_id={request_id}"
-            ))
-            .await
+            let filter = CertificateFilter {
+                request_id: Some(request_id),
+            };
+            api::get::<Vec<RenapoCertificate>>(&paths::certificates::list(&filter)).await
         }
     });
     view! {
@@ -286,14 +287,13 @@ pub fn RequestCertificates(request_id: i64) -> impl IntoView {
             <h2 id="request-certificates-title">"Certificado de RENAPO"</h2>
             <p class="hint">"Adjunte el certificado que envió RENAPO (tipo «Certificado de RENAPO»): se revisa al recibirlo. Después despliéguelo y verifíquelo; la solicitud se marca como atendida con el certificado desplegado y verificado."</p>
             <Alert failure=failure notice=notice />
-            <Suspense fallback=|| view! { <p role="status">"Cargando certificados…"</p> }>
-                {move || list.get().map(|result| match result {
-                    Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
-                    Ok(certificates) => view! {
+            <Loaded loading="Cargando certificados…">
+                {move || list.get().map(|result| result.map(|certificates| {
+                    view! {
                         <CertificateList certificates=certificates revision=revision failure=failure notice=notice />
-                    }.into_any(),
-                })}
-            </Suspense>
+                    }.into_any()
+                }))}
+            </Loaded>
         </section>
     }
 }
@@ -310,11 +310,14 @@ pub fn CertificatesPage() -> impl IntoView {
     let picker = NodeRef::<leptos::html::Input>::new();
     let active = LocalResource::new(move || {
         revision.track();
-        api::get::<ActiveCertificate>("/api/v1/certificates/active")
+        async { api::get::<ActiveCertificate>(&paths::certificates::active()).await }
     });
     let list = LocalResource::new(move || {
         revision.track();
-        api::get::<Vec<RenapoCertificate>>("/api/v1/certificates")
+        async {
+            let all = CertificateFilter::default();
+            api::get::<Vec<RenapoCertificate>>(&paths::certificates::list(&all)).await
+        }
     });
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
@@ -330,7 +333,8 @@ pub fn CertificatesPage() -> impl IntoView {
         };
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let outcome = api::upload::<RenapoCertificate>("/api/v1/certificates", &file).await;
+            let outcome =
+                api::upload::<RenapoCertificate>(&paths::certificates::upload(), &file).await;
             busy.set(false);
             match outcome {
                 Ok(certificate) => {
@@ -355,10 +359,9 @@ pub fn CertificatesPage() -> impl IntoView {
         <Alert failure=failure notice=notice />
         <section class="card" aria-labelledby="active-title">
             <h2 id="active-title">"Certificado desplegado"</h2>
-            <Suspense fallback=|| view! { <p role="status">"Cargando…"</p> }>
-                {move || active.get().map(|result| match result {
-                    Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
-                    Ok(active) => {
+            <Loaded loading="Cargando…">
+                {move || active.get().map(|result| result.map(|active| {
+                    {
                         let status = status_badge(active.status);
                         match active.certificate {
                             None => view! {
@@ -376,8 +379,8 @@ pub fn CertificatesPage() -> impl IntoView {
                             }.into_any(),
                         }
                     }
-                })}
-            </Suspense>
+                }))}
+            </Loaded>
             {move || is_sub().then(|| view! {
                 <div class="actions-row">
                     <button type="button" class="ghost" disabled=move || busy.get() on:click=move |_| confirming_rollback.set(true)>"Regresar al certificado anterior…"</button>
@@ -390,7 +393,7 @@ pub fn CertificatesPage() -> impl IntoView {
                         <button type="button" on:click=move |_| {
                             confirming_rollback.set(false);
                             act(
-                                "/api/v1/certificates/rollback".to_owned(),
+                                paths::certificates::rollback(),
                                 serde_json::json!({}),
                                 busy, failure, notice, revision,
                                 |c| format!("Se regresó al certificado {}.", common_name(&c.leaf.subject)),
@@ -416,14 +419,13 @@ pub fn CertificatesPage() -> impl IntoView {
         })}
         <section class="card" aria-labelledby="history-title">
             <h2 id="history-title">"Historial"</h2>
-            <Suspense fallback=|| view! { <p role="status">"Cargando historial…"</p> }>
-                {move || list.get().map(|result| match result {
-                    Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
-                    Ok(certificates) => view! {
+            <Loaded loading="Cargando historial…">
+                {move || list.get().map(|result| result.map(|certificates| {
+                    view! {
                         <CertificateList certificates=certificates revision=revision failure=failure notice=notice />
-                    }.into_any(),
-                })}
-            </Suspense>
+                    }.into_any()
+                }))}
+            </Loaded>
         </section>
     }
 }

@@ -1,11 +1,12 @@
 //! Start page: the role's dashboard (what waits for it, what is at risk or late, requests per
 //! state) and what the procedure expects of the role.
 
-use confrontas_api::{Dashboard, RequestSummary, Role};
+use confrontas_api::{Dashboard, RequestSummary, Role, paths};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api;
+use crate::components::Loaded;
 use crate::pages::certificates::CertificateStatus;
 use crate::pages::requests::RequestTable;
 use crate::session::use_session;
@@ -40,18 +41,18 @@ fn duties(role: Option<Role>) -> &'static [&'static str] {
 pub fn HomePage() -> impl IntoView {
     let session = use_session();
     let me = move || session.me();
-    let dashboard = LocalResource::new(|| api::get::<Dashboard>("/api/v1/dashboard"));
+    let dashboard =
+        LocalResource::new(|| async { api::get::<Dashboard>(&paths::requests::dashboard()).await });
     view! {
         <h1>{move || me().map(|me| format!("Hola, {}", me.name)).unwrap_or_default()}</h1>
         <p class="lead">
             {move || me().map(|me| format!("{} · {}", me.unit.name, me.role.map(|r| r.label()).unwrap_or("Cliente API"))).unwrap_or_default()}
         </p>
-        <Suspense fallback=|| view! { <p role="status">"Cargando su tablero…"</p> }>
-            {move || dashboard.get().map(|result| match result {
-                Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
-                Ok(board) => view! { <Board board=board /> }.into_any(),
-            })}
-        </Suspense>
+        <Loaded loading="Cargando su tablero…">
+            {move || dashboard.get().map(|result| result.map(|board| {
+                view! { <Board board=board /> }.into_any()
+            }))}
+        </Loaded>
         {move || matches!(session.role(), Some(Role::Mesa | Role::Subdireccion | Role::Admin))
             .then(|| view! { <CertificateStatus /> })}
         <section class="card" aria-labelledby="duties-title">

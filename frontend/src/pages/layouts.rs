@@ -1,7 +1,7 @@
 //! Layout check: download the template, upload a filled layout, read the report row by row and
 //! download it as a workbook. Open to every role.
 
-use confrontas_api::{LayoutIssueKind, LayoutReport};
+use confrontas_api::{LayoutCheckParams, LayoutIssueKind, LayoutReport, ReportFormat, paths};
 use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
@@ -20,7 +20,7 @@ pub fn LayoutCheckPage() -> impl IntoView {
     let checked = StoredValue::new_local(None::<web_sys::File>);
     let template = move |_| {
         leptos::task::spawn_local(async move {
-            let outcome = api::download("/api/v1/layouts/template.xlsx", "layout_curp.xlsx").await;
+            let outcome = api::download(&paths::layouts::template(), "layout_curp.xlsx").await;
             failure.set(outcome.err());
         });
     };
@@ -37,7 +37,11 @@ pub fn LayoutCheckPage() -> impl IntoView {
         report.set(None);
         checked.set_value(Some(file.clone()));
         leptos::task::spawn_local(async move {
-            let outcome = api::upload::<LayoutReport>("/api/v1/layouts/validate", &file).await;
+            let outcome = api::upload::<LayoutReport>(
+                &paths::layouts::validate(&LayoutCheckParams::default()),
+                &file,
+            )
+            .await;
             busy.set(false);
             match outcome {
                 Ok(result) => {
@@ -79,7 +83,9 @@ pub fn LayoutCheckPage() -> impl IntoView {
 pub fn download_report(file: web_sys::File, failure: RwSignal<Option<ApiError>>) {
     leptos::task::spawn_local(async move {
         let outcome = api::upload_and_save(
-            "/api/v1/layouts/validate?format=xlsx",
+            &paths::layouts::validate(&LayoutCheckParams {
+                format: Some(ReportFormat::Xlsx),
+            }),
             &file,
             "reporte_layout.xlsx",
         )

@@ -1,7 +1,7 @@
 //! Login: labelled fields, errors announced to assistive technology, paste and password
 //! managers allowed (WCAG 3.3.8).
 
-use confrontas_api::{LoginRequest, Me};
+use confrontas_api::{LoginRequest, Me, paths};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -62,7 +62,7 @@ pub fn LoginPage() -> impl IntoView {
             let outcome = async {
                 let tokens = api::login(&request).await?;
                 api::keep_tokens(&tokens);
-                api::get::<Me>("/api/v1/me").await
+                api::get::<Me>(&paths::auth::me()).await
             }
             .await;
             busy.set(false);

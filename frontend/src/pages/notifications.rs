@@ -1,34 +1,31 @@
 //! The person's notifications: what happened to which request, newest first, read or not.
 
-use confrontas_api::{Notification, Page};
+use confrontas_api::{Notification, NotificationFilter, Page, paths};
 use gloo_net::http::Method;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::{self, ApiError};
-use crate::components::{Alert, Pager, format_time};
+use crate::components::{Alert, Loaded, Pager, Position, format_time};
 use crate::layout::Bell;
+use crate::url_state::use_url_state;
 
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
-    let unread_only = RwSignal::new(false);
-    let page = RwSignal::new(1u32);
+    let shown = use_url_state::<NotificationFilter>();
+    let unread_only = move || shown.get().unread.unwrap_or(false);
     let revision = RwSignal::new(0u32);
     let failure = RwSignal::new(None::<ApiError>);
     let bell = expect_context::<Bell>();
     let list = LocalResource::new(move || {
         revision.track();
-        let url = format!(
-            "/api/v1/notifications?per_page=20&page={}{}",
-            page.get(),
-            if unread_only.get() {
-                "&unread=true"
-            } else {
-                ""
-            }
-        );
+        let url = paths::notifications::list(&NotificationFilter {
+            per_page: Some(20),
+            ..shown.get()
+        });
         async move { api::get::<Page<Notification>>(&url).await }
     });
+    let go_to = shown.page_opener();
     let post = move |path: String| {
         leptos::task::spawn_local(async move {
             let outcome = api::send_empty(Method::POST, &path, None::<&()>).await;
@@ -40,20 +37,22 @@ pub fn NotificationsPage() -> impl IntoView {
     view! {
         <div class="section-head">
             <h1>"Notificaciones"</h1>
-            <button type="button" class="ghost" on:click=move |_| post("/api/v1/notifications/read-all".into())>"Marcar todas como leídas"</button>
+            <button type="button" class="ghost" on:click=move |_| post(paths::notifications::read_all())>"Marcar todas como leídas"</button>
         </div>
         <p class="lead">"Avisos de las solicitudes en las que le toca actuar o que atendieron para su área."</p>
         <label class="checkbox">
-            <input type="checkbox" prop:checked=unread_only on:change=move |e| { unread_only.set(event_target_checked(&e)); page.set(1); } />
+            <input type="checkbox" prop:checked=unread_only on:change=move |e| {
+                let unread = event_target_checked(&e).then_some(true);
+                shown.push(&NotificationFilter { unread, ..NotificationFilter::default() });
+            } />
             "Solo las no leídas"
         </label>
         <Alert failure=failure notice=Signal::derive(|| None::<String>) />
-        <Suspense fallback=|| view! { <p role="status">"Cargando notificaciones…"</p> }>
-            {move || list.get().map(|result| match result {
-                Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
-                Ok(page_of) if page_of.items.is_empty() => view! { <p class="empty">"No tiene notificaciones."</p> }.into_any(),
-                Ok(page_of) => {
-                    let (count, total) = (page_of.page_count(), page_of.total);
+        <Loaded loading="Cargando notificaciones…">
+            {move || list.get().map(|result| result.map(|value| match value {
+                page_of if page_of.items.is_empty() => view! { <p class="empty">"No tiene notificaciones."</p> }.into_any(),
+                page_of => {
+                    let at = Position::of(&page_of);
                     view! {
                         <ul class="notifications">
                             {page_of.items.into_iter().map(|n| {
@@ -62,7 +61,7 @@ pub fn NotificationsPage() -> impl IntoView {
                                     || "/certificados".to_owned(),
                                     |id| format!("/solicitudes/{id}"),
                                 );
-                                let read_path = format!("/api/v1/notifications/{}/read", n.id);
+                                let read_path = paths::notifications::read(n.id);
                                 let unread = n.read_at.is_none();
                                 let on_open = read_path.clone();
                                 view! {
@@ -78,10 +77,10 @@ pub fn NotificationsPage() -> impl IntoView {
                                 }
                             }).collect_view()}
                         </ul>
-                        <Pager page=page page_count=count total=total noun=("notificación", "notificaciones") />
+                        <Pager at=at go_to=go_to noun=("notificación", "notificaciones") />
                     }.into_any()
                 }
-            })}
-        </Suspense>
+            }))}
+        </Loaded>
     }
 }

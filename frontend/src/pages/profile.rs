@@ -1,6 +1,6 @@
 //! The user's profile and password change.
 
-use confrontas_api::{ChangePasswordRequest, PASSWORD_MIN_CHARS};
+use confrontas_api::{ChangePasswordRequest, PASSWORD_MIN_CHARS, paths};
 use gloo_net::http::Method;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -85,7 +85,7 @@ fn ChangePassword() -> impl IntoView {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             let outcome =
-                api::send_empty(Method::POST, "/api/v1/me/password", Some(&request)).await;
+                api::send_empty(Method::POST, &paths::auth::password(), Some(&request)).await;
             busy.set(false);
             match outcome {
                 Ok(()) => {

@@ -245,8 +245,40 @@ pub enum RequestSort {
     Updated,
 }
 
+impl RequestSort {
+    pub const ALL: [RequestSort; 4] = [
+        RequestSort::Recent,
+        RequestSort::Oldest,
+        RequestSort::Due,
+        RequestSort::Updated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestSort::Recent => "recent",
+            RequestSort::Oldest => "oldest",
+            RequestSort::Due => "due",
+            RequestSort::Updated => "updated",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<RequestSort> {
+        RequestSort::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    /// How a list sorted this way is described to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            RequestSort::Recent => "Más recientes",
+            RequestSort::Oldest => "Más antiguas",
+            RequestSort::Due => "Próximas a vencer",
+            RequestSort::Updated => "Cambios recientes",
+        }
+    }
+}
+
 /// Filters of `GET /api/v1/requests`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
@@ -480,6 +512,24 @@ impl ExplainedActionBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sort_orders_are_written_as_on_the_wire() {
+        for sort in RequestSort::ALL {
+            assert_eq!(
+                serde_json::to_value(sort).unwrap(),
+                serde_json::json!(sort.as_str())
+            );
+            assert_eq!(RequestSort::parse(sort.as_str()), Some(sort));
+        }
+        for sort in crate::FarmerSort::ALL {
+            assert_eq!(
+                serde_json::to_value(sort).unwrap(),
+                serde_json::json!(sort.as_str())
+            );
+            assert_eq!(crate::FarmerSort::parse(sort.as_str()), Some(sort));
+        }
+    }
 
     #[test]
     fn attachment_kinds_round_trip() {

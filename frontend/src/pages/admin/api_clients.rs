@@ -1,12 +1,16 @@
 use confrontas_api::{
-    ApiClient, ApiClientCredentials, ApiClientPatch, ApiScope, NewApiClient, Page, Unit,
+    ApiClient, ApiClientCredentials, ApiClientPatch, ApiScope, NameFilter, NewApiClient, Page,
+    Unit, paths,
 };
 use gloo_net::http::Method;
 use leptos::prelude::*;
 
 use super::active_units;
 use crate::api::{self, ApiError};
-use crate::components::{Alert, Pager, TextField, field_error, format_time, status_badge};
+use crate::components::{
+    Alert, Loaded, Pager, Position, TextField, field_error, format_time, status_badge,
+};
+use crate::url_state::use_url_state;
 
 fn scope_label(scope: ApiScope) -> &'static str {
     match scope {
@@ -16,16 +20,20 @@ fn scope_label(scope: ApiScope) -> &'static str {
 
 #[component]
 pub fn ApiClientsPage() -> impl IntoView {
-    let page = RwSignal::new(1u32);
+    let shown = use_url_state::<NameFilter>();
     let failure = RwSignal::new(None::<ApiError>);
     let notice = RwSignal::new(None::<String>);
     // A secret is shown once, right after it is issued.
     let issued = RwSignal::new(None::<ApiClientCredentials>);
     let clients = LocalResource::new(move || {
-        let url = format!("/api/v1/api-clients?per_page=20&page={}", page.get());
+        let url = paths::api_clients::list(&NameFilter {
+            per_page: Some(20),
+            ..shown.get()
+        });
         async move { api::get::<Page<ApiClient>>(&url).await }
     });
     let units = LocalResource::new(active_units);
+    let go_to = shown.page_opener();
 
     let toggle = move |client: ApiClient| {
         leptos::task::spawn_local(async move {
@@ -35,7 +43,7 @@ pub fn ApiClientsPage() -> impl IntoView {
             };
             match api::send_json::<_, ApiClient>(
                 Method::PATCH,
-                &format!("/api/v1/api-clients/{}", client.id),
+                &paths::api_clients::one(client.id),
                 &patch,
             )
             .await
@@ -61,7 +69,7 @@ pub fn ApiClientsPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match api::send_json::<_, ApiClientCredentials>(
                 Method::POST,
-                &format!("/api/v1/api-clients/{}/secret", client.id),
+                &paths::api_clients::secret(client.id),
                 &(),
             )
             .await
@@ -97,12 +105,11 @@ pub fn ApiClientsPage() -> impl IntoView {
         <section class="card" aria-labelledby="clients-title">
             <h2 id="clients-title">"Clientes registrados"</h2>
             <Alert failure=failure notice=notice />
-            <Suspense fallback=|| view! { <p role="status">"Cargando clientes…"</p> }>
-                {move || clients.get().map(|result| match result {
-                    Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
-                    Ok(list) if list.items.is_empty() => view! { <p class="empty">"Aún no hay clientes API registrados."</p> }.into_any(),
-                    Ok(list) => {
-                        let (count, total) = (list.page_count(), list.total);
+            <Loaded loading="Cargando clientes…">
+                {move || clients.get().map(|result| result.map(|value| match value {
+                    list if list.items.is_empty() => view! { <p class="empty">"Aún no hay clientes API registrados."</p> }.into_any(),
+                    list => {
+                        let at = Position::of(&list);
                         view! {
                             <div class="table-scroll">
                                 <table>
@@ -130,11 +137,11 @@ pub fn ApiClientsPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            <Pager page=page page_count=count total=total noun=("cliente", "clientes") />
+                            <Pager at=at go_to=go_to noun=("cliente", "clientes") />
                         }.into_any()
                     }
-                })}
-            </Suspense>
+                }))}
+            </Loaded>
         </section>
     }
 }
@@ -175,7 +182,7 @@ fn NewClientForm(
         leptos::task::spawn_local(async move {
             let outcome = api::send_json::<_, ApiClientCredentials>(
                 Method::POST,
-                "/api/v1/api-clients",
+                &paths::api_clients::create(),
                 &client,
             )
             .await;

@@ -1,23 +1,33 @@
 //! The business-day calendar (admin): the mandatory rest days of the LFT, computed, and the
 //! non-working days the admin declares (the ministry's DOF agreements), which SLA clocks skip.
 
-use confrontas_api::{CalendarYear, NewNonWorkingDay, NonWorkingDay, NonWorkingKind};
+use confrontas_api::{CalendarYear, NewNonWorkingDay, NonWorkingDay, NonWorkingKind, paths};
 use gloo_net::http::Method;
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::api::{self, ApiError};
-use crate::components::{Alert, TextField, field_error};
+use crate::components::{Alert, Loaded, TextField, field_error};
+use crate::url_state::use_url_state;
+
+/// The year the page shows, kept in the URL (this year when absent).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct YearShown {
+    year: Option<i32>,
+}
 
 #[component]
 pub fn CalendarPage() -> impl IntoView {
     let this_year = chrono::Datelike::year(&chrono::Utc::now());
-    let year = RwSignal::new(this_year);
+    let shown = use_url_state::<YearShown>();
+    let year = Signal::derive(move || shown.get().year.unwrap_or(this_year));
+    let show_year = move |year: i32| shown.push(&YearShown { year: Some(year) });
     let failure = RwSignal::new(None::<ApiError>);
     let notice = RwSignal::new(None::<String>);
     let date = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let calendar = LocalResource::new(move || {
-        let url = format!("/api/v1/calendar/{}", year.get());
+        let url = paths::calendar::year(year.get());
         async move { api::get::<CalendarYear>(&url).await }
     });
     let declare = move |event: leptos::ev::SubmitEvent| {
@@ -39,7 +49,7 @@ pub fn CalendarPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match api::send_json::<_, NonWorkingDay>(
                 Method::POST,
-                "/api/v1/calendar/non-working-days",
+                &paths::calendar::declare_day(),
                 &body,
             )
             .await
@@ -62,7 +72,7 @@ pub fn CalendarPage() -> impl IntoView {
     let remove = move |day: NonWorkingDay| {
         let Some(id) = day.id else { return };
         leptos::task::spawn_local(async move {
-            let path = format!("/api/v1/calendar/non-working-days/{id}");
+            let path = paths::calendar::declared_day(id);
             match api::send_empty(Method::DELETE, &path, None::<&()>).await {
                 Ok(()) => {
                     failure.set(None);
@@ -91,13 +101,12 @@ pub fn CalendarPage() -> impl IntoView {
         <section class="card" aria-labelledby="year-title">
             <div class="section-head">
                 <h2 id="year-title">{move || format!("Días inhábiles de {}", year.get())}</h2>
-                <button type="button" class="ghost" on:click=move |_| year.update(|y| *y -= 1)>"Año anterior"</button>
-                <button type="button" class="ghost" on:click=move |_| year.update(|y| *y += 1)>"Año siguiente"</button>
+                <button type="button" class="ghost" on:click=move |_| show_year(year.get_untracked() - 1)>"Año anterior"</button>
+                <button type="button" class="ghost" on:click=move |_| show_year(year.get_untracked() + 1)>"Año siguiente"</button>
             </div>
-            <Suspense fallback=|| view! { <p role="status">"Cargando calendario…"</p> }>
-                {move || calendar.get().map(|result| match result {
-                    Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
-                    Ok(cal) => view! {
+            <Loaded loading="Cargando calendario…">
+                {move || calendar.get().map(|result| result.map(|cal| {
+                    view! {
                         <p class="muted">{format!("{} días hábiles en el año ({}).", cal.business_days, cal.time_zone)}</p>
                         <table>
                             <caption class="visually-hidden">"Días inhábiles entre semana"</caption>
@@ -120,9 +129,9 @@ pub fn CalendarPage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                    }.into_any(),
-                })}
-            </Suspense>
+                    }.into_any()
+                }))}
+            </Loaded>
         </section>
     }
 }

@@ -7,13 +7,18 @@ pub mod sla;
 pub mod units;
 pub mod users;
 
-use confrontas_api::{Page, Unit};
+use confrontas_api::{NameFilter, Page, Unit, paths};
 
 use crate::api;
 
 /// Active units for the selects of the user and API-client forms.
 pub async fn active_units() -> Result<Vec<Unit>, api::ApiError> {
-    api::get::<Page<Unit>>("/api/v1/units?active=true&per_page=200")
+    let filter = NameFilter {
+        active: Some(true),
+        per_page: Some(200),
+        ..NameFilter::default()
+    };
+    api::get::<Page<Unit>>(&paths::units::list(&filter))
         .await
         .map(|page| page.items)
 }

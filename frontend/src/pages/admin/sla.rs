@@ -1,26 +1,26 @@
 //! Service-level policies (admin): the business days each clock allows per request type, and
 //! when a running clock is flagged at risk. Requests keep the targets in force when submitted.
 
-use confrontas_api::{SlaPolicy, SlaPolicyUpdate};
+use confrontas_api::{SlaPolicy, SlaPolicyUpdate, paths};
 use gloo_net::http::Method;
 use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::components::{Alert, format_time};
+use crate::components::{Alert, Loaded, format_time};
 
 #[component]
 pub fn SlaPoliciesPage() -> impl IntoView {
     let failure = RwSignal::new(None::<ApiError>);
     let notice = RwSignal::new(None::<String>);
-    let policies = LocalResource::new(|| api::get::<Vec<SlaPolicy>>("/api/v1/sla-policies"));
+    let policies =
+        LocalResource::new(|| async { api::get::<Vec<SlaPolicy>>(&paths::sla::policies()).await });
     view! {
         <h1>"Niveles de servicio"</h1>
         <p class="lead">"Plazos en días hábiles de cada reloj por tipo de solicitud. Las solicitudes conservan los plazos vigentes cuando se recibieron; los cambios aplican a las que se reciban después."</p>
         <Alert failure=failure notice=notice />
-        <Suspense fallback=|| view! { <p role="status">"Cargando políticas…"</p> }>
-            {move || policies.get().map(|result| match result {
-                Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
-                Ok(list) => view! {
+        <Loaded loading="Cargando políticas…">
+            {move || policies.get().map(|result| result.map(|list| {
+                view! {
                     <div class="table-scroll card">
                         <table>
                             <caption class="visually-hidden">"Políticas de nivel de servicio"</caption>
@@ -36,9 +36,9 @@ pub fn SlaPoliciesPage() -> impl IntoView {
                             </tbody>
                         </table>
                     </div>
-                }.into_any(),
-            })}
-        </Suspense>
+                }.into_any()
+            }))}
+        </Loaded>
     }
 }
 
@@ -59,11 +59,7 @@ fn PolicyRow(
         policy.request_type.short_label(),
         policy.clock.label()
     );
-    let path = format!(
-        "/api/v1/sla-policies/{}/{}",
-        policy.request_type.as_str(),
-        policy.clock.as_str()
-    );
+    let path = paths::sla::policy(policy.request_type, policy.clock);
     let (days_label, risk_label) = (format!("Plazo de {label}"), format!("Aviso de {label}"));
     let save = move |_| {
         let (Ok(business_days), Ok(at_risk_days)) = (

@@ -1,24 +1,30 @@
-use confrontas_api::{NewUnit, Page, Unit, UnitPatch};
+use confrontas_api::{NameFilter, NewUnit, Page, Unit, UnitPatch, paths};
 use gloo_net::http::Method;
 use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
-use crate::components::{Alert, Pager, TextField, encode, field_error, status_badge};
+use crate::components::{Alert, Loaded, Pager, Position, TextField, field_error, status_badge};
+use crate::url_state::{follow_url, use_url_state};
 
 #[component]
 pub fn UnitsPage() -> impl IntoView {
+    let shown = use_url_state::<NameFilter>();
     let search = RwSignal::new(String::new());
-    let page = RwSignal::new(1u32);
+    follow_url(search, move || shown.get().q.unwrap_or_default());
     let failure = RwSignal::new(None::<ApiError>);
     let notice = RwSignal::new(None::<String>);
     let units = LocalResource::new(move || {
-        let url = format!(
-            "/api/v1/units?per_page=20&page={}&q={}",
-            page.get(),
-            encode(&search.get())
-        );
+        let url = paths::units::list(&NameFilter {
+            per_page: Some(20),
+            ..shown.get()
+        });
         async move { api::get::<Page<Unit>>(&url).await }
     });
+    let type_search = move |event: leptos::ev::Event| {
+        let text = event_target_value(&event);
+        shown.refilter_as_typed(|filter| filter.q = Some(text).filter(|t| !t.is_empty()));
+    };
+    let go_to = shown.page_opener();
 
     let toggle = move |unit: Unit| {
         leptos::task::spawn_local(async move {
@@ -26,12 +32,8 @@ pub fn UnitsPage() -> impl IntoView {
                 active: Some(!unit.active),
                 ..Default::default()
             };
-            match api::send_json::<_, Unit>(
-                Method::PATCH,
-                &format!("/api/v1/units/{}", unit.id),
-                &patch,
-            )
-            .await
+            match api::send_json::<_, Unit>(Method::PATCH, &paths::units::one(unit.id), &patch)
+                .await
             {
                 Ok(updated) => {
                     failure.set(None);
@@ -58,16 +60,15 @@ pub fn UnitsPage() -> impl IntoView {
             <div class="filters">
                 <div class="field">
                     <label for="units-search">"Buscar por clave o nombre"</label>
-                    <input id="units-search" type="search" bind:value=search on:input=move |_| page.set(1) />
+                    <input id="units-search" type="search" bind:value=search on:input=type_search />
                 </div>
             </div>
             <Alert failure=failure notice=notice />
-            <Suspense fallback=|| view! { <p role="status">"Cargando unidades…"</p> }>
-                {move || units.get().map(|result| match result {
-                    Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
-                    Ok(list) if list.items.is_empty() => view! { <p class="empty">"No hay unidades que coincidan con la búsqueda."</p> }.into_any(),
-                    Ok(list) => {
-                        let (count, total) = (list.page_count(), list.total);
+            <Loaded loading="Cargando unidades…">
+                {move || units.get().map(|result| result.map(|value| match value {
+                    list if list.items.is_empty() => view! { <p class="empty">"No hay unidades que coincidan con la búsqueda."</p> }.into_any(),
+                    list => {
+                        let at = Position::of(&list);
                         view! {
                             <table>
                                 <caption class="visually-hidden">"Unidades administrativas"</caption>
@@ -89,11 +90,11 @@ pub fn UnitsPage() -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table>
-                            <Pager page=page page_count=count total=total noun=("unidad", "unidades") />
+                            <Pager at=at go_to=go_to noun=("unidad", "unidades") />
                         }.into_any()
                     }
-                })}
-            </Suspense>
+                }))}
+            </Loaded>
         </section>
     }
 }
@@ -114,7 +115,8 @@ fn NewUnitForm(on_created: Callback<Unit>) -> impl IntoView {
         };
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let outcome = api::send_json::<_, Unit>(Method::POST, "/api/v1/units", &unit).await;
+            let outcome =
+                api::send_json::<_, Unit>(Method::POST, &paths::units::create(), &unit).await;
             busy.set(false);
             match outcome {
                 Ok(created) => {

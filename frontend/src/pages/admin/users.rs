@@ -1,32 +1,38 @@
-use confrontas_api::{NewUser, Page, Role, Unit, User, UserPatch};
+use confrontas_api::{NewUser, Page, Role, Unit, User, UserFilter, UserPatch, paths};
 use gloo_net::http::Method;
 use leptos::prelude::*;
 
 use super::active_units;
 use crate::api::{self, ApiError};
-use crate::components::{Alert, Pager, TextField, encode, field_error, format_time, status_badge};
+use crate::components::{
+    Alert, Loaded, Pager, Position, TextField, field_error, format_time, status_badge,
+};
+use crate::url_state::{follow_url, use_url_state};
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
+    let shown = use_url_state::<UserFilter>();
     let search = RwSignal::new(String::new());
-    let role_filter = RwSignal::new(String::new());
-    let page = RwSignal::new(1u32);
+    follow_url(search, move || shown.get().q.unwrap_or_default());
+    let role = move || shown.get().role.map(Role::as_str).unwrap_or_default();
     let failure = RwSignal::new(None::<ApiError>);
     let notice = RwSignal::new(None::<String>);
     let users = LocalResource::new(move || {
-        let role = role_filter.get();
-        let role = if role.is_empty() {
-            String::new()
-        } else {
-            format!("&role={role}")
-        };
-        let url = format!(
-            "/api/v1/users?per_page=20&page={}&q={}{role}",
-            page.get(),
-            encode(&search.get())
-        );
+        let url = paths::users::list(&UserFilter {
+            per_page: Some(20),
+            ..shown.get()
+        });
         async move { api::get::<Page<User>>(&url).await }
     });
+    let type_search = move |event: leptos::ev::Event| {
+        let text = event_target_value(&event);
+        shown.refilter_as_typed(|filter| filter.q = Some(text).filter(|t| !t.is_empty()));
+    };
+    let choose_role = move |event: leptos::ev::Event| {
+        let role = Role::parse(&event_target_value(&event));
+        shown.refilter(|filter| filter.role = role);
+    };
+    let go_to = shown.page_opener();
     let units = LocalResource::new(active_units);
 
     let toggle = move |user: User| {
@@ -35,12 +41,8 @@ pub fn UsersPage() -> impl IntoView {
                 active: Some(!user.active),
                 ..Default::default()
             };
-            match api::send_json::<_, User>(
-                Method::PATCH,
-                &format!("/api/v1/users/{}", user.id),
-                &patch,
-            )
-            .await
+            match api::send_json::<_, User>(Method::PATCH, &paths::users::one(user.id), &patch)
+                .await
             {
                 Ok(updated) => {
                     failure.set(None);
@@ -71,23 +73,22 @@ pub fn UsersPage() -> impl IntoView {
             <div class="filters">
                 <div class="field">
                     <label for="users-search">"Buscar por nombre o correo"</label>
-                    <input id="users-search" type="search" bind:value=search on:input=move |_| page.set(1) />
+                    <input id="users-search" type="search" bind:value=search on:input=type_search />
                 </div>
                 <div class="field">
                     <label for="users-role">"Filtrar por rol"</label>
-                    <select id="users-role" bind:value=role_filter on:change=move |_| page.set(1)>
+                    <select id="users-role" prop:value=role on:change=choose_role>
                         <option value="">"Todos"</option>
                         {Role::ALL.iter().map(|role| view! { <option value=role.as_str()>{role.label()}</option> }).collect_view()}
                     </select>
                 </div>
             </div>
             <Alert failure=failure notice=notice />
-            <Suspense fallback=|| view! { <p role="status">"Cargando usuarios…"</p> }>
-                {move || users.get().map(|result| match result {
-                    Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
-                    Ok(list) if list.items.is_empty() => view! { <p class="empty">"No hay usuarios que coincidan con los filtros."</p> }.into_any(),
-                    Ok(list) => {
-                        let (count, total) = (list.page_count(), list.total);
+            <Loaded loading="Cargando usuarios…">
+                {move || users.get().map(|result| result.map(|list| match list {
+                    list if list.items.is_empty() => view! { <p class="empty">"No hay usuarios que coincidan con los filtros."</p> }.into_any(),
+                    list => {
+                        let at = Position::of(&list);
                         view! {
                             <div class="table-scroll">
                                 <table>
@@ -113,11 +114,11 @@ pub fn UsersPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            <Pager page=page page_count=count total=total noun=("usuario", "usuarios") />
+                            <Pager at=at go_to=go_to noun=("usuario", "usuarios") />
                         }.into_any()
                     }
-                })}
-            </Suspense>
+                }))}
+            </Loaded>
         </section>
     }
 }
@@ -159,7 +160,8 @@ fn NewUserForm(
         }
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let outcome = api::send_json::<_, User>(Method::POST, "/api/v1/users", &user).await;
+            let outcome =
+                api::send_json::<_, User>(Method::POST, &paths::users::create(), &user).await;
             busy.set(false);
             match outcome {
                 Ok(created) => {

@@ -1,14 +1,17 @@
 //! KPIs by period (`docs/architecture.md`, "Confrontations"): the confrontations finished in a
-//! month, quarter, semester or
-//! year, overall and per unit, with a chart of how the rows were classified, and the
-//! registry's proof-of-life coverage. Areas see their own unit.
+//! month, quarter, semester or year, overall and per unit, with a chart of how the rows were
+//! classified, and the registry's proof-of-life coverage. Areas see their own unit.
 
-use confrontas_api::{Authority, ConfrontationMetrics, KpiLine, KpiReport, SatOutcome};
+use confrontas_api::{
+    Authority, ConfrontationMetrics, KpiLine, KpiQuery, KpiReport, SatOutcome, paths,
+};
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use super::{KpiCards, MetricCards, OutcomeCards, percent};
 use crate::api;
-use crate::components::encode;
+use crate::components::Loaded;
+use crate::url_state::{follow_url, use_url_state};
 
 fn this_month() -> String {
     let now = js_sys::Date::new_0();
@@ -53,26 +56,41 @@ fn classification_bar(metrics: &ConfrontationMetrics) -> impl IntoView + use<> {
     }
 }
 
+/// The period and authority asked for, kept in the URL.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct KpisShown {
+    period: Option<String>,
+    authority: Option<Authority>,
+}
+
 #[component]
 pub fn KpiPage() -> impl IntoView {
-    let period = RwSignal::new(this_month());
-    let authority = RwSignal::new(Authority::Renapo.as_str().to_owned());
-    let asked = RwSignal::new((this_month(), Authority::Renapo.as_str().to_owned()));
+    // What is asked is in the URL (this month's RENAPO figures when it says nothing).
+    let shown = use_url_state::<KpisShown>();
+    let asked = move || KpiQuery {
+        period: shown.get().period.unwrap_or_else(this_month),
+        authority: Some(shown.get().authority.unwrap_or(Authority::Renapo)),
+    };
+    let period = RwSignal::new(String::new());
+    let authority = RwSignal::new(String::new());
+    follow_url(period, move || asked().period);
+    follow_url(authority, move || {
+        asked()
+            .authority
+            .unwrap_or(Authority::Renapo)
+            .as_str()
+            .to_owned()
+    });
     let report = LocalResource::new(move || {
-        let (period, authority) = asked.get();
-        let url = format!(
-            "/api/v1/kpis?period={}&authority={}",
-            encode(&period),
-            encode(&authority)
-        );
+        let url = paths::confrontations::kpis(&asked());
         async move { api::get::<KpiReport>(&url).await }
     });
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        asked.set((
-            period.get_untracked().trim().to_owned(),
-            authority.get_untracked(),
-        ));
+        shown.push(&KpisShown {
+            period: Some(period.get_untracked().trim().to_owned()),
+            authority: Authority::parse(&authority.get_untracked()),
+        });
     };
     view! {
         <h1>"Indicadores de confrontas"</h1>
@@ -96,12 +114,11 @@ pub fn KpiPage() -> impl IntoView {
                 <div class="actions-row"><button type="submit">"Consultar"</button></div>
             </form>
         </section>
-        <Suspense fallback=|| view! { <p role="status">"Calculando indicadores…"</p> }>
-            {move || report.get().map(|result| match result {
-                Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
-                Ok(report) => view! { <Report report=report /> }.into_any(),
-            })}
-        </Suspense>
+        <Loaded loading="Calculando indicadores…">
+            {move || report.get().map(|result| result.map(|report| {
+                view! { <Report report=report /> }.into_any()
+            }))}
+        </Loaded>
     }
 }
 

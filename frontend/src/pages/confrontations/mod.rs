@@ -6,6 +6,8 @@
 pub mod kpis;
 pub mod page;
 
+use confrontas_api::StartQuery;
+use confrontas_api::paths;
 use confrontas_api::{
     Authority, AuthorityMode, Confrontation, ConfrontationMetrics, ConfrontationState, Kpis,
     OutcomeCount, Readiness, RequestDetail, RequestState, Role, SatProvider, outcome_shares,
@@ -16,7 +18,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
 use crate::api::{self, ApiError};
-use crate::components::{Alert, format_time};
+use crate::components::{Alert, Loaded, format_time};
 use crate::session::use_session;
 
 pub fn state_badge(state: ConfrontationState) -> impl IntoView {
@@ -126,10 +128,11 @@ pub fn RequestConfrontations(request: RequestDetail) -> impl IntoView {
     let may_start = session.role() == Some(Role::Subdireccion)
         && request.summary.state == RequestState::InProgress;
     let list = LocalResource::new(move || async move {
-        api::get::<Vec<Confrontation>>(&format!("/api/v1/requests/{id}/confrontations")).await
+        api::get::<Vec<Confrontation>>(&paths::requests::confrontations(id)).await
     });
     // Whether the SAT's online provider is configured (else only the exchange file).
-    let readiness = LocalResource::new(|| async { api::get::<Readiness>("/ready").await });
+    let readiness =
+        LocalResource::new(|| async { api::get::<Readiness>(&paths::ops::ready()).await });
     let online_available = move || {
         readiness
             .get()
@@ -144,11 +147,13 @@ pub fn RequestConfrontations(request: RequestDetail) -> impl IntoView {
         busy.set(true);
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            let query = match authority {
-                Authority::Renapo => String::new(),
-                Authority::Sat => format!("?provider={}", provider.get_untracked()),
+            let query = StartQuery {
+                provider: match authority {
+                    Authority::Renapo => None,
+                    Authority::Sat => SatProvider::parse(&provider.get_untracked()),
+                },
             };
-            let path = format!("/api/v1/requests/{id}/confrontations{query}");
+            let path = paths::requests::start_confrontation(id, &query);
             let outcome =
                 api::send_json::<_, Confrontation>(Method::POST, &path, &serde_json::json!({}))
                     .await;
@@ -195,16 +200,15 @@ pub fn RequestConfrontations(request: RequestDetail) -> impl IntoView {
                 </fieldset>
             })}
             <Alert failure=failure notice=Signal::derive(|| None::<String>) />
-            <Suspense fallback=|| view! { <p role="status">"Cargando confrontas…"</p> }>
-                {move || list.get().map(|result| match result {
-                    Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
-                    Ok(jobs) if jobs.is_empty() => view! {
+            <Loaded loading="Cargando confrontas…">
+                {move || list.get().map(|result| result.map(|value| match value {
+                    jobs if jobs.is_empty() => view! {
                         <p class="empty">{match authority {
                             Authority::Renapo => "Aún no se ha ejecutado una confronta de esta solicitud con RENAPO.",
                             Authority::Sat => "Aún no se ha ejecutado una confronta de esta solicitud con el SAT.",
                         }}</p>
                     }.into_any(),
-                    Ok(jobs) => view! {
+                    jobs => view! {
                         <div class="table-scroll">
                             <table>
                                 <caption class="visually-hidden">"Confrontas de la solicitud"</caption>
@@ -226,8 +230,8 @@ pub fn RequestConfrontations(request: RequestDetail) -> impl IntoView {
                             </table>
                         </div>
                     }.into_any(),
-                })}
-            </Suspense>
+                }))}
+            </Loaded>
         </section>
     }
     .into_any()

@@ -3,9 +3,11 @@
 //! apply and revert with confirmation, the reports, and the results with filters and each
 //! farmer's differences before → after.
 
+use confrontas_api::paths::sat::ExchangeFile;
 use confrontas_api::{
-    AnswerImport, ApplyOutcome, Authority, Classification, Confrontation, ConfrontationItem,
-    ConfrontationState, ItemReason, Page, Role, SatOutcome, SatProvider, field_label,
+    AnswerImport, ApplyOutcome, Authority, Classification, Confrontation, ConfrontationControl,
+    ConfrontationItem, ConfrontationState, ItemFilter, ItemReason, Page, Role, SatOutcome,
+    SatProvider, field_label, paths,
 };
 use gloo_net::http::Method;
 use leptos::prelude::*;
@@ -14,9 +16,21 @@ use leptos_router::components::A;
 use super::{KpiCards, MetricCards, OutcomeCards, state_badge};
 use crate::api::{self, ApiError};
 use crate::components::{
-    Alert, FilePicker, Pager, chosen_file, filter_query, format_time, use_id_param,
+    Alert, FilePicker, Loaded, Pager, Position, chosen_file, format_time, use_id_param,
 };
 use crate::session::use_session;
+use crate::url_state::use_url_state;
+
+/// Where a control (`pause`, `resume`, `cancel`), `apply` or `revert` of job `id` is posted.
+fn action_path(id: i64, verb: &str) -> String {
+    match verb {
+        "apply" => paths::confrontations::apply(id),
+        "revert" => paths::confrontations::revert(id),
+        "pause" => paths::confrontations::control(id, ConfrontationControl::Pause),
+        "resume" => paths::confrontations::control(id, ConfrontationControl::Resume),
+        _ => paths::confrontations::control(id, ConfrontationControl::Cancel),
+    }
+}
 
 /// Seconds between reads when the event stream cannot be used.
 const POLL_MS: u32 = 2_000;
@@ -24,7 +38,7 @@ const POLL_MS: u32 = 2_000;
 /// Keeps `job` current: one read, then the event stream while the job moves; polling if the
 /// stream fails. Stops when the page is gone.
 async fn follow(id: i64, job: RwSignal<Option<Result<Confrontation, ApiError>>>) {
-    let path = format!("/api/v1/confrontations/{id}");
+    let path = paths::confrontations::one(id);
     loop {
         let current = api::get::<Confrontation>(&path).await;
         let active = matches!(&current, Ok(j) if j.state.is_active() && j.state != ConfrontationState::Paused);
@@ -83,13 +97,12 @@ pub fn ConfrontationPage() -> impl IntoView {
         }
     });
     view! {
-        {move || match job.get() {
-            None => view! { <p role="status">"Cargando confronta…"</p> }.into_any(),
-            Some(Err(error)) => view! {
-                <h1>"Confronta"</h1>
-                <p class="alert-error" role="alert">{error.message()}</p>
-            }.into_any(),
-            Some(Ok(current)) => view! {
+        // The job comes from its progress stream, not a resource: the first line waits for it.
+        <Show when=move || job.with(Option::is_none)>
+            <p role="status">"Cargando confronta…"</p>
+        </Show>
+        <Loaded loading="Cargando confronta…" heading="Confronta">
+            {move || job.get().map(|result| result.map(|current| view! {
                 <p><A href=format!("/solicitudes/{}", current.request_id)>{format!("← Volver a la solicitud {}", current.ticket_number)}</A></p>
                 <h1>{format!("Confronta {} · {}", current.id, current.ticket_number)}</h1>
                 <p class="lead">
@@ -97,8 +110,8 @@ pub fn ConfrontationPage() -> impl IntoView {
                     {current.provider.map(|p| format!(" ({})", p.label().to_lowercase()))}
                     " · " {state_badge(current.state)} " · iniciada por " {current.created_by.name.clone()} " el " {format_time(Some(current.created_at))}
                 </p>
-            }.into_any(),
-        }}
+            }))}
+        </Loaded>
         {move || kind.get().map(|(authority, provider)| view! {
             <Progress job=job />
             {(provider == Some(SatProvider::ExchangeFile)).then(|| view! { <ExchangeSteps job=job revision=revision /> })}
@@ -158,11 +171,12 @@ fn ExchangeSteps(
     let waiting =
         move || current(job).is_some_and(|j| j.state == ConfrontationState::WaitingAuthority);
     let id = move || current(job).map(|j| j.id).unwrap_or_default();
-    let download = move |extension: &'static str| {
+    let download = move |file: ExchangeFile| {
         let id = id();
         leptos::task::spawn_local(async move {
-            let path = format!("/api/v1/confrontations/{id}/sat/exchange.{extension}");
-            let outcome = api::download(&path, &format!("sat_32d_{id}.{extension}")).await;
+            let path = paths::sat::exchange(id, file);
+            let name = format!("sat_32d_{id}.{}", file.as_str());
+            let outcome = api::download(&path, &name).await;
             failure.set(outcome.err());
         });
     };
@@ -182,7 +196,7 @@ fn ExchangeSteps(
         busy.set(true);
         refused.set(None);
         leptos::task::spawn_local(async move {
-            let path = format!("/api/v1/confrontations/{id}/sat/answers");
+            let path = paths::sat::answers(id);
             let outcome = api::upload::<AnswerImport>(&path, &file).await;
             busy.set(false);
             match outcome {
@@ -200,7 +214,7 @@ fn ExchangeSteps(
                         },
                     )));
                     if let Ok(fresh) =
-                        api::get::<Confrontation>(&format!("/api/v1/confrontations/{id}")).await
+                        api::get::<Confrontation>(&paths::confrontations::one(id)).await
                     {
                         job.set(Some(Ok(fresh)));
                     }
@@ -230,8 +244,8 @@ fn ExchangeSteps(
                 <h3>"1. Enviar al SAT la lista de RFC"</h3>
                 <p class="hint">"Los RFC que esperan respuesta, en el orden del layout y sin repetir. El texto es de ancho fijo (ISO-8859-1): posiciones 1–7 el consecutivo y 8–20 el RFC."</p>
                 <div class="actions-row">
-                    <button type="button" on:click=move |_| download("xlsx")>"Descargar lista de RFC (.xlsx)"</button>
-                    <button type="button" class="ghost" on:click=move |_| download("txt")>"Descargar lista de RFC (.txt)"</button>
+                    <button type="button" on:click=move |_| download(ExchangeFile::Xlsx)>"Descargar lista de RFC (.xlsx)"</button>
+                    <button type="button" class="ghost" on:click=move |_| download(ExchangeFile::Text)>"Descargar lista de RFC (.txt)"</button>
                 </div>
                 <h3>"2. Importar la respuesta del SAT"</h3>
                 <p class="hint">"Columnas RFC, SENTIDO, FOLIO y FECHA_EMISION (dd-mm-aaaa). Si alguna fila tiene errores no se importa nada y se listan las filas por corregir."</p>
@@ -302,7 +316,7 @@ fn Controls(
         busy.set(true);
         confirming.set(None);
         leptos::task::spawn_local(async move {
-            let path = format!("/api/v1/confrontations/{}/{verb}", j.id);
+            let path = action_path(j.id, verb);
             let outcome = match verb {
                 "apply" | "revert" => api::send_json::<_, ApplyOutcome>(Method::POST, &path, &body)
                     .await
@@ -326,7 +340,7 @@ fn Controls(
                 Ok(message) => {
                     // The counts first, so the message never sits beside stale ones.
                     if let Ok(fresh) =
-                        api::get::<Confrontation>(&format!("/api/v1/confrontations/{}", j.id)).await
+                        api::get::<Confrontation>(&paths::confrontations::one(j.id)).await
                     {
                         job.set(Some(Ok(fresh)));
                     }
@@ -360,7 +374,10 @@ fn Controls(
     let download = move |extension: &'static str| {
         let id = id();
         leptos::task::spawn_local(async move {
-            let path = format!("/api/v1/confrontations/{id}/report.{extension}");
+            let path = match extension {
+                "xlsx" => paths::confrontations::report_xlsx(id),
+                _ => paths::confrontations::report_csv(id),
+            };
             if let Err(error) = api::download(&path, &format!("confronta_{id}.{extension}")).await {
                 failure.set(Some(error));
             }
@@ -427,22 +444,40 @@ fn Results(
     revision: RwSignal<u32>,
 ) -> impl IntoView {
     let session = use_session();
-    let classification = RwSignal::new(String::new());
-    let reason = RwSignal::new(String::new());
-    let page = RwSignal::new(1u32);
+    // The filters and the page are in the URL: back from a farmer keeps them.
+    let shown = use_url_state::<ItemFilter>();
     let items = LocalResource::new(move || {
         revision.track();
-        let url = format!(
-            "/api/v1/confrontations/{}/items?per_page=50&page={}{}",
-            id.get(),
-            page.get(),
-            filter_query(&[
-                ("classification", &classification.get()),
-                ("reason", &reason.get())
-            ])
-        );
+        let filter = ItemFilter {
+            per_page: Some(50),
+            ..shown.get()
+        };
+        let url = paths::confrontations::items(id.get(), &filter);
         async move { api::get::<Page<ConfrontationItem>>(&url).await }
     });
+    let classification = move || {
+        shown
+            .get()
+            .classification
+            .map(Classification::as_str)
+            .unwrap_or_default()
+    };
+    let reason = move || {
+        shown
+            .get()
+            .reason
+            .map(ItemReason::as_str)
+            .unwrap_or_default()
+    };
+    let choose_class = move |event: leptos::ev::Event| {
+        let class = Classification::parse(&event_target_value(&event));
+        shown.refilter(|filter| filter.classification = class);
+    };
+    let choose_reason = move |event: leptos::ev::Event| {
+        let reason = ItemReason::parse(&event_target_value(&event));
+        shown.refilter(|filter| filter.reason = reason);
+    };
+    let go_to = shown.page_opener();
     let registry_reader = move || matches!(session.role(), Some(Role::Subdireccion | Role::Admin));
     view! {
         <section class="card" aria-labelledby="results-title">
@@ -450,27 +485,26 @@ fn Results(
             <div class="filters">
                 <div class="field">
                     <label for="f-class">"Clasificación"</label>
-                    <select id="f-class" bind:value=classification on:change=move |_| page.set(1)>
+                    <select id="f-class" prop:value=classification on:change=choose_class>
                         <option value="">"Todas"</option>
                         {Classification::ALL.iter().map(|c| view! { <option value=c.as_str()>{c.label()}</option> }).collect_view()}
                     </select>
                 </div>
                 <div class="field">
                     <label for="f-reason">"Motivo"</label>
-                    <select id="f-reason" bind:value=reason on:change=move |_| page.set(1)>
+                    <select id="f-reason" prop:value=reason on:change=choose_reason>
                         <option value="">"Todos"</option>
                         {ItemReason::ALL.iter().filter(|r| r.applies_to(authority)).map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
                     </select>
                 </div>
             </div>
-            <Suspense fallback=|| view! { <p role="status">"Cargando resultados…"</p> }>
-                {move || items.get().map(|result| match result {
-                    Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
-                    Ok(list) if list.items.is_empty() => view! {
+            <Loaded loading="Cargando resultados…">
+                {move || items.get().map(|result| result.map(|value| match value {
+                    list if list.items.is_empty() => view! {
                         <p class="empty">"No hay registros con esos filtros."</p>
                     }.into_any(),
-                    Ok(list) => {
-                        let (count, total) = (list.page_count(), list.total);
+                    list => {
+                        let at = Position::of(&list);
                         view! {
                             <div class="table-scroll">
                                 <table data-testid="results">
@@ -490,11 +524,11 @@ fn Results(
                                     </tbody>
                                 </table>
                             </div>
-                            <Pager page=page page_count=count total=total noun=("registro", "registros") />
+                            <Pager at=at go_to=go_to noun=("registro", "registros") />
                         }.into_any()
                     }
-                })}
-            </Suspense>
+                }))}
+            </Loaded>
         </section>
     }
 }

@@ -1,4 +1,6 @@
-use confrontas_api::{Farmer, FarmerChange, FarmerStatus, Page, SatOutcome, field_label};
+use confrontas_api::{
+    Farmer, FarmerChange, FarmerStatus, Page, PageParams, SatOutcome, field_label, paths,
+};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -6,54 +8,52 @@ use leptos_router::hooks::use_params_map;
 use super::search::full_name;
 use super::{farmer_status_badge, source_label, state_label};
 use crate::api;
-use crate::components::{Pager, encode, format_time, today};
+use crate::components::{Loaded, Pager, Position, format_time, today};
+use crate::url_state::use_url_state;
 
 #[component]
 pub fn FarmerPage() -> impl IntoView {
     let params = use_params_map();
     let curp = move || params.read().get("curp").unwrap_or_default();
     let farmer = LocalResource::new(move || {
-        let url = format!("/api/v1/farmers/{}", encode(&curp()));
+        let url = paths::registry::farmer(curp());
         async move { api::get::<Farmer>(&url).await }
     });
-    let page = RwSignal::new(1u32);
+    // The history's page is in the URL.
+    let shown = use_url_state::<PageParams>();
     let history = LocalResource::new(move || {
-        let url = format!(
-            "/api/v1/farmers/{}/history?per_page=20&page={}",
-            encode(&curp()),
-            page.get()
-        );
+        let page = PageParams {
+            per_page: Some(20),
+            ..shown.get()
+        };
+        let url = paths::registry::history(curp(), &page);
         async move { api::get::<Page<FarmerChange>>(&url).await }
     });
+    let go_to = shown.page_opener();
     view! {
         <p><A href="/padron">"← Volver al padrón"</A></p>
-        <Suspense fallback=|| view! { <p role="status">"Cargando productor…"</p> }>
-            {move || farmer.get().map(|result| match result {
-                Err(error) => view! {
-                    <h1>"Productor"</h1>
-                    <p class="alert-error" role="alert">{error.message()}</p>
-                }.into_any(),
-                Ok(farmer) => view! { <FarmerCard farmer=farmer /> }.into_any(),
-            })}
-        </Suspense>
+        <Loaded loading="Cargando productor…" heading="Productor">
+            {move || farmer.get().map(|result| result.map(|farmer| {
+                view! { <FarmerCard farmer=farmer /> }.into_any()
+            }))}
+        </Loaded>
         <section class="card" aria-labelledby="history-title">
             <h2 id="history-title">"Historial de cambios"</h2>
             <p class="hint">"Cada cambio de cada dato: valor anterior y nuevo, origen, quién y cuándo."</p>
-            <Suspense fallback=|| view! { <p role="status">"Cargando historial…"</p> }>
-                {move || history.get().map(|result| match result {
-                    Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
-                    Ok(list) if list.items.is_empty() => view! { <p class="empty">"Sin cambios registrados."</p> }.into_any(),
-                    Ok(list) => {
-                        let (count, total) = (list.page_count(), list.total);
+            <Loaded loading="Cargando historial…">
+                {move || history.get().map(|result| result.map(|value| match value {
+                    list if list.items.is_empty() => view! { <p class="empty">"Sin cambios registrados."</p> }.into_any(),
+                    list => {
+                        let at = Position::of(&list);
                         view! {
                             <ol class="timeline">
                                 {list.items.into_iter().map(|change| view! { <ChangeItem change=change /> }).collect_view()}
                             </ol>
-                            <Pager page=page page_count=count total=total noun=("cambio", "cambios") />
+                            <Pager at=at go_to=go_to noun=("cambio", "cambios") />
                         }.into_any()
                     }
-                })}
-            </Suspense>
+                }))}
+            </Loaded>
         </section>
     }
 }

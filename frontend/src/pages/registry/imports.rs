@@ -1,11 +1,29 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use confrontas_api::{ImportRejection, ImportStatus, Page, RegistryImport};
+use confrontas_api::{ImportRejection, ImportStatus, Page, PageParams, RegistryImport, paths};
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::api::{self, ApiError};
-use crate::components::{Alert, FilePicker, Pager, chosen_file, format_time};
+use crate::components::{Alert, FilePicker, Loaded, Pager, Position, chosen_file, format_time};
+use crate::url_state::{Paged, UrlState, use_url_state};
+
+/// What the page shows, kept in the URL: the page of imports, the import whose refused rows are
+/// open, and the page of those rows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct ImportsShown {
+    page: Option<u32>,
+    import: Option<i64>,
+    rows_page: Option<u32>,
+}
+
+/// The page's pager moves through the imports (the refused rows have their own).
+impl Paged for ImportsShown {
+    fn page_mut(&mut self) -> &mut Option<u32> {
+        &mut self.page
+    }
+}
 
 #[component]
 pub fn ImportsPage() -> impl IntoView {
@@ -13,11 +31,23 @@ pub fn ImportsPage() -> impl IntoView {
     let failure = RwSignal::new(None::<ApiError>);
     let notice = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let page = RwSignal::new(1u32);
-    let selected = RwSignal::new(None::<i64>);
+    let shown = use_url_state::<ImportsShown>();
+    // Each part of the page reloads only when its own part of the URL changes.
+    let imports_page = Memo::new(move |_| shown.get().page);
+    let open_import = Memo::new(move |_| shown.get().import);
     let imports = LocalResource::new(move || {
-        let url = format!("/api/v1/registry/imports?per_page=10&page={}", page.get());
+        let url = paths::registry::imports(&PageParams {
+            page: imports_page.get(),
+            per_page: Some(10),
+        });
         async move { api::get::<Page<RegistryImport>>(&url).await }
+    });
+    let go_to = shown.page_opener();
+    let select = Callback::new(move |import: i64| {
+        shown.update(|shown| {
+            shown.import = Some(import);
+            shown.rows_page = None;
+        })
     });
     // While an import runs, follow it every second; stop when the page goes away.
     let alive = Arc::new(AtomicBool::new(true));
@@ -52,7 +82,8 @@ pub fn ImportsPage() -> impl IntoView {
         busy.set(true);
         notice.set(None);
         leptos::task::spawn_local(async move {
-            let outcome = api::upload::<RegistryImport>("/api/v1/registry/imports", &file).await;
+            let outcome =
+                api::upload::<RegistryImport>(&paths::registry::start_import(), &file).await;
             busy.set(false);
             match outcome {
                 Ok(import) => {
@@ -61,8 +92,10 @@ pub fn ImportsPage() -> impl IntoView {
                         "Se recibió «{}»; la importación {} está en proceso.",
                         import.file_name, import.id
                     )));
-                    selected.set(Some(import.id));
-                    page.set(1);
+                    shown.push(&ImportsShown {
+                        import: Some(import.id),
+                        ..ImportsShown::default()
+                    });
                     imports.refetch();
                 }
                 Err(error) => failure.set(Some(error)),
@@ -85,12 +118,11 @@ pub fn ImportsPage() -> impl IntoView {
         </section>
         <section class="card" aria-labelledby="imports-title">
             <h2 id="imports-title">"Importaciones"</h2>
-            <Suspense fallback=|| view! { <p role="status">"Cargando importaciones…"</p> }>
-                {move || imports.get().map(|result| match result {
-                    Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
-                    Ok(list) if list.items.is_empty() => view! { <p class="empty">"Aún no se ha importado ningún archivo."</p> }.into_any(),
-                    Ok(list) => {
-                        let (count, total) = (list.page_count(), list.total);
+            <Loaded loading="Cargando importaciones…">
+                {move || imports.get().map(|result| result.map(|value| match value {
+                    list if list.items.is_empty() => view! { <p class="empty">"Aún no se ha importado ningún archivo."</p> }.into_any(),
+                    list => {
+                        let at = Position::of(&list);
                         view! {
                             <div class="table-scroll">
                                 <table>
@@ -101,22 +133,22 @@ pub fn ImportsPage() -> impl IntoView {
                                         <th scope="col">"Sin cambios"</th><th scope="col">"Rechazadas"</th><th scope="col">"Recibida"</th>
                                     </tr></thead>
                                     <tbody>
-                                        {list.items.into_iter().map(|import| view! { <ImportRow import=import selected=selected /> }).collect_view()}
+                                        {list.items.into_iter().map(|import| view! { <ImportRow import=import select=select /> }).collect_view()}
                                     </tbody>
                                 </table>
                             </div>
-                            <Pager page=page page_count=count total=total noun=("importación", "importaciones") />
+                            <Pager at=at go_to=go_to noun=("importación", "importaciones") />
                         }.into_any()
                     }
-                })}
-            </Suspense>
+                }))}
+            </Loaded>
         </section>
-        {move || selected.get().map(|id| view! { <Rejections id=id /> })}
+        {move || open_import.get().map(|id| view! { <Rejections id=id shown=shown /> })}
     }
 }
 
 #[component]
-fn ImportRow(import: RegistryImport, selected: RwSignal<Option<i64>>) -> impl IntoView {
+fn ImportRow(import: RegistryImport, select: Callback<i64>) -> impl IntoView {
     let id = import.id;
     let status = match import.status {
         ImportStatus::Finished => {
@@ -144,7 +176,7 @@ fn ImportRow(import: RegistryImport, selected: RwSignal<Option<i64>>) -> impl In
             <td>
                 {rejected}
                 {(rejected > 0).then(|| view! {
-                    " "<button type="button" class="ghost" on:click=move |_| selected.set(Some(id))
+                    " "<button type="button" class="ghost" on:click=move |_| select.run(id)
                         aria-label=format!("Ver filas rechazadas de la importación {id}")>"Ver"</button>
                 })}
             </td>
@@ -154,23 +186,22 @@ fn ImportRow(import: RegistryImport, selected: RwSignal<Option<i64>>) -> impl In
 }
 
 #[component]
-fn Rejections(id: i64) -> impl IntoView {
-    let page = RwSignal::new(1u32);
+fn Rejections(id: i64, shown: UrlState<ImportsShown>) -> impl IntoView {
     let failure = RwSignal::new(None::<ApiError>);
+    let rows_page = Memo::new(move |_| shown.get().rows_page);
     let rejections = LocalResource::new(move || {
-        let url = format!(
-            "/api/v1/registry/imports/{id}/rejections?per_page=25&page={}",
-            page.get()
-        );
+        let page = PageParams {
+            page: rows_page.get(),
+            per_page: Some(25),
+        };
+        let url = paths::registry::rejections(id, &page);
         async move { api::get::<Page<ImportRejection>>(&url).await }
     });
+    let go_to = Callback::new(move |page: u32| shown.update(|shown| shown.rows_page = Some(page)));
     let download = move |_| {
         leptos::task::spawn_local(async move {
-            let outcome = api::download(
-                &format!("/api/v1/registry/imports/{id}/rejections.xlsx"),
-                "rechazos.xlsx",
-            )
-            .await;
+            let outcome =
+                api::download(&paths::registry::rejections_xlsx(id), "rechazos.xlsx").await;
             failure.set(outcome.err());
         });
     };
@@ -181,12 +212,11 @@ fn Rejections(id: i64) -> impl IntoView {
                 <button type="button" class="ghost" on:click=download>"Descargar (.xlsx)"</button>
             </div>
             <Alert failure=failure notice=Signal::derive(|| None::<String>) />
-            <Suspense fallback=|| view! { <p role="status">"Cargando filas rechazadas…"</p> }>
-                {move || rejections.get().map(|result| match result {
-                    Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
-                    Ok(list) if list.items.is_empty() => view! { <p class="empty">"Ninguna fila fue rechazada."</p> }.into_any(),
-                    Ok(list) => {
-                        let (count, total) = (list.page_count(), list.total);
+            <Loaded loading="Cargando filas rechazadas…">
+                {move || rejections.get().map(|result| result.map(|value| match value {
+                    list if list.items.is_empty() => view! { <p class="empty">"Ninguna fila fue rechazada."</p> }.into_any(),
+                    list => {
+                        let at = Position::of(&list);
                         view! {
                             <table>
                                 <caption class="visually-hidden">"Filas rechazadas"</caption>
@@ -201,11 +231,11 @@ fn Rejections(id: i64) -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table>
-                            <Pager page=page page_count=count total=total noun=("fila", "filas") />
+                            <Pager at=at go_to=go_to noun=("fila", "filas") />
                         }.into_any()
                     }
-                })}
-            </Suspense>
+                }))}
+            </Loaded>
         </section>
     }
 }

@@ -1,7 +1,7 @@
 //! Verifying one SAT compliance opinion (32-D) from the URL its QR code holds: what the QR
 //! says, whether the opinion is valid today, and whether the registry holds it.
 
-use confrontas_api::{OpinionQr, OpinionVerification, SatOutcome, VerifyOpinionBody};
+use confrontas_api::{OpinionQr, OpinionVerification, SatOutcome, VerifyOpinionBody, paths};
 use gloo_net::http::Method;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -30,7 +30,7 @@ pub fn OpinionPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let outcome = api::send_json::<_, OpinionVerification>(
                 Method::POST,
-                "/api/v1/sat/opinions/verify",
+                &paths::sat::verify_opinion(),
                 &VerifyOpinionBody { url: text },
             )
             .await;

@@ -1,75 +1,81 @@
-use confrontas_api::{Farmer, FarmerStatus, Page};
+use confrontas_api::{
+    Farmer, FarmerExportFilter, FarmerFilter, FarmerSort, FarmerStatus, Page, paths,
+};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::{farmer_status_badge, state_label, state_options};
 use crate::api::{self, ApiError};
-use crate::components::{Alert, Pager, filter_query, format_time};
+use crate::components::{Alert, Loaded, Pager, Position, format_time};
+use crate::url_state::{follow_url, use_url_state};
 
-/// The filters as the search applies them (set on submit, not on every keystroke).
-#[derive(Clone, Default, PartialEq)]
-struct Filters {
-    curp: String,
-    q: String,
-    state: String,
-    status: String,
-}
+/// Farmers per page.
+const PER_PAGE: u32 = 25;
 
-impl Filters {
-    /// Query-string parameters of the non-empty filters.
-    fn query(&self) -> String {
-        filter_query(&[
-            ("curp", &self.curp),
-            ("q", &self.q),
-            ("state", &self.state),
-            ("status", &self.status),
-        ])
-    }
+/// A text filter as the API takes it: trimmed, absent when blank.
+fn text_filter(text: String) -> Option<String> {
+    Some(text.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
 #[component]
 pub fn RegistryPage() -> impl IntoView {
+    let shown = use_url_state::<FarmerFilter>();
+    // The form's fields follow the URL and are applied to it on submit.
     let curp = RwSignal::new(String::new());
     let q = RwSignal::new(String::new());
     let state = RwSignal::new(String::new());
     let status = RwSignal::new(String::new());
-    let sort = RwSignal::new("name".to_owned());
-    let applied = RwSignal::new(Filters::default());
-    let page = RwSignal::new(1u32);
+    follow_url(curp, move || shown.get().curp.unwrap_or_default());
+    follow_url(q, move || shown.get().q.unwrap_or_default());
+    follow_url(state, move || shown.get().state.unwrap_or_default());
+    follow_url(status, move || {
+        shown
+            .get()
+            .status
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default()
+    });
     let failure = RwSignal::new(None::<ApiError>);
     let exporting = RwSignal::new(false);
     let farmers = LocalResource::new(move || {
-        let url = format!(
-            "/api/v1/farmers?per_page=25&page={}&sort={}{}",
-            page.get(),
-            sort.get(),
-            applied.get().query()
-        );
+        let url = paths::registry::farmers(&FarmerFilter {
+            per_page: Some(PER_PAGE),
+            ..shown.get()
+        });
         async move { api::get::<Page<Farmer>>(&url).await }
     });
     let search = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        page.set(1);
-        applied.set(Filters {
-            curp: curp.get_untracked(),
-            q: q.get_untracked(),
-            state: state.get_untracked(),
-            status: status.get_untracked(),
+        shown.push(&FarmerFilter {
+            curp: text_filter(curp.get_untracked()),
+            q: text_filter(q.get_untracked()),
+            state: text_filter(state.get_untracked()),
+            status: FarmerStatus::parse(&status.get_untracked()),
+            sort: shown.get_untracked().sort,
+            ..FarmerFilter::default()
         });
     };
     let clear = move |_| {
-        for field in [curp, q, state, status] {
-            field.set(String::new());
-        }
-        page.set(1);
-        applied.set(Filters::default());
+        shown.push(&FarmerFilter {
+            sort: shown.get_untracked().sort,
+            ..FarmerFilter::default()
+        })
     };
+    let sort = move || shown.get().sort.unwrap_or_default().as_str();
+    let change_sort = move |event: leptos::ev::Event| {
+        let sort = FarmerSort::parse(&event_target_value(&event));
+        shown.refilter(|filter| filter.sort = sort);
+    };
+    let go_to = shown.page_opener();
     let export = move |_| {
         exporting.set(true);
-        let url = format!(
-            "/api/v1/registry/export.xlsx?{}",
-            applied.get_untracked().query().trim_start_matches('&')
-        );
+        let filter = shown.get_untracked();
+        let url = paths::registry::export(&FarmerExportFilter {
+            curp: filter.curp,
+            q: filter.q,
+            state: filter.state,
+            status: filter.status,
+        });
         leptos::task::spawn_local(async move {
             let outcome = api::download(&url, "padron.xlsx").await;
             exporting.set(false);
@@ -115,10 +121,8 @@ pub fn RegistryPage() -> impl IntoView {
                 <h2 id="results-title">"Productores"</h2>
                 <div class="field inline">
                     <label for="f-sort">"Ordenar por"</label>
-                    <select id="f-sort" bind:value=sort on:change=move |_| page.set(1)>
-                        <option value="name">"Nombre"</option>
-                        <option value="curp">"CURP"</option>
-                        <option value="recent">"Cambios recientes"</option>
+                    <select id="f-sort" prop:value=sort on:change=change_sort>
+                        {FarmerSort::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
                     </select>
                 </div>
                 <button type="button" class="ghost" on:click=export disabled=move || exporting.get()>
@@ -126,12 +130,11 @@ pub fn RegistryPage() -> impl IntoView {
                 </button>
             </div>
             <Alert failure=failure notice=Signal::derive(|| None::<String>) />
-            <Suspense fallback=|| view! { <p role="status">"Buscando productores…"</p> }>
-                {move || farmers.get().map(|result| match result {
-                    Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
-                    Ok(list) if list.items.is_empty() => view! { <p class="empty">"Ningún productor coincide con la búsqueda."</p> }.into_any(),
-                    Ok(list) => {
-                        let (count, total) = (list.page_count(), list.total);
+            <Loaded loading="Buscando productores…">
+                {move || farmers.get().map(|result| result.map(|value| match value {
+                    list if list.items.is_empty() => view! { <p class="empty">"Ningún productor coincide con la búsqueda."</p> }.into_any(),
+                    list => {
+                        let at = Position::of(&list);
                         view! {
                             <div class="table-scroll">
                                 <table>
@@ -158,11 +161,11 @@ pub fn RegistryPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            <Pager page=page page_count=count total=total noun=("productor", "productores") />
+                            <Pager at=at go_to=go_to noun=("productor", "productores") />
                         }.into_any()
                     }
-                })}
-            </Suspense>
+                }))}
+            </Loaded>
         </section>
     }
 }

@@ -4,7 +4,7 @@
 
 use confrontas_api::{
     Attachment, AttachmentKind, RequestAction, RequestDetail, RequestState, RequestType, Role,
-    SlaClock, TimelineEntry,
+    SlaClock, TimelineEntry, paths,
 };
 use gloo_net::http::Method;
 use leptos::prelude::*;
@@ -14,7 +14,8 @@ use serde_json::json;
 use super::{format_date, sla_badge, state_badge};
 use crate::api::{self, ApiError};
 use crate::components::{
-    Alert, FilePicker, TextArea, field_error, file_size, format_time, picked_file, use_id_param,
+    Alert, FilePicker, Loaded, TextArea, field_error, file_size, format_time, picked_file,
+    use_id_param,
 };
 use crate::pages::certificates::RequestCertificates;
 use crate::pages::confrontations::RequestConfrontations;
@@ -28,17 +29,17 @@ pub fn RequestPage() -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     let detail = LocalResource::new(move || {
         revision.track();
-        let url = format!("/api/v1/requests/{}", id());
+        let url = paths::requests::one(id());
         async move { api::get::<RequestDetail>(&url).await }
     });
     let timeline = LocalResource::new(move || {
         revision.track();
-        let url = format!("/api/v1/requests/{}/timeline", id());
+        let url = paths::requests::timeline(id());
         async move { api::get::<Vec<TimelineEntry>>(&url).await }
     });
     let documents = LocalResource::new(move || {
         revision.track();
-        let url = format!("/api/v1/requests/{}/attachments", id());
+        let url = paths::requests::attachments(id());
         async move { api::get::<Vec<Attachment>>(&url).await }
     });
     let on_done = Callback::new(move |message: String| {
@@ -48,13 +49,9 @@ pub fn RequestPage() -> impl IntoView {
     let session = use_session();
     view! {
         <p><A href="/solicitudes">"← Volver a solicitudes"</A></p>
-        <Suspense fallback=|| view! { <p role="status">"Cargando solicitud…"</p> }>
-            {move || detail.get().map(|result| match result {
-                Err(error) => view! {
-                    <h1>"Solicitud"</h1>
-                    <p class="alert-error" role="alert">{error.message()}</p>
-                }.into_any(),
-                Ok(request) => view! {
+        <Loaded loading="Cargando solicitud…" heading="Solicitud">
+            {move || detail.get().map(|result| result.map(|request| {
+                view! {
                     <Summary request=request.clone() />
                     {notice.get().map(|message| view! { <p class="alert-ok" role="status">{message}</p> })}
                     <Actions request=request.clone() on_done=on_done />
@@ -64,30 +61,28 @@ pub fn RequestPage() -> impl IntoView {
                         && matches!(session.role(), Some(Role::Mesa | Role::Subdireccion | Role::Admin)))
                         .then(|| view! { <RequestCertificates request_id=request.summary.id /> })}
                     <AddDocument request=request on_done=on_done />
-                }.into_any(),
-            })}
-        </Suspense>
+                }.into_any()
+            }))}
+        </Loaded>
         <section class="card" aria-labelledby="documents-title">
             <h2 id="documents-title">"Documentos"</h2>
-            <Suspense fallback=|| view! { <p role="status">"Cargando documentos…"</p> }>
-                {move || documents.get().map(|result| match result {
-                    Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
-                    Ok(list) => view! { <DocumentTable documents=list /> }.into_any(),
-                })}
-            </Suspense>
+            <Loaded loading="Cargando documentos…">
+                {move || documents.get().map(|result| result.map(|list| {
+                    view! { <DocumentTable documents=list /> }.into_any()
+                }))}
+            </Loaded>
         </section>
         <section class="card" aria-labelledby="timeline-title">
             <h2 id="timeline-title">"Línea de tiempo"</h2>
-            <Suspense fallback=|| view! { <p role="status">"Cargando línea de tiempo…"</p> }>
-                {move || timeline.get().map(|result| match result {
-                    Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
-                    Ok(entries) => view! {
+            <Loaded loading="Cargando línea de tiempo…">
+                {move || timeline.get().map(|result| result.map(|entries| {
+                    view! {
                         <ol class="timeline">
                             {entries.into_iter().map(|entry| view! { <TimelineItem entry=entry /> }).collect_view()}
                         </ol>
-                    }.into_any(),
-                })}
-            </Suspense>
+                    }.into_any()
+                }))}
+            </Loaded>
         </section>
     }
 }
@@ -133,7 +128,7 @@ fn post_action(
 ) {
     busy.set(true);
     leptos::task::spawn_local(async move {
-        let path = format!("/api/v1/requests/{id}/{}", action.as_str());
+        let path = paths::requests::action(id, action);
         let outcome = api::send_json::<_, RequestDetail>(Method::POST, &path, &body).await;
         busy.set(false);
         match outcome {
@@ -314,7 +309,7 @@ fn ResubmitForm(
         );
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let path = format!("/api/v1/requests/{id}/resubmit");
+            let path = paths::requests::action(id, RequestAction::Resubmit);
             let outcome = api::send_form::<RequestDetail>(&path, &texts, &files).await;
             busy.set(false);
             match outcome {
@@ -411,7 +406,7 @@ fn AddDocument(request: RequestDetail, on_done: Callback<String>) -> impl IntoVi
         ];
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let path = format!("/api/v1/requests/{id}/attachments");
+            let path = paths::requests::attachments(id);
             let outcome =
                 api::send_form::<Vec<Attachment>>(&path, &texts, &[("file", chosen)]).await;
             busy.set(false);
@@ -442,7 +437,7 @@ fn AddDocument(request: RequestDetail, on_done: Callback<String>) -> impl IntoVi
 }
 
 fn download_button(document: &Attachment) -> impl IntoView + use<> {
-    let path = format!("/api/v1/attachments/{}", document.id);
+    let path = paths::requests::attachment(document.id);
     let name = document.file_name.clone();
     let label = format!("Descargar {}", document.file_name);
     view! {

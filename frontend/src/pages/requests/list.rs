@@ -1,85 +1,97 @@
-//! The requests the person may see (an area: its unit's), with filters, sorting and pages.
+//! The requests the person may see (an area: its unit's), with filters, sorting and pages, all
+//! kept in the URL.
 
-use confrontas_api::{Page, RequestState, RequestSummary, RequestType, Role, SlaStatus};
+use chrono::NaiveDate;
+use confrontas_api::{
+    Page, RequestFilter, RequestSort, RequestState, RequestSummary, RequestType, Role, SlaStatus,
+    paths,
+};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::RequestTable;
 use crate::api;
-use crate::components::{Pager, filter_query};
+use crate::components::{Loaded, Pager, Position};
 use crate::session::use_session;
+use crate::url_state::use_url_state;
 
-/// The filters as the list applies them (set on submit, not on every keystroke).
-#[derive(Clone, Default, PartialEq)]
-struct Filters {
-    q: String,
-    state: String,
-    request_type: String,
-    sla_status: String,
-    submitted_from: String,
-    submitted_to: String,
-}
+/// Requests per page.
+const PER_PAGE: u32 = 25;
 
-impl Filters {
-    fn query(&self) -> String {
-        filter_query(&[
-            ("q", &self.q),
-            ("state", &self.state),
-            ("request_type", &self.request_type),
-            ("sla_status", &self.sla_status),
-            ("submitted_from", &self.submitted_from),
-            ("submitted_to", &self.submitted_to),
-        ])
-    }
+/// A date input's value (`YYYY-MM-DD`), or blank.
+fn date_text(date: Option<NaiveDate>) -> String {
+    date.map(|d| d.to_string()).unwrap_or_default()
 }
 
 #[component]
 pub fn RequestsPage() -> impl IntoView {
     let session = use_session();
+    let shown = use_url_state::<RequestFilter>();
+    // The form's fields; they follow the URL (a reload, back, a shared link) and are applied to
+    // it on submit, not on every keystroke.
     let q = RwSignal::new(String::new());
     let state = RwSignal::new(String::new());
     let request_type = RwSignal::new(String::new());
     let sla_status = RwSignal::new(String::new());
     let submitted_from = RwSignal::new(String::new());
     let submitted_to = RwSignal::new(String::new());
-    let sort = RwSignal::new("recent".to_owned());
-    let applied = RwSignal::new(Filters::default());
-    let page = RwSignal::new(1u32);
-    let requests = LocalResource::new(move || {
-        let url = format!(
-            "/api/v1/requests?per_page=25&page={}&sort={}{}",
-            page.get(),
-            sort.get(),
-            applied.get().query()
+    Effect::new(move |_| {
+        let filter = shown.get();
+        q.set(filter.q.unwrap_or_default());
+        state.set(
+            filter
+                .state
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
         );
+        request_type.set(
+            filter
+                .request_type
+                .map(|t| t.as_str().to_owned())
+                .unwrap_or_default(),
+        );
+        sla_status.set(
+            filter
+                .sla_status
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
+        );
+        submitted_from.set(date_text(filter.submitted_from));
+        submitted_to.set(date_text(filter.submitted_to));
+    });
+    let requests = LocalResource::new(move || {
+        let url = paths::requests::list(&RequestFilter {
+            per_page: Some(PER_PAGE),
+            ..shown.get()
+        });
         async move { api::get::<Page<RequestSummary>>(&url).await }
     });
     let search = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        page.set(1);
-        applied.set(Filters {
-            q: q.get_untracked(),
-            state: state.get_untracked(),
-            request_type: request_type.get_untracked(),
-            sla_status: sla_status.get_untracked(),
-            submitted_from: submitted_from.get_untracked(),
-            submitted_to: submitted_to.get_untracked(),
+        let text = q.get_untracked();
+        shown.push(&RequestFilter {
+            q: Some(text.trim().to_owned()).filter(|t| !t.is_empty()),
+            state: RequestState::parse(&state.get_untracked()),
+            request_type: RequestType::parse(&request_type.get_untracked()),
+            sla_status: SlaStatus::parse(&sla_status.get_untracked()),
+            submitted_from: submitted_from.get_untracked().parse().ok(),
+            submitted_to: submitted_to.get_untracked().parse().ok(),
+            sort: shown.get_untracked().sort,
+            ..RequestFilter::default()
         });
     };
     let clear = move |_| {
-        for field in [
-            q,
-            state,
-            request_type,
-            sla_status,
-            submitted_from,
-            submitted_to,
-        ] {
-            field.set(String::new());
-        }
-        page.set(1);
-        applied.set(Filters::default());
+        shown.push(&RequestFilter {
+            sort: shown.get_untracked().sort,
+            ..RequestFilter::default()
+        })
     };
+    let sort = move || shown.get().sort.unwrap_or_default().as_str();
+    let change_sort = move |event: leptos::ev::Event| {
+        let sort = RequestSort::parse(&event_target_value(&event));
+        shown.refilter(|filter| filter.sort = sort);
+    };
+    let go_to = shown.page_opener();
     view! {
         <div class="section-head">
             <h1>"Solicitudes"</h1>
@@ -135,29 +147,22 @@ pub fn RequestsPage() -> impl IntoView {
                 <h2 id="results-title">"Resultados"</h2>
                 <div class="field inline">
                     <label for="f-sort">"Ordenar por"</label>
-                    <select id="f-sort" bind:value=sort on:change=move |_| page.set(1)>
-                        <option value="recent">"Más recientes"</option>
-                        <option value="oldest">"Más antiguas"</option>
-                        <option value="due">"Próximas a vencer"</option>
-                        <option value="updated">"Cambios recientes"</option>
+                    <select id="f-sort" prop:value=sort on:change=change_sort>
+                        {RequestSort::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
                     </select>
                 </div>
             </div>
-            <Suspense fallback=|| view! { <p role="status">"Cargando solicitudes…"</p> }>
-                {move || requests.get().map(|result| match result {
-                    Err(error) => view! { <p class="alert-error" role="alert">{error.message()}</p> }.into_any(),
-                    Ok(list) if list.items.is_empty() => view! {
-                        <p class="empty">"No hay solicitudes que coincidan con los filtros."</p>
-                    }.into_any(),
-                    Ok(list) => {
-                        let (count, total) = (list.page_count(), list.total);
-                        view! {
-                            <RequestTable items=list.items caption="Solicitudes" />
-                            <Pager page=page page_count=count total=total noun=("solicitud", "solicitudes") />
-                        }.into_any()
-                    }
-                })}
-            </Suspense>
+            <Loaded loading="Cargando solicitudes…">
+                {move || requests.get().map(|result| result.map(|list| if list.items.is_empty() {
+                    view! { <p class="empty">"No hay solicitudes que coincidan con los filtros."</p> }.into_any()
+                } else {
+                    let at = Position::of(&list);
+                    view! {
+                        <RequestTable items=list.items caption="Solicitudes" />
+                        <Pager at=at go_to=go_to noun=("solicitud", "solicitudes") />
+                    }.into_any()
+                }))}
+            </Loaded>
         </section>
     }
 }

@@ -2,7 +2,9 @@
 //! layout template to download), a check of the layout before sending, and the submission.
 //! A layout with rows in error is refused by the server too; its rows are listed here.
 
-use confrontas_api::{LayoutReport, NewRequestFields, RequestDetail, RequestType};
+use confrontas_api::{
+    LayoutCheckParams, LayoutReport, NewRequestFields, RequestDetail, RequestType, paths,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
@@ -26,9 +28,9 @@ pub fn NewRequestPage() -> impl IntoView {
     let sending = RwSignal::new(false);
     let needs_layout = move || request_type.get().needs_layout();
 
-    let download = move |path: &'static str, name: &'static str| {
+    let download = move |path: String, name: &'static str| {
         leptos::task::spawn_local(async move {
-            failure.set(api::download(path, name).await.err());
+            failure.set(api::download(&path, name).await.err());
         });
     };
     let check_layout = move |_| {
@@ -41,7 +43,11 @@ pub fn NewRequestPage() -> impl IntoView {
         checking.set(true);
         report.set(None);
         leptos::task::spawn_local(async move {
-            let outcome = api::upload::<LayoutReport>("/api/v1/layouts/validate", &file).await;
+            let outcome = api::upload::<LayoutReport>(
+                &paths::layouts::validate(&LayoutCheckParams::default()),
+                &file,
+            )
+            .await;
             checking.set(false);
             match outcome {
                 Ok(result) => {
@@ -96,7 +102,8 @@ pub fn NewRequestPage() -> impl IntoView {
         sending.set(true);
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            let outcome = api::send_form::<RequestDetail>("/api/v1/requests", &texts, &files).await;
+            let outcome =
+                api::send_form::<RequestDetail>(&paths::requests::submit(), &texts, &files).await;
             sending.set(false);
             match outcome {
                 Ok(created) => {
@@ -142,8 +149,8 @@ pub fn NewRequestPage() -> impl IntoView {
                 <h2 id="step-documents">"2. Documentos"</h2>
                 <p class="hint">"Descargue los formatos, llénelos y adjúntelos."</p>
                 <div class="actions-row">
-                    <button type="button" class="ghost" on:click=move |_| download("/api/v1/templates/oficio.pdf", "formato_oficio_solicitud.pdf")>"Descargar formato de oficio (PDF)"</button>
-                    <button type="button" class="ghost" on:click=move |_| download("/api/v1/layouts/template.xlsx", "layout_curp.xlsx")>"Descargar plantilla del layout (.xlsx)"</button>
+                    <button type="button" class="ghost" on:click=move |_| download(paths::requests::oficio_template(), "formato_oficio_solicitud.pdf")>"Descargar formato de oficio (PDF)"</button>
+                    <button type="button" class="ghost" on:click=move |_| download(paths::layouts::template(), "layout_curp.xlsx")>"Descargar plantilla del layout (.xlsx)"</button>
                 </div>
                 <FilePicker id="oficio" label="Oficio firmado (PDF)" node=oficio failure=failure field="oficio" accept=".pdf,application/pdf" />
                 <div class:hidden=move || !needs_layout()>
