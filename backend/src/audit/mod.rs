@@ -75,3 +75,22 @@ pub fn actions_for(
         .select((audit_log::actor, audit_log::action))
         .load(conn)
 }
+
+/// Whether user `user_id` logged in from `client_ip` at or after `since` (what makes an address
+/// usual for an account: README, "Login throttling").
+pub fn logged_in_from(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    client_ip: &str,
+    since: chrono::NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        audit_log::table
+            .filter(audit_log::entity.eq("user"))
+            .filter(audit_log::entity_id.eq(user_id.to_string()))
+            .filter(audit_log::action.eq("login"))
+            .filter(audit_log::client_ip.eq(client_ip))
+            .filter(audit_log::at.ge(since)),
+    ))
+    .get_result(conn)
+}

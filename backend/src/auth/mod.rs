@@ -48,7 +48,9 @@ fn origin(req: &HttpRequest, state: &AppState) -> Origin {
 /// Log in with e-mail and password.
 ///
 /// Returns a short-lived access token and a single-use refresh token. Unknown e-mail and wrong
-/// password get the same answer; repeated failures lock the account and the client IP for a while.
+/// password get the same answer. Too many wrong guesses get 429 with `Retry-After`: from one
+/// address on one account, that address is locked out of it; on one account from many
+/// addresses, new addresses are slowed down; the account's usual addresses are never kept out.
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,

@@ -8,9 +8,9 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::principal::{format_scopes, parse_scopes};
-use super::throttle;
+use super::throttle::{self, Reservation};
 use super::tokens::{constant_time_eq, random_token, sha256_hex};
-use crate::audit::Actor;
+use crate::audit::{self, Actor};
 use crate::db::{self, AnyConnection};
 use crate::error::{AppError, AppResult};
 use crate::schema::{api_clients, refresh_tokens, sessions, users};
@@ -47,38 +47,30 @@ pub struct Origin {
     pub user_agent: String,
 }
 
-/// Refuses at once when the account or the IP is locked, before any password hashing.
-async fn ensure_not_locked(state: &AppState, keys: Vec<String>) -> AppResult<()> {
-    let now = db::now();
-    match db::run(&state.pool, move |conn| {
-        Ok(throttle::locked_for(conn, &keys, now)?)
-    })
-    .await?
-    {
-        Some(seconds) => Err(throttled(seconds)),
-        None => Ok(()),
-    }
-}
-
-/// Counts a failure against the client IP and, when there is one, the account.
-async fn record_failure(
-    state: &AppState,
-    account_key: Option<String>,
-    ip_key: String,
-) -> AppResult<()> {
+/// Counts `guess` before its secret is checked (README, "Login throttling"), or refuses it with
+/// 429 and the seconds to wait, before any hashing.
+async fn reserve_guess(state: &AppState, guess: throttle::Guess) -> AppResult<Reservation> {
     let limits = state.config.login.clone();
     let now = db::now();
     db::run(&state.pool, move |conn| {
-        conn.write_transaction(|conn| {
-            if let Some(account_key) = &account_key {
-                let max = limits.account_max_failures;
-                throttle::record_failure(conn, account_key, max, &limits, now)?;
-            }
-            throttle::record_failure(conn, &ip_key, limits.ip_max_failures, &limits, now)?;
-            Ok(())
-        })
+        conn.write_transaction(|conn| Ok(throttle::reserve(conn, &guess, &limits, now)?))
     })
-    .await
+    .await?
+    .map_err(throttled)
+}
+
+/// Whether `user_id` logged in from `ip` within the usual-address period.
+fn usual_address(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    ip: IpAddr,
+    limits: &crate::config::LoginLimits,
+) -> QueryResult<bool> {
+    let period = TimeDelta::from_std(limits.usual_address_for).unwrap_or(TimeDelta::MAX);
+    let since = db::now()
+        .checked_sub_signed(period)
+        .unwrap_or(NaiveDateTime::MIN);
+    audit::logged_in_from(conn, user_id, &ip.to_string(), since)
 }
 
 pub async fn login(
@@ -88,13 +80,11 @@ pub async fn login(
     origin: Origin,
 ) -> AppResult<SessionTokens> {
     let email = email.trim().to_lowercase();
-    let account_key = throttle::account_key(&email);
-    let ip_key = throttle::ip_key(&origin.ip);
-    ensure_not_locked(state, vec![account_key.clone(), ip_key.clone()]).await?;
-
     let lookup_email = email.clone();
-    let account = db::run(&state.pool, move |conn| {
-        Ok(users::table
+    let limits = state.config.login.clone();
+    let ip = origin.ip;
+    let (account, usual) = db::run(&state.pool, move |conn| {
+        let account = users::table
             .filter(users::email.eq(lookup_email))
             .select((
                 users::id,
@@ -104,22 +94,32 @@ pub async fn login(
                 users::unit_id,
             ))
             .first::<(i64, String, bool, String, i64)>(conn)
-            .optional()?)
+            .optional()?;
+        let usual = match &account {
+            Some((id, ..)) => usual_address(conn, *id, ip, &limits)?,
+            None => false,
+        };
+        Ok((account, usual))
     })
     .await?;
+    let guess = throttle::Guess {
+        subject: throttle::Subject::Account(email),
+        address: origin.ip,
+        usual_address: usual,
+    };
+    let reservation = reserve_guess(state, guess).await?;
     let hash = account.as_ref().map(|(_, hash, ..)| hash.clone());
     let password_ok = state.hasher.verify(password, hash).await?;
 
     let Some((user_id, _, true, role, unit_id)) = account.filter(|_| password_ok) else {
         tracing::warn!(ip = %origin.ip, "failed login");
-        record_failure(state, Some(account_key), ip_key).await?;
         return Err(invalid_credentials());
     };
     let role = Role::parse(&role).ok_or_else(|| AppError::internal("unknown role in database"))?;
     let handles = SigningHandles::of(state);
     db::run(&state.pool, move |conn| {
         conn.write_transaction(|conn| {
-            throttle::clear(conn, &account_key)?;
+            throttle::forgive(conn, &reservation)?;
             let now = db::now();
             diesel::update(users::table.find(user_id))
                 .set(users::last_login_at.eq(now))
@@ -387,19 +387,26 @@ pub async fn client_token(
             "Solo se admite grant_type=client_credentials.",
         ));
     }
-    let ip_key = throttle::ip_key(&ip);
     // Client ids are short tokens; anything else is refused before it becomes a throttle key.
     let plausible = (1..=64).contains(&request.client_id.len())
         && request
             .client_id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let subject = if plausible {
+        throttle::Subject::Client(request.client_id.clone())
+    } else {
+        throttle::Subject::Nobody
+    };
+    let guess = throttle::Guess {
+        subject,
+        address: ip,
+        usual_address: false,
+    };
+    let reservation = reserve_guess(state, guess).await?;
     if !plausible {
-        record_failure(state, None, ip_key).await?;
         return Err(invalid_client());
     }
-    let account_key = format!("client:{}", request.client_id);
-    ensure_not_locked(state, vec![account_key.clone(), ip_key.clone()]).await?;
     let client_id = request.client_id.clone();
     let client = db::run(&state.pool, move |conn| {
         Ok(api_clients::table
@@ -419,7 +426,6 @@ pub async fn client_token(
     let Some((id, _, unit_id, allowed)) =
         client.filter(|(_, hash, ..)| constant_time_eq(hash, &presented))
     else {
-        record_failure(state, Some(account_key), ip_key).await?;
         return Err(invalid_client());
     };
     let allowed = parse_scopes(&allowed);
@@ -455,10 +461,13 @@ pub async fn client_token(
     claims.scope = Some(scope.clone());
     let access_token = state.tokens.sign(&claims);
     db::run(&state.pool, move |conn| {
-        diesel::update(api_clients::table.find(id))
-            .set(api_clients::last_used_at.eq(db::now()))
-            .execute(conn)?;
-        Ok(())
+        conn.write_transaction(|conn| {
+            throttle::forgive(conn, &reservation)?;
+            diesel::update(api_clients::table.find(id))
+                .set(api_clients::last_used_at.eq(db::now()))
+                .execute(conn)?;
+            Ok(())
+        })
     })
     .await?;
     Ok(ClientToken {
@@ -477,18 +486,23 @@ pub async fn change_password(
     new: String,
     ip: IpAddr,
 ) -> AppResult<()> {
-    let hash = db::run(&state.pool, move |conn| {
-        Ok(users::table
+    let limits = state.config.login.clone();
+    let (email, hash, usual) = db::run(&state.pool, move |conn| {
+        let (email, hash) = users::table
             .find(user_id)
             .select((users::email, users::password_hash))
-            .first::<(String, String)>(conn)?)
+            .first::<(String, String)>(conn)?;
+        let usual = usual_address(conn, user_id, ip, &limits)?;
+        Ok((email, hash, usual))
     })
     .await?;
-    let (email, hash) = hash;
-    let account_key = throttle::account_key(&email);
-    ensure_not_locked(state, vec![account_key.clone()]).await?;
+    let guess = throttle::Guess {
+        subject: throttle::Subject::Account(email),
+        address: ip,
+        usual_address: usual,
+    };
+    let reservation = reserve_guess(state, guess).await?;
     if !state.hasher.verify(current, Some(hash)).await? {
-        record_failure(state, Some(account_key), throttle::ip_key(&ip)).await?;
         return Err(AppError::new(
             actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
             "wrong_current_password",
@@ -498,6 +512,7 @@ pub async fn change_password(
     let new_hash = state.hasher.hash(new).await?;
     db::run(&state.pool, move |conn| {
         conn.write_transaction(|conn| {
+            throttle::forgive(conn, &reservation)?;
             diesel::update(users::table.find(user_id))
                 .set((
                     users::password_hash.eq(new_hash),

@@ -40,12 +40,21 @@ pub struct JwtSettings {
     pub ephemeral: bool,
 }
 
+/// How guesses of a password or a client secret are limited (README, "Login throttling").
 #[derive(Debug, Clone)]
 pub struct LoginLimits {
-    /// Failures per account within `window` before the account is locked.
-    pub account_max_failures: u32,
-    /// Failures per client IP within `window` before the IP is locked.
-    pub ip_max_failures: u32,
+    /// Failures on one account from one address within `window` before that address is locked
+    /// out of that account (and only of it).
+    pub per_account_and_address: u32,
+    /// Failures from one address within `window`, across accounts, before the address is locked
+    /// out of every account it is not a usual address of.
+    pub per_address: u32,
+    /// Failures on one account within `window`, from all addresses, after which addresses that
+    /// are not usual for it get one guess per `slowdown`.
+    pub slowdown_after: u32,
+    pub slowdown: Duration,
+    /// How long a successful login makes its address a usual one for the account.
+    pub usual_address_for: Duration,
     pub window: Duration,
     /// First lock duration; each further failure while over the limit doubles it, up to `max_lockout`.
     pub lockout: Duration,
@@ -81,9 +90,19 @@ pub(super) fn jwt(vars: &Vars) -> Result<JwtSettings, ConfigError> {
 
 pub(super) fn login(vars: &Vars) -> Result<LoginLimits, ConfigError> {
     let limits = LoginLimits {
-        account_max_failures: vars.number("CONFRONTAS_LOGIN_MAX_FAILURES_ACCOUNT", 5, 1..=1_000)?
-            as u32,
-        ip_max_failures: vars.number("CONFRONTAS_LOGIN_MAX_FAILURES_IP", 30, 1..=100_000)? as u32,
+        per_account_and_address: vars.number(
+            "CONFRONTAS_LOGIN_MAX_FAILURES_ACCOUNT",
+            5,
+            1..=1_000,
+        )? as u32,
+        per_address: vars.number("CONFRONTAS_LOGIN_MAX_FAILURES_IP", 30, 1..=100_000)? as u32,
+        slowdown_after: vars.number("CONFRONTAS_LOGIN_SLOWDOWN_AFTER", 20, 1..=100_000)? as u32,
+        slowdown: vars.seconds("CONFRONTAS_LOGIN_SLOWDOWN_SECS", 30, 1..=3_600)?,
+        usual_address_for: vars.seconds(
+            "CONFRONTAS_LOGIN_USUAL_ADDRESS_SECS",
+            90 * 86_400,
+            0..=3_650 * 86_400,
+        )?,
         window: vars.seconds("CONFRONTAS_LOGIN_WINDOW_SECS", 900, 1..=MONTH_SECS)?,
         lockout: vars.seconds("CONFRONTAS_LOGIN_LOCKOUT_SECS", 900, 1..=MONTH_SECS)?,
         max_lockout: vars.seconds("CONFRONTAS_LOGIN_MAX_LOCKOUT_SECS", 86_400, 1..=MONTH_SECS)?,

@@ -2,7 +2,7 @@
 //! negative case, against the real server on SQLite and PostgreSQL.
 
 use crate::support::Expect;
-use crate::support::{DEMO_PASSWORD, TEST_KID, TEST_SECRET, TestApp, problem};
+use crate::support::{DEMO_PASSWORD, Db, TEST_KID, TEST_SECRET, TestApp, problem};
 use base64::Engine;
 use confrontas_api::paths;
 use confrontas_api::{ClientToken, Me, PrincipalKind, Role, SessionTokens};
@@ -16,6 +16,8 @@ on_both_backends!(
     unknown_user_and_wrong_password_get_identical_answers,
     an_account_is_locked_after_five_failures_even_for_the_right_password,
     an_ip_is_locked_after_many_failures_across_accounts_and_forwarded_for_is_ignored,
+    a_burst_of_logins_gets_no_more_password_checks_than_the_limit,
+    a_flood_from_one_address_leaves_the_account_usable_from_another,
     refresh_tokens_rotate_and_a_reused_one_ends_the_session,
     concurrent_refreshes_of_one_token_yield_one_winner,
     logout_revokes_access_and_refresh_tokens,
@@ -119,6 +121,8 @@ async fn an_account_is_locked_after_five_failures_even_for_the_right_password(ap
 async fn an_ip_is_locked_after_many_failures_across_accounts_and_forwarded_for_is_ignored(
     app: TestApp,
 ) {
+    // Mesa logged in from here before: this address is usual for that account.
+    app.login(Role::Mesa).await;
     // 30 failures from one IP, each with a different e-mail and a spoofed X-Forwarded-For.
     for n in 0..30 {
         let response = app
@@ -139,6 +143,140 @@ async fn an_ip_is_locked_after_many_failures_across_accounts_and_forwarded_for_i
         429,
         "the IP is locked even for a valid account"
     );
+    // …except for the accounts it is a usual address of.
+    let usual = app.login_as("mesa@demo.confrontas.mx", DEMO_PASSWORD).await;
+    assert_eq!(usual.status(), 200);
+}
+
+/// A client whose connections come from `address` (any 127.0.0.0/8 address reaches the server
+/// on loopback), so a test can act as several machines.
+fn client_from(address: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(address.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap()
+}
+
+async fn login_from(
+    app: &TestApp,
+    client: &reqwest::Client,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    client
+        .post(app.url(&paths::auth::login()))
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn a_burst_of_logins_gets_no_more_password_checks_than_the_limit(app: TestApp) {
+    // 100 logins at once, 99 wrong and 1 right: each one the server lets through costs a
+    // password check (it answers 200 or 401); the rest are refused before any (429).
+    let email = "area@demo.confrontas.mx";
+    let attempts = (0..100).map(|n| {
+        let password = if n == 50 {
+            DEMO_PASSWORD
+        } else {
+            "contraseña-equivocada"
+        };
+        app.login_as(email, password)
+    });
+    let responses = futures_util::future::join_all(attempts).await;
+    let mut checked = 0;
+    for response in responses {
+        match response.status().as_u16() {
+            200 | 401 => checked += 1,
+            429 => assert!(response.headers().contains_key("retry-after")),
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(
+        (1..=5).contains(&checked),
+        "at most the 5 allowed failures get a password check, got {checked}"
+    );
+}
+
+async fn a_flood_from_one_address_leaves_the_account_usable_from_another(app: TestApp) {
+    let email = "area@demo.confrontas.mx";
+    let attacker = client_from("127.0.0.2");
+    for _ in 0..60 {
+        let response = login_from(&app, &attacker, email, "contraseña-equivocada").await;
+        assert!(matches!(response.status().as_u16(), 401 | 429));
+    }
+    // The attacker's address is locked out of the account, even with the right password…
+    let locked = login_from(&app, &attacker, email, DEMO_PASSWORD).await;
+    assert_eq!(locked.status(), 429);
+    // …and the user, from the usual address or from a new one, is not.
+    let usual = login_from(&app, &client_from("127.0.0.1"), email, DEMO_PASSWORD).await;
+    assert_eq!(usual.status(), 200);
+    let new_place = login_from(&app, &client_from("127.0.0.3"), email, DEMO_PASSWORD).await;
+    assert_eq!(new_place.status(), 200);
+    // Other accounts are not locked for the attacker's address either.
+    let other = login_from(&app, &attacker, "mesa@demo.confrontas.mx", DEMO_PASSWORD).await;
+    assert_eq!(other.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_guessing_from_many_addresses_slows_new_ones_but_not_the_usual_one() {
+    guessing_from_many_addresses_slows_new_ones_but_not_the_usual_one(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_guessing_from_many_addresses_slows_new_ones_but_not_the_usual_one() {
+    guessing_from_many_addresses_slows_new_ones_but_not_the_usual_one(Db::Postgres).await;
+}
+
+async fn guessing_from_many_addresses_slows_new_ones_but_not_the_usual_one(db: Db) {
+    let Some(app) = TestApp::start_with(db, |vars| {
+        vars.insert("CONFRONTAS_LOGIN_MAX_FAILURES_ACCOUNT".into(), "3".into());
+        vars.insert("CONFRONTAS_LOGIN_SLOWDOWN_AFTER".into(), "6".into());
+        vars.insert("CONFRONTAS_LOGIN_SLOWDOWN_SECS".into(), "2".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let email = "area@demo.confrontas.mx";
+    let home = client_from("127.0.0.1");
+    assert_eq!(
+        login_from(&app, &home, email, DEMO_PASSWORD).await.status(),
+        200
+    );
+    // Three machines, two wrong guesses each: none reaches its own lock (3), the account
+    // reaches its slowdown (6).
+    for machine in 11..=13 {
+        let attacker = client_from(&format!("127.0.0.{machine}"));
+        for _ in 0..2 {
+            let response = login_from(&app, &attacker, email, "contraseña-equivocada").await;
+            assert_eq!(response.status(), 401);
+        }
+    }
+    // A fourth machine must wait for the account's next slot, right password or not.
+    let newcomer = client_from("127.0.0.20");
+    let paced = login_from(&app, &newcomer, email, DEMO_PASSWORD).await;
+    assert_eq!(paced.status(), 429);
+    let wait: u64 = paced.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&wait), "one guess per 2 s, got {wait}");
+    // The usual address is not slowed.
+    assert_eq!(
+        login_from(&app, &home, email, DEMO_PASSWORD).await.status(),
+        200
+    );
+    // Once the slot comes, the newcomer gets its guess.
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    assert_eq!(
+        login_from(&app, &newcomer, email, DEMO_PASSWORD)
+            .await
+            .status(),
+        200
+    );
+    app.stop().await;
 }
 
 async fn refresh_tokens_rotate_and_a_reused_one_ends_the_session(app: TestApp) {
@@ -612,13 +750,14 @@ async fn housekeeping_purges_expired_sessions_and_counters_and_keeps_live_ones(a
     })
     .await
     .unwrap();
-    // One stale refresh token and session; the counters of the e-mail and of the IP.
+    // One stale refresh token and session; the failed guess's three counters (the e-mail from
+    // this address, the e-mail, the address); the right guesses left none.
     assert_eq!(
         purged,
         Purged {
             refresh_tokens: 1,
             sessions: 1,
-            throttle_counters: 2
+            throttle_counters: 3
         }
     );
     assert_eq!(
