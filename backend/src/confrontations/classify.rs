@@ -117,9 +117,15 @@ fn differences(
     found
 }
 
-/// The new CURP RENAPO reports for the person after a change affecting the CURP (`RCC`).
+/// The new CURP RENAPO reports for the person after a change affecting the CURP: `RCC` (the
+/// record changed, still active) or `BCC` (this CURP was retired for the new one).
 fn new_curp(record: &CurpRecord) -> Option<&str> {
-    if record.status != CurpStatus::Rcc {
+    let changed = match &record.status {
+        CurpStatus::Rcc => true,
+        CurpStatus::Inactive(code) => code == "BCC",
+        _ => false,
+    };
+    if !changed {
         return None;
     }
     record
@@ -169,10 +175,14 @@ pub fn classify(
                 found(ItemReason::DataChanged, changes, false)
             }
         }
-        CurpStatus::Inactive(_) => found(ItemReason::CurpInactive, Vec::new(), false),
+        // A CURP retired for a new one is a change of CURP, like RCC: the person lives on under
+        // the new CURP (only BD means death: `docs/renapo-protocol.md`).
+        CurpStatus::Inactive(_) if new_curp(record).is_none() => {
+            found(ItemReason::CurpInactive, Vec::new(), false)
+        }
         CurpStatus::Unknown(_) => found(ItemReason::UnknownStatus, Vec::new(), false),
-        active => {
-            debug_assert!(active.is_active());
+        alive => {
+            debug_assert!(alive.is_active() || new_curp(record).is_some());
             let replacement = new_curp(record);
             if replacement.is_some_and(curp_elsewhere) {
                 return found(ItemReason::NewCurpInRegistry, Vec::new(), true);
@@ -332,5 +342,33 @@ mod tests {
         assert_eq!(result.changes[0].after.as_deref(), Some(new.as_str()));
         let taken = classify(&registry(), &Answer::Found(record), |_| true);
         assert_eq!(taken.reason, ItemReason::NewCurpInRegistry);
+    }
+
+    #[test]
+    fn a_curp_retired_for_a_new_one_is_read_like_rcc_and_without_one_stays_inactive() {
+        let first_17 = "PXNE660720HMCXTN9";
+        let new = format!(
+            "{first_17}{}",
+            confrontas_api::Curp::check_digit(first_17).unwrap()
+        );
+        let mut record = renapo("BCC");
+        record.historic_curps = vec![new.clone()];
+        let result = classify(&registry(), &Answer::Found(record.clone()), never);
+        assert_eq!(result.reason, ItemReason::DataChanged);
+        assert_eq!(result.changes.len(), 1, "{:?}", result.changes);
+        assert_eq!(result.changes[0].field, changes::CURP);
+        assert_eq!(result.changes[0].after.as_deref(), Some(new.as_str()));
+        assert!(
+            result.proof_of_life,
+            "the person lives on under the new CURP"
+        );
+        assert_eq!(result.authority_status.as_deref(), Some("BCC"));
+        let taken = classify(&registry(), &Answer::Found(record.clone()), |_| true);
+        assert_eq!(taken.reason, ItemReason::NewCurpInRegistry);
+
+        record.historic_curps.clear();
+        let retired = classify(&registry(), &Answer::Found(record), never);
+        assert_eq!(retired.reason, ItemReason::CurpInactive);
+        assert!(retired.changes.is_empty() && !retired.proof_of_life);
     }
 }

@@ -23,7 +23,8 @@ pub struct Credentials {
     pub password: String,
     /// The agency's registered ("homologada") public IP, sent in the body.
     pub caller_ip: String,
-    /// `cveEntidadEmisora`: identifies the consulting agency.
+    /// `cveEntidadEmisora`: identifies the consulting agency; the element is left out when
+    /// RENAPO assigned none (it is optional in the WSDL, and public clients omit it).
     pub issuing_entity: String,
     /// `tipoTransaccion` (1 and 5 are seen in public clients; its meaning is undocumented).
     pub transaction_type: i32,
@@ -54,7 +55,7 @@ pub fn consult_envelope(credentials: &Credentials, curp: &str) -> String {
             r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ser="{service}" xmlns:xsd="{types}">"#,
             "<soapenv:Header/><soapenv:Body><ser:consultarPorCurp><ser:datos>",
             "<xsd:cveCurp>{curp}</xsd:cveCurp>",
-            "<xsd:cveEntidadEmisora>{entity}</xsd:cveEntidadEmisora>",
+            "{entity}",
             "<xsd:direccionIp>{ip}</xsd:direccionIp>",
             "<xsd:password>{password}</xsd:password>",
             "<xsd:tipoTransaccion>{transaction}</xsd:tipoTransaccion>",
@@ -64,7 +65,13 @@ pub fn consult_envelope(credentials: &Credentials, curp: &str) -> String {
         service = SERVICE_NS,
         types = TYPES_NS,
         curp = escape(curp),
-        entity = escape(&credentials.issuing_entity),
+        entity = match credentials.issuing_entity.trim() {
+            "" => String::new(),
+            entity => format!(
+                "<xsd:cveEntidadEmisora>{}</xsd:cveEntidadEmisora>",
+                escape(entity)
+            ),
+        },
         ip = escape(&credentials.caller_ip),
         password = escape(&credentials.password),
         transaction = credentials.transaction_type,
@@ -332,7 +339,9 @@ pub fn parse_consult_reply(body: &[u8], asked: &str) -> Result<Reply, ProtocolEr
     let session_id = attribute(&root, "SessionID")?.filter(|s| !s.is_empty());
     if status.trim() != "EXITOSO" {
         let answer = match (error_type.trim(), error_code.trim()) {
-            ("01", "06") => Answer::NotFound { message },
+            // 06 "not in the database", 10 "could not retrieve", 12 "specified CURP not
+            // found": the catalogue's three ways of saying there is no such CURP.
+            ("01", "06" | "10" | "12") => Answer::NotFound { message },
             ("01", "09") => Answer::MalformedCurp { message },
             ("01", "18") => Answer::InvalidUser { message },
             ("99", _) | ("01", "13" | "14") => Answer::Unavailable { message },
@@ -478,6 +487,12 @@ mod tests {
                 .unwrap()
                 .answer
         };
+        for not_found in ["06", "10", "12"] {
+            assert!(
+                matches!(with("01", not_found), Answer::NotFound { .. }),
+                "{not_found}"
+            );
+        }
         assert!(matches!(with("01", "09"), Answer::MalformedCurp { .. }));
         assert!(matches!(with("01", "18"), Answer::InvalidUser { .. }));
         assert!(matches!(with("99", ""), Answer::Unavailable { .. }));
@@ -571,6 +586,16 @@ mod tests {
         .collect();
         assert!(order.windows(2).all(|w| w[0] < w[1]));
         assert!(!format!("{credentials:?}").contains("pa\"ss"));
+        assert!(envelope.contains("<xsd:cveEntidadEmisora>15</xsd:cveEntidadEmisora>"));
+        let unassigned = Credentials {
+            issuing_entity: " ".into(),
+            ..credentials
+        };
+        let envelope = consult_envelope(&unassigned, "HEGG560427MVZRRL04");
+        assert!(!envelope.contains("cveEntidadEmisora"), "{envelope}");
+        assert!(
+            envelope.contains("<xsd:cveCurp>HEGG560427MVZRRL04</xsd:cveCurp><xsd:direccionIp>")
+        );
         let confirm = confirm_envelope("abc!123");
         assert!(confirm.contains("<ser:sessionID>abc!123</ser:sessionID><ser:Mssg>OK</ser:Mssg>"));
     }
