@@ -123,26 +123,29 @@ pub fn build(
             spa_index(&req, Path::new(""))
         }))
     };
-    app.wrap(ErrorHandlers::new().default_handler(problem_fallback))
-        .wrap_fn(|req, service| {
-            let started = Instant::now();
-            let method = req.method().clone();
-            let path = req.path().to_owned();
-            let response = service.call(req);
-            async move {
-                let mut response = response.await?;
-                harden(&path, response.headers_mut());
-                let status = response.status().as_u16();
-                let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-                if path == "/health" || path == "/ready" {
-                    tracing::debug!(%method, path, status, elapsed_ms, "request");
-                } else {
-                    let path = loggable_path(&path);
-                    tracing::info!(%method, path, status, elapsed_ms, "request");
-                }
-                Ok(response)
+    app.wrap(actix_web::middleware::from_fn(
+        auth::principal::identify_first,
+    ))
+    .wrap(ErrorHandlers::new().default_handler(problem_fallback))
+    .wrap_fn(|req, service| {
+        let started = Instant::now();
+        let method = req.method().clone();
+        let path = req.path().to_owned();
+        let response = service.call(req);
+        async move {
+            let mut response = response.await?;
+            harden(&path, response.headers_mut());
+            let status = response.status().as_u16();
+            let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+            if path == "/health" || path == "/ready" {
+                tracing::debug!(%method, path, status, elapsed_ms, "request");
+            } else {
+                let path = loggable_path(&path);
+                tracing::info!(%method, path, status, elapsed_ms, "request");
             }
-        })
+            Ok(response)
+        }
+    })
 }
 
 /// The request path as it may be logged: CURPs in it (personal data) keep only their first four

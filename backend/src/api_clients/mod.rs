@@ -110,7 +110,8 @@ async fn update_client(
     Ok(web::Json(updated))
 }
 
-/// Issue a new secret for an API client; the old one stops working at once.
+/// Issue a new secret for an API client; the old one stops working at once, and so do the
+/// access tokens issued under it.
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),

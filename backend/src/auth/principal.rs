@@ -7,10 +7,14 @@ use std::marker::PhantomData;
 use std::net::IpAddr;
 use std::pin::Pin;
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, http::header, web};
 use confrontas_api::{ApiScope, Role};
 use diesel::prelude::*;
 
+use super::tokens::secret_fingerprint;
 use crate::audit::Actor;
 use crate::db;
 use crate::error::AppError;
@@ -114,13 +118,22 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
                 client_ip: ip,
             }))
         } else if let Some(client_id) = claims.sub.strip_prefix("client:") {
-            let (id, unit_id, allowed) = api_clients::table
+            let (id, unit_id, allowed, secret_hash) = api_clients::table
                 .filter(api_clients::client_id.eq(client_id))
                 .filter(api_clients::active.eq(true))
-                .select((api_clients::id, api_clients::unit_id, api_clients::scopes))
-                .first::<(i64, i64, String)>(conn)
+                .select((
+                    api_clients::id,
+                    api_clients::unit_id,
+                    api_clients::scopes,
+                    api_clients::secret_hash,
+                ))
+                .first::<(i64, i64, String, String)>(conn)
                 .optional()?
                 .ok_or_else(unauthenticated)?;
+            // Issued under the secret the client has now, not under one since replaced.
+            if claims.secret_fingerprint.as_deref() != Some(&secret_fingerprint(&secret_hash)) {
+                return Err(unauthenticated());
+            }
             // The token's scopes, narrowed to what the client may still do now.
             let granted = claims.scope.unwrap_or_default();
             let scopes = parse_scopes(&granted)
@@ -157,12 +170,39 @@ pub fn format_scopes(scopes: &[ApiScope]) -> String {
         .join(" ")
 }
 
+/// Who the caller is, as [`identify_first`] found it before the handler's extractors ran.
+#[derive(Clone)]
+struct Identified(Result<Principal, AppError>);
+
+/// Middleware: works out who is calling an API route before any extractor runs, so that a
+/// role extractor (declared before the body in every handler) refuses a caller in its first
+/// poll, before a byte of the body is read: the answer to a forbidden caller is 403 whatever
+/// the body, never a 400 that won a race (`docs/architecture.md`, "Layers").
+pub async fn identify_first(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.path().starts_with("/api/") && req.headers().contains_key(header::AUTHORIZATION) {
+        let identified = authenticate(req.request().clone()).await;
+        req.extensions_mut().insert(Identified(identified));
+    }
+    next.call(req).await
+}
+
+/// The caller, from [`identify_first`] when it ran (at once), else worked out now.
+fn principal_of(req: &HttpRequest) -> Pin<Box<dyn Future<Output = Result<Principal, AppError>>>> {
+    if let Some(Identified(identified)) = req.extensions().get::<Identified>().cloned() {
+        return Box::pin(std::future::ready(identified));
+    }
+    Box::pin(authenticate(req.clone()))
+}
+
 impl FromRequest for Principal {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        Box::pin(authenticate(req.clone()))
+        principal_of(req)
     }
 }
 
@@ -206,7 +246,7 @@ impl<R: RoleSet + 'static> FromRequest for Staff<R> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let principal = authenticate(req.clone());
+        let principal = principal_of(req);
         Box::pin(async move {
             match principal.await? {
                 Principal::Staff(user) if R::ROLES.contains(&user.role) => Ok(Staff {

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::principal::{format_scopes, parse_scopes};
 use super::throttle::{self, Reservation};
-use super::tokens::{constant_time_eq, random_token, sha256_hex};
+use super::tokens::{constant_time_eq, random_token, secret_fingerprint, sha256_hex};
 use crate::audit::{self, Actor};
 use crate::db::{self, AnyConnection};
 use crate::error::{AppError, AppResult};
@@ -423,7 +423,7 @@ pub async fn client_token(
     })
     .await?;
     let presented = sha256_hex(&request.client_secret);
-    let Some((id, _, unit_id, allowed)) =
+    let Some((id, secret_hash, unit_id, allowed)) =
         client.filter(|(_, hash, ..)| constant_time_eq(hash, &presented))
     else {
         return Err(invalid_client());
@@ -459,6 +459,7 @@ pub async fn client_token(
         .tokens
         .claims(format!("client:{}", request.client_id), unit_id);
     claims.scope = Some(scope.clone());
+    claims.secret_fingerprint = Some(secret_fingerprint(&secret_hash));
     let access_token = state.tokens.sign(&claims);
     db::run(&state.pool, move |conn| {
         conn.write_transaction(|conn| {

@@ -32,6 +32,16 @@ pub struct Claims {
     /// Space-separated scopes of an API client token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// An API client token's fingerprint of the secret it was issued under: a new secret ends
+    /// every token of the old one.
+    #[serde(default, rename = "sfp", skip_serializing_if = "Option::is_none")]
+    pub secret_fingerprint: Option<String>,
+}
+
+/// What a client token carries of the secret it was issued under: derived from the stored
+/// hash, so it tells nothing about the secret itself.
+pub fn secret_fingerprint(secret_hash: &str) -> String {
+    sha256_hex(&format!("client-token:{secret_hash}"))[..16].to_owned()
 }
 
 /// Why a token was refused; logged, while the caller only sees a generic 401.
@@ -97,6 +107,7 @@ impl TokenKeys {
             jti: random_token(16),
             sid: None,
             scope: None,
+            secret_fingerprint: None,
         }
     }
 

@@ -236,6 +236,54 @@ fn handlers_hold_no_queries() {
     );
 }
 
+/// Extractors are polled in the order of the handler's parameters and the first refusal wins:
+/// the caller's extractor comes before the body's, so a caller who may not call is refused
+/// before the body is read (`auth::principal::identify_first` makes it answer at once).
+#[test]
+fn handlers_check_the_caller_before_the_body() {
+    let callers = ["Staff<", "Principal"];
+    let bodies = [
+        "web::Json<",
+        "web::Form<",
+        "web::Payload",
+        "web::Bytes",
+        "Multipart",
+    ];
+    let mut checked = 0;
+    let mut offenders = Vec::new();
+    for (file, code) in server_sources() {
+        if !has_handlers(&code) {
+            continue;
+        }
+        let code = without_comments(&code);
+        for (start, _) in code.match_indices("async fn ") {
+            let Some(length) = code[start..].find('{') else {
+                continue;
+            };
+            let signature = &code[start..start + length];
+            let first = |marks: &[&str]| marks.iter().filter_map(|m| signature.find(m)).min();
+            if let (Some(caller), Some(body)) = (first(&callers), first(&bodies)) {
+                checked += 1;
+                if body < caller {
+                    let name = signature["async fn ".len()..]
+                        .split('(')
+                        .next()
+                        .unwrap_or("");
+                    offenders.push(format!("{file}: {name}"));
+                }
+            }
+        }
+    }
+    assert!(
+        checked > 20,
+        "the handlers with a caller and a body were found ({checked})"
+    );
+    assert!(
+        offenders.is_empty(),
+        "body read before the caller is checked: {offenders:?}"
+    );
+}
+
 /// Reading, writing or storing files blocks: handlers leave it to functions they run on the
 /// blocking pool (`db::run`, `web::block`, the spreadsheet permits).
 #[test]

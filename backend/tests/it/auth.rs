@@ -24,6 +24,7 @@ on_both_backends!(
     disabling_a_user_revokes_their_tokens_and_blocks_login,
     changing_the_password_ends_sessions_and_the_new_password_works,
     client_credentials_grant_scoped_tokens_and_disabled_clients_lose_access,
+    a_new_client_secret_revokes_the_tokens_issued_under_the_old_one,
     forged_and_malformed_tokens_are_refused_with_401,
     housekeeping_purges_expired_sessions_and_counters_and_keeps_live_ones,
 );
@@ -552,6 +553,62 @@ async fn client_credentials_grant_scoped_tokens_and_disabled_clients_lose_access
     let new_secret = rotated["client_secret"].as_str().unwrap();
     assert_eq!(json_grant(&secret, None).await.unwrap().status(), 401);
     assert_eq!(json_grant(new_secret, None).await.unwrap().status(), 200);
+}
+
+async fn a_new_client_secret_revokes_the_tokens_issued_under_the_old_one(app: TestApp) {
+    let admin = app.login(Role::Admin).await.access_token;
+    let created: serde_json::Value = app
+        .send_ok(
+            Method::POST,
+            &paths::api_clients::create(),
+            &admin,
+            json!({ "name": "Sistema de Padrones", "unit_id": 1, "scopes": ["consulta_curp"] }),
+        )
+        .await;
+    let id = created["client"]["id"].as_i64().unwrap();
+    let token_with = |secret: serde_json::Value| {
+        app.http
+            .post(app.url(&paths::auth::token()))
+            .json(&json!({
+                "grant_type": "client_credentials",
+                "client_id": created["client"]["client_id"],
+                "client_secret": secret,
+            }))
+            .send()
+    };
+    let old: ClientToken = token_with(created["client_secret"].clone())
+        .await
+        .unwrap()
+        .expect_json(200)
+        .await;
+    assert_eq!(
+        app.get(&paths::auth::me(), &old.access_token)
+            .await
+            .status(),
+        200
+    );
+
+    let rotated: serde_json::Value = app
+        .send_ok(
+            Method::POST,
+            &paths::api_clients::secret(id),
+            &admin,
+            json!({}),
+        )
+        .await;
+    let refused = app.get(&paths::auth::me(), &old.access_token).await;
+    refused.expect_problem(401, "unauthenticated").await;
+    let new: ClientToken = token_with(rotated["client_secret"].clone())
+        .await
+        .unwrap()
+        .expect_json(200)
+        .await;
+    assert_eq!(
+        app.get(&paths::auth::me(), &new.access_token)
+            .await
+            .status(),
+        200
+    );
 }
 
 async fn forged_and_malformed_tokens_are_refused_with_401(app: TestApp) {
