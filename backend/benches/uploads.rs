@@ -18,7 +18,7 @@ use confrontas_server::db;
 use confrontas_server::layouts::{FirstIssues, check_layout};
 use confrontas_server::population::{DEMO_SEED, Population};
 use confrontas_server::registry::imports::queue::record_import;
-use confrontas_server::registry::imports::writer::run_import;
+use confrontas_server::registry::imports::writer::{ImportLimits, run_import};
 use confrontas_server::uploads::{SheetFormat, UploadLimits};
 use rust_xlsxwriter::Workbook;
 
@@ -205,7 +205,11 @@ fn phase(args: &[String]) {
                 record_import(&mut conn, "registry.xlsx", size, SheetFormat::Xlsx, &actor).unwrap();
             drop(conn);
             let started = Instant::now();
-            run_import(&pool, id, path, SheetFormat::Xlsx, LIMITS, &actor).unwrap();
+            let limits = ImportLimits {
+                file: LIMITS,
+                rejections_kept: 10_000,
+            };
+            run_import(&pool, id, path, SheetFormat::Xlsx, limits, &actor).unwrap();
             // Only the import itself is timed, not opening and migrating the database.
             println!(
                 "{} {} import {id}",

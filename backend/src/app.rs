@@ -126,6 +126,9 @@ pub fn build(
     app.wrap(actix_web::middleware::from_fn(
         auth::principal::identify_first,
     ))
+    .wrap(actix_web::middleware::from_fn(
+        crate::slow_bodies::cut_slow_bodies,
+    ))
     .wrap(ErrorHandlers::new().default_handler(problem_fallback))
     .wrap_fn(|req, service| {
         let started = Instant::now();

@@ -38,6 +38,7 @@ pub mod seed;
 pub mod server;
 pub mod simulator;
 pub mod sla;
+pub mod slow_bodies;
 pub mod spreadsheet;
 pub mod state;
 pub mod tls;

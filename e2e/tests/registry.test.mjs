@@ -74,3 +74,29 @@ test("the area does not see the registry pages", async () => {
   await page.waitForURL(`${BASE_URL}/`);
   await page.close();
 });
+
+test("an import with more refused rows than are kept says how many it kept", async () => {
+  // The test server keeps 5 refused rows per import (scripts/test).
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await logIn(page, "subdireccion@demo.confrontas.mx", DEMO_PASSWORD);
+  await page.getByRole("link", { name: "Importar padrón" }).click();
+  const bad = Array.from({ length: 8 }, (_, n) => `NOESCURP${n};Ana;Ruiz`);
+  const csv = ["CURP;Nombre(s);Primer apellido", ...bad].join("\r\n");
+  await page.getByLabel("Archivo del padrón (.xlsx o .csv)").setInputFiles({
+    name: "malas.csv", mimeType: "text/csv", buffer: Buffer.from(csv, "utf8"),
+  });
+  await page.getByRole("button", { name: "Importar" }).click();
+  const row = page.getByRole("row").filter({ hasText: "malas.csv" }).first();
+  await row.getByText("Terminada").waitFor({ timeout: 30000 });
+  await row.getByRole("button", { name: /Ver filas rechazadas/ }).click();
+  const note = page.getByTestId("rejections-kept");
+  await note.waitFor();
+  assert.equal((await note.innerText()).trim(),
+    "Se guardaron las primeras 5 de 8 filas rechazadas; corrija estas y vuelva a importar el archivo para ver las siguientes.");
+  const listed = page.getByRole("table", { name: "Filas rechazadas" }).locator("tbody tr");
+  assert.equal(await listed.count(), 5);
+  await page.screenshot({ path: `${OUTPUT}/padron-rechazos-limitados.png`, fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});

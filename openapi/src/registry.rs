@@ -319,8 +319,11 @@ pub struct RegistryImport {
     pub updated: i64,
     /// Rows identical to the registry.
     pub unchanged: i64,
-    /// Rows refused (see the rejected rows).
+    /// Rows refused.
     pub rejected: i64,
+    /// The refused rows kept with their reasons and listed under its rejections: the first
+    /// ones, up to the server's limit (`rejected` counts them all).
+    pub rejected_listed: i64,
     /// Why the import stopped, when it failed (Spanish).
     pub failure: Option<String>,
     /// `user:{id}` of who uploaded it.

@@ -17,6 +17,15 @@ pub use self::smtp::{SmtpSecurity, SmtpSettings};
 pub use self::vars::{ConfigError, Vars};
 use crate::uploads::UploadLimits;
 
+/// How fast a request body must arrive (`slow_bodies`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyPace {
+    /// Time a body may take before the rate counts (a first packet, a slow start).
+    pub grace: std::time::Duration,
+    /// Average rate the body must keep after the grace period.
+    pub min_bytes_per_sec: u64,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
@@ -41,12 +50,16 @@ pub struct Config {
     pub demo_requests: bool,
     pub log_format: LogFormat,
     pub json_limit_bytes: usize,
+    /// How fast request bodies must arrive.
+    pub body_pace: BodyPace,
     /// Where files being processed are kept (uploads in progress, imports waiting their turn).
     pub data_dir: PathBuf,
     /// CURP layouts checked by `POST /api/v1/layouts/validate`.
     pub layout_uploads: UploadLimits,
     /// Registry imports.
     pub import_uploads: UploadLimits,
+    /// Refused rows an import keeps to list (the first ones); the rest are only counted.
+    pub import_rejections_kept: u32,
     /// Spreadsheets parsed at the same time.
     pub parse_concurrency: usize,
     /// Where request documents are stored (files named by their SHA-256).
@@ -94,6 +107,14 @@ impl Config {
                 LogFormat::Text,
                 &[("text", LogFormat::Text), ("json", LogFormat::Json)],
             )?,
+            body_pace: BodyPace {
+                grace: vars.seconds("CONFRONTAS_BODY_GRACE_SECS", 10, 1..=600)?,
+                min_bytes_per_sec: vars.number(
+                    "CONFRONTAS_BODY_MIN_BYTES_PER_SEC",
+                    1_024,
+                    1..=100_000_000,
+                )?,
+            },
             json_limit_bytes: vars.number(
                 "CONFRONTAS_JSON_LIMIT_BYTES",
                 64 * 1024,
@@ -112,6 +133,11 @@ impl Config {
                 max_rows: vars.number("CONFRONTAS_IMPORT_MAX_ROWS", 5_000_000, 1..=50_000_000)?
                     as u32,
             },
+            import_rejections_kept: vars.number(
+                "CONFRONTAS_IMPORT_REJECTIONS_KEPT",
+                10_000,
+                1..=1_000_000,
+            )? as u32,
             parse_concurrency: vars.number("CONFRONTAS_PARSE_CONCURRENCY", 2, 1..=64)? as usize,
             document_max_bytes: vars.megabytes("CONFRONTAS_DOCUMENT_MAX_MB", 20, 1..=512)?,
             smtp: smtp::settings(&vars, bind)?,

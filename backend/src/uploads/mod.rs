@@ -154,6 +154,36 @@ pub fn read_table(
     }
 }
 
+/// Data rows [`check_start`] reads.
+pub const CHECKED_ROWS: u32 = 1_000;
+
+/// Checks a spreadsheet before work on it is accepted: the package is inspected whole (a
+/// `.xlsx`'s every part, as [`read_rows`] does), then the header and the first
+/// [`CHECKED_ROWS`] data rows are read with every limit. A hostile or unreadable file, a
+/// missing header or an empty table is refused here with its 4xx; a problem further down is
+/// found when the whole file is read.
+pub fn check_start(
+    path: &Path,
+    format: SheetFormat,
+    limits: UploadLimits,
+    columns: &Columns,
+) -> AppResult<()> {
+    // Reading stops at the first row past the sample by returning this marker.
+    const SAMPLE_READ: &str = "sample_read";
+    let mut seen = 0u32;
+    let outcome = read_table(path, format, limits, columns, |_| {
+        seen += 1;
+        if seen > CHECKED_ROWS {
+            return Err(AppError::new(StatusCode::OK, SAMPLE_READ, ""));
+        }
+        Ok(())
+    });
+    match outcome {
+        Err(stopped) if stopped.code == SAMPLE_READ => Ok(()),
+        other => other.map(drop),
+    }
+}
+
 /// [`read_table`] on this thread, with the records turned into items by `per_record` and handed
 /// in batches of `batch_rows` to `consume`, which runs on a second thread (typically writing
 /// to the database while the next batch is read). Returns what [`read_table`] returns and what

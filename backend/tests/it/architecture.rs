@@ -504,3 +504,47 @@ fn contains_reference(comment: &str, word: &str) -> bool {
             .is_some_and(|c| c.is_ascii_digit())
     })
 }
+
+/// Every setting the server (or the test harness) reads is in the README's table, and the table
+/// names no setting nobody reads.
+#[test]
+fn every_setting_is_documented_in_the_readme() {
+    let readme = std::fs::read_to_string(repository().join("README.md")).unwrap();
+    let names = |text: &str| -> BTreeSet<String> {
+        let mut found = BTreeSet::new();
+        for (start, _) in text.match_indices("CONFRONTAS_") {
+            let name: String = text[start..]
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                .collect();
+            if name.len() > "CONFRONTAS_".len() && !name.ends_with('_') {
+                found.insert(name);
+            }
+        }
+        found
+    };
+    // The server's settings, and the test harness's own (`CONFRONTAS_TEST_PG_URL`).
+    let harness =
+        std::fs::read_to_string(repository().join("backend/tests/it/support/mod.rs")).unwrap();
+    let read: BTreeSet<String> = server_sources()
+        .values()
+        .chain([&harness])
+        .flat_map(|code| names(&without_comments(code)))
+        .collect();
+    let table: BTreeSet<String> = readme
+        .lines()
+        .filter(|line| line.starts_with("| `CONFRONTAS_"))
+        .flat_map(|line| names(line.split('|').nth(1).unwrap_or_default()))
+        .collect();
+    assert!(read.len() > 40, "the settings were found ({})", read.len());
+    let undocumented: Vec<&String> = read.difference(&table).collect();
+    assert!(
+        undocumented.is_empty(),
+        "settings missing from the README: {undocumented:?}"
+    );
+    let unread: Vec<&String> = table.difference(&read).collect();
+    assert!(
+        unread.is_empty(),
+        "README settings the server does not read: {unread:?}"
+    );
+}

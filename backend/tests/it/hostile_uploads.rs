@@ -14,16 +14,15 @@ use confrontas_api::Role;
 /// Far more than any refusal needs, far less than reading a bomb.
 const NO_HANG: Duration = Duration::from_secs(10);
 
-async fn refused(app: &TestApp, token: &str, file_name: &str, bytes: Vec<u8>) -> (u16, String) {
+async fn refused(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> (u16, String) {
     let started = Instant::now();
-    let response = app
-        .upload(
-            &paths::layouts::validate(&Default::default()),
-            token,
-            file_name,
-            bytes,
-        )
-        .await;
+    let response = app.upload(path, token, file_name, bytes).await;
     let status = response.status().as_u16();
     let code = problem(response).await.code;
     assert!(
@@ -61,18 +60,22 @@ fn falsify_declared_size(mut zip: Vec<u8>, from: u32, to: u32) -> Vec<u8> {
     zip
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hostile_files_get_a_stable_4xx_and_the_server_stays_up() {
-    let app = TestApp::start_with(Db::Sqlite, |vars| {
-        vars.insert("CONFRONTAS_LAYOUT_MAX_MB".into(), "4".into());
-        vars.insert("CONFRONTAS_LAYOUT_MAX_ROWS".into(), "1000".into());
-    })
-    .await
-    .unwrap();
-    let token = app.login(Role::Area).await.access_token;
+/// What a hostile file is, its name, its bytes, and the status and code it must get (with a
+/// 4 MB and 1,000-row limit).
+type Case = (&'static str, &'static str, Vec<u8>, u16, &'static str);
+
+/// Limits small enough that the files below reach them.
+fn small_limits(vars: &mut std::collections::HashMap<String, String>) {
+    for kind in ["LAYOUT", "IMPORT"] {
+        vars.insert(format!("CONFRONTAS_{kind}_MAX_MB"), "4".into());
+        vars.insert(format!("CONFRONTAS_{kind}_MAX_ROWS"), "1000".into());
+    }
+}
+
+fn hostile_files() -> Vec<Case> {
     let good = sheets::xlsx(&rows(&[&["CURP"], &["HEGG560427MVZRRL04"]]));
 
-    let mut cases: Vec<(&str, &str, Vec<u8>, u16, &str)> = vec![
+    let mut cases: Vec<Case> = vec![
         (
             "wrong extension",
             "layout.pdf",
@@ -271,8 +274,16 @@ async fn hostile_files_get_a_stable_4xx_and_the_server_stays_up() {
         "no_data_rows",
     ));
 
-    for (what, file_name, bytes, status, code) in cases {
-        let (got_status, got_code) = refused(&app, &token, file_name, bytes).await;
+    cases
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_files_get_a_stable_4xx_and_the_server_stays_up() {
+    let app = TestApp::start_with(Db::Sqlite, small_limits).await.unwrap();
+    let token = app.login(Role::Area).await.access_token;
+    let validate = paths::layouts::validate(&Default::default());
+    for (what, file_name, bytes, status, code) in hostile_files() {
+        let (got_status, got_code) = refused(&app, &validate, &token, file_name, bytes).await;
         assert_eq!((got_status, got_code.as_str()), (status, code), "{what}");
     }
 
@@ -297,6 +308,27 @@ async fn hostile_files_get_a_stable_4xx_and_the_server_stays_up() {
     other_field.expect_problem(400, "unexpected_field").await;
 
     // Nothing was left behind in the uploads directory.
+    let leftovers: Vec<_> = std::fs::read_dir(app.state.uploads_dir())
+        .unwrap()
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// A registry import reads its file in the background, but a hostile file is refused before it
+/// is accepted: the same 4xx as a layout check, and no import is recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_registry_import_is_refused_before_it_is_accepted() {
+    let app = TestApp::start_with(Db::Sqlite, small_limits).await.unwrap();
+    let token = app.login(Role::Subdireccion).await.access_token;
+    let start = paths::registry::start_import();
+    for (what, file_name, bytes, status, code) in hostile_files() {
+        let (got_status, got_code) = refused(&app, &start, &token, file_name, bytes).await;
+        assert_eq!((got_status, got_code.as_str()), (status, code), "{what}");
+    }
+    let imports: confrontas_api::Page<confrontas_api::RegistryImport> = app
+        .get_ok(&paths::registry::imports(&Default::default()), &token)
+        .await;
+    assert_eq!(imports.total, 0, "no import was accepted");
     let leftovers: Vec<_> = std::fs::read_dir(app.state.uploads_dir())
         .unwrap()
         .collect();

@@ -301,3 +301,91 @@ async fn spa_files_are_compressed_and_deep_links_get_the_index_but_api_answers_a
         "the SPA fallback never swallows API paths"
     );
 }
+
+/// Sends `body` in `chunks` pieces `gap` apart on a raw connection and returns the status line
+/// of the answer, and how long the answer took.
+async fn send_slowly(
+    app: &TestApp,
+    body: &[u8],
+    chunks: usize,
+    gap: std::time::Duration,
+) -> (String, std::time::Duration) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        paths::auth::login(),
+        body.len()
+    );
+    let started = std::time::Instant::now();
+    writer.write_all(head.as_bytes()).await.unwrap();
+    let pieces: Vec<Vec<u8>> = body
+        .chunks(body.len().div_ceil(chunks))
+        .map(<[u8]>::to_vec)
+        .collect();
+    let sending = tokio::spawn(async move {
+        for piece in pieces {
+            tokio::time::sleep(gap).await;
+            // The server may have given up already: the write then fails, as it should.
+            if writer.write_all(&piece).await.is_err() {
+                break;
+            }
+        }
+        writer
+    });
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 1024];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            match reader.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buffer[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "the server answered");
+    let elapsed = started.elapsed();
+    sending.abort();
+    let text = String::from_utf8_lossy(&answer);
+    (text.lines().next().unwrap_or_default().to_owned(), elapsed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_trickles_in_is_cut_with_408_and_a_slow_but_steady_one_is_not() {
+    let app = TestApp::start_with(crate::support::Db::Sqlite, |vars| {
+        vars.insert("CONFRONTAS_BODY_GRACE_SECS".into(), "1".into());
+        vars.insert("CONFRONTAS_BODY_MIN_BYTES_PER_SEC".into(), "100".into());
+    })
+    .await
+    .unwrap();
+    let body = format!(
+        r#"{{"email":"nadie@ejemplo.mx","password":"{}"}}"#,
+        "x".repeat(150)
+    );
+    // A byte every 300 ms: 3 bytes a second against 100 required after 1 s.
+    let (status, took) = send_slowly(
+        &app,
+        body.as_bytes(),
+        body.len(),
+        std::time::Duration::from_millis(300),
+    )
+    .await;
+    assert!(status.starts_with("HTTP/1.1 408"), "{status}");
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "cut soon after the grace period: {took:?}"
+    );
+    // The same body in four pieces 250 ms apart (about 800 bytes a second) is read.
+    let (status, _) = send_slowly(
+        &app,
+        body.as_bytes(),
+        4,
+        std::time::Duration::from_millis(250),
+    )
+    .await;
+    assert!(status.starts_with("HTTP/1.1 401"), "{status}");
+    app.stop().await;
+}

@@ -583,3 +583,62 @@ async fn imports_cut_short_by_a_stop_are_marked_failed_at_the_next_start(app: Te
     );
     assert!(!dir.join(format!("import-{}.csv", ours.id)).exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_an_import_keeps_its_first_refused_rows_and_counts_the_rest() {
+    an_import_keeps_its_first_refused_rows_and_counts_the_rest(crate::support::Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_an_import_keeps_its_first_refused_rows_and_counts_the_rest() {
+    an_import_keeps_its_first_refused_rows_and_counts_the_rest(crate::support::Db::Postgres).await;
+}
+
+/// A file of bad rows cannot grow the database without bound: the first rows refused are kept
+/// with their reasons, the rest counted.
+async fn an_import_keeps_its_first_refused_rows_and_counts_the_rest(db: crate::support::Db) {
+    let Some(app) = TestApp::start_with(db, |vars| {
+        vars.insert("CONFRONTAS_IMPORT_REJECTIONS_KEPT".into(), "10".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let token = app.login(Role::Subdireccion).await.access_token;
+    let mut table = vec![vec!["CURP".to_owned(), "NOMBRE(S)".to_owned()]];
+    // 30 CURPs that are not CURPs, then one good existing farmer.
+    table.extend((0..30).map(|n| vec![format!("NOESCURP{n:02}"), "Ana".to_owned()]));
+    let known = Population::new(DEMO_SEED).person(0);
+    table.push(vec![known.curp.to_string(), String::new()]);
+    let queued = start(&app, &token, "malas.csv", sheets::csv(&table)).await;
+    let (done, _) = wait_done(&app, &token, queued.id).await;
+    assert_eq!(done.status, ImportStatus::Finished);
+    assert_eq!((done.rejected, done.rejected_listed), (30, 10));
+    assert_eq!(done.unchanged, 1, "the rows after the cap are still read");
+
+    let listed: Page<ImportRejection> = app
+        .get_ok(
+            &paths::registry::rejections(done.id, &PageParams::default()),
+            &token,
+        )
+        .await;
+    assert_eq!(listed.total, 10);
+    let rows: Vec<i64> = listed.items.iter().map(|r| r.row).collect();
+    assert_eq!(
+        rows,
+        (2..=11).collect::<Vec<_>>(),
+        "the first ones, in order"
+    );
+
+    let response = app
+        .get(&paths::registry::rejections_xlsx(done.id), &token)
+        .await;
+    let sheet = sheets::read_sheet(response.bytes().await.unwrap().to_vec(), "Filas rechazadas");
+    assert_eq!(sheet.len(), 12, "header, 10 rows and a note");
+    assert!(
+        sheet[11][0].starts_with("Se guardaron las primeras 10 de 30 filas rechazadas"),
+        "{:?}",
+        sheet[11]
+    );
+    app.stop().await;
+}

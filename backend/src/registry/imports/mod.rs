@@ -14,6 +14,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use confrontas_api::{ImportRejection, Page, PageParams, RegistryImport};
 
 use self::queue::QueuedImport;
+use self::writer::ImportLimits;
 use super::RegistryStaff;
 use crate::api_doc::{
     BadRequest, Forbidden, NotFound, Unauthenticated, Unprocessable, UploadErrors,
@@ -42,7 +43,9 @@ pub fn routes(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// a first surname; birth date, sex and birth state come from the CURP. Blank cells leave the
 /// registry's value as it is. Every change is recorded in the farmer's history.
 ///
-/// The import runs in the background: the answer (202) is the queued import; follow it with
+/// The file is checked before it is accepted: the whole package, the header and the first
+/// 1,000 data rows (a hostile, unreadable or empty file gets its 4xx here). The import then
+/// runs in the background: the answer (202) is the queued import; follow it with
 /// `GET /registry/imports/{id}`.
 #[utoipa::path(
     tag = "registry",
@@ -64,6 +67,14 @@ async fn start_import(
     let dir = state.uploads_dir();
     let body = actix_multipart::Multipart::new(request.headers(), payload);
     let upload = uploads::receive_spreadsheet(&request, body, &dir, limits).await?;
+    let upload = state
+        .parse_permits
+        .run(move || {
+            let path = upload.file.path();
+            uploads::check_start(path, upload.format, limits, &reader::IMPORT_COLUMNS)?;
+            Ok(upload)
+        })
+        .await?;
     let actor = staff.actor();
     let sheet_format = upload.format;
     let (id, stored) = {
@@ -80,14 +91,14 @@ async fn start_import(
             id,
             stored,
             format: sheet_format,
-            limits,
+            limits: ImportLimits {
+                file: limits,
+                rejections_kept: state.config.import_rejections_kept,
+            },
             actor,
         },
     );
-    let created = db::run(&state.pool, move |conn| {
-        records::find_import(conn, id)?.into_dto()
-    })
-    .await?;
+    let created = db::run(&state.pool, move |conn| records::import(conn, id)).await?;
     Ok(HttpResponse::Accepted()
         .insert_header((header::LOCATION, format!("/api/v1/registry/imports/{id}")))
         .json(created))
@@ -125,10 +136,7 @@ async fn get_import(
     id: web::Path<i64>,
 ) -> AppResult<web::Json<RegistryImport>> {
     let id = id.into_inner();
-    let import = db::run(&state.pool, move |conn| {
-        records::find_import(conn, id)?.into_dto()
-    })
-    .await?;
+    let import = db::run(&state.pool, move |conn| records::import(conn, id)).await?;
     Ok(web::Json(import))
 }
 

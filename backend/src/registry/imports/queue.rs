@@ -9,14 +9,14 @@ use diesel::prelude::*;
 use serde_json::json;
 use tokio::sync::Mutex;
 
-use super::writer::run_import;
+use super::writer::{ImportLimits, run_import};
 use crate::audit::Actor;
 use crate::db::{self, AnyConnection, DbPool};
 use crate::error::AppError;
 use crate::error::AppResult;
 use crate::per_backend;
 use crate::schema::registry_imports;
-use crate::uploads::{ParsePermits, SheetFormat, Upload, UploadLimits};
+use crate::uploads::{ParsePermits, SheetFormat, Upload};
 
 /// Serializes this server's imports: two imports of the same new CURP would otherwise race.
 #[derive(Clone, Default)]
@@ -53,7 +53,7 @@ pub struct QueuedImport {
     pub id: i64,
     pub stored: PathBuf,
     pub format: SheetFormat,
-    pub limits: UploadLimits,
+    pub limits: ImportLimits,
     pub actor: Actor,
 }
 

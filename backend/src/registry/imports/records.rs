@@ -1,6 +1,7 @@
 //! Reading imports: an import with its counts, the list, and the rows it refused (a page, or
 //! all of them as a workbook).
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::NaiveDateTime;
@@ -33,7 +34,8 @@ pub struct ImportRow {
 }
 
 impl ImportRow {
-    pub fn into_dto(self) -> AppResult<RegistryImport> {
+    /// The import as the API shows it; `listed` is how many of its refused rows are kept.
+    fn into_dto(self, listed: i64) -> AppResult<RegistryImport> {
         Ok(RegistryImport {
             status: ImportStatus::parse(&self.status)
                 .ok_or_else(|| AppError::internal("unknown import status"))?,
@@ -46,6 +48,7 @@ impl ImportRow {
             updated: self.updated,
             unchanged: self.unchanged,
             rejected: self.rejected,
+            rejected_listed: listed,
             failure: self.failure,
             created_by: self.created_by,
             created_at: self.created_at.and_utc(),
@@ -55,7 +58,7 @@ impl ImportRow {
     }
 }
 
-pub fn find_import(conn: &mut AnyConnection, id: i64) -> AppResult<ImportRow> {
+fn find_import(conn: &mut AnyConnection, id: i64) -> AppResult<ImportRow> {
     registry_imports::table
         .find(id)
         .select(ImportRow::as_select())
@@ -64,16 +67,46 @@ pub fn find_import(conn: &mut AnyConnection, id: i64) -> AppResult<ImportRow> {
         .ok_or_else(|| AppError::not_found("No existe esa importación del padrón."))
 }
 
+/// How many refused rows each of `ids` keeps.
+fn listed_rejections(conn: &mut AnyConnection, ids: &[i64]) -> AppResult<HashMap<i64, i64>> {
+    Ok(registry_import_rejections::table
+        .filter(registry_import_rejections::import_id.eq_any(ids))
+        .group_by(registry_import_rejections::import_id)
+        .select((
+            registry_import_rejections::import_id,
+            diesel::dsl::count_star(),
+        ))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// Import `id` as the API shows it.
+pub fn import(conn: &mut AnyConnection, id: i64) -> AppResult<RegistryImport> {
+    let row = find_import(conn, id)?;
+    let listed = listed_rejections(conn, &[id])?;
+    row.into_dto(listed.get(&id).copied().unwrap_or(0))
+}
+
 /// A page of the imports, newest first.
 pub fn list(conn: &mut AnyConnection, page: PageRequest) -> AppResult<Page<RegistryImport>> {
-    page.load(
+    let rows = page.load(
         conn,
         registry_imports::table.count(),
         registry_imports::table
             .order(registry_imports::id.desc())
             .select(ImportRow::as_select()),
-    )?
-    .try_map(|rows| rows.into_iter().map(ImportRow::into_dto).collect())
+    )?;
+    let ids: Vec<i64> = rows.items.iter().map(|row| row.id).collect();
+    let listed = listed_rejections(conn, &ids)?;
+    rows.try_map(|rows| {
+        rows.into_iter()
+            .map(|row| {
+                let kept = listed.get(&row.id).copied().unwrap_or(0);
+                row.into_dto(kept)
+            })
+            .collect()
+    })
 }
 
 /// A page of the rows import `id` refused, in row order.
@@ -164,6 +197,14 @@ pub fn rejections_workbook(
             sheet.write_string(line, 3, message).map_err(xlsx_error)?;
             line += 1;
         }
+    }
+    let written = i64::from(line - 1);
+    if import.rejected > written && line < LAST_ROW {
+        let note = format!(
+            "Se guardaron las primeras {written} de {} filas rechazadas; corrija estas y vuelva a importar el archivo para ver las siguientes.",
+            import.rejected
+        );
+        sheet.write_string(line, 0, note).map_err(xlsx_error)?;
     }
     spreadsheet::save_to_file(&mut workbook, dir)
 }

@@ -27,6 +27,15 @@ use crate::uploads::{self, SheetFormat, UploadLimits};
 /// RSS 235 MB), 100,000 ~66,000 (peak RSS 366 MB).
 pub const BATCH_ROWS: usize = 50_000;
 
+/// What an import may read, and how many of its refused rows it keeps to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportLimits {
+    pub file: UploadLimits,
+    /// The first refused rows are stored with their reasons; past this many they are only
+    /// counted, so a file of bad rows cannot grow the database without bound.
+    pub rejections_kept: u32,
+}
+
 /// Running counts of an import, written with every batch.
 #[derive(Debug, Default, Clone, Copy)]
 struct Counts {
@@ -141,6 +150,7 @@ fn apply_batch(
     import_id: i64,
     batch: &[Row],
     counts: &mut Counts,
+    rejections_kept: u32,
     actor: &Actor,
 ) -> AppResult<()> {
     let source_ref = format!("import:{import_id}");
@@ -231,7 +241,9 @@ fn apply_batch(
                 .values(chunk)
                 .execute(c))?;
         }
+        let room = (i64::from(rejections_kept) - batch_counts.rejected).max(0) as usize;
         batch_counts.rejected += rejections.len() as i64;
+        rejections.truncate(room);
         for chunk in rejections.chunks(bulk::BATCH) {
             per_backend!(&mut *conn, |c| diesel::insert_into(
                 registry_import_rejections::table
@@ -269,7 +281,7 @@ pub fn run_import(
     import_id: i64,
     path: &Path,
     format: SheetFormat,
-    limits: UploadLimits,
+    limits: ImportLimits,
     actor: &Actor,
 ) -> AppResult<()> {
     let mut reader = RowReader::default();
@@ -284,7 +296,7 @@ pub fn run_import(
     let result = uploads::read_table_in_batches(
         path,
         format,
-        limits,
+        limits.file,
         &IMPORT_COLUMNS,
         BATCH_ROWS,
         |record| Ok(reader.read(record)),
@@ -292,7 +304,14 @@ pub fn run_import(
             let mut conn = db::checkout(pool)?;
             let mut counts = Counts::default();
             for batch in batches {
-                apply_batch(&mut conn, import_id, &batch, &mut counts, actor)?;
+                apply_batch(
+                    &mut conn,
+                    import_id,
+                    &batch,
+                    &mut counts,
+                    limits.rejections_kept,
+                    actor,
+                )?;
             }
             Ok(counts)
         },

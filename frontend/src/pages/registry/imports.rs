@@ -143,7 +143,7 @@ pub fn ImportsPage() -> impl IntoView {
                 }))}
             </Loaded>
         </section>
-        {move || open_import.get().map(|id| view! { <Rejections id=id shown=shown /> })}
+        {move || open_import.get().map(|id| view! { <Rejections id=id shown=shown imports=imports /> })}
     }
 }
 
@@ -186,10 +186,17 @@ fn ImportRow(import: RegistryImport, select: Callback<i64>) -> impl IntoView {
 }
 
 #[component]
-fn Rejections(id: i64, shown: UrlState<ImportsShown>) -> impl IntoView {
+fn Rejections(
+    id: i64,
+    shown: UrlState<ImportsShown>,
+    // Read again with the list of imports (every second while one runs), so the rows an
+    // import refuses appear as it reads its file.
+    imports: LocalResource<Result<Page<RegistryImport>, ApiError>>,
+) -> impl IntoView {
     let failure = RwSignal::new(None::<ApiError>);
     let rows_page = Memo::new(move |_| shown.get().rows_page);
     let rejections = LocalResource::new(move || {
+        imports.track();
         let page = PageParams {
             page: rows_page.get(),
             per_page: Some(25),
@@ -198,6 +205,24 @@ fn Rejections(id: i64, shown: UrlState<ImportsShown>) -> impl IntoView {
         async move { api::get::<Page<ImportRejection>>(&url).await }
     });
     let go_to = Callback::new(move |page: u32| shown.update(|shown| shown.rows_page = Some(page)));
+    // The import's counts say whether every refused row was kept.
+    let import = LocalResource::new(move || {
+        imports.track();
+        let url = paths::registry::import(id);
+        async move { api::get::<RegistryImport>(&url).await }
+    });
+    let not_all_kept = move || {
+        import
+            .get()
+            .and_then(Result::ok)
+            .filter(|import| import.rejected_listed < import.rejected)
+            .map(|import| {
+                format!(
+                    "Se guardaron las primeras {} de {} filas rechazadas; corrija estas y vuelva a importar el archivo para ver las siguientes.",
+                    import.rejected_listed, import.rejected
+                )
+            })
+    };
     let download = move |_| {
         leptos::task::spawn_local(async move {
             let outcome =
@@ -212,6 +237,7 @@ fn Rejections(id: i64, shown: UrlState<ImportsShown>) -> impl IntoView {
                 <button type="button" class="ghost" on:click=download>"Descargar (.xlsx)"</button>
             </div>
             <Alert failure=failure notice=Signal::derive(|| None::<String>) />
+            {move || not_all_kept().map(|note| view! { <p class="hint" data-testid="rejections-kept">{note}</p> })}
             <Loaded loading="Cargando filas rechazadas…">
                 {move || rejections.get().map(|result| result.map(|value| match value {
                     list if list.items.is_empty() => view! { <p class="empty">"Ninguna fila fue rechazada."</p> }.into_any(),
