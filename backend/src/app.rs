@@ -17,6 +17,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api_doc::ApiDoc;
+use crate::documented_routes::DocumentedRoutes;
 use crate::error::{AppError, PROBLEM_CONTENT_TYPE};
 use crate::state::AppState;
 use crate::{
@@ -72,8 +73,10 @@ pub fn build(
     >,
 > {
     let config = state.config.clone();
+    let documented = web::Data::new(DocumentedRoutes::of(&openapi));
     let mut app = App::new()
         .app_data(state)
+        .app_data(documented)
         .app_data(
             web::JsonConfig::default()
                 .limit(config.json_limit_bytes)
@@ -113,11 +116,14 @@ pub fn build(
     app = if config.web_dir.is_dir() {
         // Only the static files are compressed (the wasm shrinks ~60 %); API answers carry tokens
         // and personal data and stay uncompressed.
+        // A request a scope or resource matched by path but no route took falls to the
+        // app's default service: for the API, a problem the documented routes explain.
         app.service(
             web::scope("")
                 .wrap(Compress::default())
                 .service(spa(&config.web_dir)),
         )
+        .default_service(web::to(api_not_found))
     } else {
         app.default_service(web::to(|req: HttpRequest| async move {
             spa_index(&req, Path::new(""))
@@ -128,6 +134,9 @@ pub fn build(
     ))
     .wrap(actix_web::middleware::from_fn(
         crate::slow_bodies::cut_slow_bodies,
+    ))
+    .wrap(actix_web::middleware::from_fn(
+        crate::documented_routes::answer_other_methods,
     ))
     .wrap(ErrorHandlers::new().default_handler(problem_fallback))
     .wrap_fn(|req, service| {
@@ -215,7 +224,8 @@ fn harden(path: &str, headers: &mut header::HeaderMap) {
     }
 }
 
-async fn api_not_found() -> Result<HttpResponse, AppError> {
+async fn api_not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    crate::documented_routes::mark_no_route(&req);
     Err(api_route_missing())
 }
 
@@ -366,6 +376,7 @@ fn spa(web_dir: &Path) -> Files {
 fn spa_index(req: &HttpRequest, index: &Path) -> HttpResponse {
     // Unmatched routes inside `/api/v1` fall through to the app's default service.
     if req.path().starts_with("/api/") {
+        crate::documented_routes::mark_no_route(req);
         return api_route_missing().error_response();
     }
     if req.method() != actix_web::http::Method::GET && req.method() != actix_web::http::Method::HEAD

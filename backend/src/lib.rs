@@ -23,6 +23,7 @@ pub mod config;
 pub mod confrontations;
 pub mod consultations;
 pub mod db;
+pub mod documented_routes;
 pub mod download;
 pub mod error;
 pub mod layouts;

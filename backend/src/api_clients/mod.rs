@@ -73,7 +73,7 @@ async fn create_client(
     params(("id" = i64, Path, description = "API client record id")),
     responses((status = 200, body = ApiClient), BadRequest, Unauthenticated, Forbidden, NotFound)
 )]
-#[get("/api-clients/{id}")]
+#[get("/api-clients/{id:-?[0-9]+}")]
 async fn get_client(
     state: web::Data<AppState>,
     _admin: Staff<AdminOnly>,
@@ -92,7 +92,7 @@ async fn get_client(
     params(("id" = i64, Path, description = "API client record id")),
     request_body = ApiClientPatch,
     responses((status = 200, body = ApiClient), BodyErrors, Unauthenticated, Forbidden, NotFound))]
-#[patch("/api-clients/{id}")]
+#[patch("/api-clients/{id:-?[0-9]+}")]
 async fn update_client(
     state: web::Data<AppState>,
     admin: Staff<AdminOnly>,
@@ -118,7 +118,7 @@ async fn update_client(
     params(("id" = i64, Path, description = "API client record id")),
     responses((status = 200, body = ApiClientCredentials), BadRequest, Unauthenticated, Forbidden, NotFound)
 )]
-#[post("/api-clients/{id}/secret")]
+#[post("/api-clients/{id:-?[0-9]+}/secret")]
 async fn rotate_secret(
     state: web::Data<AppState>,
     admin: Staff<AdminOnly>,

@@ -49,7 +49,7 @@ fn year_in_range(year: i32) -> AppResult<i32> {
     params(("year" = i32, Path, description = "Year, 2000 to 2100", minimum = 2000, maximum = 2100)),
     responses((status = 200, body = CalendarYear), BadRequest, Unauthenticated, Forbidden, Unprocessable)
 )]
-#[get("/calendar/{year}")]
+#[get("/calendar/{year:-?[0-9]+}")]
 async fn get_year(
     state: web::Data<AppState>,
     _staff: Staff<AnyStaff>,
@@ -94,7 +94,7 @@ async fn declare_day(
     params(("id" = i64, Path, description = "Id of the declared day")),
     responses((status = 204, description = "Removed"), BadRequest, Unauthenticated, Forbidden, NotFound)
 )]
-#[delete("/calendar/non-working-days/{id}")]
+#[delete("/calendar/non-working-days/{id:-?[0-9]+}")]
 async fn remove_day(
     state: web::Data<AppState>,
     admin: Staff<AdminOnly>,

@@ -86,7 +86,7 @@ async fn active_certificate(
     params(("id" = i64, Path, description = "Certificate id")),
     responses((status = 200, body = RenapoCertificate), BadRequest, Unauthenticated, Forbidden, NotFound)
 )]
-#[get("/certificates/{id}")]
+#[get("/certificates/{id:-?[0-9]+}")]
 async fn get_certificate(
     state: web::Data<AppState>,
     _staff: Staff<CertificateStaff>,
@@ -174,7 +174,7 @@ async fn upload_certificate(
     request_body = CertificateAction,
     responses((status = 200, body = RenapoCertificate), BodyErrors, Unauthenticated, Forbidden, NotFound, Conflict)
 )]
-#[post("/certificates/{id}/deploy")]
+#[post("/certificates/{id:-?[0-9]+}/deploy")]
 async fn deploy_certificate(
     state: web::Data<AppState>,
     staff: Staff<SubdireccionOnly>,
@@ -248,7 +248,7 @@ async fn roll_back(
     request_body = CertificateAction,
     responses((status = 200, body = RenapoCertificate), BodyErrors, Unauthenticated, Forbidden, NotFound, Conflict)
 )]
-#[post("/certificates/{id}/verify")]
+#[post("/certificates/{id:-?[0-9]+}/verify")]
 async fn verify_certificate(
     state: web::Data<AppState>,
     staff: Staff<SubdireccionOnly>,

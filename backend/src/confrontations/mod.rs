@@ -66,7 +66,7 @@ pub fn routes(config: &mut ServiceConfig) {
         UploadErrors, Unauthenticated, Forbidden, NotFound, Conflict, Unavailable
     )
 )]
-#[post("/requests/{id}/confrontations")]
+#[post("/requests/{id:-?[0-9]+}/confrontations")]
 async fn start_confrontation(
     state: web::Data<AppState>,
     staff: Staff<SubdireccionOnly>,
@@ -111,7 +111,7 @@ async fn start_confrontation(
     params(("id" = i64, Path, description = "Request id")),
     responses((status = 200, body = Vec<Confrontation>), BadRequest, Unauthenticated, Forbidden, NotFound)
 )]
-#[get("/requests/{id}/confrontations")]
+#[get("/requests/{id:-?[0-9]+}/confrontations")]
 async fn list_request_confrontations(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
@@ -142,7 +142,7 @@ async fn read(state: &AppState, staff: &Staff<AnyStaff>, id: i64) -> AppResult<C
     params(("id" = i64, Path, description = "Confrontation id")),
     responses((status = 200, body = Confrontation), BadRequest, Unauthenticated, Forbidden, NotFound)
 )]
-#[get("/confrontations/{id}")]
+#[get("/confrontations/{id:-?[0-9]+}")]
 async fn get_confrontation(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
@@ -158,7 +158,7 @@ async fn get_confrontation(
     params(("id" = i64, Path, description = "Confrontation id"), ItemFilter),
     responses((status = 200, body = Page<ConfrontationItem>), BadRequest, Unauthenticated, Forbidden, NotFound, Unprocessable)
 )]
-#[get("/confrontations/{id}/items")]
+#[get("/confrontations/{id:-?[0-9]+}/items")]
 async fn list_items(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
@@ -190,7 +190,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
         BadRequest, Unauthenticated, Forbidden, NotFound
     )
 )]
-#[get("/confrontations/{id}/events")]
+#[get("/confrontations/{id:-?[0-9]+}/events")]
 async fn progress_events(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
@@ -284,7 +284,7 @@ async fn control(
     request_body = ControlBody,
     responses((status = 200, body = Confrontation), BodyErrors, Unauthenticated, Forbidden, NotFound, Conflict)
 )]
-#[post("/confrontations/{id}/pause")]
+#[post("/confrontations/{id:-?[0-9]+}/pause")]
 async fn pause(
     state: web::Data<AppState>,
     staff: Staff<SubdireccionOnly>,
@@ -309,7 +309,7 @@ async fn pause(
     request_body = ControlBody,
     responses((status = 200, body = Confrontation), BodyErrors, Unauthenticated, Forbidden, NotFound, Conflict)
 )]
-#[post("/confrontations/{id}/resume")]
+#[post("/confrontations/{id:-?[0-9]+}/resume")]
 async fn resume(
     state: web::Data<AppState>,
     staff: Staff<SubdireccionOnly>,
@@ -334,7 +334,7 @@ async fn resume(
     request_body = ControlBody,
     responses((status = 200, body = Confrontation), BodyErrors, Unauthenticated, Forbidden, NotFound, Conflict)
 )]
-#[post("/confrontations/{id}/cancel")]
+#[post("/confrontations/{id:-?[0-9]+}/cancel")]
 async fn cancel(
     state: web::Data<AppState>,
     staff: Staff<SubdireccionOnly>,
@@ -360,7 +360,7 @@ async fn cancel(
     request_body = ApplyBody,
     responses((status = 200, body = ApplyOutcome), BodyErrors, Unauthenticated, Forbidden, NotFound, Conflict)
 )]
-#[post("/confrontations/{id}/apply")]
+#[post("/confrontations/{id:-?[0-9]+}/apply")]
 async fn apply_results(
     state: web::Data<AppState>,
     staff: Staff<SubdireccionOnly>,
@@ -385,7 +385,7 @@ async fn apply_results(
     request_body = ControlBody,
     responses((status = 200, body = ApplyOutcome), BodyErrors, Unauthenticated, Forbidden, NotFound, Conflict)
 )]
-#[post("/confrontations/{id}/revert")]
+#[post("/confrontations/{id:-?[0-9]+}/revert")]
 async fn revert_results(
     state: web::Data<AppState>,
     staff: Staff<SubdireccionOnly>,
@@ -412,7 +412,7 @@ async fn revert_results(
         BadRequest, Unauthenticated, Forbidden, NotFound
     )
 )]
-#[get("/confrontations/{id}/report.xlsx")]
+#[get("/confrontations/{id:-?[0-9]+}/report.xlsx")]
 async fn report_xlsx(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
@@ -452,7 +452,7 @@ async fn write_report(
         BadRequest, Unauthenticated, Forbidden, NotFound
     )
 )]
-#[get("/confrontations/{id}/report.csv")]
+#[get("/confrontations/{id:-?[0-9]+}/report.csv")]
 async fn report_csv(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,

@@ -76,7 +76,7 @@ async fn unread_count(
     params(("id" = i64, Path, description = "Notification id")),
     responses((status = 204, description = "Marked read"), BadRequest, Unauthenticated, Forbidden, NotFound)
 )]
-#[post("/notifications/{id}/read")]
+#[post("/notifications/{id:-?[0-9]+}/read")]
 async fn mark_read(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,

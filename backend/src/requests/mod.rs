@@ -133,7 +133,7 @@ async fn list_requests(
     params(("id" = i64, Path, description = "Request id")),
     responses((status = 200, body = RequestDetail), BadRequest, Unauthenticated, Forbidden, NotFound)
 )]
-#[get("/requests/{id}")]
+#[get("/requests/{id:-?[0-9]+}")]
 async fn get_request(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
@@ -201,7 +201,7 @@ fn explained(action: RequestAction, body: ExplainedActionBody) -> AppResult<Move
     request_body = ObserveBody,
     responses((status = 200, body = RequestDetail), BodyErrors, Unauthenticated, Forbidden, NotFound, Conflict)
 )]
-#[post("/requests/{id}/observe")]
+#[post("/requests/{id:-?[0-9]+}/observe")]
 async fn observe(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
@@ -229,7 +229,7 @@ async fn observe(
     request_body(content = confrontas_api::ResubmitForm, content_type = "multipart/form-data"),
     responses((status = 200, body = RequestDetail), UploadErrors, Unauthenticated, Forbidden, NotFound, Conflict)
 )]
-#[post("/requests/{id}/resubmit")]
+#[post("/requests/{id:-?[0-9]+}/resubmit")]
 async fn resubmit(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
@@ -263,7 +263,7 @@ async fn resubmit(
     request_body = ActionBody,
     responses((status = 200, body = RequestDetail), BodyErrors, Unauthenticated, Forbidden, NotFound, Conflict)
 )]
-#[post("/requests/{id}/forward")]
+#[post("/requests/{id:-?[0-9]+}/forward")]
 async fn forward(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
@@ -283,7 +283,7 @@ async fn forward(
     request_body = ActionBody,
     responses((status = 200, body = RequestDetail), BodyErrors, Unauthenticated, Forbidden, NotFound, Conflict)
 )]
-#[post("/requests/{id}/accept")]
+#[post("/requests/{id:-?[0-9]+}/accept")]
 async fn accept(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
@@ -303,7 +303,7 @@ async fn accept(
     request_body = ExplainedActionBody,
     responses((status = 200, body = RequestDetail), BodyErrors, Unauthenticated, Forbidden, NotFound, Conflict)
 )]
-#[post("/requests/{id}/reject")]
+#[post("/requests/{id:-?[0-9]+}/reject")]
 async fn reject(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
@@ -322,7 +322,7 @@ async fn reject(
     request_body = ExplainedActionBody,
     responses((status = 200, body = RequestDetail), BodyErrors, Unauthenticated, Forbidden, NotFound, Conflict)
 )]
-#[post("/requests/{id}/resolve")]
+#[post("/requests/{id:-?[0-9]+}/resolve")]
 async fn resolve(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
@@ -341,7 +341,7 @@ async fn resolve(
     request_body = ActionBody,
     responses((status = 200, body = RequestDetail), BodyErrors, Unauthenticated, Forbidden, NotFound, Conflict)
 )]
-#[post("/requests/{id}/close")]
+#[post("/requests/{id:-?[0-9]+}/close")]
 async fn close(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
@@ -360,7 +360,7 @@ async fn close(
     request_body = ActionBody,
     responses((status = 200, body = RequestDetail), BodyErrors, Unauthenticated, Forbidden, NotFound, Conflict)
 )]
-#[post("/requests/{id}/cancel")]
+#[post("/requests/{id:-?[0-9]+}/cancel")]
 async fn cancel(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
@@ -378,7 +378,7 @@ async fn cancel(
     params(("id" = i64, Path, description = "Request id")),
     responses((status = 200, body = Vec<TimelineEntry>), BadRequest, Unauthenticated, Forbidden, NotFound)
 )]
-#[get("/requests/{id}/timeline")]
+#[get("/requests/{id:-?[0-9]+}/timeline")]
 async fn get_timeline(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
@@ -400,7 +400,7 @@ async fn get_timeline(
     params(("id" = i64, Path, description = "Request id")),
     responses((status = 200, body = Vec<Attachment>), BadRequest, Unauthenticated, Forbidden, NotFound)
 )]
-#[get("/requests/{id}/attachments")]
+#[get("/requests/{id:-?[0-9]+}/attachments")]
 async fn list_attachments(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
@@ -425,7 +425,7 @@ async fn list_attachments(
     request_body(content = confrontas_api::AttachmentForm, content_type = "multipart/form-data"),
     responses((status = 201, body = Vec<Attachment>, description = "The request's documents"), UploadErrors, Unauthenticated, Forbidden, NotFound, Conflict)
 )]
-#[post("/requests/{id}/attachments")]
+#[post("/requests/{id:-?[0-9]+}/attachments")]
 async fn add_attachment(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
@@ -469,7 +469,7 @@ async fn add_attachment(
         BadRequest, Unauthenticated, Forbidden, NotFound
     )
 )]
-#[get("/attachments/{id}")]
+#[get("/attachments/{id:-?[0-9]+}")]
 async fn download_attachment(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,
@@ -496,7 +496,7 @@ async fn download_attachment(
     params(("id" = i64, Path, description = "Request id")),
     responses((status = 200, body = RequestSla), BadRequest, Unauthenticated, Forbidden, NotFound)
 )]
-#[get("/requests/{id}/sla")]
+#[get("/requests/{id:-?[0-9]+}/sla")]
 async fn get_sla(
     state: web::Data<AppState>,
     staff: Staff<AnyStaff>,

@@ -140,7 +140,7 @@ async fn exported_rfcs(
         BadRequest, Unauthenticated, Forbidden, NotFound, Conflict
     )
 )]
-#[get("/confrontations/{id}/sat/exchange.xlsx")]
+#[get("/confrontations/{id:-?[0-9]+}/sat/exchange.xlsx")]
 async fn export_xlsx(
     state: web::Data<AppState>,
     staff: Staff<SubdireccionOnly>,
@@ -167,7 +167,7 @@ async fn export_xlsx(
         BadRequest, Unauthenticated, Forbidden, NotFound, Conflict
     )
 )]
-#[get("/confrontations/{id}/sat/exchange.txt")]
+#[get("/confrontations/{id:-?[0-9]+}/sat/exchange.txt")]
 async fn export_text(
     state: web::Data<AppState>,
     staff: Staff<SubdireccionOnly>,
@@ -203,7 +203,7 @@ async fn export_text(
         UploadErrors, Unauthenticated, Forbidden, NotFound, Conflict
     )
 )]
-#[post("/confrontations/{id}/sat/answers")]
+#[post("/confrontations/{id:-?[0-9]+}/sat/answers")]
 async fn import_answers(
     state: web::Data<AppState>,
     staff: Staff<SubdireccionOnly>,

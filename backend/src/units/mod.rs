@@ -73,7 +73,7 @@ async fn create_unit(
     params(("id" = i64, Path, description = "Unit id")),
     responses((status = 200, body = Unit), BadRequest, Unauthenticated, Forbidden, NotFound)
 )]
-#[get("/units/{id}")]
+#[get("/units/{id:-?[0-9]+}")]
 async fn get_unit(
     state: web::Data<AppState>,
     _admin: Staff<AdminOnly>,
@@ -91,7 +91,7 @@ async fn get_unit(
     params(("id" = i64, Path, description = "Unit id")),
     request_body = UnitPatch,
     responses((status = 200, body = Unit), BodyErrors, Unauthenticated, Forbidden, NotFound))]
-#[patch("/units/{id}")]
+#[patch("/units/{id:-?[0-9]+}")]
 async fn update_unit(
     state: web::Data<AppState>,
     admin: Staff<AdminOnly>,

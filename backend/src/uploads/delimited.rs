@@ -61,8 +61,8 @@ pub(super) fn read_rows(
             Err(e) => {
                 return Err(if record_start.get() == u64::MAX {
                     invalid(format!(
-                        "Un registro del archivo excede {} MB; revise que las comillas estén cerradas.",
-                        MAX_RECORD_BYTES >> 20
+                        "Un registro del archivo excede {}; revise que las comillas estén cerradas.",
+                        super::human_size(MAX_RECORD_BYTES)
                     ))
                 } else {
                     tracing::info!(error = %e, "csv refused");
@@ -245,6 +245,19 @@ mod tests {
             .map(|(n, _)| n)
             .collect();
         assert_eq!(numbers, [1, 3, 4, 5]);
+    }
+
+    #[test]
+    fn a_record_past_its_limit_names_the_limit_in_megabytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("open.csv");
+        std::fs::write(&path, format!("CURP\n\"{}\n", "C".repeat(2 << 20))).unwrap();
+        let error = read_rows(&path, &mut |_| Ok(())).unwrap_err();
+        assert_eq!(error.code, "invalid_csv");
+        assert_eq!(
+            error.detail,
+            "Un registro del archivo excede 1 MB; revise que las comillas estén cerradas."
+        );
     }
 
     #[test]

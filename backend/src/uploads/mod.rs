@@ -230,6 +230,17 @@ pub fn read_table_in_batches<T: Send, R: Send>(
     })
 }
 
+/// A size as a person reads it: megabytes with at most one decimal, or kilobytes below a tenth
+/// of a megabyte (never "0 MB").
+pub fn human_size(bytes: u64) -> String {
+    let tenths_of_mb = (bytes as f64 / f64::from(1u32 << 20) * 10.0).round() as u64;
+    match tenths_of_mb {
+        0 => format!("{} KB", bytes.div_ceil(1024)),
+        tenths if tenths % 10 == 0 => format!("{} MB", tenths / 10),
+        tenths => format!("{}.{} MB", tenths / 10, tenths % 10),
+    }
+}
+
 pub fn too_many_rows(max: u32) -> AppError {
     AppError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -293,5 +304,19 @@ impl ParsePermits {
         })
         .await
         .map_err(AppError::internal)?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_as_megabytes_or_kilobytes_never_zero() {
+        assert_eq!(human_size(5 << 20), "5 MB");
+        assert_eq!(human_size(3 << 19), "1.5 MB");
+        assert_eq!(human_size(1_048_544), "1 MB", "a CSV record's limit");
+        assert_eq!(human_size(10 * 1024), "10 KB");
+        assert_eq!(human_size(1), "1 KB");
     }
 }

@@ -70,8 +70,8 @@ fn too_large(max_bytes: u64) -> AppError {
         StatusCode::PAYLOAD_TOO_LARGE,
         "file_too_large",
         format!(
-            "El archivo excede el tamaño máximo de {} MB.",
-            max_bytes.div_ceil(1 << 20)
+            "El archivo excede el tamaño máximo de {}.",
+            super::human_size(max_bytes)
         ),
     )
 }

@@ -73,7 +73,7 @@ async fn create_user(
     params(("id" = i64, Path, description = "User id")),
     responses((status = 200, body = User), BadRequest, Unauthenticated, Forbidden, NotFound)
 )]
-#[get("/users/{id}")]
+#[get("/users/{id:-?[0-9]+}")]
 async fn get_user(
     state: web::Data<AppState>,
     _admin: Staff<AdminOnly>,
@@ -92,7 +92,7 @@ async fn get_user(
     params(("id" = i64, Path, description = "User id")),
     request_body = UserPatch,
     responses((status = 200, body = User), BodyErrors, Unauthenticated, Forbidden, NotFound, Conflict))]
-#[patch("/users/{id}")]
+#[patch("/users/{id:-?[0-9]+}")]
 async fn update_user(
     state: web::Data<AppState>,
     admin: Staff<AdminOnly>,

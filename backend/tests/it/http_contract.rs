@@ -14,6 +14,7 @@ on_both_backends!(
     responses_carry_security_headers,
     ready_reports_database_and_migrations,
     who_may_call_is_decided_before_the_body_is_read,
+    a_documented_path_asked_with_another_method_gets_405_with_allow,
 );
 
 async fn malformed_bodies_get_spanish_problems_without_internals(app: TestApp) {
@@ -117,6 +118,60 @@ async fn who_may_call_is_decided_before_the_body_is_read(app: TestApp) {
             .unwrap();
         assert_eq!(import.status(), 403, "a registry import as an area");
     }
+}
+
+async fn a_documented_path_asked_with_another_method_gets_405_with_allow(app: TestApp) {
+    let document: serde_json::Value = app
+        .http
+        .get(app.url("/api-docs/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = app.login(Role::Admin).await.access_token;
+    let candidates = ["get", "post", "put", "patch", "delete"];
+    let mut checked = 0;
+    for (template, item) in document["paths"].as_object().unwrap() {
+        let documented: Vec<&str> = candidates
+            .iter()
+            .copied()
+            .filter(|method| item.get(*method).is_some())
+            .collect();
+        let Some(other) = candidates.iter().find(|m| !documented.contains(m)) else {
+            continue;
+        };
+        // Any value stands for a parameter: the method decides, not the value.
+        let path: String = template
+            .split('/')
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    "1"
+                } else {
+                    segment
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let method = Method::from_bytes(other.to_uppercase().as_bytes()).unwrap();
+        let response = app
+            .http
+            .request(method, app.url(&path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 405, "{other} {template}");
+        let allow = response.headers()["allow"].to_str().unwrap().to_owned();
+        let mut expected: Vec<String> = documented.iter().map(|m| m.to_uppercase()).collect();
+        expected.sort();
+        assert_eq!(allow, expected.join(", "), "{template}");
+        let problem = problem(response).await;
+        assert_eq!(problem.code, "method_not_allowed", "{template}");
+        checked += 1;
+    }
+    assert!(checked > 50, "every documented path was tried ({checked})");
 }
 
 async fn oversized_bodies_are_refused_with_413(app: TestApp) {
@@ -294,6 +349,21 @@ async fn spa_files_are_compressed_and_deep_links_get_the_index_but_api_answers_a
         login.headers().get("content-encoding").is_none(),
         "tokens are never sent compressed"
     );
+    // With the SPA served too, a documented path asked with another method is still 405.
+    for (method, path) in [
+        (Method::PUT, paths::api_clients::create()),
+        (Method::POST, "/health".to_owned()),
+        (Method::TRACE, paths::users::one(1)),
+    ] {
+        let other = app
+            .http
+            .request(method.clone(), app.url(&path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(other.status(), 405, "{method} {path}");
+        assert!(other.headers().contains_key("allow"), "{method} {path}");
+    }
     let missing = get("/api/v1/nada").await.unwrap();
     assert_eq!(
         missing.status(),

@@ -129,7 +129,7 @@ async fn list_imports(
     params(("id" = i64, Path)),
     responses((status = 200, body = RegistryImport), BadRequest, Unauthenticated, Forbidden, NotFound)
 )]
-#[get("/registry/imports/{id}")]
+#[get("/registry/imports/{id:-?[0-9]+}")]
 async fn get_import(
     state: web::Data<AppState>,
     _staff: Staff<RegistryStaff>,
@@ -147,7 +147,7 @@ async fn get_import(
     params(("id" = i64, Path), PageParams),
     responses((status = 200, body = Page<ImportRejection>), BadRequest, Unauthenticated, Forbidden, NotFound, Unprocessable)
 )]
-#[get("/registry/imports/{id}/rejections")]
+#[get("/registry/imports/{id:-?[0-9]+}/rejections")]
 async fn list_rejections(
     state: web::Data<AppState>,
     _staff: Staff<RegistryStaff>,
@@ -170,7 +170,7 @@ async fn list_rejections(
         BadRequest, Unauthenticated, Forbidden, NotFound
     )
 )]
-#[get("/registry/imports/{id}/rejections.xlsx")]
+#[get("/registry/imports/{id:-?[0-9]+}/rejections.xlsx")]
 async fn download_rejections(
     state: web::Data<AppState>,
     _staff: Staff<RegistryStaff>,
