@@ -145,7 +145,7 @@ fn main() {
     }
 }
 
-/// One run; prints `items_per_second peak_mb busiest_second over_quota creation_seconds`.
+/// One run; prints `items_per_second peak_mb busiest_second refused_quota creation_seconds`.
 fn phase(name: &str, database: &str) {
     let setting = SETTINGS.iter().find(|s| s.name == name).unwrap();
     let items = items();
@@ -226,7 +226,7 @@ fn phase(name: &str, database: &str) {
             items as f64 / seconds,
             support::peak_rss_mb(),
             stats.busiest_second.load(Relaxed),
-            stats.over_quota.load(Relaxed),
+            stats.refused_quota.load(Relaxed),
         );
     });
 }

@@ -8,7 +8,6 @@ use crate::auth::password::PasswordHasher;
 use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
 use crate::confrontations::engine::{self, Engine};
-use crate::consultations::quota::ConsultationQuota;
 use crate::db;
 use crate::registry::imports::queue::{self, ImportQueue};
 use crate::renapo::gateway::RenapoGateway;
@@ -54,19 +53,18 @@ pub async fn open(config: Config) -> Result<AppState, String> {
     }
     let attachments = AttachmentStore::open(config.attachments_dir.clone())
         .map_err(|e| format!("cannot create {}: {e}", config.attachments_dir.display()))?;
-    let renapo = RenapoGateway::connect(&config.renapo, config.demo_farmers).await?;
-    let sat = SatGateway::connect(&config.sat, config.demo_farmers).await?;
+    let renapo =
+        RenapoGateway::connect(&config.renapo, config.demo_farmers, &config.simulators).await?;
+    let sat = SatGateway::connect(&config.sat, config.demo_farmers, &config.simulators).await?;
     Ok(AppState {
         renapo: Arc::new(renapo),
         engine: Arc::new(Engine::new(
             &config.renapo.engine,
             &config.sat.engine,
             config.sat.validity,
+            (backend == db::Backend::Postgres).then_some(&pool),
         )),
         sat: Arc::new(sat),
-        consultations: Arc::new(ConsultationQuota::new(
-            config.renapo.consultations_per_minute,
-        )),
         attachments,
         tokens: Arc::new(TokenKeys::new(&config.jwt)),
         hasher: PasswordHasher::new(config.login.hash_concurrency),

@@ -189,7 +189,7 @@ where
 
 /// The RENAPO simulator, answering for the demo population.
 fn run_renapo_simulator(config: Config) -> Result<(), String> {
-    use confrontas_server::simulator::renapo::{RenapoSimulator, SimulatorConfig};
+    use confrontas_server::simulator::renapo::{Faults, RenapoSimulator, SimulatorConfig};
     let simulated = SimulatorConfig {
         user: config.renapo.user.clone(),
         password: config.renapo.password.clone(),
@@ -198,15 +198,21 @@ fn run_renapo_simulator(config: Config) -> Result<(), String> {
     run_simulator(
         &config,
         "renapo-ca.pem",
-        || RenapoSimulator::start(simulated, config.simulator_bind),
+        || async {
+            let simulator =
+                RenapoSimulator::start(simulated, config.simulators.renapo_bind).await?;
+            simulator.set_faults(Faults::configured(&config.simulators));
+            Ok(simulator)
+        },
         |simulator, ca| {
             format!(
-                "\nSimulador de RENAPO listo en {url}\n  WSDL:        {url}?wsdl\n  Autoridad:   {}\n  Usuario:     {}\n  Contraseña:  {}\n  Población:   {} personas de la población de demostración\n\n",
+                "\nSimulador de RENAPO listo en {url}\n  WSDL:        {url}?wsdl\n  Contadores:  {stats}\n  Autoridad:   {}\n  Usuario:     {}\n  Contraseña:  {}\n  Población:   {} personas de la población de demostración\n\n",
                 ca.display(),
                 config.renapo.user,
                 config.renapo.password,
                 config.demo_farmers,
                 url = simulator.url(),
+                stats = simulator.stats_url(),
             )
         },
     )
@@ -214,7 +220,7 @@ fn run_renapo_simulator(config: Config) -> Result<(), String> {
 
 /// The SAT simulator (the agreement's opinion service), answering for the demo population.
 fn run_sat_simulator(config: Config) -> Result<(), String> {
-    use confrontas_server::simulator::sat::{SatSimulator, SatSimulatorConfig};
+    use confrontas_server::simulator::sat::{SatFaults, SatSimulator, SatSimulatorConfig};
     let simulated = SatSimulatorConfig {
         user: config.sat.user.clone(),
         password: config.sat.password.clone(),
@@ -223,11 +229,16 @@ fn run_sat_simulator(config: Config) -> Result<(), String> {
     run_simulator(
         &config,
         "sat-ca.pem",
-        || SatSimulator::start(simulated, config.sat_simulator_bind),
+        || async {
+            let simulator = SatSimulator::start(simulated, config.simulators.sat_bind).await?;
+            simulator.set_faults(SatFaults::configured(&config.simulators));
+            Ok(simulator)
+        },
         |simulator, ca| {
             format!(
-                "\nSimulador del SAT (opinión 32-D) listo en {}\n  Autoridad:   {}\n  Usuario:     {}\n  Contraseña:  {}\n  Población:   {} personas de la población de demostración\n\n",
+                "\nSimulador del SAT (opinión 32-D) listo en {}\n  Contadores:  {}\n  Autoridad:   {}\n  Usuario:     {}\n  Contraseña:  {}\n  Población:   {} personas de la población de demostración\n\n",
                 simulator.url(),
+                simulator.stats_url(),
                 ca.display(),
                 config.sat.user,
                 config.sat.password,

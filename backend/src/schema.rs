@@ -388,3 +388,18 @@ diesel::table! {
 
 diesel::joinable!(confrontations -> requests (request_id));
 diesel::joinable!(confrontation_items -> confrontations (confrontation_id));
+
+diesel::table! {
+    authority_pace (authority) {
+        authority -> Text,
+        next_slot_us -> BigInt,
+    }
+}
+
+diesel::table! {
+    consultation_windows (caller) {
+        caller -> Text,
+        window_started_at -> Timestamp,
+        consultations -> Integer,
+    }
+}

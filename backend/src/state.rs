@@ -10,7 +10,6 @@ use crate::auth::password::PasswordHasher;
 use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
 use crate::confrontations::engine::{Engine, EngineContext};
-use crate::consultations::quota::ConsultationQuota;
 use crate::db::{Backend, DbPool};
 use crate::registry::imports::queue::ImportQueue;
 use crate::renapo::gateway::RenapoGateway;
@@ -35,7 +34,6 @@ pub struct AppState {
     /// The SAT's online provider (or its simulator), when configured.
     pub sat: Arc<SatGateway>,
     pub engine: Arc<Engine>,
-    pub consultations: Arc<ConsultationQuota>,
 }
 
 impl AppState {

@@ -20,7 +20,8 @@ pub enum Endpoint {
 pub struct EngineSettings {
     /// Queries in flight at once, per server instance.
     pub concurrency: usize,
-    /// Queries started per second, per server instance (RENAPO grants a quota); `None` unlimited.
+    /// Queries started per second by the whole deployment (the authority grants one quota;
+    /// `docs/architecture.md`, "Shared quotas"); `None` unlimited.
     pub rate_per_second: Option<f64>,
     /// Tries per item for transient faults, the first included.
     pub max_attempts: u32,
@@ -55,8 +56,6 @@ pub struct RenapoConfig {
     pub engine: EngineSettings,
     /// Online consultations per API client per minute.
     pub consultations_per_minute: u32,
-    /// Latency the in-process simulator adds to every answer (to watch progress in the demo).
-    pub simulator_latency: Duration,
     /// Whether a self-signed server certificate may be deployed (pinned) as the trust anchor.
     pub allow_self_signed: bool,
     /// The CURP a certificate's verification asks RENAPO about.
@@ -113,8 +112,6 @@ pub struct SatConfig {
     /// The online provider's pace (retries, breaker and chunks as RENAPO's).
     pub engine: EngineSettings,
     pub validity: OpinionValidity,
-    /// Latency the in-process simulator adds to every answer.
-    pub simulator_latency: Duration,
 }
 
 /// `url_name` (`https://…` with `ca_name`, or `simulator`); `None` when unset.
@@ -208,7 +205,6 @@ pub(super) fn renapo(vars: &Vars) -> Result<RenapoConfig, ConfigError> {
             60,
             1..=100_000,
         )? as u32,
-        simulator_latency: vars.millis("CONFRONTAS_SIMULATOR_LATENCY_MS", 0, 0..=60_000)?,
         allow_self_signed: vars.flag("CONFRONTAS_RENAPO_ALLOW_SELF_SIGNED", false)?,
         test_curp: test_curp.as_str().to_owned(),
         trust_sync: vars.millis("CONFRONTAS_TRUST_SYNC_MS", 15_000, 100..=3_600_000)?,
@@ -243,6 +239,5 @@ pub(super) fn sat(vars: &Vars, renapo: &RenapoConfig) -> Result<SatConfig, Confi
             ..renapo.engine.clone()
         },
         validity,
-        simulator_latency: renapo.simulator_latency,
     })
 }

@@ -1,10 +1,12 @@
 //! Settings, read from the environment (every variable is listed in README.md), one file per
 //! subject: [`auth`] (tokens, logins, proxies), [`smtp`] (e-mail), [`authorities`] (RENAPO, the
-//! SAT and the engine's pace); the server's own settings are here. [`vars`] reads and checks
+//! SAT and the engine's pace), [`simulators`] (their simulators); the server's own settings
+//! are here. [`vars`] reads and checks
 //! every value: one that cannot be used stops the start with the variable's name.
 
 mod auth;
 mod authorities;
+mod simulators;
 mod smtp;
 mod vars;
 
@@ -13,6 +15,7 @@ use std::path::PathBuf;
 
 pub use self::auth::{JwtKey, JwtSettings, LoginLimits};
 pub use self::authorities::{Endpoint, EngineSettings, OpinionValidity, RenapoConfig, SatConfig};
+pub use self::simulators::SimulatorSettings;
 pub use self::smtp::{SmtpSecurity, SmtpSettings};
 pub use self::vars::{ConfigError, Vars};
 use crate::uploads::UploadLimits;
@@ -68,14 +71,12 @@ pub struct Config {
     pub document_max_bytes: u64,
     /// Notification e-mails; `None` (the default) sends none.
     pub smtp: Option<SmtpSettings>,
-    /// Where `simulate renapo` listens.
-    pub simulator_bind: SocketAddr,
     /// The RENAPO consultation service, its credentials and the engine's pace.
     pub renapo: RenapoConfig,
     /// The SAT opinions: the online provider (optional), its pace and the validity rule.
     pub sat: SatConfig,
-    /// Where `simulate sat` listens.
-    pub sat_simulator_bind: SocketAddr,
+    /// How the simulators of both authorities behave, in process and standalone.
+    pub simulators: SimulatorSettings,
 }
 
 impl Config {
@@ -141,8 +142,7 @@ impl Config {
             parse_concurrency: vars.number("CONFRONTAS_PARSE_CONCURRENCY", 2, 1..=64)? as usize,
             document_max_bytes: vars.megabytes("CONFRONTAS_DOCUMENT_MAX_MB", 20, 1..=512)?,
             smtp: smtp::settings(&vars, bind)?,
-            simulator_bind: vars.address("CONFRONTAS_SIMULATOR_BIND", "127.0.0.1:8443")?,
-            sat_simulator_bind: vars.address("CONFRONTAS_SAT_SIMULATOR_BIND", "127.0.0.1:8444")?,
+            simulators: simulators::settings(&vars)?,
             sat: authorities::sat(&vars, &renapo)?,
             renapo,
         })

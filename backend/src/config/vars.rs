@@ -75,6 +75,20 @@ impl<'a> Vars<'a> {
         }
     }
 
+    /// A fraction between 0 and 1 (`0.05`); 0 when unset.
+    pub fn fraction(&self, name: &'static str) -> Result<f64, ConfigError> {
+        let Some(text) = self.text(name) else {
+            return Ok(0.0);
+        };
+        match text.trim().parse::<f64>() {
+            Ok(value) if (0.0..=1.0).contains(&value) => Ok(value),
+            _ => Err(invalid(
+                name,
+                format!("expected a fraction between 0 and 1 (0.05 for 5 %), got {text:?}"),
+            )),
+        }
+    }
+
     /// A number of milliseconds within `range`.
     pub fn millis(
         &self,

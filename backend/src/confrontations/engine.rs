@@ -49,10 +49,14 @@ pub struct Lane {
 }
 
 impl Lane {
-    fn new(authority: Authority, settings: &EngineSettings) -> Lane {
+    fn new(authority: Authority, settings: &EngineSettings, shared: Option<&DbPool>) -> Lane {
+        let limiter = match shared {
+            Some(pool) => RateLimiter::shared(settings.rate_per_second, pool.clone(), authority),
+            None => RateLimiter::new(settings.rate_per_second),
+        };
         Lane {
             authority,
-            limiter: RateLimiter::new(settings.rate_per_second),
+            limiter,
             breaker: Breaker::new(settings.breaker_threshold, settings.breaker_cooldown),
             in_flight: Semaphore::new(settings.concurrency),
             settings: settings.clone(),
@@ -64,6 +68,12 @@ impl Lane {
         let permit = self.in_flight.acquire().await.ok();
         self.limiter.acquire().await;
         permit
+    }
+
+    /// Waits for the rate limit's slot of a query made outside the engine (an online
+    /// consultation): the authority's quota is one for every query of the deployment.
+    pub async fn wait_for_slot(&self) {
+        self.limiter.acquire().await;
     }
 
     /// Why queries wait, while the authority is considered down.
@@ -101,10 +111,13 @@ pub struct EngineContext {
 }
 
 impl Engine {
+    /// `shared`: the database through which instances share each authority's quota, when a
+    /// deployment may run several (PostgreSQL); without it the quota is this instance's.
     pub fn new(
         renapo: &EngineSettings,
         sat: &EngineSettings,
         opinion_validity: OpinionValidity,
+        shared: Option<&DbPool>,
     ) -> Engine {
         let instance = format!(
             "{}-{}-{:08x}",
@@ -114,8 +127,8 @@ impl Engine {
         );
         Engine {
             instance,
-            renapo: Lane::new(Authority::Renapo, renapo),
-            sat: Lane::new(Authority::Sat, sat),
+            renapo: Lane::new(Authority::Renapo, renapo, shared),
+            sat: Lane::new(Authority::Sat, sat, shared),
             settings: renapo.clone(),
             opinion_validity,
             wake: Notify::new(),

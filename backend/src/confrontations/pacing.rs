@@ -3,13 +3,19 @@
 //! a circuit breaker that makes every query wait while the authority is down, lets one probe
 //! through after a cooldown, and closes by itself when the probe is answered.
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use confrontas_api::Authority;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
 use rand::Rng;
 use tokio::sync::Notify;
 use tokio::time::Instant;
+
+use crate::db::{self, AnyConnection, DbPool};
+use crate::error::AppResult;
 
 /// The pace for a configured rate: 2 % under it, and at least one query a second under it.
 /// Network jitter can deliver a query a little late, into the next second of RENAPO's count;
@@ -22,19 +28,51 @@ fn paced(rate: f64) -> f64 {
     }
 }
 
-/// Starts at most `per_second` queries per second, evenly spaced (no bursts).
+/// Starts at most `per_second` queries per second, evenly spaced (no bursts): on PostgreSQL
+/// across every instance of the deployment, which take their slots from one schedule in the
+/// database (`docs/architecture.md`, "Shared quotas"); on SQLite, where one instance owns the
+/// database, from a schedule in memory.
 pub struct RateLimiter {
     interval: Option<Duration>,
-    next: Mutex<Instant>,
+    schedule: Schedule,
+}
+
+enum Schedule {
+    /// The next slot of this instance alone.
+    Local(Mutex<Instant>),
+    Shared(SharedSchedule),
+}
+
+/// Slots reserved from the database's schedule of one authority, a block at a time (a quarter
+/// of a second's worth, so that instances ask the database a few times a second, and a block
+/// an instance leaves unused costs little).
+struct SharedSchedule {
+    pool: DbPool,
+    authority: Authority,
+    block: u32,
+    reserved: tokio::sync::Mutex<VecDeque<Instant>>,
 }
 
 impl RateLimiter {
+    /// A limiter of this instance alone.
     pub fn new(per_second: Option<f64>) -> RateLimiter {
         RateLimiter {
-            interval: per_second
-                .filter(|r| *r > 0.0)
-                .map(|r| Duration::from_secs_f64(1.0 / paced(r))),
-            next: Mutex::new(Instant::now()),
+            interval: interval(per_second),
+            schedule: Schedule::Local(Mutex::new(Instant::now())),
+        }
+    }
+
+    /// A limiter whose slots every instance on `pool` shares for `authority`.
+    pub fn shared(per_second: Option<f64>, pool: DbPool, authority: Authority) -> RateLimiter {
+        let block = per_second.map_or(1.0, |rate| (paced(rate) / 4.0).ceil()) as u32;
+        RateLimiter {
+            interval: interval(per_second),
+            schedule: Schedule::Shared(SharedSchedule {
+                pool,
+                authority,
+                block: block.max(1),
+                reserved: tokio::sync::Mutex::new(VecDeque::new()),
+            }),
         }
     }
 
@@ -43,15 +81,96 @@ impl RateLimiter {
         let Some(interval) = self.interval else {
             return;
         };
-        let slot = {
-            let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
-            let slot = (*next).max(Instant::now());
-            *next = slot + interval;
-            slot
+        let slot = match &self.schedule {
+            Schedule::Local(next) => {
+                let mut next = next.lock().unwrap_or_else(|e| e.into_inner());
+                let slot = (*next).max(Instant::now());
+                *next = slot + interval;
+                slot
+            }
+            Schedule::Shared(shared) => shared.next_slot(interval).await,
         };
         tokio::time::sleep_until(slot).await;
     }
 }
+
+fn interval(per_second: Option<f64>) -> Option<Duration> {
+    per_second
+        .filter(|r| *r > 0.0)
+        .map(|r| Duration::from_secs_f64(1.0 / paced(r)))
+}
+
+impl SharedSchedule {
+    /// The next reserved slot, reserving a block when none is left.
+    async fn next_slot(&self, interval: Duration) -> Instant {
+        let mut reserved = self.reserved.lock().await;
+        loop {
+            // A slot long past is dropped: a query sent that late could crowd a later second.
+            let now = Instant::now();
+            while reserved.front().is_some_and(|slot| *slot + interval < now) {
+                reserved.pop_front();
+            }
+            if let Some(slot) = reserved.pop_front() {
+                return slot;
+            }
+            match self.reserve(interval).await {
+                Ok(block) => reserved.extend(block),
+                Err(error) => {
+                    // The engine cannot store answers either: the queries wait for the database.
+                    tracing::warn!(%error.detail, authority = %self.authority.as_str(), "cannot reserve query slots; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+
+    /// Reserves the next `block` slots of the deployment's schedule, as local instants.
+    async fn reserve(&self, interval: Duration) -> AppResult<Vec<Instant>> {
+        let step = interval.as_micros().max(1) as i64;
+        let (authority, block) = (self.authority.as_str(), i64::from(self.block));
+        let (start_us, now_us) = db::run(&self.pool, move |conn| {
+            Ok(reserve_slots(conn, authority, block * step)?)
+        })
+        .await?;
+        // The schedule is in the database's clock; its distance from now is what carries over.
+        let start =
+            Instant::now() + Duration::from_micros(start_us.saturating_sub(now_us).max(0) as u64);
+        Ok((0..self.block).map(|i| start + interval * i).collect())
+    }
+}
+
+#[derive(QueryableByName)]
+struct Reserved {
+    #[diesel(sql_type = BigInt)]
+    start_us: i64,
+    #[diesel(sql_type = BigInt)]
+    now_us: i64,
+}
+
+/// Moves `authority`'s schedule `span_us` forward from its next free slot (or from now, when
+/// that is past) by PostgreSQL's clock, in one statement that locks the schedule's row;
+/// returns where the span starts and the clock's time.
+fn reserve_slots(
+    conn: &mut AnyConnection,
+    authority: &str,
+    span_us: i64,
+) -> QueryResult<(i64, i64)> {
+    let AnyConnection::Postgresql(conn) = conn else {
+        return Err(diesel::result::Error::QueryBuilderError(
+            "on SQLite the schedule is kept in memory".into(),
+        ));
+    };
+    let reserved: Reserved = diesel::sql_query(RESERVE)
+        .bind::<Text, _>(authority)
+        .bind::<BigInt, _>(span_us)
+        .get_result(conn)?;
+    Ok((reserved.start_us, reserved.now_us))
+}
+
+const RESERVE: &str = "WITH clock AS (SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000000)::BIGINT AS us) \
+     INSERT INTO authority_pace AS p (authority, next_slot_us) SELECT $1, clock.us + $2 FROM clock \
+     ON CONFLICT (authority) DO UPDATE SET next_slot_us = GREATEST(p.next_slot_us, (SELECT us FROM clock)) + $2 \
+     RETURNING p.next_slot_us - $2 AS start_us, (SELECT us FROM clock) AS now_us";
 
 /// The wait before retry number `retry` (1 for the first): `base · 2^(retry−1)`, capped at
 /// `max`, then drawn uniformly from its upper half so that retries of many items spread out.

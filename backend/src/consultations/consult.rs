@@ -7,19 +7,23 @@ use confrontas_api::{Curp, CurpConsultation};
 use serde_json::json;
 
 use crate::audit::Actor;
+use crate::confrontations::engine::Lane;
 use crate::db::{self, DbPool};
 use crate::error::{AppError, AppResult};
 use crate::renapo::client::ClientError;
 use crate::renapo::gateway::{GatewayError, RenapoGateway};
 use crate::renapo::protocol::{Answer, ProtocolError};
 
-/// Asks RENAPO about `curp` for `actor`: the normalized answer, or the problem to answer with.
+/// Asks RENAPO about `curp` for `actor`, in a slot of RENAPO's quota from `lane`: the
+/// normalized answer, or the problem to answer with.
 pub async fn consult(
     renapo: &RenapoGateway,
+    lane: &Lane,
     pool: &DbPool,
     actor: Actor,
     curp: Curp,
 ) -> AppResult<CurpConsultation> {
+    lane.wait_for_slot().await;
     let reply = renapo.consult(curp.as_str()).await;
     let (result, outcome) = match reply {
         Err(error) => {

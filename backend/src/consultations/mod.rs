@@ -2,13 +2,14 @@
 //! clients with the `consulta_curp` scope, and the sub-directorate. The CURP is checked, RENAPO
 //! is asked through the same client the engine uses, and the answer is returned normalized.
 //! Every query is audited (who, when, CURP, outcome): this is personal data. Each caller has a
-//! quota of queries per minute.
+//! quota of queries per minute, and every query takes its slot in RENAPO's quota like the
+//! engine's (`docs/architecture.md`, "Shared quotas").
 
 pub mod consult;
 pub mod quota;
 
 use actix_web::{get, web};
-use confrontas_api::{ApiScope, Curp, CurpConsultation, Role};
+use confrontas_api::{ApiScope, Authority, Curp, CurpConsultation, Role};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api_doc::{
@@ -64,13 +65,14 @@ async fn consult_curp(
             problem.message(),
         )])
     })?;
-    state.consultations.take(&caller).map_err(|wait| {
-        AppError::too_many_requests(
-            "Se alcanzó el número de consultas por minuto permitido para este cliente.",
-            wait,
-        )
-    })?;
+    quota::count(
+        &state.pool,
+        caller,
+        state.config.renapo.consultations_per_minute,
+    )
+    .await?;
+    let renapo = state.engine.lane(Authority::Renapo);
     let consultation =
-        consult::consult(&state.renapo, &state.pool, principal.actor(), curp).await?;
+        consult::consult(&state.renapo, renapo, &state.pool, principal.actor(), curp).await?;
     Ok(web::Json(consultation))
 }

@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use super::client::{ClientError, RenapoClient, RenapoSettings};
 use super::protocol::{Credentials, Reply};
+use crate::config::SimulatorSettings;
 use crate::config::{Endpoint, RenapoConfig};
 use crate::simulator::renapo::{Faults, RenapoSimulator, SimulatorConfig};
 
@@ -29,7 +30,11 @@ pub struct RenapoGateway {
 impl RenapoGateway {
     /// Connects as configured; for [`Endpoint::Simulator`] starts the simulator on a free
     /// loopback port first, answering for the demo registry's `population` people.
-    pub async fn connect(config: &RenapoConfig, population: u64) -> Result<RenapoGateway, String> {
+    pub async fn connect(
+        config: &RenapoConfig,
+        population: u64,
+        simulated: &SimulatorSettings,
+    ) -> Result<RenapoGateway, String> {
         let credentials = Credentials {
             user: config.user.clone(),
             password: config.password.clone(),
@@ -66,10 +71,7 @@ impl RenapoGateway {
                 )
                 .await
                 .map_err(|e| format!("cannot start the RENAPO simulator: {e}"))?;
-                simulator.set_faults(Faults {
-                    latency: config.simulator_latency,
-                    ..Faults::default()
-                });
+                simulator.set_faults(Faults::configured(simulated));
                 tracing::info!(url = %simulator.url, "RENAPO simulator started in process");
                 (
                     simulator.url.clone(),

@@ -2,6 +2,7 @@
 //! built-in simulator started in process (the demo's default).
 
 use super::client::{SatClient, SatSettings};
+use crate::config::SimulatorSettings;
 use crate::config::{Endpoint, SatConfig};
 use crate::simulator::sat::{SatFaults, SatSimulator, SatSimulatorConfig};
 
@@ -11,7 +12,11 @@ pub struct SatGateway {
 }
 
 impl SatGateway {
-    pub async fn connect(config: &SatConfig, population: u64) -> Result<SatGateway, String> {
+    pub async fn connect(
+        config: &SatConfig,
+        population: u64,
+        simulated: &SimulatorSettings,
+    ) -> Result<SatGateway, String> {
         let (url, trust_anchor_pem, simulator) = match &config.endpoint {
             None => {
                 return Ok(SatGateway {
@@ -39,10 +44,7 @@ impl SatGateway {
                 )
                 .await
                 .map_err(|e| format!("cannot start the SAT simulator: {e}"))?;
-                simulator.set_faults(SatFaults {
-                    latency: config.simulator_latency,
-                    ..SatFaults::default()
-                });
+                simulator.set_faults(SatFaults::configured(simulated));
                 tracing::info!(url = %simulator.url, "SAT simulator started in process");
                 (
                     simulator.url.clone(),

@@ -1,5 +1,5 @@
 //! The RENAPO simulator: the CURP consultation service as `docs/renapo-protocol.md` describes
-//! it — SOAP 1.1 over HTTPS with its own authority, the WSDL on `?wsdl`, credentials checked,
+//! it — SOAP 1.1 and 1.2 over HTTPS with its own authority, the WSDL on `?wsdl`, credentials checked,
 //! `CURPStruct` answers escaped inside `<ns:return>` the way Axis2 frames them, and
 //! `getConfirm` acknowledgements counted. It answers for the first people of the synthetic
 //! population (the demo registry) with the discrepancies real registries have, and injects
@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -27,10 +27,15 @@ use quick_xml::events::Event;
 use rand::Rng;
 
 use super::pki::{self, Authority, RotatingCert};
+use super::{Quota, Stats};
+use crate::config::SimulatorSettings;
 use crate::population::{DEMO_SEED, Person, Population};
 
-/// The service's path (the WSDL's Axis2 endpoint suffix is accepted too).
+/// The service's path (the WSDL's Axis2 endpoint suffixes are served too).
 pub const SERVICE_PATH: &str = "/WebServicesConsulta/services/ConsultaPorCurpService";
+/// The SOAP 1.1 and 1.2 endpoints' suffixes, as the WSDL's ports name them.
+const SOAP11_SUFFIX: &str = ".ConsultaPorCurpServiceHttpsSoap11Endpoint/";
+const SOAP12_SUFFIX: &str = ".ConsultaPorCurpServiceHttpsSoap12Endpoint/";
 
 /// The certificate a rotation deploys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,31 +82,13 @@ pub struct Faults {
     pub quota_per_second: Option<u32>,
 }
 
-/// What the simulator has served.
-#[derive(Debug, Default)]
-pub struct Stats {
-    pub consultations: AtomicU64,
-    pub confirmations: AtomicU64,
-    pub over_quota: AtomicU64,
-    /// The most consultations accepted within one second.
-    pub busiest_second: AtomicU64,
-}
-
-/// Consultations counted per whole second of the simulator's clock, as a per-second counter
-/// keyed by the current second works.
-struct Quota {
-    started: Instant,
-    second: u64,
-    in_second: u32,
-}
-
 struct Shared {
     config: SimulatorConfig,
     people: HashMap<[u32; 3], u64>,
     population: Population,
     faults: Mutex<Faults>,
     stats: Arc<Stats>,
-    quota: Mutex<Quota>,
+    quota: Quota,
     url: String,
     sessions: AtomicU64,
 }
@@ -143,11 +130,7 @@ impl RenapoSimulator {
             population,
             faults: Mutex::new(Faults::default()),
             stats: stats.clone(),
-            quota: Mutex::new(Quota {
-                started: Instant::now(),
-                second: 0,
-                in_second: 0,
-            }),
+            quota: Quota::new(),
             url: url.clone(),
             sessions: AtomicU64::new(0),
         });
@@ -239,10 +222,15 @@ fn run(
         App::new()
             .app_data(shared.clone())
             .app_data(web::PayloadConfig::new(64 << 10))
+            .configure(|config| super::common_routes(config, shared.stats.clone()))
             .route(SERVICE_PATH, web::post().to(serve))
             .route(SERVICE_PATH, web::get().to(wsdl))
             .route(
-                &format!("{SERVICE_PATH}.ConsultaPorCurpServiceHttpsSoap11Endpoint/"),
+                &format!("{SERVICE_PATH}{SOAP11_SUFFIX}"),
+                web::post().to(serve),
+            )
+            .route(
+                &format!("{SERVICE_PATH}{SOAP12_SUFFIX}"),
                 web::post().to(serve),
             )
     })
@@ -252,6 +240,80 @@ fn run(
     let handle = server.handle();
     tokio::spawn(server);
     Ok(handle)
+}
+
+impl Faults {
+    /// The latency, quota and faults configured (`CONFRONTAS_SIMULATOR_*`).
+    pub fn configured(settings: &SimulatorSettings) -> Faults {
+        Faults {
+            latency: settings.latency,
+            quota_per_second: settings.quota_per_second,
+            unavailable_rate: settings.unavailable_rate,
+            busy_rate: settings.busy_rate,
+            malformed_rate: settings.malformed_rate,
+            ..Faults::default()
+        }
+    }
+}
+
+/// The SOAP version a request came in, which its answer keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Soap {
+    V11,
+    V12,
+}
+
+impl Soap {
+    /// SOAP 1.2 on its own endpoint or by its media type (`application/soap+xml`).
+    fn of(request: &HttpRequest) -> Soap {
+        let media_type = request
+            .headers()
+            .get("Content-Type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if request.path().ends_with(SOAP12_SUFFIX)
+            || media_type.trim_start().starts_with("application/soap+xml")
+        {
+            Soap::V12
+        } else {
+            Soap::V11
+        }
+    }
+
+    /// The operation the request names: SOAP 1.1's `SOAPAction` header, SOAP 1.2's `action`
+    /// parameter of the media type.
+    fn action(self, request: &HttpRequest) -> String {
+        let header = |name: &str| {
+            request
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+        };
+        let action = match self {
+            Soap::V11 => header("SOAPAction"),
+            Soap::V12 => header("Content-Type")
+                .split(';')
+                .filter_map(|parameter| parameter.trim().strip_prefix("action="))
+                .next()
+                .unwrap_or_default(),
+        };
+        action.trim().trim_matches('"').to_owned()
+    }
+
+    fn envelope_namespace(self) -> &'static str {
+        match self {
+            Soap::V11 => "http://schemas.xmlsoap.org/soap/envelope/",
+            Soap::V12 => "http://www.w3.org/2003/05/soap-envelope",
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Soap::V11 => "text/xml; charset=UTF-8",
+            Soap::V12 => "application/soap+xml; charset=UTF-8",
+        }
+    }
 }
 
 /// The fields of a request the simulator reads.
@@ -412,24 +474,36 @@ fn refusal(message: &str, error_type: &str, error_code: &str, session: &str) -> 
 }
 
 /// The Axis2 envelope with the `CURPStruct` escaped inside `<ns:return>`.
-fn envelope(payload: &str) -> String {
+fn envelope(payload: &str, soap: Soap) -> String {
     format!(
         concat!(
             "<?xml version='1.0' encoding='UTF-8'?>",
-            r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>"#,
+            r#"<soapenv:Envelope xmlns:soapenv="{}"><soapenv:Body>"#,
             r#"<ns:consultarPorCurpResponse xmlns:ns="http://services.wserv.ecurp.dgti.segob.gob.mx"><ns:return>"#,
             "{}</ns:return></ns:consultarPorCurpResponse></soapenv:Body></soapenv:Envelope>"
         ),
+        soap.envelope_namespace(),
         xml_text(payload)
     )
 }
 
-fn soap_fault(message: &str) -> HttpResponse {
-    HttpResponse::InternalServerError()
-        .content_type("text/xml; charset=UTF-8")
-        .body(format!(
-            r#"<?xml version='1.0' encoding='UTF-8'?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><soapenv:Fault><faultcode>soapenv:Server</faultcode><faultstring>{}</faultstring><detail/></soapenv:Fault></soapenv:Body></soapenv:Envelope>"#,
+/// A server fault, as each SOAP version writes it.
+fn soap_fault(message: &str, soap: Soap) -> HttpResponse {
+    let fault = match soap {
+        Soap::V11 => format!(
+            "<soapenv:Fault><faultcode>soapenv:Server</faultcode><faultstring>{}</faultstring><detail/></soapenv:Fault>",
             xml_text(message)
+        ),
+        Soap::V12 => format!(
+            r#"<soapenv:Fault><soapenv:Code><soapenv:Value>soapenv:Receiver</soapenv:Value></soapenv:Code><soapenv:Reason><soapenv:Text xml:lang="es">{}</soapenv:Text></soapenv:Reason></soapenv:Fault>"#,
+            xml_text(message)
+        ),
+    };
+    HttpResponse::InternalServerError()
+        .content_type(soap.content_type())
+        .body(format!(
+            r#"<?xml version='1.0' encoding='UTF-8'?><soapenv:Envelope xmlns:soapenv="{}"><soapenv:Body>{fault}</soapenv:Body></soapenv:Envelope>"#,
+            soap.envelope_namespace()
         ))
 }
 
@@ -442,7 +516,7 @@ fn cut(text: &str, bytes: usize) -> &str {
     &text[..end]
 }
 
-fn xml(body: String, latin1: bool) -> HttpResponse {
+fn xml(body: String, latin1: bool, soap: Soap) -> HttpResponse {
     let bytes: Vec<u8> = if latin1 {
         body.chars()
             .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
@@ -451,7 +525,7 @@ fn xml(body: String, latin1: bool) -> HttpResponse {
         body.into_bytes()
     };
     HttpResponse::Ok()
-        .content_type("text/xml; charset=UTF-8")
+        .content_type(soap.content_type())
         .body(bytes)
 }
 
@@ -461,24 +535,6 @@ impl Shared {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
-    }
-
-    /// Counts a consultation against the quota; false when over it.
-    fn within_quota(&self, per_second: Option<u32>) -> bool {
-        let mut quota = self.quota.lock().unwrap_or_else(|e| e.into_inner());
-        let second = quota.started.elapsed().as_secs();
-        if second != quota.second {
-            quota.second = second;
-            quota.in_second = 0;
-        }
-        if per_second.is_some_and(|limit| quota.in_second >= limit) {
-            return false;
-        }
-        quota.in_second += 1;
-        self.stats
-            .busiest_second
-            .fetch_max(u64::from(quota.in_second), Ordering::Relaxed);
-        true
     }
 
     fn new_session(&self) -> String {
@@ -515,43 +571,56 @@ impl Shared {
 
 async fn serve(shared: web::Data<Shared>, request: HttpRequest, body: web::Bytes) -> HttpResponse {
     let faults = shared.faults();
+    let soap = Soap::of(&request);
     let Some(parsed) = std::str::from_utf8(&body).ok().and_then(read_request) else {
-        return soap_fault("El mensaje no es un sobre SOAP válido.");
+        return soap_fault("El mensaje no es un sobre SOAP válido.", soap);
     };
-    let action = request
-        .headers()
-        .get("SOAPAction")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .trim_matches('"')
-        .to_owned();
-    if parsed.operation == "getConfirm" || action == "urn:getConfirm" {
+    if parsed.operation == "getConfirm" || soap.action(&request) == "urn:getConfirm" {
         shared.stats.confirmations.fetch_add(1, Ordering::Relaxed);
         return HttpResponse::Accepted().finish();
     }
     if parsed.operation != "consultarPorCurp" {
-        return soap_fault("Operación desconocida.");
+        return soap_fault("Operación desconocida.", soap);
     }
-    if !shared.within_quota(faults.quota_per_second) {
-        shared.stats.over_quota.fetch_add(1, Ordering::Relaxed);
+    if !shared.quota.admit(faults.quota_per_second, &shared.stats) {
         return HttpResponse::ServiceUnavailable()
             .insert_header(("Retry-After", "1"))
             .finish();
     }
-    shared.stats.consultations.fetch_add(1, Ordering::Relaxed);
     if !faults.latency.is_zero() {
         tokio::time::sleep(faults.latency).await;
     }
     if let Some(hang) = faults.hang {
         tokio::time::sleep(hang).await;
     }
+    match injected_fault(&shared, &faults, &parsed, soap) {
+        Some(fault) => {
+            shared.stats.faults.fetch_add(1, Ordering::Relaxed);
+            fault
+        }
+        None => {
+            shared.stats.answered.fetch_add(1, Ordering::Relaxed);
+            xml(envelope(&shared.answer(&parsed), soap), faults.latin1, soap)
+        }
+    }
+}
+
+/// The fault `faults` inject into this answer, if any.
+fn injected_fault(
+    shared: &Shared,
+    faults: &Faults,
+    parsed: &Request,
+    soap: Soap,
+) -> Option<HttpResponse> {
     if faults.redirect {
-        return HttpResponse::Found()
-            .insert_header((
-                "Location",
-                "https://otro-servidor.example/WebServicesConsulta",
-            ))
-            .finish();
+        return Some(
+            HttpResponse::Found()
+                .insert_header((
+                    "Location",
+                    "https://otro-servidor.example/WebServicesConsulta",
+                ))
+                .finish(),
+        );
     }
     let roll: f64 = rand::rng().random();
     let mut threshold = 0.0;
@@ -560,10 +629,10 @@ async fn serve(shared: web::Data<Shared>, request: HttpRequest, body: web::Bytes
         roll < threshold
     };
     if hit(faults.unavailable_rate) {
-        return HttpResponse::build(StatusCode::SERVICE_UNAVAILABLE).finish();
+        return Some(HttpResponse::build(StatusCode::SERVICE_UNAVAILABLE).finish());
     }
     if hit(faults.fault_rate) {
-        return soap_fault("Error interno del servicio de consulta.");
+        return Some(soap_fault("Error interno del servicio de consulta.", soap));
     }
     if hit(faults.busy_rate) {
         let payload = refusal(
@@ -572,14 +641,14 @@ async fn serve(shared: web::Data<Shared>, request: HttpRequest, body: web::Bytes
             "",
             &shared.new_session(),
         );
-        return xml(envelope(&payload), faults.latin1);
+        return Some(xml(envelope(&payload, soap), faults.latin1, soap));
     }
     if hit(faults.malformed_rate) {
-        let whole = envelope(&shared.answer(&parsed));
-        return xml(cut(&whole, whole.len() / 2).to_owned(), false);
+        let whole = envelope(&shared.answer(parsed), soap);
+        return Some(xml(cut(&whole, whole.len() / 2).to_owned(), false, soap));
     }
     if hit(faults.reset_rate) {
-        let whole = envelope(&shared.answer(&parsed));
+        let whole = envelope(&shared.answer(parsed), soap);
         let first = web::Bytes::from(cut(&whole, 64).to_owned());
         let broken = futures_util::stream::iter(vec![
             Ok::<_, std::io::Error>(first),
@@ -588,18 +657,20 @@ async fn serve(shared: web::Data<Shared>, request: HttpRequest, body: web::Bytes
                 "simulated reset",
             )),
         ]);
-        return HttpResponse::Ok()
-            .content_type("text/xml; charset=UTF-8")
-            .streaming(broken);
+        return Some(
+            HttpResponse::Ok()
+                .content_type(soap.content_type())
+                .streaming(broken),
+        );
     }
     if hit(faults.oversized_rate) {
-        let padded = envelope(&shared.answer(&parsed)).replace(
+        let padded = envelope(&shared.answer(parsed), soap).replace(
             "<ns:return>",
             &format!("<ns:return>{}", " ".repeat(2 << 20)),
         );
-        return xml(padded, false);
+        return Some(xml(padded, false, soap));
     }
-    xml(envelope(&shared.answer(&parsed)), faults.latin1)
+    None
 }
 
 /// The WSDL (`docs/renapo-protocol.md`, "The service"), with the simulator's address.
@@ -613,7 +684,7 @@ async fn wsdl(shared: web::Data<Shared>, request: HttpRequest) -> HttpResponse {
 }
 
 const WSDL: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
-<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:ns1="http://org.apache.axis2/xsd" xmlns:ns="http://services.wserv.ecurp.dgti.segob.gob.mx" xmlns:wsaw="http://www.w3.org/2006/05/addressing/wsdl" xmlns:ax23="http://services.wserv.ecurp.dgti.segob.gob.mx/xsd" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" targetNamespace="http://services.wserv.ecurp.dgti.segob.gob.mx">
+<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:ns1="http://org.apache.axis2/xsd" xmlns:ns="http://services.wserv.ecurp.dgti.segob.gob.mx" xmlns:wsaw="http://www.w3.org/2006/05/addressing/wsdl" xmlns:ax23="http://services.wserv.ecurp.dgti.segob.gob.mx/xsd" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:soap12="http://schemas.xmlsoap.org/wsdl/soap12/" targetNamespace="http://services.wserv.ecurp.dgti.segob.gob.mx">
     <wsdl:types>
         <xs:schema attributeFormDefault="qualified" elementFormDefault="qualified" targetNamespace="http://services.wserv.ecurp.dgti.segob.gob.mx/xsd">
             <xs:complexType name="DatosConsultaCurp">
@@ -656,9 +727,17 @@ const WSDL: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
         <wsdl:operation name="getConfirm"><soap:operation soapAction="urn:getConfirm" style="document"/><wsdl:input><soap:body use="literal"/></wsdl:input></wsdl:operation>
         <wsdl:operation name="consultarPorCurp"><soap:operation soapAction="urn:consultarPorCurp" style="document"/><wsdl:input><soap:body use="literal"/></wsdl:input><wsdl:output><soap:body use="literal"/></wsdl:output></wsdl:operation>
     </wsdl:binding>
+    <wsdl:binding name="ConsultaPorCurpServiceSoap12Binding" type="ns:ConsultaPorCurpServicePortType">
+        <soap12:binding transport="http://schemas.xmlsoap.org/soap/http" style="document"/>
+        <wsdl:operation name="getConfirm"><soap12:operation soapAction="urn:getConfirm" style="document"/><wsdl:input><soap12:body use="literal"/></wsdl:input></wsdl:operation>
+        <wsdl:operation name="consultarPorCurp"><soap12:operation soapAction="urn:consultarPorCurp" style="document"/><wsdl:input><soap12:body use="literal"/></wsdl:input><wsdl:output><soap12:body use="literal"/></wsdl:output></wsdl:operation>
+    </wsdl:binding>
     <wsdl:service name="ConsultaPorCurpService">
         <wsdl:port name="ConsultaPorCurpServiceHttpsSoap11Endpoint" binding="ns:ConsultaPorCurpServiceSoap11Binding">
-            <soap:address location="{ADDRESS}"/>
+            <soap:address location="{ADDRESS}.ConsultaPorCurpServiceHttpsSoap11Endpoint/"/>
+        </wsdl:port>
+        <wsdl:port name="ConsultaPorCurpServiceHttpsSoap12Endpoint" binding="ns:ConsultaPorCurpServiceSoap12Binding">
+            <soap12:address location="{ADDRESS}.ConsultaPorCurpServiceHttpsSoap12Endpoint/"/>
         </wsdl:port>
     </wsdl:service>
 </wsdl:definitions>

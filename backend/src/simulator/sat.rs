@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,6 +22,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::pki::{self, Authority, RotatingCert};
+use super::{Quota, Stats};
+use crate::config::SimulatorSettings;
 use crate::population::{DEMO_SEED, Population};
 
 /// The service's path.
@@ -47,24 +49,36 @@ pub struct SatFaults {
     pub refused_rate: f64,
     /// JSON cut in the middle.
     pub malformed_rate: f64,
+    /// Consultations accepted per second; beyond, HTTP 429 with `Retry-After`.
+    pub quota_per_second: Option<u32>,
 }
 
-#[derive(Debug, Default)]
-pub struct SatStats {
-    pub consultations: AtomicU64,
+impl SatFaults {
+    /// The latency, quota and faults configured (`CONFRONTAS_SIMULATOR_*`).
+    pub fn configured(settings: &SimulatorSettings) -> SatFaults {
+        SatFaults {
+            latency: settings.latency,
+            unavailable_rate: settings.unavailable_rate,
+            throttled_rate: settings.busy_rate,
+            refused_rate: 0.0,
+            malformed_rate: settings.malformed_rate,
+            quota_per_second: settings.quota_per_second,
+        }
+    }
 }
 
 struct Shared {
     config: SatSimulatorConfig,
     people: HashMap<String, u64>,
     faults: Mutex<SatFaults>,
-    stats: Arc<SatStats>,
+    stats: Arc<Stats>,
+    quota: Quota,
 }
 
 pub struct SatSimulator {
     /// The service's URL (`https://127.0.0.1:{port}/convenio/v1/opinion32d`).
     pub url: String,
-    pub stats: Arc<SatStats>,
+    pub stats: Arc<Stats>,
     authority: Authority,
     shared: web::Data<Shared>,
     handle: actix_web::dev::ServerHandle,
@@ -83,12 +97,13 @@ impl SatSimulator {
             .people(config.population)
             .map(|person| (person.rfc.as_str().to_owned(), person.index))
             .collect();
-        let stats = Arc::new(SatStats::default());
+        let stats = Arc::new(Stats::default());
         let shared = web::Data::new(Shared {
             config,
             people,
             faults: Mutex::new(SatFaults::default()),
             stats: stats.clone(),
+            quota: Quota::new(),
         });
         let listener = std::net::TcpListener::bind(address)?;
         let url = format!(
@@ -100,6 +115,7 @@ impl SatSimulator {
             App::new()
                 .app_data(app_data.clone())
                 .app_data(web::PayloadConfig::new(16 << 10))
+                .configure(|config| super::common_routes(config, app_data.stats.clone()))
                 .route(SERVICE_PATH, web::post().to(serve))
         })
         .workers(2)
@@ -192,19 +208,32 @@ async fn serve(shared: web::Data<Shared>, request: HttpRequest, body: web::Bytes
     let Ok(query) = serde_json::from_slice::<Value>(&body) else {
         return HttpResponse::BadRequest().json(json!({ "Mensaje": "Solicitud no válida" }));
     };
-    let correlation = query["idCorrelacion"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    if !shared.quota.admit(faults.quota_per_second, &shared.stats) {
+        return HttpResponse::TooManyRequests()
+            .insert_header(("Retry-After", "1"))
+            .finish();
+    }
+    if !faults.latency.is_zero() {
+        tokio::time::sleep(faults.latency).await;
+    }
+    let (response, fault) = answer(&shared, &faults, &query);
+    let counter = if fault {
+        &shared.stats.faults
+    } else {
+        &shared.stats.answered
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+    response
+}
+
+/// The answer to `query`, and whether it is an injected fault.
+fn answer(shared: &Shared, faults: &SatFaults, query: &Value) -> (HttpResponse, bool) {
+    let correlation = query["idCorrelacion"].as_str().unwrap_or_default();
     let rfc = query["rfc"]
         .as_str()
         .unwrap_or_default()
         .trim()
         .to_uppercase();
-    shared.stats.consultations.fetch_add(1, Ordering::Relaxed);
-    if !faults.latency.is_zero() {
-        tokio::time::sleep(faults.latency).await;
-    }
     let roll: f64 = rand::rng().random();
     let mut threshold = 0.0;
     let mut hit = |rate: f64| {
@@ -212,21 +241,24 @@ async fn serve(shared: web::Data<Shared>, request: HttpRequest, body: web::Bytes
         roll < threshold
     };
     if hit(faults.unavailable_rate) {
-        return HttpResponse::ServiceUnavailable().finish();
+        return (HttpResponse::ServiceUnavailable().finish(), true);
     }
     if hit(faults.throttled_rate) {
-        return HttpResponse::TooManyRequests()
+        let busy = HttpResponse::TooManyRequests()
             .insert_header(("Retry-After", "1"))
             .finish();
+        return (busy, true);
     }
     if hit(faults.refused_rate) {
-        return HttpResponse::Ok().json(json!({
+        let refused = HttpResponse::Ok().json(json!({
             "Mensaje": "No es posible emitir la opinión en este momento para el RFC consultado."
         }));
+        return (refused, true);
     }
     if query["tipoReporte"] != "32D" || !(12..=13).contains(&rfc.chars().count()) {
-        return HttpResponse::Ok()
+        let invalid = HttpResponse::Ok()
             .json(json!({ "Mensaje": "El RFC o el tipo de reporte no son válidos." }));
+        return (invalid, false);
     }
     let sense = sense_of(shared.people.get(&rfc).copied());
     let mut answer = json!({ "idCorrelacion": correlation, "rfc": rfc, "sentido": sense });
@@ -238,11 +270,13 @@ async fn serve(shared: web::Data<Shared>, request: HttpRequest, body: web::Bytes
     let text = answer.to_string();
     if hit(faults.malformed_rate) {
         let cut = text.len() / 2;
-        return HttpResponse::Ok()
+        let malformed = HttpResponse::Ok()
             .content_type("application/json")
             .body(text[..text.floor_char_boundary(cut)].to_owned());
+        return (malformed, true);
     }
-    HttpResponse::Ok()
+    let answer = HttpResponse::Ok()
         .content_type("application/json")
-        .body(text)
+        .body(text);
+    (answer, false)
 }

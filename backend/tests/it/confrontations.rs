@@ -718,12 +718,12 @@ async fn the_configured_rate_is_never_exceeded_as_the_simulator_counts() {
     let stats = &simulator.stats;
     use std::sync::atomic::Ordering::Relaxed;
     assert_eq!(
-        stats.over_quota.load(Relaxed),
+        stats.refused_quota.load(Relaxed),
         0,
         "never refused for the quota"
     );
     assert!(stats.busiest_second.load(Relaxed) <= 25);
-    assert!(stats.consultations.load(Relaxed) >= 100);
+    assert!(stats.answered.load(Relaxed) >= 100);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

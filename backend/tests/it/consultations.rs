@@ -3,7 +3,8 @@
 //! per-client quota, and an audit row for every query.
 
 use crate::support::Expect;
-use crate::support::{TestApp, problem};
+use crate::support::process::spawn_server;
+use crate::support::{Db, TestApp, problem, test_database};
 use confrontas_api::paths;
 use confrontas_api::{CurpConsultation, Role};
 use confrontas_server::population::{DEMO_SEED, Population};
@@ -139,5 +140,63 @@ async fn each_client_has_a_quota_of_queries_per_minute() {
         app.get(&path, &other).await.status(),
         200,
         "another client is not affected"
+    );
+}
+
+/// A client's consultations are counted in the database: a restart (like another instance on
+/// the same database) does not give it a fresh quota.
+async fn a_clients_quota_survives_a_restart_of_the_server(db: Db) {
+    let Some(database) = test_database(db) else {
+        return;
+    };
+    let vars = [("CONFRONTAS_CONSULTATIONS_PER_MINUTE", "3".to_owned())];
+    let (mut first, api) = spawn_server(&database, "first", &vars);
+    let admin = api.login(Role::Admin).await.access_token;
+    let partner = api.client_token(&admin, &["consulta_curp"]).await;
+    let path = paths::consultations::curp(curp(4));
+    for _ in 0..3 {
+        assert_eq!(api.get(&path, &partner).await.status(), 200);
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+
+    let (mut second, api) = spawn_server(&database, "second", &vars);
+    let over = api.get(&path, &partner).await;
+    assert_eq!(over.status(), 429, "the restart kept the count");
+    assert!(over.headers().contains_key("retry-after"));
+    second.kill().unwrap();
+    second.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clients_quota_survives_a_restart_on_sqlite() {
+    a_clients_quota_survives_a_restart_of_the_server(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clients_quota_survives_a_restart_on_postgres() {
+    a_clients_quota_survives_a_restart_of_the_server(Db::Postgres).await;
+}
+
+/// RENAPO's quota is one for the deployment: online consultations wait for their slot in the
+/// pace the engine keeps (`CONFRONTAS_RENAPO_RATE_PER_SECOND`), never burst past it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn online_consultations_keep_renapos_pace() {
+    let app = TestApp::start_with(Db::Sqlite, |vars| {
+        vars.insert("CONFRONTAS_RENAPO_RATE_PER_SECOND".into(), "2".into());
+    })
+    .await
+    .unwrap();
+    let subdireccion = app.login(Role::Subdireccion).await.access_token;
+    let path = paths::consultations::curp(curp(4));
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        assert_eq!(app.get(&path, &subdireccion).await.status(), 200);
+    }
+    // Paced at 1.96 a second: the third query starts two intervals (1.02 s) after the first.
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= std::time::Duration::from_millis(1_000),
+        "{elapsed:?}"
     );
 }

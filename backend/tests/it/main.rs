@@ -14,6 +14,7 @@ mod certificates;
 mod confrontations;
 mod consultations;
 mod curp_properties;
+mod deployment_quota;
 mod email;
 mod engine_crashes;
 mod hostile_uploads;

@@ -1,7 +1,9 @@
 //! The binary as operators run it: start, answer, stop gracefully on SIGTERM.
 
 use crate::support::Expect;
-use crate::support::process::{banner_until, terminate};
+use crate::support::process::{
+    banner_until, simulator_stats, spawn_simulator, terminate, trusting,
+};
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -89,41 +91,15 @@ fn status_of(url: &str) -> u16 {
     runtime.block_on(async { reqwest::get(url).await.unwrap().status().as_u16() })
 }
 
-/// Starts `confrontas-server simulate {authority}` for 100 demo people with `vars`; returns the
-/// process, its banner and the service's URL.
-fn simulate(
-    authority: &str,
-    dir: &crate::support::TempDir,
-    vars: &[(&str, &str)],
-) -> (std::process::Child, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_confrontas-server"))
-        .args(["simulate", authority])
-        .env("CONFRONTAS_DATA_DIR", dir.0.join("data"))
-        .env("CONFRONTAS_DEMO_FARMERS", "100")
-        .env("RUST_LOG", "warn")
-        .envs(vars.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let text = banner_until(&mut child, "Población");
-    let url = text
-        .split_whitespace()
-        .find(|w| w.starts_with("https://") && !w.ends_with("?wsdl"))
-        .expect("URL printed")
-        .to_owned();
-    (child, text, url)
-}
-
 #[test]
 fn simulate_renapo_serves_the_protocol_over_tls_and_stops_on_sigterm() {
     use confrontas_server::renapo::client::{RenapoClient, RenapoSettings};
     use confrontas_server::renapo::protocol::{Answer, Credentials};
 
     let dir = crate::support::TempDir::new();
-    let (child, text, url) = simulate(
+    let (child, text, url) = spawn_simulator(
         "renapo",
-        &dir,
+        &dir.0,
         &[
             ("CONFRONTAS_SIMULATOR_BIND", "127.0.0.1:0"),
             ("CONFRONTAS_RENAPO_USER", "prueba"),
@@ -170,9 +146,9 @@ fn simulate_sat_serves_opinions_over_tls_and_stops_on_sigterm() {
     use confrontas_server::sat::opinion::{OpinionProvider, ProviderError};
 
     let dir = crate::support::TempDir::new();
-    let (child, text, url) = simulate(
+    let (child, text, url) = spawn_simulator(
         "sat",
-        &dir,
+        &dir.0,
         &[
             ("CONFRONTAS_SAT_SIMULATOR_BIND", "127.0.0.1:0"),
             ("CONFRONTAS_SAT_USER", "convenio"),
@@ -216,4 +192,190 @@ fn simulate_sat_serves_opinions_over_tls_and_stops_on_sigterm() {
 
     let status = terminate(child);
     assert!(status.success(), "stops cleanly, got {status}");
+}
+
+#[test]
+fn simulate_renapo_takes_the_configured_quota_and_latency_and_counts_at_its_stats() {
+    use confrontas_server::renapo::client::{ClientError, RenapoClient, RenapoSettings};
+    use confrontas_server::renapo::protocol::Credentials;
+
+    let dir = crate::support::TempDir::new();
+    let (child, _, url) = spawn_simulator(
+        "renapo",
+        &dir.0,
+        &[
+            ("CONFRONTAS_SIMULATOR_BIND", "127.0.0.1:0"),
+            ("CONFRONTAS_SIMULATOR_QUOTA_PER_SECOND", "3"),
+            ("CONFRONTAS_SIMULATOR_LATENCY_MS", "150"),
+        ],
+    );
+    let ca = std::fs::read_to_string(dir.0.join("data/simulator/renapo-ca.pem")).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (answered, refused, slowest) = runtime.block_on(async {
+        let client = RenapoClient::new(RenapoSettings {
+            endpoint: url.clone(),
+            credentials: Credentials {
+                user: "confrontas".into(),
+                password: "simulador-renapo".into(),
+                caller_ip: "127.0.0.1".into(),
+                issuing_entity: String::new(),
+                transaction_type: 5,
+            },
+            trust_anchor_pem: ca.clone(),
+            connect_timeout: Duration::from_secs(2),
+            read_timeout: Duration::from_secs(5),
+            max_response_bytes: 1 << 20,
+        })
+        .unwrap();
+        let curp = confrontas_server::population::Population::new(
+            confrontas_server::population::DEMO_SEED,
+        )
+        .person(0)
+        .curp;
+        // Eight at once: three fit in the quota's second, the rest are refused.
+        let started = std::time::Instant::now();
+        let replies =
+            futures_util::future::join_all((0..8).map(|_| client.consult(curp.as_str()))).await;
+        let slowest = started.elapsed();
+        let answered = replies.iter().filter(|r| r.is_ok()).count() as u64;
+        let refused = replies
+            .iter()
+            .filter(|r| matches!(r, Err(ClientError::Http(503))))
+            .count() as u64;
+        (answered, refused, slowest)
+    });
+    assert_eq!((answered, refused), (3, 5), "the quota of 3 a second holds");
+    assert!(
+        slowest >= Duration::from_millis(150),
+        "the latency is added: {slowest:?}"
+    );
+    let stats = runtime.block_on(simulator_stats(&url, &ca));
+    assert_eq!(stats["answered"], 3, "{stats}");
+    assert_eq!(stats["refused_quota"], 5, "{stats}");
+    assert_eq!(stats["busiest_second"], 3, "{stats}");
+    assert_eq!(stats["faults"], 0, "{stats}");
+    assert_eq!(
+        stats["confirmations"], 3,
+        "every answer is acknowledged: {stats}"
+    );
+    assert!(terminate(child).success());
+}
+
+#[test]
+fn simulate_sat_injects_the_configured_faults_and_counts_them() {
+    use confrontas_server::sat::client::{SatClient, SatSettings};
+    use confrontas_server::sat::opinion::{OpinionProvider, ProviderError};
+
+    let dir = crate::support::TempDir::new();
+    let (child, _, url) = spawn_simulator(
+        "sat",
+        &dir.0,
+        &[
+            ("CONFRONTAS_SAT_SIMULATOR_BIND", "127.0.0.1:0"),
+            ("CONFRONTAS_SIMULATOR_UNAVAILABLE_RATE", "1"),
+        ],
+    );
+    let ca = std::fs::read_to_string(dir.0.join("data/simulator/sat-ca.pem")).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = SatClient::new(SatSettings {
+            url: url.clone(),
+            user: "confrontas".into(),
+            password: "simulador-sat".into(),
+            trust_anchor_pem: ca.clone(),
+            connect_timeout: Duration::from_secs(2),
+            read_timeout: Duration::from_secs(5),
+            max_response_bytes: 64 << 10,
+        })
+        .unwrap();
+        let rfc = confrontas_server::population::Population::new(
+            confrontas_server::population::DEMO_SEED,
+        )
+        .person(0)
+        .rfc;
+        for _ in 0..4 {
+            assert!(matches!(
+                client.opinion(&rfc).await,
+                Err(ProviderError::Unavailable(_))
+            ));
+        }
+    });
+    let stats = runtime.block_on(simulator_stats(&url, &ca));
+    assert_eq!(stats["faults"], 4, "{stats}");
+    assert_eq!(stats["answered"], 0, "{stats}");
+    assert!(terminate(child).success());
+}
+
+#[test]
+fn simulate_renapo_serves_the_wsdl_soap_1_2_binding_on_its_port() {
+    let dir = crate::support::TempDir::new();
+    let (child, _, url) = spawn_simulator(
+        "renapo",
+        &dir.0,
+        &[("CONFRONTAS_SIMULATOR_BIND", "127.0.0.1:0")],
+    );
+    let ca = std::fs::read_to_string(dir.0.join("data/simulator/renapo-ca.pem")).unwrap();
+    let curp =
+        confrontas_server::population::Population::new(confrontas_server::population::DEMO_SEED)
+            .person(0)
+            .curp;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (media_type, envelope) = runtime.block_on(async {
+        let http = trusting(&ca);
+        let wsdl = http
+            .get(format!("{url}?wsdl"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(wsdl.contains(r#"binding name="ConsultaPorCurpServiceSoap12Binding""#));
+        // The client goes where the WSDL's SOAP 1.2 port says, as WSDL-driven clients do.
+        let port = wsdl
+            .split("<soap12:address location=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a SOAP 1.2 port")
+            .to_owned();
+        assert!(port.ends_with("Soap12Endpoint/"), "{port}");
+        let request = format!(
+            concat!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><soap12:Envelope xmlns:soap12="http://www.w3.org/2003/05/soap-envelope" xmlns:ser="http://services.wserv.ecurp.dgti.segob.gob.mx" xmlns:xsd="http://services.wserv.ecurp.dgti.segob.gob.mx/xsd">"#,
+                "<soap12:Body><ser:consultarPorCurp><ser:datos><xsd:cveCurp>{}</xsd:cveCurp>",
+                "<xsd:password>simulador-renapo</xsd:password><xsd:tipoTransaccion>5</xsd:tipoTransaccion>",
+                "<xsd:usuario>confrontas</xsd:usuario></ser:datos></ser:consultarPorCurp></soap12:Body></soap12:Envelope>"
+            ),
+            curp.as_str()
+        );
+        let response = http
+            .post(&port)
+            .header(
+                "Content-Type",
+                r#"application/soap+xml; charset=UTF-8; action="urn:consultarPorCurp""#,
+            )
+            .body(request)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let media_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        (media_type, response.text().await.unwrap())
+    });
+    assert!(
+        media_type.starts_with("application/soap+xml"),
+        "{media_type}"
+    );
+    assert!(
+        envelope.contains("http://www.w3.org/2003/05/soap-envelope"),
+        "{envelope}"
+    );
+    assert!(
+        envelope.contains(&format!("&lt;CURP&gt;{}&lt;/CURP&gt;", curp.as_str())),
+        "{envelope}"
+    );
+    assert!(terminate(child).success());
 }

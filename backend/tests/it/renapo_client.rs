@@ -93,9 +93,7 @@ async fn each_kind_of_answer_arrives_over_tls_and_is_acknowledged() {
 
     // Every consultation was acknowledged with getConfirm.
     let stats = &simulator.stats;
-    let consulted = stats
-        .consultations
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let consulted = stats.answered.load(std::sync::atomic::Ordering::Relaxed);
     assert_eq!(consulted, 7);
     assert_eq!(
         stats
@@ -134,7 +132,7 @@ async fn a_server_certificate_from_another_authority_is_not_trusted() {
     assert_eq!(
         simulator
             .stats
-            .consultations
+            .answered
             .load(std::sync::atomic::Ordering::Relaxed),
         0
     );
@@ -312,7 +310,9 @@ async fn the_quota_is_enforced_by_the_simulator() {
             <= 5
     );
     assert_eq!(
-        stats.over_quota.load(std::sync::atomic::Ordering::Relaxed) as usize,
+        stats
+            .refused_quota
+            .load(std::sync::atomic::Ordering::Relaxed) as usize,
         over
     );
     simulator.stop().await;
@@ -336,6 +336,12 @@ async fn the_wsdl_is_served_with_the_simulators_address() {
         .await
         .unwrap();
     assert!(wsdl.contains("consultarPorCurp"));
-    assert!(wsdl.contains(&format!("location=\"{}\"", simulator.url)));
+    for binding in ["Soap11", "Soap12"] {
+        let port = format!(
+            "location=\"{}.ConsultaPorCurpServiceHttps{binding}Endpoint/\"",
+            simulator.url
+        );
+        assert!(wsdl.contains(&port), "{port} in {wsdl}");
+    }
     simulator.stop().await;
 }

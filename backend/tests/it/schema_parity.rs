@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::support::{Db, test_database};
+use crate::support::{Db, TestApp, test_database};
 use confrontas_server::db::{self, AnyConnection};
 use diesel::sql_types::{BigInt, Text};
 use diesel::{QueryableByName, RunQueryDsl};
@@ -104,4 +104,77 @@ fn migrations_are_idempotent_and_ready_reports_them_current() {
     assert_eq!(db::migrate(&mut conn).unwrap().len(), embedded);
     assert!(db::migrate(&mut conn).unwrap().is_empty());
     assert!(db::migrations_current(&mut conn).unwrap());
+}
+
+on_both_backends!(the_newest_migration_upgrades_a_database_with_data_and_keeps_every_row);
+
+#[derive(QueryableByName)]
+struct Named {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Every table of the database with its number of rows.
+fn row_counts(conn: &mut AnyConnection) -> BTreeMap<String, i64> {
+    let tables: Vec<Named> = match conn {
+        AnyConnection::Sqlite(c) => diesel::sql_query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        )
+        .load(c),
+        AnyConnection::Postgresql(c) => diesel::sql_query(
+            "SELECT table_name::text AS name FROM information_schema.tables WHERE table_schema = 'public'",
+        )
+        .load(c),
+    }
+    .unwrap();
+    tables
+        .into_iter()
+        .filter(|t| t.name != "__diesel_schema_migrations")
+        .map(|t| {
+            let count: Count = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {}", t.name))
+                .get_result(conn)
+                .unwrap();
+            (t.name, count.n)
+        })
+        .collect()
+}
+
+/// The demo's database (registry, users, units, audit, …) is taken back to the migrations
+/// before the newest one, then upgraded again, as an existing deployment is on its next start:
+/// every row of every table that existed is still there.
+async fn the_newest_migration_upgrades_a_database_with_data_and_keeps_every_row(app: TestApp) {
+    use diesel_migrations::MigrationHarness;
+    let mut conn = app.state.pool.get().unwrap();
+    let current = row_counts(&mut conn);
+    match &mut *conn {
+        AnyConnection::Sqlite(c) => c.revert_last_migration(db::SQLITE_MIGRATIONS).map(drop),
+        AnyConnection::Postgresql(c) => c.revert_last_migration(db::POSTGRES_MIGRATIONS).map(drop),
+    }
+    .unwrap();
+    let before = row_counts(&mut conn);
+    assert!(
+        before.len() < current.len(),
+        "the newest migration adds tables"
+    );
+    assert!(before["farmers"] >= 300 && before["users"] >= 4 && before["audit_log"] > 0);
+    let applied = db::migrate(&mut conn).unwrap();
+    assert_eq!(applied.len(), 1);
+    let after = row_counts(&mut conn);
+    for (table, rows) in &before {
+        assert_eq!(
+            after.get(table),
+            Some(rows),
+            "rows of {table} after the upgrade"
+        );
+    }
+    assert_eq!(
+        after.keys().collect::<Vec<_>>(),
+        current.keys().collect::<Vec<_>>()
+    );
 }

@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{Api, DEMO_PASSWORD, TEST_KID, TEST_SECRET, TestDatabase};
+use super::{Api, DEMO_PASSWORD, Expect, TEST_KID, TEST_SECRET, TestDatabase};
 
 /// Starts `serve --demo` on `database` (seeding it on the first start; 300 farmers, no demo
 /// requests, RENAPO at full speed in chunks of 20) with `vars` on top; `name` keeps each
@@ -75,4 +75,55 @@ pub fn terminate(mut child: std::process::Child) -> std::process::ExitStatus {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Starts `confrontas-server simulate {authority}` for 100 demo people (unless `vars` say
+/// otherwise) with `vars`; returns the process, its banner and the service's URL.
+pub fn spawn_simulator(
+    authority: &str,
+    dir: &std::path::Path,
+    vars: &[(&str, &str)],
+) -> (std::process::Child, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_confrontas-server"))
+        .args(["simulate", authority])
+        .env("CONFRONTAS_DATA_DIR", dir.join("data"))
+        .env("CONFRONTAS_DEMO_FARMERS", "100")
+        .env("RUST_LOG", "warn")
+        .envs(vars.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let text = banner_until(&mut child, "Población");
+    let url = text
+        .split_whitespace()
+        .find(|w| w.starts_with("https://") && !w.ends_with("?wsdl"))
+        .expect("URL printed")
+        .to_owned();
+    (child, text, url)
+}
+
+/// The simulator's counters, read from its `GET /simulator/stats` as operators would.
+pub async fn simulator_stats(service_url: &str, ca_pem: &str) -> serde_json::Value {
+    let origin = service_url
+        .splitn(4, '/')
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("/");
+    trusting(ca_pem)
+        .get(format!("{origin}/simulator/stats"))
+        .send()
+        .await
+        .unwrap()
+        .expect_ok()
+        .await
+}
+
+/// A client that trusts the simulator's authority only.
+pub fn trusting(ca_pem: &str) -> reqwest::Client {
+    confrontas_server::tls::ensure_crypto_provider();
+    reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(ca_pem.as_bytes()).unwrap()])
+        .build()
+        .unwrap()
 }

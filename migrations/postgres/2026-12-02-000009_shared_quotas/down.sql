@@ -1,0 +1,2 @@
+DROP TABLE consultation_windows;
+DROP TABLE authority_pace;
