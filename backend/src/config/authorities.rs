@@ -32,8 +32,11 @@ pub struct EngineSettings {
     pub breaker_threshold: u32,
     /// How long the breaker stays open before one probe query.
     pub breaker_cooldown: Duration,
-    /// Items leased and committed together.
+    /// Items leased together.
     pub chunk_size: usize,
+    /// How long answers wait before they are committed (in batches, while the chunk goes
+    /// on): what a crash can lose.
+    pub commit_every: Duration,
     /// How long a lease holds without a heartbeat; a dead instance's items return after it.
     pub lease: Duration,
     /// How often an idle engine looks for work.
@@ -197,6 +200,7 @@ pub(super) fn renapo(vars: &Vars) -> Result<RenapoConfig, ConfigError> {
                 1..=600_000,
             )?,
             chunk_size: vars.number("CONFRONTAS_CONFRONTATION_CHUNK", 200, 1..=5_000)? as usize,
+            commit_every: vars.millis("CONFRONTAS_CONFRONTATION_COMMIT_MS", 1_000, 10..=60_000)?,
             lease: vars.millis("CONFRONTAS_CONFRONTATION_LEASE_MS", 30_000, 500..=3_600_000)?,
             poll: vars.millis("CONFRONTAS_CONFRONTATION_POLL_MS", 1_000, 10..=60_000)?,
         },

@@ -351,33 +351,66 @@ where
 }
 
 /// Asks every item of a chunk with `ask`, each waiting its turn on the lane's bound of queries
-/// in flight (so while one chunk commits, the other worker's items fill the bound); an item
-/// still waiting when `stopped` rises comes back as `None`.
-async fn ask_all<T, A, F, Fut>(
+/// in flight (so while one chunk commits, the other worker's items fill the bound), and hands
+/// the outcomes to `commit` as they come, in batches at most `commit_every` apart: a crash
+/// loses at most that much of the authority's answers. An item still waiting when `stopped`
+/// rises comes back as `None`.
+async fn ask_and_commit<T, A, F, Fut, C, Committed>(
     queries: Vec<(i64, T)>,
     stopped: &watch::Receiver<bool>,
     width: usize,
+    commit_every: Duration,
     ask: F,
-) -> Vec<Outcome<A>>
+    mut commit: C,
+) -> AppResult<()>
 where
     F: Fn(T) -> Fut,
     Fut: Future<Output = (u32, Queried<A>)>,
+    C: FnMut(Vec<Outcome<A>>) -> Committed,
+    Committed: Future<Output = AppResult<()>>,
 {
     let ask = &ask;
-    futures_util::stream::iter(queries)
-        .map(|(id, query)| {
-            let mut stopped = stopped.clone();
-            async move {
-                let outcome = tokio::select! {
-                    outcome = ask(query) => Some(outcome),
-                    _ = stopped.wait_for(|stop| *stop) => None,
-                };
-                (id, outcome)
+    let (sender, mut received) = tokio::sync::mpsc::unbounded_channel();
+    let asking = async move {
+        futures_util::stream::iter(queries)
+            .map(|(id, query)| {
+                let mut stopped = stopped.clone();
+                async move {
+                    let outcome = tokio::select! {
+                        outcome = ask(query) => Some(outcome),
+                        _ = stopped.wait_for(|stop| *stop) => None,
+                    };
+                    (id, outcome)
+                }
+            })
+            .buffer_unordered(width)
+            .for_each(|outcome| {
+                // The receiver lives until every outcome is sent, unless a commit failed.
+                let _ = sender.send(outcome);
+                std::future::ready(())
+            })
+            .await;
+        Ok::<(), AppError>(())
+    };
+    let committing = async {
+        while let Some(first) = received.recv().await {
+            let mut batch = vec![first];
+            let deadline = tokio::time::Instant::now() + commit_every;
+            loop {
+                tokio::select! {
+                    next = received.recv() => match next {
+                        Some(outcome) => batch.push(outcome),
+                        None => break,
+                    },
+                    _ = tokio::time::sleep_until(deadline) => break,
+                }
             }
-        })
-        .buffer_unordered(width)
-        .collect()
-        .await
+            commit(batch).await?;
+        }
+        Ok(())
+    };
+    // A failed commit stops the asking too: the chunk's items return when the lease ends.
+    tokio::try_join!(asking, committing).map(drop)
 }
 
 /// An item's query outcome: its id, and its tries and what they came to (`None` when stopped).
@@ -386,7 +419,7 @@ type Outcome<A> = (i64, Option<(u32, Queried<A>)>);
 /// An item's stored result: id, farmer, tries, result.
 type Stored = (i64, Option<i64>, u32, ItemResult);
 
-/// Works a chunk: queries, classification, one commit.
+/// Works a chunk: queries, classification, commits as the answers come.
 async fn process(ctx: &EngineContext, chunk: Chunk) -> AppResult<()> {
     let engine = ctx.engine.clone();
     let (job, authority) = (chunk.job, chunk.authority);
@@ -395,22 +428,37 @@ async fn process(ctx: &EngineContext, chunk: Chunk) -> AppResult<()> {
 
     let (stop, stopped) = watch::channel(false);
     let heartbeat = tokio::spawn(keep_alive(ctx.clone(), job, authority, stop));
-    let (results, interrupted) = match authority {
-        Authority::Renapo => renapo_results(ctx, &chunk.items, &records, &stopped).await?,
-        Authority::Sat => sat_results(ctx, &chunk.items, &records, &stopped).await,
+    let worked = match authority {
+        Authority::Renapo => ask_renapo(ctx, &chunk, &records, &stopped).await,
+        Authority::Sat => ask_sat(ctx, &chunk, &records, &stopped).await,
     };
     heartbeat.abort();
+    worked?;
 
-    let owner = engine.instance.clone();
     let waiting = engine.lane(authority).waiting_message();
     db::run(&ctx.pool, move |conn| {
         let now = db::now();
-        queue::store(conn, job, queue::Fence::Lease(&owner), &results, now)?;
-        queue::release(conn, &owner, &interrupted)?;
         queue::set_waiting(conn, job, waiting, now)?;
         if queue::finish_if_done(conn, job, now)? {
             tracing::info!(job, "confrontation finished");
         }
+        Ok(())
+    })
+    .await
+}
+
+/// Commits a batch of a chunk's results, each item only while this instance still holds its
+/// lease, and hands the interrupted items back to the queue.
+async fn commit_batch(
+    ctx: &EngineContext,
+    job: i64,
+    (results, interrupted): (Vec<Stored>, Vec<i64>),
+) -> AppResult<()> {
+    let owner = ctx.engine.instance.clone();
+    db::run(&ctx.pool, move |conn| {
+        let now = db::now();
+        queue::store(conn, job, queue::Fence::Lease(&owner), &results, now)?;
+        queue::release(conn, &owner, &interrupted)?;
         Ok(())
     })
     .await
@@ -444,54 +492,73 @@ fn results_of<A>(
     (results, interrupted)
 }
 
-/// Results of a chunk asked of RENAPO, and the items interrupted.
-async fn renapo_results(
+/// Asks RENAPO about a chunk's items and commits their results as they come.
+async fn ask_renapo(
     ctx: &EngineContext,
-    items: &[Leased],
+    chunk: &Chunk,
     records: &HashMap<i64, RegistryRecord>,
     stopped: &watch::Receiver<bool>,
-) -> AppResult<(Vec<Stored>, Vec<i64>)> {
-    let queries = items.iter().map(|i| (i.id, i.curp.clone())).collect();
-    let width = ctx.engine.settings.chunk_size;
-    let outcomes = ask_all(queries, stopped, width, |curp: String| async move {
-        query_renapo(ctx, &curp).await
-    })
-    .await;
-    let taken = new_curps_taken(ctx, &outcomes).await?;
-    Ok(results_of(outcomes, items, records, |_, record, answer| {
-        classify(record, &answer, |curp| taken.contains(curp))
-    }))
+) -> AppResult<()> {
+    let queries = chunk.items.iter().map(|i| (i.id, i.curp.clone())).collect();
+    let settings = &ctx.engine.settings;
+    ask_and_commit(
+        queries,
+        stopped,
+        settings.chunk_size,
+        settings.commit_every,
+        |curp: String| async move { query_renapo(ctx, &curp).await },
+        move |outcomes| async move {
+            let taken = new_curps_taken(ctx, &outcomes).await?;
+            let results = results_of(outcomes, &chunk.items, records, |_, record, answer| {
+                classify(record, &answer, |curp| taken.contains(curp))
+            });
+            commit_batch(ctx, chunk.job, results).await
+        },
+    )
+    .await
 }
 
-/// Results of a chunk asked of the SAT's online provider, and the items interrupted. Items
-/// are created with a valid RFC; one that no longer parses is `invalid_rfc`, unasked.
-async fn sat_results(
+/// Asks the SAT's online provider about a chunk's items and commits their results as they
+/// come. Items are created with a valid RFC; one that no longer parses is `invalid_rfc`,
+/// unasked.
+async fn ask_sat(
     ctx: &EngineContext,
-    items: &[Leased],
+    chunk: &Chunk,
     records: &HashMap<i64, RegistryRecord>,
     stopped: &watch::Receiver<bool>,
-) -> (Vec<Stored>, Vec<i64>) {
-    let rfcs: HashMap<i64, Option<Rfc>> = items
+) -> AppResult<()> {
+    let rfcs: HashMap<i64, Option<Rfc>> = chunk
+        .items
         .iter()
         .map(|i| (i.id, i.rfc.as_deref().and_then(|r| Rfc::parse(r).ok())))
         .collect();
     let queries = rfcs.iter().map(|(id, rfc)| (*id, rfc.clone())).collect();
-    let width = ctx.engine.settings.chunk_size;
-    let outcomes = ask_all(queries, stopped, width, |rfc: Option<Rfc>| async move {
-        match rfc {
-            Some(rfc) => query_sat(ctx, &rfc).await,
-            None => (0, Queried::Failed(ItemReason::InvalidRfc)),
-        }
-    })
-    .await;
-    let today = crate::calendar::rules::local_date(chrono::Utc::now());
+    let rfcs = &rfcs;
+    let settings = &ctx.engine.settings;
     let validity = ctx.engine.opinion_validity;
-    results_of(outcomes, items, records, |id, record, answer| {
-        let rfc = rfcs[&id]
-            .as_ref()
-            .expect("only items with an RFC are answered");
-        classify_opinion(record, rfc, &answer, validity, today)
-    })
+    ask_and_commit(
+        queries,
+        stopped,
+        settings.chunk_size,
+        settings.commit_every,
+        |rfc: Option<Rfc>| async move {
+            match rfc {
+                Some(rfc) => query_sat(ctx, &rfc).await,
+                None => (0, Queried::Failed(ItemReason::InvalidRfc)),
+            }
+        },
+        move |outcomes| async move {
+            let today = crate::calendar::rules::local_date(chrono::Utc::now());
+            let results = results_of(outcomes, &chunk.items, records, |id, record, answer| {
+                let rfc = rfcs[&id]
+                    .as_ref()
+                    .expect("only items with an RFC are answered");
+                classify_opinion(record, rfc, &answer, validity, today)
+            });
+            commit_batch(ctx, chunk.job, results).await
+        },
+    )
+    .await
 }
 
 /// Of the new CURPs RENAPO reported (`RCC`), those another farmer already has.

@@ -11,6 +11,7 @@ use std::process::Child;
 use std::time::Duration;
 
 use crate::support::procedure::{Tokens, in_attention, layout};
+use crate::support::process::{simulator_stats, spawn_simulator};
 use crate::support::{Api, Db, TestDatabase, test_database};
 use confrontas_api::{ApplyOutcome, ConfrontationItem, ConfrontationState, Page};
 use diesel::prelude::*;
@@ -188,4 +189,63 @@ async fn two_instances_share_a_job_on_postgres_and_one_dying_loses_nothing() {
     exactly_once(&other, &tokens, &database, job.id, rows).await;
     second.kill().unwrap();
     second.wait().unwrap();
+}
+
+/// A kill costs at most about a second of RENAPO's answers (`CONFRONTAS_CONFRONTATION_COMMIT_MS`),
+/// even with the default 200-item chunks: the server is killed with SIGKILL every few seconds
+/// while it confronts against the standalone simulator, whose counters survive the kills;
+/// what the simulator answered beyond the layout's rows is what the kills threw away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_throws_away_at_most_about_a_second_of_answers() {
+    // A 200-item chunk takes four seconds at this pace: longer than the server lives.
+    const RATE: u64 = 50;
+    const ROWS: u64 = 400;
+    const KILLS: u64 = 4;
+    let database = test_database(Db::Sqlite).unwrap();
+    let (mut simulator, _, url) = spawn_simulator(
+        "renapo",
+        database.dir(),
+        &[
+            ("CONFRONTAS_SIMULATOR_BIND", "127.0.0.1:0"),
+            ("CONFRONTAS_DEMO_FARMERS", &ROWS.to_string()),
+            ("CONFRONTAS_SIMULATOR_LATENCY_MS", "20"),
+        ],
+    );
+    let ca = database.dir().join("data/simulator/renapo-ca.pem");
+    let vars = [
+        ("CONFRONTAS_RENAPO_URL", url.clone()),
+        ("CONFRONTAS_RENAPO_CA_FILE", ca.display().to_string()),
+        ("CONFRONTAS_RENAPO_RATE_PER_SECOND", RATE.to_string()),
+        ("CONFRONTAS_RENAPO_CONCURRENCY", "8".to_owned()),
+        ("CONFRONTAS_CONFRONTATION_CHUNK", "200".to_owned()),
+        ("CONFRONTAS_DEMO_FARMERS", ROWS.to_string()),
+    ];
+    let (mut server, mut api) = crate::support::process::spawn_server(&database, "run-0", &vars);
+    let tokens = Tokens::of(&api).await;
+    let request = in_attention(&api, &tokens, layout(&(0..ROWS).collect::<Vec<_>>())).await;
+    let job = api
+        .start_confrontation(&tokens.sub, request.summary.id)
+        .await;
+    for run in 1..=KILLS {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        server.kill().unwrap();
+        server.wait().unwrap();
+        (server, api) =
+            crate::support::process::spawn_server(&database, &format!("run-{run}"), &vars);
+    }
+    exactly_once(&api, &tokens, &database, job.id, ROWS).await;
+    let stats = simulator_stats(&url, &std::fs::read_to_string(&ca).unwrap()).await;
+    for child in [&mut server, &mut simulator] {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    let answered = stats["answered"].as_u64().unwrap();
+    let wasted_per_kill = (answered - ROWS) / KILLS;
+    eprintln!(
+        "{KILLS} kills at {RATE} queries/s: {answered} answers for {ROWS} items, {wasted_per_kill} wasted per kill"
+    );
+    assert!(
+        wasted_per_kill <= RATE * 3 / 2,
+        "a kill threw away {wasted_per_kill} answers"
+    );
 }
