@@ -112,7 +112,10 @@ pub enum BodyErrors {
 }
 
 /// A `multipart/form-data` body with one spreadsheet in the field `file` (`.xlsx` or `.csv`).
-#[derive(utoipa::ToSchema)]
+/// (`Deserialize` only lends its `deny_unknown_fields`: the schema then says that no other
+/// field is accepted, as the upload reader enforces.)
+#[derive(utoipa::ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SpreadsheetUpload {
     /// The spreadsheet.
     #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]

@@ -130,6 +130,9 @@ pub fn build(
         }))
     };
     app.wrap(actix_web::middleware::from_fn(
+        crate::json_numbers::integral_numbers,
+    ))
+    .wrap(actix_web::middleware::from_fn(
         auth::principal::identify_first,
     ))
     .wrap(actix_web::middleware::from_fn(
@@ -248,7 +251,7 @@ fn problem_fallback<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorH
     }
     let status = response.status();
     let error = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::payload_too_large(),
         StatusCode::NOT_FOUND => api_route_missing(),
         StatusCode::METHOD_NOT_ALLOWED => AppError::new(
             status,
@@ -266,18 +269,10 @@ fn problem_fallback<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorH
     ))
 }
 
-fn too_large() -> AppError {
-    AppError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        "El contenido enviado excede el tamaño permitido.",
-    )
-}
-
 fn json_error(error: actix_web::error::JsonPayloadError) -> AppError {
     use actix_web::error::JsonPayloadError as E;
     match error {
-        E::Overflow { .. } | E::OverflowKnownLength { .. } => too_large(),
+        E::Overflow { .. } | E::OverflowKnownLength { .. } => AppError::payload_too_large(),
         E::ContentType => AppError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",

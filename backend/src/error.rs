@@ -67,6 +67,14 @@ impl AppError {
         Self::new(StatusCode::CONFLICT, code, detail)
     }
 
+    pub fn payload_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "El contenido enviado excede el tamaño permitido.",
+        )
+    }
+
     pub fn too_many_requests(detail: impl Into<String>, retry_after_secs: u64) -> Self {
         Self {
             retry_after_secs: Some(retry_after_secs.max(1)),

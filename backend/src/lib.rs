@@ -6,7 +6,7 @@
 //! compliance reports), `confrontations` (jobs and the engine), `renapo`, `sat`,
 //! `certificates`, `consultations`, `simulator`. Shared machinery: `uploads` (hostile-safe
 //! spreadsheet and form reading), `spreadsheet` and `download` (writing files for people),
-//! `population` (synthetic people), `tls`. Cross-cutting: `config`, `db`, `error`, `api_doc`.
+//! `population` (synthetic people), `tls`. Request bodies: `slow_bodies`, `json_numbers`. Cross-cutting: `config`, `db`, `error`, `api_doc`.
 //! Assembly: `state` (the handles), `boot` (start-up and workers), `app` (the router), `server`.
 //! The map of all of it is `docs/architecture.md`.
 
@@ -26,6 +26,7 @@ pub mod db;
 pub mod documented_routes;
 pub mod download;
 pub mod error;
+pub mod json_numbers;
 pub mod layouts;
 pub mod notifications;
 pub mod ops;

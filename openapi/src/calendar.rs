@@ -57,7 +57,11 @@ pub struct CalendarYear {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewNonWorkingDay {
-    #[cfg_attr(feature = "openapi", schema(example = "2026-04-02"))]
+    /// A weekday from 2000 to 2100 (weekends are never business days).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "2026-04-02", pattern = r"^(20\d{2}|2100)-\d{2}-\d{2}$")
+    )]
     pub date: NaiveDate,
     /// What the day is, as the DOF agreement calls it.
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::name))]

@@ -541,7 +541,9 @@ pub struct ItemFilter {
     pub reason: Option<ItemReason>,
     /// Only deceased (`update` because of a death).
     pub deceased: Option<bool>,
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
     pub page: Option<u32>,
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
     pub per_page: Option<u32>,
 }
 
@@ -615,7 +617,14 @@ pub struct KpiReport {
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(deny_unknown_fields)]
 pub struct KpiQuery {
-    /// `YYYY-MM`, `YYYY-Qn`, `YYYY-Sn` or `YYYY`.
+    /// `YYYY-MM`, `YYYY-Qn`, `YYYY-Sn` or `YYYY`, from 2000 to 2100.
+    #[cfg_attr(
+        feature = "openapi",
+        param(
+            example = "2026-11",
+            pattern = r"^(20\d{2}|2100)(-(0[1-9]|1[0-2]|[Qq][1-4]|[Ss][12]))?$"
+        )
+    )]
     pub period: String,
     /// `renapo` when absent.
     pub authority: Option<Authority>,

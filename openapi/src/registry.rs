@@ -124,7 +124,8 @@ impl FarmerSort {
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct FarmerFilter {
-    /// CURP prefix (1 to 18 characters).
+    /// CURP prefix (1 to 18 letters and digits).
+    #[cfg_attr(feature = "openapi", param(pattern = r"^\s*[A-Za-z0-9]{0,18}\s*$"))]
     pub curp: Option<String>,
     /// Words of the name, in any order, with or without accents.
     pub q: Option<String>,
@@ -158,6 +159,7 @@ pub struct FarmerPatch {
     /// An empty string removes it.
     pub producer_folio: Option<String>,
     /// `active` or `deregistered` (deaths are recorded by RENAPO confrontations).
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::editable_farmer_status))]
     pub status: Option<FarmerStatus>,
 }
 
@@ -352,7 +354,8 @@ pub struct ImportRejection {
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct FarmerExportFilter {
-    /// CURP prefix (1 to 18 characters).
+    /// CURP prefix (1 to 18 letters and digits).
+    #[cfg_attr(feature = "openapi", param(pattern = r"^\s*[A-Za-z0-9]{0,18}\s*$"))]
     pub curp: Option<String>,
     /// Words of the name, in any order, with or without accents.
     pub q: Option<String>,

@@ -288,12 +288,12 @@ impl ReportPeriod {
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct SlaReportParams {
-    /// `2026-11`, `2026-Q4`, `2026-S2` or `2026`.
+    /// `2026-11`, `2026-Q4`, `2026-S2` or `2026`, from 2000 to 2100.
     #[cfg_attr(
         feature = "openapi",
         param(
             example = "2026-Q4",
-            pattern = r"^\d{4}(-(0[1-9]|1[0-2]|[Qq][1-4]|[Ss][12]))?$"
+            pattern = r"^(20\d{2}|2100)(-(0[1-9]|1[0-2]|[Qq][1-4]|[Ss][12]))?$"
         )
     )]
     pub period: String,

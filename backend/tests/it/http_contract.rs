@@ -3,7 +3,7 @@
 use crate::support::Expect;
 use crate::support::{TestApp, problem};
 use confrontas_api::paths;
-use confrontas_api::{Readiness, Role};
+use confrontas_api::{Readiness, RequestType, Role, SlaClockKind};
 use reqwest::Method;
 use serde_json::json;
 
@@ -15,7 +15,26 @@ on_both_backends!(
     ready_reports_database_and_migrations,
     who_may_call_is_decided_before_the_body_is_read,
     a_documented_path_asked_with_another_method_gets_405_with_allow,
+    integral_numbers_written_with_a_fraction_are_integers_as_the_contract_says,
 );
+
+/// JSON Schema's integers include `5.0`: a client whose JSON library writes doubles follows
+/// the contract and is answered as if it wrote `5`; a real fraction is still refused.
+async fn integral_numbers_written_with_a_fraction_are_integers_as_the_contract_says(app: TestApp) {
+    let admin = app.login(Role::Admin).await.access_token;
+    let path = paths::sla::policy(RequestType::Renapo, SlaClockKind::Attention);
+    let doubles = json!({ "business_days": 12.0, "at_risk_days": 2e0 });
+    let response = app
+        .send_json(reqwest::Method::PUT, &path, &admin, doubles)
+        .await;
+    let policy: serde_json::Value = response.expect_json(200).await;
+    assert_eq!(policy["business_days"], 12, "{policy}");
+    let fraction = json!({ "business_days": 12.5, "at_risk_days": 2 });
+    let refused = app
+        .send_json(reqwest::Method::PUT, &path, &admin, fraction)
+        .await;
+    refused.expect_problem(400, "malformed_body").await;
+}
 
 async fn malformed_bodies_get_spanish_problems_without_internals(app: TestApp) {
     let login = |body: &'static str, content_type: &'static str| {

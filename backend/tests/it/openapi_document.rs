@@ -283,3 +283,54 @@ fn every_path_the_contract_builds_is_a_route_of_the_document() {
         "operations no builder reaches: {missing:?}"
     );
 }
+
+/// The document states the bounds and choices the server checks, so that a client built from
+/// it is not refused for data it allows (the fuzzing of the test command checks the rest).
+#[test]
+fn the_document_states_the_bounds_and_choices_the_server_checks() {
+    let document: serde_json::Value =
+        serde_json::from_str(&openapi_document().to_json().unwrap()).unwrap();
+    let parameter = |path: &str, name: &str| {
+        document["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{name} of {path}"))["schema"]
+            .clone()
+    };
+    let page = parameter("/api/v1/confrontations/{id}/items", "page");
+    assert_eq!(
+        (page["minimum"].clone(), page["maximum"].clone()),
+        (1.into(), 1_000_000.into())
+    );
+    let per_page = parameter("/api/v1/confrontations/{id}/items", "per_page");
+    assert_eq!(per_page["maximum"], 200);
+    for path in ["/api/v1/kpis", "/api/v1/reports/sla"] {
+        let period = parameter(path, "period");
+        assert!(
+            period["pattern"].as_str().unwrap().contains("2100"),
+            "{path}: {period}"
+        );
+    }
+    assert!(parameter("/api/v1/farmers", "curp")["pattern"].is_string());
+
+    let schema = |name: &str| document["components"]["schemas"][name].clone();
+    assert_eq!(
+        schema("FarmerPatch")["properties"]["status"]["enum"],
+        serde_json::json!(["active", "deregistered", null]),
+        "deaths come from confrontations only"
+    );
+    assert_eq!(
+        schema("AttachmentForm")["properties"]["kind"]["enum"],
+        serde_json::json!(["report", "certificate"])
+    );
+    let comment = &schema("ActionBody")["properties"]["comment"];
+    assert!(
+        comment["pattern"].as_str().unwrap().contains(r"\x00-\x08"),
+        "{comment}"
+    );
+    assert_eq!(schema("ObserveBody")["properties"]["items"]["minItems"], 1);
+    assert_eq!(schema("SpreadsheetUpload")["additionalProperties"], false);
+    assert_eq!(schema("ResubmitForm")["additionalProperties"], false);
+}

@@ -350,6 +350,7 @@ impl NewRequestFields {
 /// The multipart form of `POST /api/v1/requests`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct NewRequestForm {
     pub request_type: RequestType,
     #[cfg_attr(feature = "openapi", schema(max_length = 300))]
@@ -370,11 +371,12 @@ pub struct NewRequestForm {
 /// The multipart form of `POST /api/v1/requests/{id}/resubmit`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ResubmitForm {
     /// The `version` of the request the correction answers.
     pub version: i32,
     /// How the observations were addressed.
-    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::long_text))]
     pub comment: String,
     /// A corrected oficio (PDF), if the observations asked for one.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Binary))]
@@ -387,10 +389,12 @@ pub struct ResubmitForm {
 /// The multipart form of `POST /api/v1/requests/{id}/attachments`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct AttachmentForm {
     /// `report` or `certificate` (the other kinds come with their actions).
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::uploaded_attachment_kind))]
     pub kind: AttachmentKind,
-    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::optional_long_text))]
     pub comment: Option<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Binary))]
     pub file: Vec<u8>,
@@ -404,7 +408,7 @@ pub struct AttachmentForm {
 pub struct ActionBody {
     /// The `version` of the request the action is based on.
     pub version: i32,
-    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::optional_long_text))]
     pub comment: Option<String>,
 }
 
@@ -415,9 +419,9 @@ pub struct ActionBody {
 pub struct ObserveBody {
     pub version: i32,
     /// One item per correction (1 to 30).
-    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 30))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::observation_items))]
     pub items: Vec<String>,
-    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::optional_long_text))]
     pub comment: Option<String>,
 }
 
@@ -427,33 +431,45 @@ pub struct ObserveBody {
 #[serde(deny_unknown_fields)]
 pub struct ExplainedActionBody {
     pub version: i32,
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::schemas::long_text))]
     pub comment: String,
 }
 
 /// A free text of up to `max` characters over several lines; `None` when acceptable.
 pub fn long_text_problem(value: &str, max: usize) -> Option<String> {
+    if let Some(problem) = control_problem(value) {
+        return Some(problem);
+    }
     let trimmed = value.trim();
     if trimmed.is_empty() {
         Some("Este campo es obligatorio.".to_owned())
     } else if trimmed.chars().count() > max {
         Some(format!("No puede exceder {max} caracteres."))
-    } else if trimmed
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        Some("No puede contener caracteres de control.".to_owned())
     } else {
         None
     }
 }
 
-/// Checks an optional comment.
+/// Control characters other than line breaks and tabs, anywhere in the text (even where
+/// trimming would remove them), as the contract's pattern states.
+fn control_problem(value: &str) -> Option<String> {
+    value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        .then(|| "No puede contener caracteres de control.".to_owned())
+}
+
+/// Checks an optional comment (a blank one is none).
 pub fn check_comment(checks: &mut Checks, field: &str, comment: Option<&str>) {
-    if let Some(problem) = comment
-        .filter(|c| !c.trim().is_empty())
-        .and_then(|c| long_text_problem(c, COMMENT_MAX))
-    {
+    let Some(comment) = comment else {
+        return;
+    };
+    let problem = if comment.trim().is_empty() {
+        control_problem(comment)
+    } else {
+        long_text_problem(comment, COMMENT_MAX)
+    };
+    if let Some(problem) = problem {
         checks.push(FieldError::new(field, problem));
     }
 }
@@ -469,18 +485,17 @@ impl ActionBody {
 impl ObserveBody {
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut checks = Checks::default();
-        let items: Vec<&String> = self.items.iter().filter(|i| !i.trim().is_empty()).collect();
         checks.check(
-            !items.is_empty(),
+            !self.items.is_empty(),
             "items",
             "Escriba al menos una observación.",
         );
         checks.check(
-            items.len() <= OBSERVATION_ITEMS_MAX,
+            self.items.len() <= OBSERVATION_ITEMS_MAX,
             "items",
             "Se admiten hasta 30 observaciones por envío.",
         );
-        for (index, item) in items.iter().enumerate() {
+        for (index, item) in self.items.iter().enumerate() {
             if let Some(problem) = long_text_problem(item, COMMENT_MAX) {
                 checks.push(FieldError::new(&format!("items[{index}]"), problem));
             }
@@ -552,9 +567,31 @@ mod tests {
                 .is_ok()
         );
         assert!(body(&["con\u{0}nulo"]).validate().is_err());
+        assert!(
+            body(&["uno", " "]).validate().is_err(),
+            "a blank item is refused, as the contract's pattern says"
+        );
         assert_eq!(
-            body(&[" uno ", " ", "dos"]).clean_items(),
+            body(&[" uno ", "dos"]).clean_items(),
             ["uno".to_owned(), "dos".to_owned()]
         );
+    }
+
+    #[test]
+    fn control_characters_are_refused_anywhere_in_a_comment_even_where_trimming_would_drop_them() {
+        let body = |comment: &str| ActionBody {
+            version: 1,
+            comment: Some(comment.to_owned()),
+        };
+        assert!(
+            body("Listo\u{b}").validate().is_err(),
+            "a trailing tab stop"
+        );
+        assert!(
+            body("\u{b}").validate().is_err(),
+            "a comment of nothing but one"
+        );
+        assert!(body("   ").validate().is_ok(), "a blank comment is none");
+        assert!(body("Primera línea\r\n\tsegunda").validate().is_ok());
     }
 }
