@@ -141,6 +141,9 @@ pub fn build(
     .wrap(actix_web::middleware::from_fn(
         crate::documented_routes::answer_other_methods,
     ))
+    .wrap(actix_web::middleware::from_fn(
+        crate::ops::metrics::count_requests,
+    ))
     .wrap(ErrorHandlers::new().default_handler(problem_fallback))
     .wrap_fn(|req, service| {
         let started = Instant::now();

@@ -9,6 +9,7 @@ use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
 use crate::confrontations::engine::{self, Engine};
 use crate::db;
+use crate::ops::metrics::Metrics;
 use crate::registry::imports::queue::{self, ImportQueue};
 use crate::renapo::gateway::RenapoGateway;
 use crate::sat::gateway::SatGateway;
@@ -65,6 +66,7 @@ pub async fn open(config: Config) -> Result<AppState, String> {
             (backend == db::Backend::Postgres).then_some(&pool),
         )),
         sat: Arc::new(sat),
+        metrics: Arc::new(Metrics::new()),
         attachments,
         tokens: Arc::new(TokenKeys::new(&config.jwt)),
         hasher: PasswordHasher::new(config.login.hash_concurrency),

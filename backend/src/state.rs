@@ -11,6 +11,7 @@ use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
 use crate::confrontations::engine::{Engine, EngineContext};
 use crate::db::{Backend, DbPool};
+use crate::ops::metrics::Metrics;
 use crate::registry::imports::queue::ImportQueue;
 use crate::renapo::gateway::RenapoGateway;
 use crate::sat::gateway::SatGateway;
@@ -34,6 +35,8 @@ pub struct AppState {
     /// The SAT's online provider (or its simulator), when configured.
     pub sat: Arc<SatGateway>,
     pub engine: Arc<Engine>,
+    /// The counters `/metrics` shows.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {

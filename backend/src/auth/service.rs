@@ -52,11 +52,23 @@ pub struct Origin {
 async fn reserve_guess(state: &AppState, guess: throttle::Guess) -> AppResult<Reservation> {
     let limits = state.config.login.clone();
     let now = db::now();
+    let credential = credential_of(&guess.subject);
     db::run(&state.pool, move |conn| {
         conn.write_transaction(|conn| Ok(throttle::reserve(conn, &guess, &limits, now)?))
     })
     .await?
-    .map_err(throttled)
+    .map_err(|wait| {
+        state.metrics.login_failed(credential, "throttled");
+        throttled(wait)
+    })
+}
+
+/// What a guess presents, as `/metrics` labels it.
+fn credential_of(subject: &throttle::Subject) -> &'static str {
+    match subject {
+        throttle::Subject::Account(_) => "password",
+        throttle::Subject::Client(_) | throttle::Subject::Nobody => "client_secret",
+    }
 }
 
 /// Whether `user_id` logged in from `ip` within the usual-address period.
@@ -113,6 +125,7 @@ pub async fn login(
 
     let Some((user_id, _, true, role, unit_id)) = account.filter(|_| password_ok) else {
         tracing::warn!(ip = %origin.ip, "failed login");
+        state.metrics.login_failed("password", "wrong");
         return Err(invalid_credentials());
     };
     let role = Role::parse(&role).ok_or_else(|| AppError::internal("unknown role in database"))?;
@@ -405,6 +418,7 @@ pub async fn client_token(
     };
     let reservation = reserve_guess(state, guess).await?;
     if !plausible {
+        state.metrics.login_failed("client_secret", "wrong");
         return Err(invalid_client());
     }
     let client_id = request.client_id.clone();
@@ -426,6 +440,7 @@ pub async fn client_token(
     let Some((id, secret_hash, unit_id, allowed)) =
         client.filter(|(_, hash, ..)| constant_time_eq(hash, &presented))
     else {
+        state.metrics.login_failed("client_secret", "wrong");
         return Err(invalid_client());
     };
     let allowed = parse_scopes(&allowed);

@@ -52,6 +52,8 @@ pub struct Config {
     /// Whether the demo starts with a few requests along the procedure.
     pub demo_requests: bool,
     pub log_format: LogFormat,
+    /// When set, `/metrics` answers only to this bearer token.
+    pub metrics_token: Option<String>,
     pub json_limit_bytes: usize,
     /// How fast request bodies must arrive.
     pub body_pace: BodyPace,
@@ -103,6 +105,7 @@ impl Config {
             demo_password: auth::demo_password(&vars)?,
             demo_farmers: vars.number("CONFRONTAS_DEMO_FARMERS", 10_000, 0..=5_000_000)?,
             demo_requests: vars.flag("CONFRONTAS_DEMO_REQUESTS", true)?,
+            metrics_token: vars.text("CONFRONTAS_METRICS_TOKEN"),
             log_format: vars.choice(
                 "CONFRONTAS_LOG_FORMAT",
                 LogFormat::Text,

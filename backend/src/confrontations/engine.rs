@@ -10,6 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
@@ -46,6 +47,10 @@ pub struct Lane {
     limiter: RateLimiter,
     breaker: Breaker,
     in_flight: Semaphore,
+    /// Queries sent by this instance (engine and online consultations), for `/metrics`.
+    queries: AtomicU64,
+    /// Items whose results this instance committed, for `/metrics`.
+    processed: AtomicU64,
 }
 
 impl Lane {
@@ -59,6 +64,8 @@ impl Lane {
             limiter,
             breaker: Breaker::new(settings.breaker_threshold, settings.breaker_cooldown),
             in_flight: Semaphore::new(settings.concurrency),
+            queries: AtomicU64::new(0),
+            processed: AtomicU64::new(0),
             settings: settings.clone(),
         }
     }
@@ -67,6 +74,7 @@ impl Lane {
     async fn enter(&self) -> Option<SemaphorePermit<'_>> {
         let permit = self.in_flight.acquire().await.ok();
         self.limiter.acquire().await;
+        self.queries.fetch_add(1, Ordering::Relaxed);
         permit
     }
 
@@ -74,6 +82,18 @@ impl Lane {
     /// consultation): the authority's quota is one for every query of the deployment.
     pub async fn wait_for_slot(&self) {
         self.limiter.acquire().await;
+        self.queries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// What `/metrics` shows of the lane.
+    pub fn gauges(&self) -> LaneGauges {
+        LaneGauges {
+            queries_sent: self.queries.load(Ordering::Relaxed),
+            items_processed: self.processed.load(Ordering::Relaxed),
+            in_flight: self.settings.concurrency - self.in_flight.available_permits(),
+            rate_per_second: self.settings.rate_per_second.unwrap_or(0.0),
+            breaker_open: self.waiting().is_some(),
+        }
     }
 
     /// Why queries wait, while the authority is considered down.
@@ -84,6 +104,17 @@ impl Lane {
     fn waiting_message(&self) -> Option<&'static str> {
         self.waiting().map(|reason| reason.message(self.authority))
     }
+}
+
+/// A lane's counters and state, as this instance sees them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LaneGauges {
+    pub queries_sent: u64,
+    pub items_processed: u64,
+    pub in_flight: usize,
+    /// The configured quota (0: unlimited).
+    pub rate_per_second: f64,
+    pub breaker_open: bool,
 }
 
 /// The engine's per-instance state: who it is, and how it paces each authority.
@@ -452,16 +483,20 @@ async fn process(ctx: &EngineContext, chunk: Chunk) -> AppResult<()> {
 async fn commit_batch(
     ctx: &EngineContext,
     job: i64,
+    authority: Authority,
     (results, interrupted): (Vec<Stored>, Vec<i64>),
 ) -> AppResult<()> {
     let owner = ctx.engine.instance.clone();
-    db::run(&ctx.pool, move |conn| {
+    let stored = db::run(&ctx.pool, move |conn| {
         let now = db::now();
-        queue::store(conn, job, queue::Fence::Lease(&owner), &results, now)?;
+        let tally = queue::store(conn, job, queue::Fence::Lease(&owner), &results, now)?;
         queue::release(conn, &owner, &interrupted)?;
-        Ok(())
+        Ok(tally.processed)
     })
-    .await
+    .await?;
+    let lane = ctx.engine.lane(authority);
+    lane.processed.fetch_add(stored as u64, Ordering::Relaxed);
+    Ok(())
 }
 
 /// The chunk's results from the query outcomes: each answered item classified by `classify`
@@ -512,7 +547,7 @@ async fn ask_renapo(
             let results = results_of(outcomes, &chunk.items, records, |_, record, answer| {
                 classify(record, &answer, |curp| taken.contains(curp))
             });
-            commit_batch(ctx, chunk.job, results).await
+            commit_batch(ctx, chunk.job, chunk.authority, results).await
         },
     )
     .await
@@ -555,7 +590,7 @@ async fn ask_sat(
                     .expect("only items with an RFC are answered");
                 classify_opinion(record, rfc, &answer, validity, today)
             });
-            commit_batch(ctx, chunk.job, results).await
+            commit_batch(ctx, chunk.job, chunk.authority, results).await
         },
     )
     .await

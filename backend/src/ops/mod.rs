@@ -1,14 +1,55 @@
-//! Liveness (`/health`) and readiness (`/ready`).
+//! Liveness (`/health`), readiness (`/ready`) and metrics (`/metrics`).
 
-use actix_web::{HttpResponse, get, web};
+pub mod metrics;
+mod records;
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use confrontas_api::{AuthorityMode, Health, Readiness, TrustStatus};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::{self, DbPool};
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 pub fn routes(config: &mut ServiceConfig) {
-    config.service(health).service(ready);
+    config
+        .service(health)
+        .service(ready)
+        .service(prometheus_metrics);
+}
+
+/// Prometheus metrics in the text exposition format (README, "Metrics"). When
+/// `CONFRONTAS_METRICS_TOKEN` is set, only with `Authorization: Bearer <token>`.
+#[utoipa::path(
+    tag = "ops",
+    responses(
+        (status = 200, description = "Metrics (Prometheus text format 0.0.4)", content_type = "text/plain", body = String),
+        (status = 401, description = "A metrics token is configured and was not given", body = confrontas_api::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/metrics")]
+async fn prometheus_metrics(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> AppResult<HttpResponse> {
+    if let Some(expected) = &state.config.metrics_token {
+        let given = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !crate::auth::tokens::constant_time_eq(given, expected) {
+            return Err(AppError::unauthorized(
+                "metrics_token_required",
+                "Las métricas requieren el token configurado en CONFRONTAS_METRICS_TOKEN.",
+            ));
+        }
+    }
+    let text = metrics::render(&state).await?;
+    Ok(HttpResponse::Ok()
+        .content_type(prometheus::TEXT_FORMAT)
+        .body(text))
 }
 
 /// The process is up.

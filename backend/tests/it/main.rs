@@ -20,6 +20,7 @@ mod engine_crashes;
 mod hostile_uploads;
 mod http_contract;
 mod layouts;
+mod metrics;
 mod openapi_document;
 mod process;
 mod registry;
