@@ -60,6 +60,16 @@ ensure_poppler() {
   fi
 }
 
+# pg_dump and pg_restore, for `backup` and `restore` on PostgreSQL (their tests run when a
+# PostgreSQL server is given).
+ensure_pg_client() {
+  if [ -n "${CONFRONTAS_TEST_PG_URL:-}" ] && ! command -v pg_dump >/dev/null; then
+    say "Installing postgresql-client (Debian) for the PostgreSQL backup tests"
+    as_root apt-get update
+    as_root apt-get install -y postgresql-client
+  fi
+}
+
 ensure_chromium() {
   if [ ! -x /usr/bin/chromium ]; then
     say "Installing Chromium (Debian) for the browser tests"

@@ -1,5 +1,6 @@
 //! `confrontas-server`: command-line entry point.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use confrontas_server::app::openapi_document;
@@ -22,6 +23,11 @@ Uso: confrontas-server <orden> [opciones]
                    SAT (HTTPS, JSON), deja el certificado de su autoridad en
                    <datos>/simulator/ e imprime su dirección, usuario y contraseña.
   migrate          Aplica las migraciones pendientes y termina.
+  backup DIR       Copia la base de datos y los documentos en DIR (nuevo o vacío), con un
+                   manifiesto de cada archivo y su SHA-256; puede hacerse con el servidor en
+                   marcha.
+  restore DIR      Restaura la copia de DIR en DATABASE_URL y CONFRONTAS_DATA_DIR (vacíos),
+                   tras comprobar que la copia está completa y sin daños.
   openapi          Imprime el documento OpenAPI (JSON) y termina.
   help             Muestra esta ayuda.
 
@@ -52,6 +58,25 @@ fn main() -> ExitCode {
                 } else {
                     applied.join(", ")
                 }
+            );
+            Ok(())
+        }),
+        ["backup", dir] => with_config(|config| {
+            let manifest = confrontas_server::ops::backup::backup(&config, Path::new(dir))?;
+            println!(
+                "Copia terminada en {dir}: {} archivos, base de datos {} en la versión {}.",
+                manifest.files.len(),
+                manifest.backend,
+                manifest.schema_version
+            );
+            Ok(())
+        }),
+        ["restore", dir] => with_config(|config| {
+            let manifest = confrontas_server::ops::backup::restore(&config, Path::new(dir))?;
+            println!(
+                "Copia del {} restaurada: {} archivos comprobados. Inicie el servidor para usarla.",
+                manifest.created_at.format("%Y-%m-%d %H:%M UTC"),
+                manifest.files.len()
             );
             Ok(())
         }),

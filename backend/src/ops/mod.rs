@@ -1,5 +1,7 @@
-//! Liveness (`/health`), readiness (`/ready`) and metrics (`/metrics`).
+//! Liveness (`/health`), readiness (`/ready`), metrics (`/metrics`), and the backup and
+//! restore commands.
 
+pub mod backup;
 pub mod metrics;
 mod records;
 

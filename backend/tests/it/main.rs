@@ -9,6 +9,7 @@ mod support;
 mod admin;
 mod architecture;
 mod auth;
+mod backup;
 mod calendar;
 mod certificates;
 mod confrontations;

@@ -108,41 +108,8 @@ fn migrations_are_idempotent_and_ready_reports_them_current() {
 
 on_both_backends!(the_newest_migration_upgrades_a_database_with_data_and_keeps_every_row);
 
-#[derive(QueryableByName)]
-struct Named {
-    #[diesel(sql_type = Text)]
-    name: String,
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-/// Every table of the database with its number of rows.
 fn row_counts(conn: &mut AnyConnection) -> BTreeMap<String, i64> {
-    let tables: Vec<Named> = match conn {
-        AnyConnection::Sqlite(c) => diesel::sql_query(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-        )
-        .load(c),
-        AnyConnection::Postgresql(c) => diesel::sql_query(
-            "SELECT table_name::text AS name FROM information_schema.tables WHERE table_schema = 'public'",
-        )
-        .load(c),
-    }
-    .unwrap();
-    tables
-        .into_iter()
-        .filter(|t| t.name != "__diesel_schema_migrations")
-        .map(|t| {
-            let count: Count = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {}", t.name))
-                .get_result(conn)
-                .unwrap();
-            (t.name, count.n)
-        })
-        .collect()
+    confrontas_server::ops::backup::row_counts(conn).unwrap()
 }
 
 /// The demo's database (registry, users, units, audit, …) is taken back to the migrations
