@@ -51,6 +51,17 @@ ensure_schemathesis() {
   fi
 }
 
+# zeep (PyPI), a WSDL-driven SOAP client, in the same virtualenv: it talks to the RENAPO
+# simulator as third-party clients of RENAPO's service do.
+ZEEP_VERSION="4.3.1"
+ensure_zeep() {
+  ensure_schemathesis
+  if ! "$ROOT/target/schemathesis/bin/python" -c "import zeep, sys; sys.exit(zeep.__version__ != '$ZEEP_VERSION')" 2>/dev/null; then
+    say "Installing zeep $ZEEP_VERSION (PyPI, same virtualenv)"
+    "$ROOT/target/schemathesis/bin/pip" install --quiet "zeep==$ZEEP_VERSION"
+  fi
+}
+
 # pdftotext reads generated PDFs back in the tests (an independent reader of our letters).
 ensure_poppler() {
   if ! command -v pdftotext >/dev/null; then

@@ -231,13 +231,18 @@ fn run_renapo_simulator(config: Config) -> Result<(), String> {
         },
         |simulator, ca| {
             format!(
-                "\nSimulador de RENAPO listo en {url}\n  WSDL:        {url}?wsdl\n  Contadores:  {stats}\n  Autoridad:   {}\n  Usuario:     {}\n  Contraseña:  {}\n  Población:   {} personas de la población de demostración\n\n",
+                "\nSimulador de RENAPO listo en {url}\n  WSDL:        {url}?wsdl\n  Contadores:  {stats}\n  Autoridad:   {}\n  Usuario:     {}\n  Contraseña:  {}\n  Población:   {} personas de la población de demostración\n  Por ejemplo: {example}\n\n",
                 ca.display(),
                 config.renapo.user,
                 config.renapo.password,
                 config.demo_farmers,
                 url = simulator.url(),
                 stats = simulator.stats_url(),
+                example = confrontas_server::population::Population::new(
+                    confrontas_server::population::DEMO_SEED
+                )
+                .person(0)
+                .curp,
             )
         },
     )
