@@ -372,6 +372,10 @@ pub mod ops {
     pub fn ready() -> String {
         "/ready".to_owned()
     }
+    /// Prometheus metrics (open unless a metrics token is configured).
+    pub fn metrics() -> String {
+        "/metrics".to_owned()
+    }
     pub fn openapi() -> String {
         "/api-docs/openapi.json".to_owned()
     }

@@ -15,7 +15,7 @@ fn value(text: &str, series: &str) -> Option<f64> {
 }
 
 async fn scrape(app: &TestApp, token: Option<&str>) -> reqwest::Response {
-    let request = app.http.get(app.url("/metrics"));
+    let request = app.http.get(app.url(&paths::ops::metrics()));
     let request = match token {
         Some(token) => request.bearer_auth(token),
         None => request,

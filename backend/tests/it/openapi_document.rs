@@ -30,6 +30,8 @@ fn every_operation_documents_its_errors_and_protected_ones_their_security() {
         paths::auth::token(),
         paths::ops::health(),
         paths::ops::ready(),
+        // Its own optional token (CONFRONTAS_METRICS_TOKEN), not a session.
+        paths::ops::metrics(),
     ];
     let paths = document["paths"].as_object().unwrap();
     assert!(
@@ -209,6 +211,7 @@ fn every_contract_path() -> Vec<(&'static str, String)> {
         ("post", paths::simulator::renapo_rotation()),
         ("get", paths::ops::health()),
         ("get", paths::ops::ready()),
+        ("get", paths::ops::metrics()),
     ];
     for action in RequestAction::ALL
         .into_iter()
