@@ -17,15 +17,16 @@ use crate::state::AppState;
 use crate::uploads::ParsePermits;
 use crate::{auth, certificates, notifications};
 
-/// How long a start waits for a database connection before giving up with the reason.
-const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
 /// Opens the database, applies migrations, fails the imports a stop interrupted, prepares keys
 /// and connects to the authorities (starting the built-in simulators when configured so).
 pub async fn open(config: Config) -> Result<AppState, String> {
     // Every TLS client and server of the process uses the same provider.
     crate::tls::ensure_crypto_provider();
-    let pool = db::connect(&config.database_url, config.db_pool_size, CONNECT_TIMEOUT)?;
+    let pool = db::connect(
+        &config.database_url,
+        config.db_pool_size,
+        config.db_checkout_timeout,
+    )?;
     let mut conn = db::checkout(&pool).map_err(|e| format!("cannot open the database: {e}"))?;
     let applied = db::migrate(&mut conn)?;
     if !applied.is_empty() {

@@ -172,7 +172,9 @@ impl From<diesel::result::Error> for AppError {
 
 impl From<r2d2::Error> for AppError {
     fn from(error: r2d2::Error) -> Self {
-        tracing::error!(%error, "database pool exhausted or unreachable");
+        // The pool's connector logs an outage once per state change; a busy pool shows in
+        // /metrics. Logging here would repeat it for every request.
+        tracing::debug!(%error, "no database connection in time");
         AppError::unavailable(
             "database_unavailable",
             "La base de datos no está disponible en este momento. Intente en unos segundos.",

@@ -40,6 +40,8 @@ pub struct Config {
     pub bind: SocketAddr,
     pub database_url: String,
     pub db_pool_size: u32,
+    /// How long a request waits for a database connection before answering 503.
+    pub db_checkout_timeout: std::time::Duration,
     pub web_dir: PathBuf,
     pub swagger_ui: bool,
     pub jwt: JwtSettings,
@@ -96,6 +98,11 @@ impl Config {
             bind,
             database_url: vars.text_or("DATABASE_URL", "data/confrontas.sqlite"),
             db_pool_size: vars.number("CONFRONTAS_DB_POOL_SIZE", 8, 1..=256)? as u32,
+            db_checkout_timeout: vars.millis(
+                "CONFRONTAS_DB_CHECKOUT_TIMEOUT_MS",
+                2_000,
+                100..=60_000,
+            )?,
             web_dir: vars.path_or("CONFRONTAS_WEB_DIR", "frontend/dist"),
             swagger_ui: vars.flag("CONFRONTAS_SWAGGER_UI", true)?,
             jwt: auth::jwt(&vars)?,

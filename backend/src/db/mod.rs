@@ -1,6 +1,7 @@
 //! One connection type over SQLite and PostgreSQL, the pool and its one checkout, the embedded
 //! migrations, and the query pieces both backends share ([`pagination`] among them).
 
+mod connector;
 mod pagination;
 
 pub use self::pagination::PageRequest;
@@ -8,7 +9,7 @@ pub use self::pagination::PageRequest;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, PooledConnection};
+use diesel::r2d2::{CustomizeConnection, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::AppError;
@@ -27,8 +28,10 @@ pub enum AnyConnection {
 /// The backend type of [`AnyConnection`], for boxed queries.
 pub type DbBackend = <AnyConnection as diesel::Connection>::Backend;
 
-pub type DbPool = r2d2::Pool<ConnectionManager<AnyConnection>>;
-pub type DbConn = PooledConnection<ConnectionManager<AnyConnection>>;
+pub use connector::Connector;
+
+pub type DbPool = r2d2::Pool<Connector>;
+pub type DbConn = PooledConnection<Connector>;
 
 /// Instantiates the same Diesel expression once per backend, for the statements the
 /// `MultiConnection` enum cannot express (batch insert, upsert).
@@ -136,8 +139,9 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SessionSettings
     }
 }
 
-/// Builds the pool. SQLite parent directories are created; the pool waits at most
-/// `connect_timeout` for a connection so a wrong URL fails fast with a readable message.
+/// Builds the pool. SQLite parent directories are created; a checkout waits at most
+/// `connect_timeout` for a connection (a wrong URL fails fast with a readable message, and
+/// while the database is down requests answer 503 within that bound).
 pub fn connect(url: &str, max_size: u32, connect_timeout: Duration) -> Result<DbPool, String> {
     if Backend::of_url(url) == Backend::Sqlite {
         let path = url.strip_prefix("sqlite://").unwrap_or(url);
@@ -158,17 +162,14 @@ pub fn connect(url: &str, max_size: u32, connect_timeout: Duration) -> Result<Db
         diesel::PgConnection::establish(url)
             .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
     }
-    let manager = ConnectionManager::<AnyConnection>::new(sqlite_path(url));
     r2d2::Pool::builder()
         .max_size(max_size)
         .connection_timeout(connect_timeout)
+        // The connector logs outages once per state change; r2d2 would log every attempt.
+        .error_handler(Box::new(r2d2::NopErrorHandler))
         .connection_customizer(Box::new(SessionSettings))
-        .build(manager)
+        .build(Connector::new(url))
         .map_err(|e| format!("cannot open the database: {e}"))
-}
-
-fn sqlite_path(url: &str) -> String {
-    url.strip_prefix("sqlite://").unwrap_or(url).to_owned()
 }
 
 /// Applies pending migrations of the connection's backend; returns the versions applied.

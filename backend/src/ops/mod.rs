@@ -64,9 +64,16 @@ async fn health() -> web::Json<Health> {
     })
 }
 
+/// How long `/ready` waits for a connection, and for its whole answer: probes every 1–5 s
+/// must see "not ready", not a timeout (README, "Configuration").
+const READY_CHECKOUT: std::time::Duration = std::time::Duration::from_millis(700);
+const READY_ANSWER: std::time::Duration = std::time::Duration::from_millis(900);
+
 /// Whether every migration is applied, and how RENAPO's deployed certificate stands.
 fn migrated_and_trusting(pool: &DbPool) -> Result<(bool, TrustStatus), String> {
-    let mut conn = db::checkout(pool).map_err(|e| e.to_string())?;
+    let mut conn = pool
+        .get_timeout(READY_CHECKOUT)
+        .map_err(|e| e.to_string())?;
     let current = db::migrations_current(&mut conn)?;
     // Before the certificates' migration there is nothing to read.
     let trust = if current {
@@ -82,17 +89,19 @@ fn migrated_and_trusting(pool: &DbPool) -> Result<(bool, TrustStatus), String> {
 #[get("/ready")]
 async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let pool = state.pool.clone();
-    let check = web::block(move || migrated_and_trusting(&pool)).await;
+    let check = tokio::time::timeout(
+        READY_ANSWER,
+        web::block(move || migrated_and_trusting(&pool)),
+    )
+    .await;
     let ((reachable, migrated), renapo_trust) = match check {
-        Ok(Ok((current, trust))) => ((true, current), trust),
-        Ok(Err(error)) => {
-            tracing::warn!(%error, "readiness check failed");
+        Ok(Ok(Ok((current, trust)))) => ((true, current), trust),
+        // Why is the pool's to log (once per outage), not every probe's.
+        Ok(Ok(Err(error))) => {
+            tracing::debug!(%error, "readiness check failed");
             ((false, false), TrustStatus::NotDeployed)
         }
-        Err(error) => {
-            tracing::warn!(%error, "readiness check cancelled");
-            ((false, false), TrustStatus::NotDeployed)
-        }
+        Ok(Err(_)) | Err(_) => ((false, false), TrustStatus::NotDeployed),
     };
     let readiness = Readiness {
         status: if reachable && migrated {

@@ -23,6 +23,7 @@ mod http_contract;
 mod layouts;
 mod metrics;
 mod openapi_document;
+mod outage;
 mod process;
 mod registry;
 mod registry_imports;
