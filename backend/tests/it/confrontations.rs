@@ -770,3 +770,48 @@ async fn progress_streams_as_server_sent_events_until_the_job_finishes() {
     assert_eq!(last.state, ConfrontationState::Finished);
     assert_eq!(last.metrics.processed, 120);
 }
+
+/// Progress moves at least every second or so while items are answered, even within one
+/// 200-item chunk that takes seconds: answers are committed as they come and the stream sends
+/// each change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_events_come_about_every_second_within_a_chunk() {
+    use futures_util::StreamExt;
+    let app = TestApp::start_with(crate::support::Db::Sqlite, |vars| {
+        vars.insert("CONFRONTAS_RENAPO_RATE_PER_SECOND".into(), "41".into());
+        vars.insert("CONFRONTAS_CONFRONTATION_CHUNK".into(), "200".into());
+    })
+    .await
+    .unwrap();
+    let tokens = Tokens::of(&app).await;
+    // One chunk of 200 at 40 a second: five seconds before a whole-chunk commit.
+    let request = in_attention(&app, &tokens, layout(&(0..200).collect::<Vec<_>>())).await;
+    let job = app
+        .start_confrontation(&tokens.sub, request.summary.id)
+        .await;
+    let response = app
+        .get(&paths::confrontations::events(job.id), &tokens.sub)
+        .await;
+    let mut stream = response.bytes_stream();
+    let mut text = String::new();
+    let mut seen: Vec<(std::time::Instant, u64)> = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while let Ok(Some(chunk)) = tokio::time::timeout_at(deadline.into(), stream.next()).await {
+        text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+        while let Some(end) = text.find("\n\n") {
+            let event: String = text.drain(..end + 2).collect();
+            if let Some(data) = event.strip_prefix("event: progress\ndata: ") {
+                let job: Confrontation = serde_json::from_str(data.trim()).unwrap();
+                seen.push((std::time::Instant::now(), job.metrics.processed));
+            }
+        }
+    }
+    let moving: Vec<&(std::time::Instant, u64)> = seen.iter().filter(|(_, n)| *n > 0).collect();
+    assert_eq!(moving.last().unwrap().1, 200, "{seen:?}");
+    assert!(moving.len() >= 4, "progress moved in steps: {seen:?}");
+    let longest = moving.windows(2).map(|w| w[1].0 - w[0].0).max().unwrap();
+    assert!(
+        longest < Duration::from_millis(1_800),
+        "progress events at most ~1.5 s apart: {longest:?}"
+    );
+}
