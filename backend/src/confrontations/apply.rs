@@ -28,8 +28,9 @@ fn source_ref(job: i64) -> String {
     format!("confrontation:{job}")
 }
 
-/// Checks the job may move and takes its version, so a second apply or revert of the same
-/// version gets 409 instead of racing this one.
+/// Checks the job may move from `version`. The version itself moves in the first transaction
+/// that writes ([`in_chunks`]), so an apply or revert cut short before it wrote anything leaves
+/// the job as the caller saw it, and a retry with the same version goes through.
 fn begin(
     conn: &mut AnyConnection,
     staff: &StaffUser,
@@ -51,25 +52,34 @@ fn begin(
                 "La confronta no se ha aplicado: no hay cambios que revertir.",
             ));
         }
-        let now = db::now();
-        let updated = diesel::update(
-            confrontations::table
-                .find(id)
-                .filter(confrontations::version.eq(version)),
-        )
-        .set((
-            confrontations::version.eq(version + 1),
-            confrontations::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-        if updated == 0 {
-            return Err(AppError::conflict(
-                "stale_version",
-                "La confronta cambió mientras la revisaba. Vuelva a cargarla y repita la acción si aún procede.",
-            ));
+        if job.version != version {
+            return Err(stale_version());
         }
         Ok(job)
     })
+}
+
+fn stale_version() -> AppError {
+    AppError::conflict(
+        "stale_version",
+        "La confronta cambió mientras la revisaba. Vuelva a cargarla y repita la acción si aún procede.",
+    )
+}
+
+/// Takes the job's `version` (inside the caller's transaction), so a second apply or revert of
+/// the same version gets 409 instead of racing this one.
+fn take_version(conn: &mut AnyConnection, job: i64, version: i32) -> AppResult<()> {
+    let taken = diesel::update(
+        confrontations::table
+            .find(job)
+            .filter(confrontations::version.eq(version)),
+    )
+    .set(confrontations::version.eq(version + 1))
+    .execute(conn)?;
+    if taken == 0 {
+        return Err(stale_version());
+    }
+    Ok(())
 }
 
 /// Writes the job's updates of the `reasons` classes (every update when empty).
@@ -196,8 +206,12 @@ fn in_chunks(
         conflicts: 0,
     };
     let mut after = 0i64;
+    let mut version_taken = false;
     loop {
         let done = conn.write_transaction(|conn| -> AppResult<bool> {
+            if !version_taken {
+                take_version(conn, job.id, job.version)?;
+            }
             let items = next_items(conn, job.id, after, direction, reasons)?;
             let Some(last) = items.last() else {
                 let action = match direction {
@@ -283,6 +297,7 @@ fn in_chunks(
             };
             Ok(false)
         })?;
+        version_taken = true;
         if done {
             return Ok(outcome);
         }

@@ -28,7 +28,57 @@ on_both_backends!(
     pause_resume_and_cancel_take_effect_between_chunks,
     a_renapo_request_resolves_only_after_a_finished_confrontation,
     only_the_sub_directorate_runs_confrontations_and_areas_see_only_their_own,
+    an_apply_cut_short_before_it_writes_leaves_the_version_for_the_retry,
 );
+
+/// The registry refuses every write while `on` (a real trigger in the real database: the way
+/// a crash or a lost connection cuts an apply short), and accepts them again after.
+fn registry_writes_fail(app: &TestApp, on: bool) {
+    use diesel::RunQueryDsl;
+    let mut conn = app.state.pool.get().unwrap();
+    let statements: &[&str] = match (app.db, on) {
+        (crate::support::Db::Sqlite, true) => &[
+            "CREATE TRIGGER cut_short BEFORE UPDATE ON farmers BEGIN SELECT RAISE(ABORT, 'cut short'); END",
+        ],
+        (crate::support::Db::Sqlite, false) => &["DROP TRIGGER cut_short"],
+        (crate::support::Db::Postgres, true) => &[
+            "CREATE FUNCTION cut_short() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'cut short'; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER cut_short BEFORE UPDATE ON farmers FOR EACH ROW EXECUTE FUNCTION cut_short()",
+        ],
+        (crate::support::Db::Postgres, false) => &[
+            "DROP TRIGGER cut_short ON farmers",
+            "DROP FUNCTION cut_short()",
+        ],
+    };
+    for statement in statements {
+        diesel::sql_query(*statement).execute(&mut *conn).unwrap();
+    }
+}
+
+async fn an_apply_cut_short_before_it_writes_leaves_the_version_for_the_retry(app: TestApp) {
+    let tokens = Tokens::of(&app).await;
+    let request = in_attention(&app, &tokens, layout(&(0..40).collect::<Vec<_>>())).await;
+    let job = app.confront(&tokens.sub, request.summary.id).await;
+    assert!(job.metrics.to_update > 0);
+    let apply = paths::confrontations::apply(job.id);
+    let body = json!({ "version": job.version });
+    registry_writes_fail(&app, true);
+    let failed = app
+        .send_json(Method::POST, &apply, &tokens.sub, body.clone())
+        .await;
+    assert_eq!(failed.status(), 500, "the apply was cut short");
+    registry_writes_fail(&app, false);
+    let unchanged: Confrontation = app
+        .get_ok(&paths::confrontations::one(job.id), &tokens.sub)
+        .await;
+    assert_eq!(
+        unchanged.version, job.version,
+        "nothing was written, nothing moved"
+    );
+    let retried = app.send_json(Method::POST, &apply, &tokens.sub, body).await;
+    let outcome: confrontas_api::ApplyOutcome = retried.expect_json(200).await;
+    assert!(outcome.fields > 0);
+}
 
 /// People of the demo registry whose index ends in `ending` (mod 100), the first that `fits`.
 fn person_ending(ending: u64, fits: impl Fn(&Person) -> bool) -> Person {
