@@ -74,9 +74,11 @@ pub fn build(
 > {
     let config = state.config.clone();
     let documented = web::Data::new(DocumentedRoutes::of(&openapi));
+    let integers = web::Data::new(crate::json_numbers::IntegerParameters::of(&openapi));
     let mut app = App::new()
         .app_data(state)
         .app_data(documented)
+        .app_data(integers)
         .app_data(
             web::JsonConfig::default()
                 .limit(config.json_limit_bytes)

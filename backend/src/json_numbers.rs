@@ -2,12 +2,16 @@
 //! Schema, and so to our OpenAPI contract, but serde refuses them for integer fields. A client
 //! whose JSON library writes every number as a double would be refused for following the
 //! contract; so JSON request bodies that hold such numbers are rewritten with plain integers
-//! before the handlers read them (`docs/architecture.md`, "The contract").
+//! before the handlers read them, and so are path segments (`/units/1.0`) and the query
+//! parameters the document declares as integers (`unit_id=1.0`) before routing
+//! (`docs/architecture.md`, "The contract").
+
+use std::collections::HashSet;
 
 use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header;
+use actix_web::http::{Uri, header};
 use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut};
 use futures_util::StreamExt;
@@ -15,10 +19,100 @@ use serde_json::{Number, Value};
 
 use crate::state::AppState;
 
+/// The query parameters the OpenAPI document declares as integers.
+#[derive(Debug, Clone, Default)]
+pub struct IntegerParameters(HashSet<String>);
+
+impl IntegerParameters {
+    pub fn of(document: &utoipa::openapi::OpenApi) -> IntegerParameters {
+        let document = serde_json::to_value(document).unwrap_or_default();
+        let mut names = HashSet::new();
+        for item in document["paths"]
+            .as_object()
+            .into_iter()
+            .flat_map(|p| p.values())
+        {
+            for operation in item.as_object().into_iter().flat_map(|o| o.values()) {
+                for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                    let kind = &parameter["schema"]["type"];
+                    let integer = kind == "integer"
+                        || kind
+                            .as_array()
+                            .is_some_and(|kinds| kinds.iter().any(|k| k == "integer"));
+                    if integer
+                        && parameter["in"] == "query"
+                        && let Some(name) = parameter["name"].as_str()
+                    {
+                        names.insert(name.to_owned());
+                    }
+                }
+            }
+        }
+        IntegerParameters(names)
+    }
+}
+
+/// `1.0`, `-3.00`: an integer written with a zero fraction.
+fn integral(text: &str) -> Option<&str> {
+    let (whole, fraction) = text.split_once('.')?;
+    let digits = whole.strip_prefix('-').unwrap_or(whole);
+    (!digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b == b'0'))
+    .then_some(whole)
+}
+
+/// The URI with integral path segments and integer query parameters written as integers, when
+/// it has any.
+fn uri_with_integers(uri: &Uri, integers: &IntegerParameters) -> Option<Uri> {
+    let mut changed = false;
+    let path: Vec<&str> = uri
+        .path()
+        .split('/')
+        .map(|segment| match integral(segment) {
+            Some(whole) => {
+                changed = true;
+                whole
+            }
+            None => segment,
+        })
+        .collect();
+    let query: Option<Vec<String>> = uri.query().map(|query| {
+        query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, value)) if integers.0.contains(name) => match integral(value) {
+                    Some(whole) => {
+                        changed = true;
+                        format!("{name}={whole}")
+                    }
+                    None => pair.to_owned(),
+                },
+                _ => pair.to_owned(),
+            })
+            .collect()
+    });
+    if !changed {
+        return None;
+    }
+    let mut rewritten = path.join("/");
+    if let Some(query) = query {
+        rewritten.push('?');
+        rewritten.push_str(&query.join("&"));
+    }
+    rewritten.parse().ok()
+}
+
 pub async fn integral_numbers(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if let Some(integers) = req.app_data::<actix_web::web::Data<IntegerParameters>>()
+        && let Some(uri) = uri_with_integers(req.uri(), integers)
+    {
+        req.match_info_mut().get_mut().update(&uri);
+        req.head_mut().uri = uri;
+    }
     let json = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -120,5 +214,24 @@ mod tests {
             None,
             "left for the extractor"
         );
+    }
+
+    #[test]
+    fn integral_path_segments_and_integer_query_parameters_become_integers() {
+        let integers = IntegerParameters(["unit_id".to_owned(), "page".to_owned()].into());
+        let rewrite =
+            |uri: &str| uri_with_integers(&uri.parse().unwrap(), &integers).map(|u| u.to_string());
+        assert_eq!(
+            rewrite("/api/v1/units/1.0").as_deref(),
+            Some("/api/v1/units/1")
+        );
+        assert_eq!(
+            rewrite("/api/v1/users?q=1.0&unit_id=2.00&page=-1.0").as_deref(),
+            Some("/api/v1/users?q=1.0&unit_id=2&page=-1"),
+            "a search text stays as written"
+        );
+        assert_eq!(rewrite("/api/v1/users?unit_id=2.5"), None);
+        assert_eq!(rewrite("/api/v1/templates/oficio.pdf"), None);
+        assert_eq!(rewrite("/api/v1/units/1"), None);
     }
 }

@@ -33,7 +33,12 @@ async fn integral_numbers_written_with_a_fraction_are_integers_as_the_contract_s
     let refused = app
         .send_json(reqwest::Method::PUT, &path, &admin, fraction)
         .await;
-    refused.expect_problem(400, "malformed_body").await;
+    refused.expect_problem(400, "malformed_body").await; // In the address too: a path id and an integer query parameter.
+    let unit = app.get("/api/v1/units/1.0", &admin).await;
+    let unit: serde_json::Value = unit.expect_json(200).await;
+    assert_eq!(unit["id"], 1);
+    let users = app.get("/api/v1/users?unit_id=1.0&q=1.0", &admin).await;
+    assert_eq!(users.status(), 200);
 }
 
 async fn malformed_bodies_get_spanish_problems_without_internals(app: TestApp) {
