@@ -268,7 +268,6 @@ fn claim_chunk(
     authority: Authority,
 ) -> AppResult<Option<Chunk>> {
     let now = db::now();
-    queue::reclaim_expired(conn, job, now)?;
     let items = queue::claim(
         conn,
         job,
@@ -407,9 +406,12 @@ where
             .map(|(id, query)| {
                 let mut stopped = stopped.clone();
                 async move {
+                    // The stop first: a query polled once more after it would still take a
+                    // slot of the authority's quota (and reserve more), then be dropped.
                     let outcome = tokio::select! {
-                        outcome = ask(query) => Some(outcome),
+                        biased;
                         _ = stopped.wait_for(|stop| *stop) => None,
+                        outcome = ask(query) => Some(outcome),
                     };
                     (id, outcome)
                 }
@@ -700,13 +702,23 @@ async fn keep_alive(ctx: EngineContext, job: i64, authority: Authority, stop: wa
         let until = engine.lease_until();
         let waiting = engine.lane(authority).waiting_message();
         let current = db::run(&ctx.pool, move |conn| {
+            let now = db::now();
             queue::heartbeat(conn, job, &owner, until)?;
-            queue::set_waiting(conn, job, waiting, db::now())?;
-            Ok(queue::state_of(conn, job)?)
+            queue::set_waiting(conn, job, waiting, now)?;
+            Ok((
+                queue::state_of(conn, job)?,
+                queue::has_orphans(conn, job, now)?,
+            ))
         })
         .await;
         match current {
-            Ok(Some(ConfrontationState::Running | ConfrontationState::WaitingAuthority)) => {}
+            // A dead instance's items wait: end this chunk so the next claim takes them.
+            Ok((_, true)) => {
+                tracing::info!(job, "items of a stopped instance wait; taking them over");
+                let _ = stop.send(true);
+                return;
+            }
+            Ok((Some(ConfrontationState::Running | ConfrontationState::WaitingAuthority), _)) => {}
             Ok(_) => {
                 let _ = stop.send(true);
                 return;

@@ -53,24 +53,18 @@ pub fn runnable_jobs(
         .collect())
 }
 
-/// Returns to the queue the items of `job` whose lease ran out (their instance died or hung).
-pub fn reclaim_expired(
-    conn: &mut AnyConnection,
-    job: i64,
-    now: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::update(
+/// Whether items of `job` sit under a lease that ran out (their instance died or hung): the
+/// instances working on the job then end their chunks early, so the next claim takes those
+/// items over at once instead of after a whole chunk (README, "Confrontations").
+pub fn has_orphans(conn: &mut AnyConnection, job: i64, now: NaiveDateTime) -> QueryResult<bool> {
+    use diesel::dsl::exists;
+    diesel::select(exists(
         confrontation_items::table
             .filter(confrontation_items::confrontation_id.eq(job))
             .filter(confrontation_items::state.eq("leased"))
             .filter(confrontation_items::lease_until.lt(now)),
-    )
-    .set((
-        confrontation_items::state.eq("pending"),
-        confrontation_items::lease_owner.eq(None::<String>),
-        confrontation_items::lease_until.eq(None::<NaiveDateTime>),
     ))
-    .execute(conn)
+    .get_result(conn)
 }
 
 /// Every lease, whoever holds it: on SQLite one instance owns the database, so at start-up
@@ -85,11 +79,15 @@ pub fn release_all(conn: &mut AnyConnection) -> QueryResult<usize> {
         .execute(conn)
 }
 
+/// `$5`: now. Items whose lease ran out, or pending ones.
 const CLAIM: &str = "UPDATE confrontation_items SET state = 'leased', lease_owner = $1, lease_until = $2 \
-     WHERE id IN (SELECT id FROM confrontation_items WHERE confrontation_id = $3 AND state = 'pending' \
+     WHERE id IN (SELECT id FROM confrontation_items WHERE confrontation_id = $3 AND {WHICH} \
      ORDER BY id LIMIT $4{LOCK}) RETURNING id, curp, rfc, farmer_id";
+const ORPHANED: &str = "state = 'leased' AND lease_until < $5";
+const PENDING: &str = "state = 'pending' AND $5 IS NOT NULL";
 
-/// Leases up to `limit` pending items of `job` to `owner` until `until`, oldest first.
+/// Leases up to `limit` items of `job` to `owner` until `until`, oldest first: first those
+/// whose lease ran out (a dead instance's), then pending ones.
 pub fn claim(
     conn: &mut AnyConnection,
     job: i64,
@@ -97,38 +95,57 @@ pub fn claim(
     until: NaiveDateTime,
     limit: usize,
 ) -> QueryResult<Vec<Leased>> {
-    let sql = match conn.backend() {
-        Backend::Postgres => CLAIM.replace("{LOCK}", " FOR UPDATE SKIP LOCKED"),
-        // One writer at a time: the write transaction is the lock.
-        Backend::Sqlite => CLAIM.replace("{LOCK}", "").replace('$', "?"),
-    };
+    let now = db::now();
     let mut leased: Vec<Leased> = conn.write_transaction(|conn| {
-        crate::per_backend!(conn, |c| diesel::sql_query(&sql)
-            .bind::<Text, _>(owner)
-            .bind::<Timestamp, _>(until)
-            .bind::<BigInt, _>(job)
-            .bind::<BigInt, _>(limit as i64)
-            .load(c))
+        let mut leased: Vec<Leased> = Vec::new();
+        for which in [ORPHANED, PENDING] {
+            let wanted = limit - leased.len();
+            if wanted == 0 {
+                break;
+            }
+            let sql = CLAIM.replace("{WHICH}", which);
+            let sql = match conn.backend() {
+                Backend::Postgres => sql.replace("{LOCK}", " FOR UPDATE SKIP LOCKED"),
+                // One writer at a time: the write transaction is the lock.
+                Backend::Sqlite => sql.replace("{LOCK}", "").replace('$', "?"),
+            };
+            let taken: Vec<Leased> = crate::per_backend!(conn, |c| diesel::sql_query(&sql)
+                .bind::<Text, _>(owner)
+                .bind::<Timestamp, _>(until)
+                .bind::<BigInt, _>(job)
+                .bind::<BigInt, _>(wanted as i64)
+                .bind::<Timestamp, _>(now)
+                .load(c))?;
+            leased.extend(taken);
+        }
+        Ok::<_, diesel::result::Error>(leased)
     })?;
     leased.sort_unstable_by_key(|item| item.id);
     Ok(leased)
 }
 
-/// Keeps `owner`'s leases on `job` alive until `until`.
+const HEARTBEAT: &str = "UPDATE confrontation_items SET lease_until = $1 WHERE id IN \
+     (SELECT id FROM confrontation_items WHERE confrontation_id = $2 AND state = 'leased' \
+     AND lease_owner = $3{LOCK})";
+
+/// Keeps `owner`'s leases on `job` alive until `until`. On PostgreSQL the items a commit of the
+/// same instance holds locked right now are skipped (they are being stored as done): waiting
+/// for them, while that commit waits for rows this statement locked, was a deadlock.
 pub fn heartbeat(
     conn: &mut AnyConnection,
     job: i64,
     owner: &str,
     until: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(
-        confrontation_items::table
-            .filter(confrontation_items::confrontation_id.eq(job))
-            .filter(confrontation_items::state.eq("leased"))
-            .filter(confrontation_items::lease_owner.eq(owner)),
-    )
-    .set(confrontation_items::lease_until.eq(until))
-    .execute(conn)
+    let sql = match conn.backend() {
+        Backend::Postgres => HEARTBEAT.replace("{LOCK}", " FOR UPDATE SKIP LOCKED"),
+        Backend::Sqlite => HEARTBEAT.replace("{LOCK}", "").replace('$', "?"),
+    };
+    crate::per_backend!(conn, |c| diesel::sql_query(&sql)
+        .bind::<Timestamp, _>(until)
+        .bind::<BigInt, _>(job)
+        .bind::<Text, _>(owner)
+        .execute(c))
 }
 
 /// Hands back, unprocessed, the items of `owner` on `job` among `ids` (paused or cancelled).

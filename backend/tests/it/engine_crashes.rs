@@ -263,3 +263,112 @@ async fn a_kill_throws_away_at_most_about_a_second_of_answers_on_sqlite() {
 async fn a_kill_throws_away_at_most_about_a_second_of_answers_on_postgres() {
     a_kill_throws_away_at_most_about_a_second_of_answers(Db::Postgres).await;
 }
+
+#[derive(QueryableByName)]
+struct LeasedItem {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    owner: String,
+}
+
+/// A dead instance's items are taken over within about a lease (README, "Confrontations"), not
+/// when a survivor's whole chunk is done: two instances on PostgreSQL each hold two 200-item
+/// chunks that take many seconds at this pace; one is killed, and the survivor must commit one
+/// of the dead one's items soon after its lease ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_instances_items_are_taken_over_about_a_lease_later_on_postgres() {
+    const LEASE_MS: u64 = 3_000;
+    let Some(database) = test_database(Db::Postgres) else {
+        return;
+    };
+    let vars = [
+        ("CONFRONTAS_SIMULATOR_LATENCY_MS", "20".to_owned()),
+        ("CONFRONTAS_CONFRONTATION_LEASE_MS", LEASE_MS.to_string()),
+        ("CONFRONTAS_CONFRONTATION_CHUNK", "200".to_owned()),
+        ("CONFRONTAS_RENAPO_RATE_PER_SECOND", "20".to_owned()),
+        ("CONFRONTAS_RENAPO_CONCURRENCY", "8".to_owned()),
+        ("CONFRONTAS_DEMO_FARMERS", "800".to_owned()),
+    ];
+    let (mut first, api) = crate::support::process::spawn_server(&database, "first", &vars);
+    let (mut second, _) = crate::support::process::spawn_server(&database, "second", &vars);
+    let tokens = Tokens::of(&api).await;
+    let request = in_attention(&api, &tokens, layout(&(0..800).collect::<Vec<_>>())).await;
+    let job = api
+        .start_confrontation(&tokens.sub, request.summary.id)
+        .await;
+    let leased = format!(
+        "SELECT id, lease_owner AS owner FROM confrontation_items \
+         WHERE confrontation_id = {} AND state = 'leased'",
+        job.id
+    );
+    // Both instances hold chunks.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let holding = loop {
+        let items: Vec<LeasedItem> = load(&database, &leased);
+        let owners: std::collections::BTreeSet<&str> =
+            items.iter().map(|i| i.owner.as_str()).collect();
+        if owners.len() == 2 {
+            break items;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "both instances lease chunks"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let killed = std::time::Instant::now();
+    // The dead instance's leases are the ones that no longer move.
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let survivor = scalar_text(
+        &database,
+        &format!(
+            "SELECT lease_owner AS name FROM confrontation_items WHERE confrontation_id = {} \
+             AND state = 'leased' ORDER BY lease_until DESC LIMIT 1",
+            job.id
+        ),
+    );
+    let orphans: Vec<i64> = holding
+        .iter()
+        .filter(|i| i.owner != survivor)
+        .map(|i| i.id)
+        .collect();
+    assert!(!orphans.is_empty());
+    let first_taken_over = format!(
+        "SELECT COUNT(*) AS n FROM confrontation_items WHERE state = 'done' AND id IN ({})",
+        orphans
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    while scalar(&database, &first_taken_over) == 0 {
+        assert!(
+            killed.elapsed() < Duration::from_secs(30),
+            "the dead instance's items are taken over"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let takeover = killed.elapsed();
+    second.kill().unwrap();
+    second.wait().unwrap();
+    eprintln!(
+        "lease {LEASE_MS} ms: the first of {} orphaned items committed {takeover:?} after the kill",
+        orphans.len()
+    );
+    assert!(
+        takeover < Duration::from_millis(LEASE_MS + 4_000),
+        "taken over about a lease after the kill: {takeover:?}"
+    );
+}
+
+fn scalar_text(database: &TestDatabase, sql: &str) -> String {
+    #[derive(QueryableByName)]
+    struct One {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    load::<One>(database, sql).remove(0).name
+}
