@@ -200,7 +200,7 @@ pub(super) fn renapo(vars: &Vars) -> Result<RenapoConfig, ConfigError> {
                 1..=600_000,
             )?,
             chunk_size: vars.number("CONFRONTAS_CONFRONTATION_CHUNK", 200, 1..=5_000)? as usize,
-            commit_every: vars.millis("CONFRONTAS_CONFRONTATION_COMMIT_MS", 1_000, 10..=60_000)?,
+            commit_every: vars.millis("CONFRONTAS_CONFRONTATION_COMMIT_MS", 500, 10..=60_000)?,
             lease: vars.millis("CONFRONTAS_CONFRONTATION_LEASE_MS", 30_000, 500..=3_600_000)?,
             poll: vars.millis("CONFRONTAS_CONFRONTATION_POLL_MS", 1_000, 10..=60_000)?,
         },
