@@ -200,10 +200,9 @@ impl OpinionQr {
     /// Reads `https://siat.sat.gob.mx/app/qr/faces/pages/mobile/validadorqr.jsf?D1=1&D2=1&D3={folio}_{RFC}_{dd-mm-yyyy}_{P|N}`.
     pub fn parse(url: &str) -> Result<OpinionQr, QrProblem> {
         let url = url.trim();
-        let rest = url
-            .strip_prefix("https://")
-            .or_else(|| url.strip_prefix("http://"))
-            .ok_or("La dirección debe empezar con https:// (la que contiene el código QR de la opinión).")?;
+        let rest = url.strip_prefix("https://").ok_or(
+            "La dirección debe empezar con https:// (la que contiene el código QR de la opinión).",
+        )?;
         let (location, query) = rest
             .split_once('?')
             .ok_or("La dirección no trae los datos de la opinión (D1, D2, D3).")?;
@@ -217,11 +216,17 @@ impl OpinionQr {
         for pair in query.split('&') {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             let value = percent_decode(value).ok_or("La dirección tiene caracteres inválidos.")?;
-            match key {
-                "D1" => fields.0 = Some(value),
-                "D2" => fields.1 = Some(value),
-                "D3" => fields.2 = Some(value),
-                _ => {}
+            let field = match key {
+                "D1" => &mut fields.0,
+                "D2" => &mut fields.1,
+                "D3" => &mut fields.2,
+                _ => continue,
+            };
+            // Two values of one datum: which one the SAT issued cannot be told.
+            if field.replace(value).is_some() {
+                return Err(
+                    "La dirección repite un dato (D1, D2 o D3): no corresponde a un código QR del SAT.",
+                );
             }
         }
         match (fields.0.as_deref(), fields.1.as_deref()) {
@@ -275,6 +280,7 @@ pub struct VerifyOpinionBody {
         feature = "openapi",
         schema(
             max_length = 500,
+            pattern = r"^\s*https://",
             example = "https://siat.sat.gob.mx/app/qr/faces/pages/mobile/validadorqr.jsf?D1=1&D2=1&D3=26NE9193705_GODE561231GR8_01-11-2026_P"
         )
     )]
@@ -396,6 +402,16 @@ mod tests {
             (
                 &format!("{base}?D1=1&D2=1&D3=26NE1_NOTANRFC_01-02-2026_P"),
                 "RFC",
+            ),
+            (
+                "http://siat.sat.gob.mx/app/qr/faces/pages/mobile/validadorqr.jsf?D1=1&D2=1&D3=26NE9193705_SGT220531R7A_01-07-2026_P",
+                "https://",
+            ),
+            (
+                &format!(
+                    "{base}?D1=1&D2=1&D3=26NE9193705_SGT220531R7A_01-07-2026_N&D3=26NE9193705_SGT220531R7A_01-07-2026_P"
+                ),
+                "repite",
             ),
         ] {
             let problem = OpinionQr::parse(url).expect_err(url);
