@@ -329,6 +329,7 @@ diesel::table! {
         exported_at -> Nullable<Timestamp>,
         answers_file_name -> Nullable<Text>,
         answers_sha256 -> Nullable<Text>,
+        queries -> BigInt,
     }
 }
 
@@ -359,6 +360,7 @@ diesel::table! {
         opinion_folio -> Nullable<Text>,
         opinion_issued_on -> Nullable<Date>,
         opinion_valid_until -> Nullable<Date>,
+        queries -> Integer,
     }
 }
 

@@ -420,6 +420,10 @@ pub struct ConfrontationMetrics {
     pub found: u64,
     /// Updates written to the registry (and not reverted).
     pub applied: u64,
+    /// Queries sent to the authority: retries, and answers a stopped instance's lease threw
+    /// away, included (the authority counts them all against the quota).
+    #[serde(default)]
+    pub queries: u64,
 }
 
 /// Ratios from [`ConfrontationMetrics`], each in 0..=1; `None` where the denominator is zero.
@@ -464,6 +468,7 @@ impl ConfrontationMetrics {
         self.deceased += other.deceased;
         self.found += other.found;
         self.applied += other.applied;
+        self.queries += other.queries;
     }
 }
 
@@ -529,7 +534,11 @@ pub struct ConfrontationItem {
     pub applied: bool,
     /// Why an update could not be applied (the registry changed since).
     pub apply_conflict: Option<String>,
+    /// Tries that led to the stored result.
     pub attempts: u32,
+    /// Queries sent for this item, lost ones included (`attempts` counts only the last run's).
+    #[serde(default)]
+    pub queries: u32,
 }
 
 /// Filters of the item list.
@@ -670,6 +679,7 @@ mod tests {
             deceased: 9,
             found: 180,
             applied: 25,
+            queries: 200,
         };
         let kpis = metrics.kpis();
         assert_eq!(kpis.inconsistencies, Some(0.25));

@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
@@ -337,8 +337,9 @@ enum Attempt<A> {
 
 /// Runs `attempt` until it answers, a final result comes, or the retries for transient faults
 /// run out. Waiting on the breaker costs no retry, nor does a failed probe or a halt: those
-/// make the whole job wait instead. Returns the queries that counted as tries.
-async fn with_retries<A, F, Fut>(lane: &Lane, mut attempt: F) -> (u32, Queried<A>)
+/// make the whole job wait instead. Returns the queries that counted as tries; `sent` counts
+/// every query, as it goes out.
+async fn with_retries<A, F, Fut>(lane: &Lane, sent: &AtomicU32, mut attempt: F) -> (u32, Queried<A>)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Attempt<A>>,
@@ -347,6 +348,7 @@ where
     let mut attempts = 0;
     loop {
         let probe = lane.breaker.admit().await;
+        sent.fetch_add(1, Ordering::Relaxed);
         match attempt().await {
             Attempt::Answer(answer) => {
                 lane.breaker.success();
@@ -384,7 +386,8 @@ where
 /// in flight (so while one chunk commits, the other worker's items fill the bound), and hands
 /// the outcomes to `commit` as they come, in batches at most `commit_every` apart: a crash
 /// loses at most that much of the authority's answers. An item still waiting when `stopped`
-/// rises comes back as `None`.
+/// rises comes back as `None`. Each outcome says how many queries its item cost, whatever
+/// came of them.
 async fn ask_and_commit<T, A, F, Fut, C, Committed>(
     queries: Vec<(i64, T)>,
     stopped: &watch::Receiver<bool>,
@@ -394,7 +397,7 @@ async fn ask_and_commit<T, A, F, Fut, C, Committed>(
     mut commit: C,
 ) -> AppResult<()>
 where
-    F: Fn(T) -> Fut,
+    F: Fn(T, Arc<AtomicU32>) -> Fut,
     Fut: Future<Output = (u32, Queried<A>)>,
     C: FnMut(Vec<Outcome<A>>) -> Committed,
     Committed: Future<Output = AppResult<()>>,
@@ -406,14 +409,15 @@ where
             .map(|(id, query)| {
                 let mut stopped = stopped.clone();
                 async move {
+                    let sent = Arc::new(AtomicU32::new(0));
                     // The stop first: a query polled once more after it would still take a
                     // slot of the authority's quota (and reserve more), then be dropped.
                     let outcome = tokio::select! {
                         biased;
                         _ = stopped.wait_for(|stop| *stop) => None,
-                        outcome = ask(query) => Some(outcome),
+                        outcome = ask(query, sent.clone()) => Some(outcome),
                     };
-                    (id, outcome)
+                    (id, sent.load(Ordering::Relaxed), outcome)
                 }
             })
             .buffer_unordered(width)
@@ -447,7 +451,7 @@ where
 }
 
 /// An item's query outcome: its id, and its tries and what they came to (`None` when stopped).
-type Outcome<A> = (i64, Option<(u32, Queried<A>)>);
+type Outcome<A> = (i64, u32, Option<(u32, Queried<A>)>);
 
 /// An item's stored result: id, farmer, tries, result.
 type Stored = (i64, Option<i64>, u32, ItemResult);
@@ -487,18 +491,32 @@ async fn commit_batch(
     job: i64,
     authority: Authority,
     (results, interrupted): (Vec<Stored>, Vec<i64>),
+    sent: Vec<(i64, u32)>,
 ) -> AppResult<()> {
     let owner = ctx.engine.instance.clone();
     let stored = db::run(&ctx.pool, move |conn| {
-        let now = db::now();
-        let tally = queue::store(conn, job, queue::Fence::Lease(&owner), &results, now)?;
-        queue::release(conn, &owner, &interrupted)?;
-        Ok(tally.processed)
+        conn.write_transaction(|conn| {
+            let now = db::now();
+            let tally = queue::store_in(conn, job, queue::Fence::Lease(&owner), &results, now)?;
+            // Counted whether or not the lease still held: the authority saw the queries.
+            queue::count_queries(conn, job, &sent)?;
+            queue::release(conn, &owner, &interrupted)?;
+            Ok(tally.processed)
+        })
     })
     .await?;
     let lane = ctx.engine.lane(authority);
     lane.processed.fetch_add(stored as u64, Ordering::Relaxed);
     Ok(())
+}
+
+/// The queries each item of `outcomes` cost (those that cost any).
+fn queries_of<A>(outcomes: &[Outcome<A>]) -> Vec<(i64, u32)> {
+    outcomes
+        .iter()
+        .filter(|(_, sent, _)| *sent > 0)
+        .map(|(id, sent, _)| (*id, *sent))
+        .collect()
 }
 
 /// The chunk's results from the query outcomes: each answered item classified by `classify`
@@ -513,7 +531,7 @@ fn results_of<A>(
     let farmers: HashMap<i64, Option<i64>> = items.iter().map(|i| (i.id, i.farmer_id)).collect();
     let mut results = Vec::with_capacity(outcomes.len());
     let mut interrupted = Vec::new();
-    for (id, outcome) in outcomes {
+    for (id, _, outcome) in outcomes {
         let Some((attempts, queried)) = outcome else {
             interrupted.push(id);
             continue;
@@ -543,13 +561,14 @@ async fn ask_renapo(
         stopped,
         settings.chunk_size,
         settings.commit_every,
-        |curp: String| async move { query_renapo(ctx, &curp).await },
+        |curp: String, sent: Arc<AtomicU32>| async move { query_renapo(ctx, &curp, &sent).await },
         move |outcomes| async move {
+            let sent = queries_of(&outcomes);
             let taken = new_curps_taken(ctx, &outcomes).await?;
             let results = results_of(outcomes, &chunk.items, records, |_, record, answer| {
                 classify(record, &answer, |curp| taken.contains(curp))
             });
-            commit_batch(ctx, chunk.job, chunk.authority, results).await
+            commit_batch(ctx, chunk.job, chunk.authority, results, sent).await
         },
     )
     .await
@@ -578,13 +597,14 @@ async fn ask_sat(
         stopped,
         settings.chunk_size,
         settings.commit_every,
-        |rfc: Option<Rfc>| async move {
+        |rfc: Option<Rfc>, sent: Arc<AtomicU32>| async move {
             match rfc {
-                Some(rfc) => query_sat(ctx, &rfc).await,
+                Some(rfc) => query_sat(ctx, &rfc, &sent).await,
                 None => (0, Queried::Failed(ItemReason::InvalidRfc)),
             }
         },
         move |outcomes| async move {
+            let sent = queries_of(&outcomes);
             let today = crate::calendar::rules::local_date(chrono::Utc::now());
             let results = results_of(outcomes, &chunk.items, records, |id, record, answer| {
                 let rfc = rfcs[&id]
@@ -592,7 +612,7 @@ async fn ask_sat(
                     .expect("only items with an RFC are answered");
                 classify_opinion(record, rfc, &answer, validity, today)
             });
-            commit_batch(ctx, chunk.job, chunk.authority, results).await
+            commit_batch(ctx, chunk.job, chunk.authority, results, sent).await
         },
     )
     .await
@@ -605,7 +625,7 @@ async fn new_curps_taken(
 ) -> AppResult<HashSet<String>> {
     let wanted: Vec<String> = outcomes
         .iter()
-        .filter_map(|(_, outcome)| match outcome {
+        .filter_map(|(_, _, outcome)| match outcome {
             Some((_, Queried::Answered(answer))) => match answer.as_ref() {
                 Answer::Found(record) if record.status == CurpStatus::Rcc => {
                     Some(record.historic_curps.clone())
@@ -634,9 +654,13 @@ async fn new_curps_taken(
 
 /// Asks RENAPO about one CURP (with retries), acknowledging each answer outside the bound of
 /// queries in flight: the acknowledgement is not a query.
-async fn query_renapo(ctx: &EngineContext, curp: &str) -> (u32, Queried<Box<Answer>>) {
+async fn query_renapo(
+    ctx: &EngineContext,
+    curp: &str,
+    sent: &AtomicU32,
+) -> (u32, Queried<Box<Answer>>) {
     let lane = &ctx.engine.renapo;
-    with_retries(lane, || async move {
+    with_retries(lane, sent, || async move {
         let permit = lane.enter().await;
         let reply = ctx.renapo.ask(curp).await;
         drop(permit);
@@ -664,12 +688,12 @@ async fn query_renapo(ctx: &EngineContext, curp: &str) -> (u32, Queried<Box<Answ
 }
 
 /// Asks the SAT's online provider about one RFC (with retries).
-async fn query_sat(ctx: &EngineContext, rfc: &Rfc) -> (u32, Queried<SatAnswer>) {
+async fn query_sat(ctx: &EngineContext, rfc: &Rfc, sent: &AtomicU32) -> (u32, Queried<SatAnswer>) {
     let Some(provider) = ctx.sat.online() else {
         return (0, Queried::Failed(ItemReason::AuthorityUnavailable));
     };
     let lane = &ctx.engine.sat;
-    with_retries(lane, || async move {
+    with_retries(lane, sent, || async move {
         let permit = lane.enter().await;
         let reply = provider.opinion(rfc).await;
         drop(permit);

@@ -50,6 +50,7 @@ pub struct JobRow {
     pub applied_at: Option<NaiveDateTime>,
     pub reverted_at: Option<NaiveDateTime>,
     pub version: i32,
+    pub queries: i64,
 }
 
 impl JobRow {
@@ -78,6 +79,7 @@ impl JobRow {
             deceased: count(self.deceased),
             found: count(self.found),
             applied: count(self.applied),
+            queries: count(self.queries),
         }
     }
 }
@@ -613,6 +615,7 @@ pub struct ItemRow {
     pub rfc_warnings: Option<String>,
     pub farmer_id: Option<i64>,
     pub attempts: i32,
+    pub queries: i32,
     pub classification: Option<String>,
     pub reason: Option<String>,
     pub deceased: bool,
@@ -647,6 +650,7 @@ impl ItemRow {
             applied: self.applied_at.is_some() && self.reverted_at.is_none(),
             apply_conflict: self.apply_conflict,
             attempts: self.attempts.max(0) as u32,
+            queries: self.queries.max(0) as u32,
             curp: self.curp,
             rfc: self.rfc,
             opinion_folio: self.opinion_folio,

@@ -148,6 +148,23 @@ pub fn heartbeat(
         .execute(c))
 }
 
+/// Adds the queries sent for items of `job` (id, queries) to each item and to the job.
+pub fn count_queries(conn: &mut AnyConnection, job: i64, sent: &[(i64, u32)]) -> QueryResult<()> {
+    let mut total = 0i64;
+    for (id, queries) in sent {
+        diesel::update(confrontation_items::table.find(id))
+            .set(confrontation_items::queries.eq(confrontation_items::queries + *queries as i32))
+            .execute(conn)?;
+        total += i64::from(*queries);
+    }
+    if total > 0 {
+        diesel::update(confrontations::table.find(job))
+            .set(confrontations::queries.eq(confrontations::queries + total))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Hands back, unprocessed, the items of `owner` on `job` among `ids` (paused or cancelled).
 pub fn release(conn: &mut AnyConnection, owner: &str, ids: &[i64]) -> QueryResult<usize> {
     let mut released = 0;

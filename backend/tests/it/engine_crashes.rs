@@ -239,14 +239,37 @@ async fn a_kill_throws_away_at_most_about_a_second_of_answers(db: Db) {
     }
     exactly_once(&api, &tokens, &database, job.id, ROWS).await;
     let stats = simulator_stats(&url, &std::fs::read_to_string(&ca).unwrap()).await;
+    let counted = api
+        .confrontation_until(&tokens.sub, job.id, |_| true)
+        .await
+        .metrics
+        .queries;
     for child in [&mut server, &mut simulator] {
         child.kill().unwrap();
         child.wait().unwrap();
     }
     let answered = stats["answered"].as_u64().unwrap();
     let wasted_per_kill = (answered - ROWS) / KILLS;
+    // Queries are counted as their batch commits: only those of a killed instance's last
+    // half second escape the count.
+    assert!(
+        counted <= answered,
+        "{counted} counted, {answered} answered"
+    );
+    assert!(
+        counted + KILLS * RATE / 2 >= answered,
+        "{counted} counted of {answered} answered"
+    );
+    let per_item = scalar(
+        &database,
+        &format!(
+            "SELECT SUM(queries) AS n FROM confrontation_items WHERE confrontation_id = {}",
+            job.id
+        ),
+    );
+    assert_eq!(per_item as u64, counted, "the items add up to the job");
     eprintln!(
-        "{db:?}: {KILLS} kills at {RATE} queries/s: {answered} answers for {ROWS} items, {wasted_per_kill} wasted per kill"
+        "{db:?}: {KILLS} kills at {RATE} queries/s: {answered} answers for {ROWS} items, {wasted_per_kill} wasted per kill, {counted} counted"
     );
     assert!(
         wasted_per_kill <= RATE * 3 / 2,

@@ -580,6 +580,10 @@ async fn the_online_provider_survives_faults_and_an_expired_opinion_is_renewed(a
     let tries: u64 = listed.iter().map(|i| u64::from(i.attempts)).sum();
     // A failed probe of the open breaker costs no item a try, so queries may exceed tries.
     assert!(asked >= tries, "{asked} queries, {tries} tries");
+    // Every query the provider saw is counted, per job and per item.
+    assert_eq!(m.queries, asked, "the job counts every query");
+    let per_item: u64 = listed.iter().map(|i| u64::from(i.queries)).sum();
+    assert_eq!(per_item, asked, "so do its items");
     assert!(
         asked > m.to_process,
         "transient faults were retried: {asked} queries for {} items",

@@ -125,10 +125,6 @@ async fn the_newest_migration_upgrades_a_database_with_data_and_keeps_every_row(
     }
     .unwrap();
     let before = row_counts(&mut conn);
-    assert!(
-        before.len() < current.len(),
-        "the newest migration adds tables"
-    );
     assert!(before["farmers"] >= 300 && before["users"] >= 4 && before["audit_log"] > 0);
     let applied = db::migrate(&mut conn).unwrap();
     assert_eq!(applied.len(), 1);

@@ -1,0 +1,2 @@
+ALTER TABLE confrontation_items DROP COLUMN queries;
+ALTER TABLE confrontations DROP COLUMN queries;
