@@ -3,7 +3,7 @@
 //! with a quota, and together they stay within it at nearly its full pace.
 
 use crate::support::procedure::{Tokens, in_attention, layout};
-use crate::support::process::{simulator_stats, spawn_server, spawn_simulator};
+use crate::support::process::{simulator_stats, spawn_server, standalone_renapo};
 use crate::support::{Db, test_database};
 use confrontas_api::ConfrontationState;
 
@@ -16,24 +16,16 @@ async fn two_instances_share_renapos_quota_without_a_refusal_at_nearly_its_pace(
     let Some(database) = test_database(Db::Postgres) else {
         return;
     };
-    let (mut simulator, _, url) = spawn_simulator(
-        "renapo",
-        database.dir(),
+    let mut renapo = standalone_renapo(
+        &database,
+        ROWS,
         &[
-            ("CONFRONTAS_SIMULATOR_BIND", "127.0.0.1:0"),
-            ("CONFRONTAS_DEMO_FARMERS", &ROWS.to_string()),
             ("CONFRONTAS_SIMULATOR_QUOTA_PER_SECOND", &QUOTA.to_string()),
             ("CONFRONTAS_SIMULATOR_LATENCY_MS", "20"),
         ],
     );
-    let ca = database.dir().join("data/simulator/renapo-ca.pem");
-    let vars = [
-        ("CONFRONTAS_RENAPO_URL", url.clone()),
-        ("CONFRONTAS_RENAPO_CA_FILE", ca.display().to_string()),
-        ("CONFRONTAS_RENAPO_RATE_PER_SECOND", QUOTA.to_string()),
-        ("CONFRONTAS_RENAPO_CONCURRENCY", "8".to_owned()),
-        ("CONFRONTAS_DEMO_FARMERS", ROWS.to_string()),
-    ];
+    let mut vars = renapo.server_vars.clone();
+    vars.push(("CONFRONTAS_RENAPO_RATE_PER_SECOND", QUOTA.to_string()));
     let (mut first, api) = spawn_server(&database, "first", &vars);
     let (mut second, _) = spawn_server(&database, "second", &vars);
     let tokens = Tokens::of(&api).await;
@@ -47,9 +39,8 @@ async fn two_instances_share_renapos_quota_without_a_refusal_at_nearly_its_pace(
             j.state == ConfrontationState::Finished
         })
         .await;
-    let ca_pem = std::fs::read_to_string(&ca).unwrap();
-    let stats = simulator_stats(&url, &ca_pem).await;
-    for child in [&mut first, &mut second, &mut simulator] {
+    let stats = simulator_stats(&renapo.url, &renapo.ca_pem).await;
+    for child in [&mut first, &mut second, &mut renapo.child] {
         child.kill().unwrap();
         child.wait().unwrap();
     }

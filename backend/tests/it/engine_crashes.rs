@@ -11,7 +11,7 @@ use std::process::Child;
 use std::time::Duration;
 
 use crate::support::procedure::{Tokens, in_attention, layout};
-use crate::support::process::{simulator_stats, spawn_simulator};
+use crate::support::process::{simulator_stats, standalone_renapo};
 use crate::support::{Api, Db, TestDatabase, test_database};
 use confrontas_api::{ApplyOutcome, ConfrontationItem, ConfrontationState, Page};
 use diesel::prelude::*;
@@ -205,25 +205,17 @@ async fn a_kill_throws_away_at_most_about_a_second_of_answers(db: Db) {
     let Some(database) = test_database(db) else {
         return;
     };
-    let (mut simulator, _, url) = spawn_simulator(
-        "renapo",
-        database.dir(),
-        &[
-            ("CONFRONTAS_SIMULATOR_BIND", "127.0.0.1:0"),
-            ("CONFRONTAS_DEMO_FARMERS", &ROWS.to_string()),
-            ("CONFRONTAS_SIMULATOR_LATENCY_MS", "20"),
-        ],
+    let mut renapo = standalone_renapo(
+        &database,
+        ROWS,
+        &[("CONFRONTAS_SIMULATOR_LATENCY_MS", "20")],
     );
-    let ca = database.dir().join("data/simulator/renapo-ca.pem");
-    let vars = [
-        ("CONFRONTAS_RENAPO_URL", url.clone()),
-        ("CONFRONTAS_RENAPO_CA_FILE", ca.display().to_string()),
+    let mut vars = renapo.server_vars.clone();
+    vars.extend([
         ("CONFRONTAS_RENAPO_RATE_PER_SECOND", RATE.to_string()),
-        ("CONFRONTAS_RENAPO_CONCURRENCY", "8".to_owned()),
         ("CONFRONTAS_CONFRONTATION_CHUNK", "200".to_owned()),
         ("CONFRONTAS_CONFRONTATION_LEASE_MS", "1500".to_owned()),
-        ("CONFRONTAS_DEMO_FARMERS", ROWS.to_string()),
-    ];
+    ]);
     let (mut server, mut api) = crate::support::process::spawn_server(&database, "run-0", &vars);
     let tokens = Tokens::of(&api).await;
     let request = in_attention(&api, &tokens, layout(&(0..ROWS).collect::<Vec<_>>())).await;
@@ -238,13 +230,13 @@ async fn a_kill_throws_away_at_most_about_a_second_of_answers(db: Db) {
             crate::support::process::spawn_server(&database, &format!("run-{run}"), &vars);
     }
     exactly_once(&api, &tokens, &database, job.id, ROWS).await;
-    let stats = simulator_stats(&url, &std::fs::read_to_string(&ca).unwrap()).await;
+    let stats = simulator_stats(&renapo.url, &renapo.ca_pem).await;
     let counted = api
         .confrontation_until(&tokens.sub, job.id, |_| true)
         .await
         .metrics
         .queries;
-    for child in [&mut server, &mut simulator] {
+    for child in [&mut server, &mut renapo.child] {
         child.kill().unwrap();
         child.wait().unwrap();
     }

@@ -321,12 +321,7 @@ async fn the_quota_is_enforced_by_the_simulator() {
 #[tokio::test]
 async fn the_wsdl_is_served_with_the_simulators_address() {
     let simulator = simulator().await;
-    let http = reqwest::Client::builder()
-        .tls_certs_only([
-            reqwest::Certificate::from_pem(simulator.authority_pem().as_bytes()).unwrap(),
-        ])
-        .build()
-        .unwrap();
+    let http = crate::support::process::trusting(simulator.authority_pem());
     let wsdl = http
         .get(format!("{}?wsdl", simulator.url))
         .send()

@@ -127,3 +127,42 @@ pub fn trusting(ca_pem: &str) -> reqwest::Client {
         .build()
         .unwrap()
 }
+
+/// `simulate renapo` for `farmers` demo people (with the simulator's `vars`) in `database`'s
+/// directory, and the variables that point a server at it.
+pub struct StandaloneRenapo {
+    pub child: Child,
+    /// The service's URL (its counters: [`simulator_stats`]).
+    pub url: String,
+    /// The simulator's authority (PEM), which the server trusts.
+    pub ca_pem: String,
+    /// RENAPO's URL and authority, `farmers` in the demo registry, 8 queries in flight.
+    pub server_vars: Vec<(&'static str, String)>,
+}
+
+pub fn standalone_renapo(
+    database: &TestDatabase,
+    farmers: u64,
+    vars: &[(&str, &str)],
+) -> StandaloneRenapo {
+    let farmers_text = farmers.to_string();
+    let mut simulator_vars = vec![
+        ("CONFRONTAS_SIMULATOR_BIND", "127.0.0.1:0"),
+        ("CONFRONTAS_DEMO_FARMERS", farmers_text.as_str()),
+    ];
+    simulator_vars.extend_from_slice(vars);
+    let (child, _, url) = spawn_simulator("renapo", database.dir(), &simulator_vars);
+    let ca = database.dir().join("data/simulator/renapo-ca.pem");
+    let server_vars = vec![
+        ("CONFRONTAS_RENAPO_URL", url.clone()),
+        ("CONFRONTAS_RENAPO_CA_FILE", ca.display().to_string()),
+        ("CONFRONTAS_RENAPO_CONCURRENCY", "8".to_owned()),
+        ("CONFRONTAS_DEMO_FARMERS", farmers_text.clone()),
+    ];
+    StandaloneRenapo {
+        child,
+        url,
+        ca_pem: std::fs::read_to_string(ca).unwrap(),
+        server_vars,
+    }
+}
