@@ -262,10 +262,16 @@ pub enum ItemReason {
     InvalidRfc,
     /// SAT: the answer file does not answer the RFC.
     NotAnswered,
+    /// SAT: the RFC contradicts the CURP (birth date or name letters), or is a generic one.
+    RfcMismatch,
+    /// SAT: a legal entity's RFC on a person's CURP.
+    RfcOfLegalEntity,
+    /// SAT: another farmer of the registry (or an earlier row of the layout) holds the RFC.
+    RfcHeldByOther,
 }
 
 impl ItemReason {
-    pub const ALL: [ItemReason; 21] = [
+    pub const ALL: [ItemReason; 24] = [
         ItemReason::Identical,
         ItemReason::DataChanged,
         ItemReason::Deceased,
@@ -287,6 +293,9 @@ impl ItemReason {
         ItemReason::MissingRfc,
         ItemReason::InvalidRfc,
         ItemReason::NotAnswered,
+        ItemReason::RfcMismatch,
+        ItemReason::RfcOfLegalEntity,
+        ItemReason::RfcHeldByOther,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -312,6 +321,9 @@ impl ItemReason {
             ItemReason::MissingRfc => "missing_rfc",
             ItemReason::InvalidRfc => "invalid_rfc",
             ItemReason::NotAnswered => "not_answered",
+            ItemReason::RfcMismatch => "rfc_mismatch",
+            ItemReason::RfcOfLegalEntity => "rfc_of_legal_entity",
+            ItemReason::RfcHeldByOther => "rfc_held_by_other",
         }
     }
 
@@ -342,6 +354,9 @@ impl ItemReason {
             ItemReason::MissingRfc => "Sin RFC en el layout ni en el padrón",
             ItemReason::InvalidRfc => "RFC con formato inválido",
             ItemReason::NotAnswered => "El archivo de respuesta del SAT no trae el RFC",
+            ItemReason::RfcMismatch => "El RFC no corresponde a la CURP",
+            ItemReason::RfcOfLegalEntity => "RFC de persona moral en la CURP de una persona",
+            ItemReason::RfcHeldByOther => "El RFC ya es de otro productor",
         }
     }
 
@@ -353,9 +368,8 @@ impl ItemReason {
             | AuthorityUnavailable | UnusableAnswer => true,
             Identical | DataChanged | Deceased | NotFound | RejectedByAuthority | CurpInactive
             | UnknownStatus | NewCurpInRegistry => authority == Authority::Renapo,
-            SameOpinion | NewOpinion | ChangedOpinion | MissingRfc | InvalidRfc | NotAnswered => {
-                authority == Authority::Sat
-            }
+            SameOpinion | NewOpinion | ChangedOpinion | MissingRfc | InvalidRfc | NotAnswered
+            | RfcMismatch | RfcOfLegalEntity | RfcHeldByOther => authority == Authority::Sat,
         }
     }
 

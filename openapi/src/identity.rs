@@ -528,6 +528,73 @@ impl Rfc {
     }
 }
 
+/// Why an RFC cannot be the RFC of the person a CURP names (`docs/sat-protocol.md`, "Whose RFC
+/// it is").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RfcOwnership {
+    /// A legal entity's RFC (12 characters): a person's CURP never goes with one.
+    LegalEntity,
+    /// The birth date or the name letters contradict the CURP, or the RFC is a generic one.
+    Contradicts,
+}
+
+impl RfcOwnership {
+    pub fn message(self) -> &'static str {
+        match self {
+            RfcOwnership::LegalEntity => {
+                "El RFC es de una persona moral (12 caracteres) y la CURP es de una persona física."
+            }
+            RfcOwnership::Contradicts => {
+                "El RFC no corresponde a la CURP: la fecha de nacimiento o las letras del nombre no coinciden."
+            }
+        }
+    }
+}
+
+impl Rfc {
+    /// Whether this RFC can be the one of the person `curp` names. For a person both keys are
+    /// built from the same birth date (positions 5–10, compared exactly) and the same name
+    /// letters (positions 1–4), which the two authorities write differently only in known
+    /// ways: an `X` for a replaced letter (inconvenient words, `Ñ` in the CURP, a missing
+    /// letter), and the RFC's two-letter forms for one surname or a surname without an inner
+    /// vowel. The homoclave is the SAT's and cannot be derived.
+    pub fn belongs_to(&self, curp: &Curp) -> Result<(), RfcOwnership> {
+        if self.kind() == RfcKind::Moral {
+            return Err(RfcOwnership::LegalEntity);
+        }
+        if GENERIC_RFCS.contains(&self.0.as_str()) {
+            return Err(RfcOwnership::Contradicts);
+        }
+        let rfc: Vec<char> = self.0.chars().collect();
+        let curp: Vec<char> = curp.as_str().chars().collect();
+        if rfc[4..10] != curp[4..10] {
+            return Err(RfcOwnership::Contradicts);
+        }
+        let (r, c) = (&rfc[..4], &curp[..4]);
+        // An `X` stands for any letter, `Ñ` in the CURP included.
+        let same = |a: char, b: char| a == b || a == 'X' || b == 'X';
+        let letter_by_letter = (0..4).all(|i| same(r[i], c[i]));
+        // No second surname: the CURP writes X in its place; the RFC takes two letters of the
+        // first surname and two of the given name.
+        let one_surname = c[2] == 'X' && same(r[0], c[0]) && same(r[2], c[3]);
+        // A first surname without an inner vowel: the CURP writes X for it; the RFC takes the
+        // surnames' initials and two letters of the given name.
+        let short_surname = c[1] == 'X' && same(r[0], c[0]) && r[1] == c[2] && same(r[2], c[3]);
+        if letter_by_letter || one_surname || short_surname {
+            Ok(())
+        } else {
+            Err(RfcOwnership::Contradicts)
+        }
+    }
+
+    /// Whether many people may share this RFC (the generic ones, which identify nobody).
+    pub fn is_generic(&self) -> bool {
+        GENERIC_RFCS.contains(&self.0.as_str())
+    }
+}
+
 impl fmt::Display for Rfc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -583,6 +650,61 @@ mod tests {
             assert_eq!(RfcWarning::parse(warning.code()), Some(warning));
         }
         assert_eq!(RfcWarning::parse("otra"), None);
+    }
+
+    /// `rfc` against the CURP of these first 17 characters (the check digit computed).
+    fn owns(rfc: &str, curp_17: &str) -> Result<(), RfcOwnership> {
+        let check = Curp::check_digit(curp_17).unwrap();
+        let curp = Curp::parse(&format!("{curp_17}{check}")).unwrap();
+        Rfc::parse(rfc).unwrap().belongs_to(&curp)
+    }
+
+    #[test]
+    fn a_persons_rfc_belongs_to_the_curp_built_from_the_same_name_and_birth_date() {
+        // The SAT's canonical example and its CURP (Enrique González Durán, 31 Dec 1956).
+        assert_eq!(owns("GODE561231GR8", "GODE561231HDFRRN0"), Ok(()));
+        // Another farmer's RFC: other letters and another date.
+        assert_eq!(
+            owns("AUUA8510222F6", "CURA021231HVZRVBA"),
+            Err(RfcOwnership::Contradicts)
+        );
+        // The same letters, another birth date.
+        assert_eq!(
+            owns("GODE561230GR8", "GODE561231HDFRRN0"),
+            Err(RfcOwnership::Contradicts)
+        );
+        // The same date, another surname's initial.
+        assert_eq!(
+            owns("RODE561231GR8", "GODE561231HDFRRN0"),
+            Err(RfcOwnership::Contradicts)
+        );
+    }
+
+    #[test]
+    fn known_differences_between_the_curp_and_rfc_rules_are_not_contradictions() {
+        // Inconvenient words: the CURP replaces the second letter (BUEY → BXEY), the RFC the
+        // last (BUEY → BUEX).
+        assert_eq!(owns("BUEX800101AB1", "BXEY800101HDFNNS0"), Ok(()));
+        // One surname: CURP PEXJ (X for the missing surname), RFC PEJU (two and two letters).
+        assert_eq!(owns("PEJU800101AB1", "PEXJ800101HDFRNN0"), Ok(()));
+        // A first surname without an inner vowel (Ek): CURP EXPJ, RFC EPJU.
+        assert_eq!(owns("EPJU800101AB1", "EXPJ800101HYNKRN0"), Ok(()));
+        // Ñ: the CURP writes X, the RFC may keep it.
+        assert_eq!(owns("MUÑJ800101AB1", "MUXJ800101HDFXXN0"), Ok(()));
+    }
+
+    #[test]
+    fn a_legal_entitys_or_a_generic_rfc_never_belongs_to_a_person() {
+        assert_eq!(
+            owns("MAB9307148T4", "GODE561231HDFRRN0"),
+            Err(RfcOwnership::LegalEntity)
+        );
+        assert_eq!(
+            owns("XAXX010101000", "XAXX010101HDFXXX0"),
+            Err(RfcOwnership::Contradicts)
+        );
+        assert!(Rfc::parse("XEXX010101000").unwrap().is_generic());
+        assert!(!Rfc::parse("GODE561231GR8").unwrap().is_generic());
     }
 
     #[test]

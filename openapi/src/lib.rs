@@ -27,7 +27,7 @@ pub use certificates::*;
 pub use common::*;
 pub use confrontations::*;
 pub use directory::*;
-pub use identity::{Curp, CurpProblem, Rfc, RfcKind, RfcProblem, RfcWarning, Sex};
+pub use identity::{Curp, CurpProblem, Rfc, RfcKind, RfcOwnership, RfcProblem, RfcWarning, Sex};
 pub use layouts::*;
 pub use ops::*;
 pub use registry::*;

@@ -10,7 +10,8 @@ use chrono::NaiveDateTime;
 use confrontas_api::{
     Authority, Classification, Confrontation, ConfrontationControl, ConfrontationItem,
     ConfrontationMetrics, ConfrontationState, Curp, FieldChange, ItemFilter, ItemReason,
-    OutcomeCount, Page, RequestState, RequestType, Rfc, RfcWarning, SatOutcome, SatProvider,
+    OutcomeCount, Page, RequestState, RequestType, Rfc, RfcOwnership, RfcWarning, SatOutcome,
+    SatProvider,
 };
 use diesel::prelude::*;
 use serde_json::json;
@@ -219,14 +220,17 @@ fn rfc_of(layout: &str, registry: Option<&str>) -> Result<Rfc, ItemReason> {
     Rfc::parse(written).map_err(|_| ItemReason::InvalidRfc)
 }
 
-/// The items of a layout: rows that cannot be confronted get their reason at once.
+/// The items of a layout: rows that cannot be confronted get their reason at once. For the SAT
+/// that includes an RFC that cannot be the farmer's: a legal entity's, one contradicting the
+/// CURP, or one another farmer (or an earlier row) holds; such a row is never asked about, so
+/// its opinion can never be applied (`docs/sat-protocol.md`, "Whose RFC it is").
 fn items_of(
     conn: &mut AnyConnection,
     rows: Vec<LayoutRow>,
     authority: Authority,
 ) -> AppResult<Vec<(LayoutRow, Result<Target, ItemReason>)>> {
     let mut first_row: HashMap<String, u32> = HashMap::with_capacity(rows.len());
-    let checked: Vec<(LayoutRow, Result<String, ItemReason>)> = rows
+    let checked: Vec<(LayoutRow, Result<Curp, ItemReason>)> = rows
         .into_iter()
         .map(|row| {
             let outcome = if row.curp.is_empty() {
@@ -235,12 +239,11 @@ fn items_of(
                 match Curp::parse(&row.curp) {
                     Err(_) => Err(ItemReason::InvalidCurp),
                     Ok(curp) => {
-                        let text = curp.as_str().to_owned();
-                        if first_row.contains_key(&text) {
+                        if first_row.contains_key(curp.as_str()) {
                             Err(ItemReason::DuplicateRow)
                         } else {
-                            first_row.insert(text.clone(), row.row);
-                            Ok(text)
+                            first_row.insert(curp.as_str().to_owned(), row.row);
+                            Ok(curp)
                         }
                     }
                 }
@@ -250,7 +253,7 @@ fn items_of(
         .collect();
     let valid: Vec<&str> = checked
         .iter()
-        .filter_map(|(_, c)| c.as_ref().ok().map(String::as_str))
+        .filter_map(|(_, c)| c.as_ref().ok().map(Curp::as_str))
         .collect();
     let backend = conn.backend();
     let mut found: HashMap<String, (i64, Option<String>)> = HashMap::with_capacity(valid.len());
@@ -265,17 +268,28 @@ fn items_of(
                 .map(|(curp, id, rfc)| (curp, (id, rfc))),
         );
     }
-    Ok(checked
+    let mut items: Vec<(LayoutRow, Result<Target, ItemReason>)> = checked
         .into_iter()
         .map(|(mut row, outcome)| {
             let item = outcome.and_then(|curp| {
                 let (farmer_id, registry_rfc) =
-                    found.get(&curp).ok_or(ItemReason::NotInRegistry)?;
-                row.curp = curp;
+                    found.get(curp.as_str()).ok_or(ItemReason::NotInRegistry)?;
                 let rfc = match authority {
                     Authority::Renapo => None,
-                    Authority::Sat => Some(rfc_of(&row.rfc, registry_rfc.as_deref())?),
+                    Authority::Sat => {
+                        let rfc = rfc_of(&row.rfc, registry_rfc.as_deref())?;
+                        if let Err(problem) = rfc.belongs_to(&curp) {
+                            // Kept with the item, so the report shows which RFC was refused.
+                            row.rfc = rfc.into();
+                            return Err(match problem {
+                                RfcOwnership::LegalEntity => ItemReason::RfcOfLegalEntity,
+                                RfcOwnership::Contradicts => ItemReason::RfcMismatch,
+                            });
+                        }
+                        Some(rfc)
+                    }
                 };
+                row.curp = curp.into();
                 Ok(Target {
                     farmer_id: *farmer_id,
                     rfc,
@@ -283,7 +297,57 @@ fn items_of(
             });
             (row, item)
         })
-        .collect())
+        .collect();
+    if authority == Authority::Sat {
+        refuse_rfcs_held_by_others(conn, &mut items)?;
+    }
+    Ok(items)
+}
+
+/// Marks `rfc_held_by_other` the items whose RFC another farmer holds in the registry, or an
+/// earlier row of the layout gives to another farmer.
+fn refuse_rfcs_held_by_others(
+    conn: &mut AnyConnection,
+    items: &mut [(LayoutRow, Result<Target, ItemReason>)],
+) -> AppResult<()> {
+    let asked: Vec<&str> = items
+        .iter()
+        .filter_map(|(_, item)| item.as_ref().ok()?.rfc.as_ref().map(Rfc::as_str))
+        .collect();
+    let backend = conn.backend();
+    let mut holders: HashMap<String, Vec<i64>> = HashMap::new();
+    for chunk in asked.chunks(INSERT_ROWS) {
+        for (rfc, id) in farmers::table
+            .filter(db::in_json_texts(backend, "rfc", chunk))
+            .select((farmers::rfc.assume_not_null(), farmers::id))
+            .load::<(String, i64)>(conn)?
+        {
+            holders.entry(rfc).or_default().push(id);
+        }
+    }
+    let mut given_by_layout: HashMap<String, i64> = HashMap::new();
+    for (row, item) in items.iter_mut() {
+        let Ok(Target {
+            farmer_id,
+            rfc: Some(rfc),
+        }) = item
+        else {
+            continue;
+        };
+        let farmer = *farmer_id;
+        let held_elsewhere = holders
+            .get(rfc.as_str())
+            .is_some_and(|ids| ids.iter().any(|&id| id != farmer));
+        let given_before = *given_by_layout
+            .entry(rfc.as_str().to_owned())
+            .or_insert(farmer)
+            != farmer;
+        if held_elsewhere || given_before {
+            row.rfc = rfc.as_str().to_owned();
+            *item = Err(ItemReason::RfcHeldByOther);
+        }
+    }
+    Ok(())
 }
 
 /// Reads the layout's CURPs with the same limits and reader as its check at submission.

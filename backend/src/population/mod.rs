@@ -74,22 +74,34 @@ impl Population {
         self.person_with_homonym(index, 0)
     }
 
-    /// The first `count` people, every CURP unique: on a collision the homonym differentiator moves
-    /// to the next digit (born ≤ 1999) or letter (born ≥ 2000), as RENAPO assigns it.
+    /// The first `count` people, every CURP and RFC unique: on a CURP collision the homonym
+    /// differentiator moves to the next digit (born ≤ 1999) or letter (born ≥ 2000), as RENAPO
+    /// assigns it; on an RFC collision the homoclave moves on, as the SAT assigns it.
     pub fn people(&self, count: u64) -> impl Iterator<Item = Person> + '_ {
         let mut seen: HashSet<[u8; 17]> = HashSet::new();
+        let mut rfcs: HashSet<[u8; 12]> = HashSet::new();
         (0..count).map(move |index| {
             let mut bump = 0;
-            loop {
+            let mut person = loop {
                 let person = self.person_with_homonym(index, bump);
                 let key: [u8; 17] = person.curp.as_str().as_bytes()[..17]
                     .try_into()
                     .expect("18 ASCII characters");
                 if seen.insert(key) {
-                    return person;
+                    break person;
                 }
                 bump += 1;
+            };
+            let mut variant = 0;
+            while !rfcs.insert(
+                person.rfc.as_str().as_bytes()[..12]
+                    .try_into()
+                    .expect("a persona física's RFC is 13 ASCII characters"),
+            ) {
+                variant += 1;
+                person.rfc = other_homoclave(&person.rfc, variant);
             }
+            person
         })
     }
 
@@ -276,7 +288,6 @@ impl CurpNames {
         if RFC_INCONVENIENT_WORDS.contains(&word.as_str()) {
             letters[3] = 'X';
         }
-        const HOMOCLAVE: &[u8] = b"123456789ABCDEFGHIJKLMNPQRSTUVWXYZ";
         let hash = plain_upper(&format!("{given} {first} {}", second.unwrap_or_default()))
             .bytes()
             .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
@@ -299,6 +310,32 @@ impl CurpNames {
         }
         Rfc::parse(&format!("{body}{check}")).expect("constructed by the rules")
     }
+}
+
+/// Homoclave digits, as the SAT writes them.
+const HOMOCLAVE: &[u8] = b"123456789ABCDEFGHIJKLMNPQRSTUVWXYZ";
+
+/// `rfc` with the homoclave of its `variant`-th homonym; a check digit that was wrong stays
+/// wrong, as such RFCs exist.
+fn other_homoclave(rfc: &Rfc, variant: u32) -> Rfc {
+    let text = rfc.as_str();
+    let check_was_right = Rfc::check_digit(&text[..12]) == text.chars().last();
+    let hash = format!("{text}{variant}")
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+    let body = format!(
+        "{}{}{}",
+        &text[..10],
+        HOMOCLAVE[(hash % 33) as usize] as char,
+        HOMOCLAVE[((hash >> 8) % 34) as usize] as char
+    );
+    let mut check = Rfc::check_digit(&body).expect("RFC alphabet");
+    if !check_was_right {
+        check = if check == '0' { '1' } else { '0' };
+    }
+    Rfc::parse(&format!("{body}{check}")).expect("constructed by the rules")
 }
 
 #[cfg(test)]
@@ -397,6 +434,30 @@ mod tests {
     }
 
     #[test]
+    fn a_homonyms_rfc_differs_only_in_its_homoclave_and_keeps_a_wrong_check_digit_wrong() {
+        let right = Rfc::parse("GODE561231GR8").unwrap();
+        let wrong = Rfc::parse("GODE561231GR7").unwrap();
+        for variant in 1..50 {
+            for (rfc, was_right) in [(&right, true), (&wrong, false)] {
+                let other = other_homoclave(rfc, variant);
+                assert_eq!(&other.as_str()[..10], "GODE561231");
+                assert_eq!(other.warnings().is_empty(), was_right, "{other}");
+            }
+        }
+        let others: HashSet<Rfc> = (1..50).map(|v| other_homoclave(&right, v)).collect();
+        assert!(others.len() > 40, "variants differ: {}", others.len());
+    }
+
+    #[test]
+    fn two_people_whose_rules_give_one_rfc_get_different_homoclaves() {
+        let population = Population::new(7);
+        // Seed 7's people 3,896 and 37,739 are built to the same RFC.
+        assert_eq!(population.person(3_896).rfc, population.person(37_739).rfc);
+        let rfcs: HashSet<Rfc> = population.people(40_000).map(|p| p.rfc).collect();
+        assert_eq!(rfcs.len(), 40_000);
+    }
+
+    #[test]
     fn the_same_seed_and_index_give_the_same_person() {
         let population = Population::new(7);
         assert_eq!(population.person(123), population.person(123));
@@ -413,6 +474,8 @@ mod tests {
         let people: Vec<Person> = Population::new(2026).people(20_000).collect();
         let curps: HashSet<&str> = people.iter().map(|p| p.curp.as_str()).collect();
         assert_eq!(curps.len(), people.len(), "every CURP unique");
+        let rfcs: HashSet<&str> = people.iter().map(|p| p.rfc.as_str()).collect();
+        assert_eq!(rfcs.len(), people.len(), "every RFC unique");
         for person in &people {
             let curp = Curp::parse(person.curp.as_str()).expect("valid CURP");
             assert_eq!(curp.birth_date(), person.birth_date);
@@ -425,6 +488,7 @@ mod tests {
                 &person.curp.as_str()[4..10],
                 "RFC and CURP share the birth date"
             );
+            assert_eq!(person.rfc.belongs_to(&curp), Ok(()), "{person:?}");
         }
         let share = |f: &dyn Fn(&Person) -> bool| {
             people.iter().filter(|p| f(p)).count() as f64 / people.len() as f64

@@ -224,6 +224,14 @@ pub fn apply_field_changes(
             record.curp
         )));
     }
+    if changes.iter().any(|c| c.field == RFC)
+        && let Some(rfc) = &record.rfc
+        && let Some(holder) = rfc_holder(conn, rfc, farmer_id)?
+    {
+        return Ok(Written::Conflict(format!(
+            "el RFC {rfc} ya pertenece al productor con CURP {holder}"
+        )));
+    }
     let updated = diesel::update(
         farmers::table
             .find(farmer_id)
@@ -262,4 +270,23 @@ pub fn apply_field_changes(
         .values(&history)
         .execute(c))?;
     Ok(Written::Fields(fields))
+}
+
+/// The CURP of the farmer other than `farmer_id` that holds `rfc`, if any: one RFC is one
+/// person's (the generic ones aside), and the registry's unique index refuses a second holder
+/// (`docs/sat-protocol.md`, "Whose RFC it is").
+pub fn rfc_holder(
+    conn: &mut AnyConnection,
+    rfc: &str,
+    farmer_id: i64,
+) -> QueryResult<Option<String>> {
+    if confrontas_api::Rfc::parse(rfc).is_ok_and(|r| r.is_generic()) {
+        return Ok(None);
+    }
+    farmers::table
+        .filter(farmers::rfc.eq(rfc))
+        .filter(farmers::id.ne(farmer_id))
+        .select(farmers::curp)
+        .first(conn)
+        .optional()
 }

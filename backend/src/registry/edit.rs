@@ -1,11 +1,12 @@
 //! Staff editing a farmer: the fields they may change, each change with a history row that
 //! keeps the reason, on the version they saw.
 
-use confrontas_api::{ChangeSource, Farmer, FarmerPatch, Rfc};
+use confrontas_api::{ChangeSource, Curp, Farmer, FarmerPatch, ItemReason, Rfc, RfcOwnership};
 use diesel::prelude::*;
 use serde_json::json;
 
 use super::bulk::NewChange;
+use super::changes;
 use super::records::{FarmerRow, find};
 use crate::audit::Actor;
 use crate::db::{self, AnyConnection};
@@ -115,6 +116,9 @@ pub fn update(
         if changes.is_empty() {
             return current.into_dto();
         }
+        if let Some(Some(rfc)) = edits.rfc.change() {
+            check_rfc_owner(conn, &current, &rfc)?;
+        }
         let now = db::now();
         let touched = diesel::update(
             farmers::table
@@ -159,6 +163,35 @@ pub fn update(
         )?;
         find(conn, &current.curp)?.into_dto()
     })
+}
+
+/// A farmer's RFC must be theirs and nobody else's; to move an RFC to this farmer, staff first
+/// remove it from its holder (an edit with its own reason and history), so the move is an
+/// explicit, audited decision (`docs/sat-protocol.md`, "Whose RFC it is").
+fn check_rfc_owner(conn: &mut AnyConnection, farmer: &FarmerRow, rfc: &str) -> AppResult<()> {
+    let unprocessable = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+    if let (Ok(parsed), Ok(curp)) = (Rfc::parse(rfc), Curp::parse(&farmer.curp))
+        && let Err(problem) = parsed.belongs_to(&curp)
+    {
+        let code = match problem {
+            RfcOwnership::LegalEntity => ItemReason::RfcOfLegalEntity,
+            RfcOwnership::Contradicts => ItemReason::RfcMismatch,
+        };
+        return Err(AppError::new(
+            unprocessable,
+            code.as_str(),
+            problem.message(),
+        ));
+    }
+    if let Some(holder) = changes::rfc_holder(conn, rfc, farmer.id)? {
+        return Err(AppError::conflict(
+            ItemReason::RfcHeldByOther.as_str(),
+            format!(
+                "El RFC {rfc} ya es del productor con CURP {holder}. Si es de este productor, quítelo primero de aquel (con el motivo) y vuelva a asignarlo aquí."
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn version_conflict(current: i32) -> AppError {

@@ -81,7 +81,8 @@ async fn a_backup_under_load_restores_every_request_document_and_history_row(db:
                 }
                 let form = request_form("renapo", Some(layout(&[i, i + 1])));
                 let response = send_form(&api, &paths::requests::submit(), &area, form).await;
-                assert_eq!(response.status(), 201);
+                let status = response.status();
+                assert_eq!(status, 201, "{}", response.text().await.unwrap_or_default());
                 submitted.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -104,8 +105,13 @@ async fn a_backup_under_load_restores_every_request_document_and_history_row(db:
     })
     .await
     .unwrap();
+    // One more submission after the backup shows it did not stop the server's work; on a
+    // loaded machine a submission can take seconds, so wait for it rather than a fixed time.
     let during = submitted.load(Ordering::Relaxed);
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while submitted.load(Ordering::Relaxed) <= during && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     stop.store(true, Ordering::Relaxed);
     load.await.unwrap();
     server.kill().unwrap();

@@ -29,6 +29,7 @@ mod registry;
 mod registry_imports;
 mod renapo_client;
 mod requests;
+mod rfc_ownership;
 mod sat;
 mod schema_parity;
 mod sqlite_concurrency;

@@ -25,7 +25,12 @@ on_both_backends!(
     imports_cut_short_by_a_stop_are_marked_failed_at_the_next_start,
 );
 
-async fn start(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>) -> RegistryImport {
+pub(crate) async fn start(
+    app: &TestApp,
+    token: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> RegistryImport {
     let response = app
         .upload(&paths::registry::start_import(), token, name, bytes)
         .await;
@@ -39,7 +44,11 @@ async fn start(app: &TestApp, token: &str, name: &str, bytes: Vec<u8>) -> Regist
     queued
 }
 
-async fn wait_done(app: &TestApp, token: &str, id: i64) -> (RegistryImport, Vec<RegistryImport>) {
+pub(crate) async fn wait_done(
+    app: &TestApp,
+    token: &str,
+    id: i64,
+) -> (RegistryImport, Vec<RegistryImport>) {
     let started = Instant::now();
     let mut seen = Vec::new();
     loop {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::NaiveDateTime;
-use confrontas_api::{ChangeSource, ImportStatus};
+use confrontas_api::{ChangeSource, ImportStatus, ItemReason, Rfc};
 use diesel::prelude::*;
 use serde_json::json;
 
@@ -168,6 +168,7 @@ fn apply_batch(
             .into_iter()
             .map(|f| (f.curp.clone(), f))
             .collect();
+        let mut rfc_holders = rfc_holders(conn, batch)?;
         let mut batch_counts = *counts;
         let mut new_farmers = Vec::new();
         let mut updates = Vec::new();
@@ -190,7 +191,25 @@ fn apply_batch(
                     continue;
                 }
             };
-            match existing.remove(&incoming.curp) {
+            let rfc = incoming.rfc.as_ref().filter(|r| !is_generic(r));
+            if let Some(rfc) = rfc
+                && let Some(holder) = rfc_holders.get(rfc)
+                && *holder != incoming.curp
+            {
+                let message = format!(
+                    "El RFC {rfc} ya es del productor con CURP {holder}: un RFC es de una sola persona. Si pasa a esta CURP, quítelo primero de aquel productor."
+                );
+                refuse_row(
+                    row.number,
+                    refuse(
+                        Some(&incoming.curp),
+                        ItemReason::RfcHeldByOther.as_str(),
+                        message,
+                    ),
+                );
+                continue;
+            }
+            let accepted = match existing.remove(&incoming.curp) {
                 Some(current) => {
                     let update = Update::of(current, incoming);
                     if update.changes.is_empty() {
@@ -198,18 +217,28 @@ fn apply_batch(
                     } else {
                         updates.push(update);
                     }
+                    true
                 }
                 None => match NewFarmer::from_import(incoming) {
-                    Some(farmer) => new_farmers.push(farmer),
-                    None => refuse_row(
-                        row.number,
-                        refuse(
-                            Some(&incoming.curp),
-                            "missing_name",
-                            "La CURP no está en el padrón: para darla de alta, la fila necesita NOMBRE(S) y PRIMER APELLIDO.",
-                        ),
-                    ),
+                    Some(farmer) => {
+                        new_farmers.push(farmer);
+                        true
+                    }
+                    None => {
+                        refuse_row(
+                            row.number,
+                            refuse(
+                                Some(&incoming.curp),
+                                "missing_name",
+                                "La CURP no está en el padrón: para darla de alta, la fila necesita NOMBRE(S) y PRIMER APELLIDO.",
+                            ),
+                        );
+                        false
+                    }
                 },
+            };
+            if accepted && let Some(rfc) = rfc {
+                rfc_holders.insert(rfc.clone(), incoming.curp.clone());
             }
         }
         batch_counts.inserted += insert_new_farmers(
@@ -258,6 +287,30 @@ fn apply_batch(
         *counts = batch_counts;
         Ok(())
     })
+}
+
+/// The CURPs holding the (non-generic) RFCs a batch writes, so a row cannot give one
+/// farmer's RFC to another (`docs/sat-protocol.md`, "Whose RFC it is").
+fn rfc_holders(conn: &mut AnyConnection, batch: &[Row]) -> QueryResult<HashMap<String, String>> {
+    let wanted: Vec<&str> = batch
+        .iter()
+        .filter_map(|r| r.parsed.as_ref().ok()?.rfc.as_deref())
+        .filter(|rfc| !is_generic(rfc))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let backend = conn.backend();
+    Ok(farmers::table
+        .filter(db::in_json_texts(backend, "rfc", &wanted))
+        .select((farmers::rfc.assume_not_null(), farmers::curp))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+fn is_generic(rfc: &str) -> bool {
+    Rfc::parse(rfc).is_ok_and(|r| r.is_generic())
 }
 
 fn write_counts(conn: &mut AnyConnection, import_id: i64, counts: &Counts) -> QueryResult<()> {

@@ -1,0 +1,1 @@
+DROP INDEX farmers_rfc_one_holder;
