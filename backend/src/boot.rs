@@ -17,8 +17,8 @@ use crate::state::AppState;
 use crate::uploads::ParsePermits;
 use crate::{auth, certificates, notifications};
 
-/// Opens the database, applies migrations, fails the imports a stop interrupted, prepares keys
-/// and connects to the authorities (starting the built-in simulators when configured so).
+/// Opens the database, applies migrations, fails the imports a stop interrupted, keeps the
+/// opinions' validity days on the configured rule, prepares keys and connects to the authorities (starting the built-in simulators when configured so).
 pub async fn open(config: Config) -> Result<AppState, String> {
     // Every TLS client and server of the process uses the same provider.
     crate::tls::ensure_crypto_provider();
@@ -42,6 +42,19 @@ pub async fn open(config: Config) -> Result<AppState, String> {
         tracing::warn!(
             interrupted,
             "registry imports interrupted by the last stop were marked failed"
+        );
+    }
+    let recomputed =
+        crate::sat::validity::reconcile(&mut conn, config.sat.validity).map_err(|e| {
+            format!(
+                "cannot keep the opinions' validity on one rule: {}",
+                e.detail
+            )
+        })?;
+    if recomputed > 0 {
+        tracing::info!(
+            recomputed,
+            "the registry's opinion validity days were recomputed by the configured rule"
         );
     }
     drop(conn);

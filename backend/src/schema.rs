@@ -405,3 +405,10 @@ diesel::table! {
         consultations -> Integer,
     }
 }
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
+    }
+}

@@ -263,14 +263,3 @@ pub fn use_id_param() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
             .unwrap_or(0)
     }
 }
-
-/// Today on the browser's calendar (the ministry's people are in Mexico).
-pub fn today() -> chrono::NaiveDate {
-    let now = js_sys::Date::new_0();
-    chrono::NaiveDate::from_ymd_opt(
-        now.get_full_year() as i32,
-        now.get_month() + 1,
-        now.get_date(),
-    )
-    .unwrap_or_default()
-}

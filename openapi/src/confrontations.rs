@@ -398,9 +398,13 @@ pub struct FieldChange {
 }
 
 impl FieldChange {
-    /// "Nombre(s): Juan → JUAN GUADALUPE", with "(vacío)" for no value.
+    /// "Nombre(s): Juan → JUAN GUADALUPE", with "(vacío)" for no value and coded values
+    /// (an opinion's sense, a farmer's status) in words.
     pub fn describe(&self) -> String {
-        let value = |v: &Option<String>| v.clone().unwrap_or_else(|| "(vacío)".to_owned());
+        let value = |v: &Option<String>| match v.as_deref() {
+            None => "(vacío)".to_owned(),
+            Some(text) => crate::registry::value_label(&self.field, text),
+        };
         format!(
             "{}: {} → {}",
             field_label(&self.field),
@@ -538,6 +542,10 @@ pub struct ConfrontationItem {
     pub opinion_folio: Option<String>,
     pub opinion_issued_on: Option<chrono::NaiveDate>,
     pub opinion_valid_until: Option<chrono::NaiveDate>,
+    /// SAT only: that opinion's validity today (Mexico City), computed when read: an opinion
+    /// that arrived already expired reads `expired`.
+    #[serde(default)]
+    pub opinion_standing: Option<crate::OpinionStanding>,
     /// `None` while the item waits its turn.
     pub classification: Option<Classification>,
     pub reason: Option<ItemReason>,
@@ -702,6 +710,27 @@ mod tests {
         assert_eq!(kpis.survival, Some(0.95));
         assert_eq!(kpis.population_updated, Some(0.125));
         assert_eq!(ConfrontationMetrics::default().kpis(), Kpis::default());
+    }
+
+    #[test]
+    fn a_change_of_sense_or_status_is_described_in_words() {
+        let change = |field: &str, before: Option<&str>, after: &str| FieldChange {
+            field: field.into(),
+            before: before.map(Into::into),
+            after: Some(after.into()),
+        };
+        assert_eq!(
+            change("sat_opinion", None, "en_suspension").describe(),
+            "Opinión 32-D: (vacío) → En suspensión de actividades"
+        );
+        assert_eq!(
+            change("status", Some("active"), "deceased").describe(),
+            "Estatus: Activo → Baja por defunción"
+        );
+        assert_eq!(
+            change("given_names", Some("Juan"), "JUAN").describe(),
+            "Nombre(s): Juan → JUAN"
+        );
     }
 
     #[test]

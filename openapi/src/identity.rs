@@ -403,6 +403,14 @@ impl RfcWarning {
         }
     }
 
+    /// A short name, for a report's cell.
+    pub fn label(self) -> &'static str {
+        match self {
+            RfcWarning::CheckDigit => "Dígito verificador no coincide",
+            RfcWarning::Generic => "RFC genérico",
+        }
+    }
+
     pub fn message(self) -> &'static str {
         match self {
             RfcWarning::CheckDigit => {
@@ -528,8 +536,8 @@ impl Rfc {
     }
 }
 
-/// Why an RFC cannot be the RFC of the person a CURP names (`docs/sat-protocol.md`, "Whose RFC
-/// it is").
+/// Why an RFC cannot be the RFC of the person a CURP names
+/// (`docs/sat-protocol.md`, "Whose RFC it is").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]

@@ -74,6 +74,9 @@ pub struct Farmer {
     pub sat_folio: Option<String>,
     pub sat_issued_on: Option<NaiveDate>,
     pub sat_valid_until: Option<NaiveDate>,
+    /// The opinion's validity today (Mexico City), computed when read.
+    #[serde(default)]
+    pub sat_standing: Option<crate::OpinionStanding>,
     /// Increases with every change; send it back in `PATCH` to avoid overwriting someone else's edit.
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -366,6 +369,16 @@ pub struct FarmerExportFilter {
 
 /// Spanish names of the registry's fields, as the history, the confrontation results and
 /// their reports show them.
+/// A stored value of `field` as people read it: senses and statuses in words, the rest as is.
+pub fn value_label(field: &str, value: &str) -> String {
+    let label = match field {
+        "sat_opinion" => crate::SatOutcome::parse(value).map(crate::SatOutcome::label),
+        "status" => FarmerStatus::parse(value).map(FarmerStatus::label),
+        _ => None,
+    };
+    label.unwrap_or(value).to_owned()
+}
+
 pub fn field_label(field: &str) -> &str {
     match field {
         "curp" => "CURP",

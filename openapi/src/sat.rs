@@ -7,6 +7,57 @@ use serde::{Deserialize, Serialize};
 
 use crate::identity::{Rfc, RfcWarning, plain_upper};
 
+/// Whether an opinion is valid on a given day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ValidityState {
+    /// Valid, more than [`EXPIRING_WITHIN_DAYS`] days left.
+    Valid,
+    /// Valid, its last day within [`EXPIRING_WITHIN_DAYS`] days.
+    Expiring,
+    /// Its last valid day has passed: a new opinion is needed.
+    Expired,
+}
+
+/// An opinion is "por vencer" when its last valid day is this many days away or fewer.
+pub const EXPIRING_WITHIN_DAYS: i64 = 15;
+
+/// An opinion's validity on the day it is read (Mexico City), computed then, never stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OpinionStanding {
+    pub state: ValidityState,
+    /// Days from that day to the last valid day: 0 on the last day, negative once expired.
+    pub days_left: i64,
+}
+
+impl OpinionStanding {
+    /// The standing of an opinion valid through `valid_until`, on `today`.
+    pub fn on(valid_until: chrono::NaiveDate, today: chrono::NaiveDate) -> OpinionStanding {
+        let days_left = (valid_until - today).num_days();
+        let state = if days_left < 0 {
+            ValidityState::Expired
+        } else if days_left <= EXPIRING_WITHIN_DAYS {
+            ValidityState::Expiring
+        } else {
+            ValidityState::Valid
+        };
+        OpinionStanding { state, days_left }
+    }
+
+    /// "Vigente", "Por vencer: vence hoy", "Por vencer en 3 días", "Vencida".
+    pub fn label(&self) -> String {
+        match (self.state, self.days_left) {
+            (ValidityState::Valid, _) => "Vigente".to_owned(),
+            (ValidityState::Expiring, 0) => "Por vencer: vence hoy".to_owned(),
+            (ValidityState::Expiring, 1) => "Por vencer en 1 día".to_owned(),
+            (ValidityState::Expiring, days) => format!("Por vencer en {days} días"),
+            (ValidityState::Expired, _) => "Vencida".to_owned(),
+        }
+    }
+}
+
 /// The sense ("sentido") of an opinion, as the SAT portal shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -359,6 +410,25 @@ pub struct AnswerImport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_opinions_standing_is_valid_expiring_within_fifteen_days_or_expired() {
+        let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+        let today = day(1);
+        let standing = |until| OpinionStanding::on(until, today);
+        assert_eq!(standing(day(31)).state, ValidityState::Valid);
+        assert_eq!(standing(day(17)).state, ValidityState::Valid);
+        assert_eq!(standing(day(16)).state, ValidityState::Expiring);
+        assert_eq!(standing(day(16)).label(), "Por vencer en 15 días");
+        assert_eq!(standing(day(2)).label(), "Por vencer en 1 día");
+        assert_eq!(standing(day(1)).label(), "Por vencer: vence hoy");
+        let expired = OpinionStanding::on(day(1), day(2));
+        assert_eq!(
+            (expired.state, expired.days_left),
+            (ValidityState::Expired, -1)
+        );
+        assert_eq!(expired.label(), "Vencida");
+    }
 
     #[test]
     fn the_validator_url_of_an_opinion_is_read() {

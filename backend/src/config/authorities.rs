@@ -68,7 +68,7 @@ pub struct RenapoConfig {
 }
 
 /// How long an opinion is valid from its issue date: 30 calendar days in general, 3 months for
-/// subsidies; the day of issue is the first day (`docs/sat-protocol.md`, "Validity").
+/// subsidies (`docs/sat-protocol.md`, "Validity"; the days are `sat::validity::OpinionTerm`'s).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpinionValidity {
     Days(u32),
@@ -88,18 +88,12 @@ impl OpinionValidity {
         }
     }
 
-    /// The last day an opinion issued on `issued_on` is valid.
-    pub fn last_day(self, issued_on: chrono::NaiveDate) -> chrono::NaiveDate {
-        let end = match self {
-            OpinionValidity::Days(days) => {
-                issued_on.checked_add_days(chrono::Days::new(days.into()))
-            }
-            OpinionValidity::Months(months) => {
-                issued_on.checked_add_months(chrono::Months::new(months))
-            }
-        };
-        end.and_then(|day| day.pred_opt())
-            .unwrap_or(chrono::NaiveDate::MAX)
+    /// As written in `CONFRONTAS_SAT_OPINION_VALIDITY`.
+    pub fn describe(self) -> String {
+        match self {
+            OpinionValidity::Days(days) => format!("{days}d"),
+            OpinionValidity::Months(months) => format!("{months}m"),
+        }
     }
 }
 

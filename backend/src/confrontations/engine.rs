@@ -33,6 +33,7 @@ use crate::sat::gateway::SatGateway;
 use crate::sat::opinion::{
     OpinionProvider, ProviderError, SatAnswer, classify_opinion, failure_reason,
 };
+use crate::sat::validity::OpinionTerm;
 use crate::schema::farmers;
 
 /// Chunks one instance works on at once: while one commits, the other keeps the queries
@@ -592,6 +593,10 @@ async fn ask_sat(
     let rfcs = &rfcs;
     let settings = &ctx.engine.settings;
     let validity = ctx.engine.opinion_validity;
+    let term = &db::run(&ctx.pool, move |conn| {
+        Ok(OpinionTerm::load(conn, validity)?)
+    })
+    .await?;
     ask_and_commit(
         queries,
         stopped,
@@ -610,7 +615,7 @@ async fn ask_sat(
                 let rfc = rfcs[&id]
                     .as_ref()
                     .expect("only items with an RFC are answered");
-                classify_opinion(record, rfc, &answer, validity, today)
+                classify_opinion(record, rfc, &answer, term, today)
             });
             commit_batch(ctx, chunk.job, chunk.authority, results, sent).await
         },

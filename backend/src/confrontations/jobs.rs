@@ -719,6 +719,9 @@ impl ItemRow {
             rfc: self.rfc,
             opinion_folio: self.opinion_folio,
             opinion_issued_on: self.opinion_issued_on,
+            opinion_standing: self
+                .opinion_valid_until
+                .map(crate::registry::records::opinion_standing),
             opinion_valid_until: self.opinion_valid_until,
             rfc_warnings: self
                 .rfc_warnings

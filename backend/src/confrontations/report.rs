@@ -8,7 +8,8 @@ use std::io::Write;
 use std::path::Path;
 
 use confrontas_api::{
-    Authority, Classification, Confrontation, ItemReason, Kpis, SatOutcome, outcome_shares,
+    Authority, Classification, Confrontation, ItemReason, Kpis, RfcWarning, SatOutcome,
+    outcome_shares,
 };
 use diesel::prelude::*;
 use rust_xlsxwriter::Format;
@@ -46,6 +47,7 @@ const SAT_COLUMNS: &[(&str, f64)] = &[
     ("Folio de la opinión", 16.0),
     ("Emisión", 12.0),
     ("Vigente hasta", 14.0),
+    ("Vigencia al generar el reporte", 24.0),
 ];
 
 fn columns(authority: Authority) -> &'static [(&'static str, f64)] {
@@ -96,10 +98,20 @@ fn result_cells(item: &ItemRow, authority: Authority) -> AppResult<Vec<String>> 
         let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
         cells.extend([
             item.rfc.clone().unwrap_or_default(),
-            item.rfc_warnings.clone().unwrap_or_default(),
+            item.rfc_warnings
+                .as_deref()
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(RfcWarning::parse)
+                .map(RfcWarning::label)
+                .collect::<Vec<_>>()
+                .join("; "),
             item.opinion_folio.clone().unwrap_or_default(),
             date(item.opinion_issued_on),
             date(item.opinion_valid_until),
+            item.opinion_valid_until
+                .map(|until| crate::registry::records::opinion_standing(until).label())
+                .unwrap_or_default(),
         ]);
     }
     Ok(cells)

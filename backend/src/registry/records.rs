@@ -60,6 +60,7 @@ impl FarmerRow {
             sat_opinion: self.sat_opinion,
             sat_folio: self.sat_folio,
             sat_issued_on: self.sat_issued_on,
+            sat_standing: self.sat_valid_until.map(opinion_standing),
             sat_valid_until: self.sat_valid_until,
             version: self.version,
             created_at: self.created_at.and_utc(),
@@ -225,3 +226,11 @@ type HistoryTuple = (
     String,
     NaiveDateTime,
 );
+
+/// The standing today (Mexico City) of an opinion valid through `valid_until`.
+pub fn opinion_standing(valid_until: NaiveDate) -> confrontas_api::OpinionStanding {
+    confrontas_api::OpinionStanding::on(
+        valid_until,
+        crate::calendar::rules::local_date(chrono::Utc::now()),
+    )
+}

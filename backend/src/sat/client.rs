@@ -128,6 +128,12 @@ fn read_reply(
         .as_deref()
         .and_then(|d| NaiveDate::parse_from_str(d.trim(), "%d-%m-%Y").ok())
         .ok_or_else(|| ProviderError::Unusable("opinion without a valid issue date".into()))?;
+    let today = crate::calendar::rules::local_date(chrono::Utc::now());
+    if issued_on > today {
+        return Err(ProviderError::Unusable(format!(
+            "opinion issued in the future ({issued_on}, today is {today})"
+        )));
+    }
     Ok(SatAnswer {
         outcome,
         folio: Some(folio),
@@ -207,6 +213,23 @@ mod tests {
         assert_eq!(answer.outcome, SatOutcome::Positiva);
         assert_eq!(answer.folio.as_deref(), Some("26NE9193705"));
         assert_eq!(answer.issued_on, NaiveDate::from_ymd_opt(2026, 11, 27));
+    }
+
+    #[test]
+    fn an_opinion_dated_after_today_is_unusable() {
+        let today = crate::calendar::rules::local_date(chrono::Utc::now());
+        let body = |day: NaiveDate| {
+            format!(
+                r#"{{"idCorrelacion":"c1","rfc":"GODE561231GR8","sentido":"POSITIVO","folio":"A1","fechaEmision":"{}"}}"#,
+                day.format("%d-%m-%Y")
+            )
+        };
+        assert!(read_reply(200, body(today).as_bytes(), "c1", &rfc()).is_ok());
+        let tomorrow = today.succ_opt().unwrap();
+        assert!(matches!(
+            read_reply(200, body(tomorrow).as_bytes(), "c1", &rfc()),
+            Err(ProviderError::Unusable(why)) if why.contains("future")
+        ));
     }
 
     #[test]

@@ -154,6 +154,10 @@ fn read_row(
     let issued_on = answer_date(date).ok_or_else(|| {
         "Falta la fecha de emisión o no es una fecha válida (dd-mm-aaaa).".to_owned()
     })?;
+    let today = crate::calendar::rules::local_date(chrono::Utc::now());
+    if let Some(message) = super::opinion::issued_in_the_future(issued_on, today) {
+        return Err(message);
+    }
     Ok((
         rfc,
         SatAnswer {
@@ -244,6 +248,10 @@ mod tests {
         assert_eq!(ok.1.issued_on, NaiveDate::from_ymd_opt(2026, 11, 27));
         let none = read_row("GODE561231GR8", "No inscrito", "", "", &asked).unwrap();
         assert_eq!(none.1.folio, None);
+        let today = crate::calendar::rules::local_date(chrono::Utc::now());
+        let tomorrow = today.succ_opt().unwrap().format("%d-%m-%Y").to_string();
+        let issued_today = today.format("%d-%m-%Y").to_string();
+        assert!(read_row("GODE561231GR8", "P", "A1", &issued_today, &asked).is_ok());
         for (rfc, sense, folio, date, says) in [
             ("", "P", "A1", "01-01-2026", "no tiene RFC"),
             ("NOESRFC", "P", "A1", "01-01-2026", "RFC no válido"),
@@ -258,6 +266,7 @@ mod tests {
             ("GODE561231GR8", "N", "", "01-01-2026", "folio"),
             ("GODE561231GR8", "N", "A-1", "01-01-2026", "folio"),
             ("GODE561231GR8", "N", "A1", "31-02-2026", "fecha"),
+            ("GODE561231GR8", "P", "A1", &tomorrow, "posterior a hoy"),
         ] {
             let problem = read_row(rfc, sense, folio, date, &asked).unwrap_err();
             assert!(

@@ -10,6 +10,7 @@ pub mod gateway;
 pub mod opinion;
 pub mod records;
 pub mod service;
+pub mod validity;
 
 use std::collections::HashSet;
 
@@ -21,6 +22,7 @@ use confrontas_api::{
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use self::opinion::ExchangeAnswers;
+use self::validity::OpinionTerm;
 use crate::api_doc::{
     BadRequest, BodyErrors, Conflict, Forbidden, NotFound, Unauthenticated, UploadErrors,
 };
@@ -70,12 +72,19 @@ async fn verify_opinion(
         return Err(invalid("La dirección no puede exceder 500 caracteres."));
     }
     let qr = OpinionQr::parse(&url).map_err(invalid)?;
-    let valid_until = state.config.sat.validity.last_day(qr.issued_on);
+    if let Some(message) = opinion::issued_in_the_future(qr.issued_on, today()) {
+        return Err(invalid(&message));
+    }
     let rfc = qr.rfc.as_str().to_owned();
-    let found = db::run(&state.pool, move |conn| {
-        Ok(records::holders_of(conn, &rfc)?)
+    let validity = state.config.sat.validity;
+    let (found, term) = db::run(&state.pool, move |conn| {
+        Ok((
+            records::holders_of(conn, &rfc)?,
+            OpinionTerm::load(conn, validity)?,
+        ))
     })
     .await?;
+    let valid_until = term.last_day(qr.issued_on);
     let registry = found
         .into_iter()
         .map(|record| {
@@ -238,18 +247,27 @@ async fn import_answers(
         errors: read.errors,
     };
     if !report.accepted {
+        let (actor, summary) = (staff.actor(), report.clone());
+        db::run(&state.pool, move |conn| {
+            service::record_refused_answers(conn, &actor, id, &summary)
+        })
+        .await?;
         return Ok(web::Json(report));
     }
     let farmers: Vec<i64> = pending.iter().filter_map(|i| i.farmer_id).collect();
-    let registry = db::run(&state.pool, move |conn| {
-        Ok(changes::records(conn, &farmers)?)
+    let validity = state.config.sat.validity;
+    let (registry, term) = db::run(&state.pool, move |conn| {
+        Ok((
+            changes::records(conn, &farmers)?,
+            OpinionTerm::load(conn, validity)?,
+        ))
     })
     .await?;
     let results = service::classify_pending(
         pending,
         &registry,
         ExchangeAnswers(read.answers),
-        state.config.sat.validity,
+        &term,
         today(),
     )
     .await;

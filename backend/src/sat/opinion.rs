@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use confrontas_api::{FieldChange, ItemReason, Rfc, SatOutcome};
 
-use crate::config::OpinionValidity;
+use super::validity::OpinionTerm;
 use crate::confrontations::classify::ItemResult;
 use crate::registry::changes::{self, RegistryRecord};
 
@@ -77,6 +77,18 @@ pub fn failure_reason(error: &ProviderError) -> ItemReason {
     }
 }
 
+/// Why an opinion dated `issued_on` cannot be taken on `today` (Mexico City): the SAT does not
+/// issue opinions ahead of time, so a later date is a mistake in the answer or the document.
+pub fn issued_in_the_future(issued_on: NaiveDate, today: NaiveDate) -> Option<String> {
+    (issued_on > today).then(|| {
+        format!(
+            "La fecha de emisión de la opinión ({}) es posterior a hoy ({}): el SAT no emite opiniones con fecha futura; revise el documento o la respuesta.",
+            issued_on.format("%d/%m/%Y"),
+            today.format("%d/%m/%Y")
+        )
+    })
+}
+
 /// The opinion details an item keeps, whatever its classification.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OpinionDetails {
@@ -87,21 +99,26 @@ pub struct OpinionDetails {
 
 /// Compares the SAT's `answer` for `rfc` with the farmer's `record` on `today`.
 ///
-/// The registry keeps its opinion when it is of the same sense and still valid today;
-/// otherwise the answer is written (only the fields that differ):
+/// The registry keeps its opinion when it is of the same sense, still valid today and not older
+/// than the answer's; otherwise the answer is written (only the fields that differ):
 /// sense, folio, issue date and last valid day, plus the RFC when the layout brought one the
 /// registry did not have (the SAT answered for it).
 pub fn classify_opinion(
     record: &RegistryRecord,
     rfc: &Rfc,
     answer: &SatAnswer,
-    validity: OpinionValidity,
+    term: &OpinionTerm,
     today: NaiveDate,
 ) -> ItemResult {
-    let valid_until = answer.issued_on.map(|day| validity.last_day(day));
+    let valid_until = answer.issued_on.map(|day| term.last_day(day));
     let registry_outcome = record.sat_opinion.as_deref().and_then(SatOutcome::parse);
+    // A newer document of the same sense still replaces the registry's: its folio and dates.
+    let newer = answer
+        .issued_on
+        .is_some_and(|issued| record.sat_issued_on.is_none_or(|held| issued > held));
     let same_and_valid = registry_outcome == Some(answer.outcome)
-        && record.sat_valid_until.is_some_and(|until| until >= today);
+        && record.sat_valid_until.is_some_and(|until| until >= today)
+        && !newer;
     let mut result = ItemResult::failed(ItemReason::SameOpinion);
     result.found = answer.outcome != SatOutcome::NoInscrito;
     result.authority_status = Some(answer.outcome.as_str().to_owned());
@@ -186,7 +203,12 @@ mod tests {
         }
     }
 
-    const SUBSIDY: OpinionValidity = OpinionValidity::Months(3);
+    fn subsidy() -> OpinionTerm {
+        OpinionTerm::new(
+            crate::config::OpinionValidity::Months(3),
+            crate::calendar::rules::BusinessCalendar::new(2026..=2027, []),
+        )
+    }
 
     #[test]
     fn a_first_opinion_is_new_with_its_validity() {
@@ -195,11 +217,11 @@ mod tests {
             &farmer(),
             &rfc,
             &answer(SatOutcome::Positiva, "26NE9193705", day(2026, 11, 27)),
-            SUBSIDY,
+            &subsidy(),
             day(2026, 11, 27),
         );
         assert_eq!(result.reason, ItemReason::NewOpinion);
-        assert_eq!(result.opinion.valid_until, Some(day(2027, 2, 26)));
+        assert_eq!(result.opinion.valid_until, Some(day(2027, 2, 27)));
         let fields: Vec<&str> = result.changes.iter().map(|c| c.field.as_str()).collect();
         assert_eq!(
             fields,
@@ -215,42 +237,47 @@ mod tests {
     }
 
     #[test]
-    fn the_same_sense_still_valid_is_no_update_and_an_expired_one_is_renewed() {
+    fn the_same_document_still_valid_is_no_update_and_an_expired_one_is_renewed() {
         let rfc = Rfc::parse("GODE561231GR8").unwrap();
         let mut record = farmer();
         record.sat_opinion = Some("positiva".into());
         record.sat_folio = Some("26NE0000001".into());
-        record.sat_issued_on = Some(day(2026, 10, 1));
+        record.sat_issued_on = Some(day(2026, 11, 27));
         record.sat_valid_until = Some(day(2026, 12, 31));
         let fresh = answer(SatOutcome::Positiva, "26NE9193705", day(2026, 11, 27));
-        let result = classify_opinion(&record, &rfc, &fresh, SUBSIDY, day(2026, 11, 27));
+        let result = classify_opinion(&record, &rfc, &fresh, &subsidy(), day(2026, 11, 27));
         assert_eq!(result.reason, ItemReason::SameOpinion);
         assert!(result.changes.is_empty());
+        // An older document of the same sense changes nothing either.
+        let older = answer(SatOutcome::Positiva, "26NE0000000", day(2026, 11, 2));
+        let result = classify_opinion(&record, &rfc, &older, &subsidy(), day(2026, 11, 27));
+        assert_eq!(result.reason, ItemReason::SameOpinion);
+
+        // A newer document of the same sense, while the registry's is still valid: its folio
+        // and dates are written.
+        record.sat_issued_on = Some(day(2026, 10, 1));
+        let result = classify_opinion(&record, &rfc, &fresh, &subsidy(), day(2026, 11, 27));
+        assert_eq!(result.reason, ItemReason::ChangedOpinion);
+        let fields: Vec<&str> = result.changes.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(fields, ["sat_folio", "sat_issued_on", "sat_valid_until"]);
 
         // The registry's opinion expired yesterday: the new one is written.
         record.sat_valid_until = Some(day(2026, 11, 26));
-        let result = classify_opinion(&record, &rfc, &fresh, SUBSIDY, day(2026, 11, 27));
+        let result = classify_opinion(&record, &rfc, &fresh, &subsidy(), day(2026, 11, 27));
         assert_eq!(result.reason, ItemReason::ChangedOpinion);
         assert_eq!(result.changes.len(), 3, "{:?}", result.changes);
 
         // Another sense is always written.
         record.sat_valid_until = Some(day(2026, 12, 31));
         let negative = answer(SatOutcome::Negativa, "26NE9193706", day(2026, 11, 27));
-        let result = classify_opinion(&record, &rfc, &negative, SUBSIDY, day(2026, 11, 27));
+        let result = classify_opinion(&record, &rfc, &negative, &subsidy(), day(2026, 11, 27));
         assert_eq!(result.reason, ItemReason::ChangedOpinion);
         assert_eq!(result.changes[0].after.as_deref(), Some("negativa"));
     }
 
     #[test]
-    fn validity_is_thirty_days_or_three_months_counting_the_day_of_issue() {
-        assert_eq!(
-            OpinionValidity::Days(30).last_day(day(2026, 11, 27)),
-            day(2026, 12, 26)
-        );
-        assert_eq!(
-            OpinionValidity::Months(3).last_day(day(2026, 11, 30)),
-            day(2027, 2, 27)
-        );
+    fn the_validity_setting_is_days_or_months() {
+        use crate::config::OpinionValidity;
         assert_eq!(
             OpinionValidity::parse("30d"),
             Some(OpinionValidity::Days(30))
@@ -259,6 +286,7 @@ mod tests {
             OpinionValidity::parse("3m"),
             Some(OpinionValidity::Months(3))
         );
+        assert_eq!(OpinionValidity::parse("3m").unwrap().describe(), "3m");
         assert_eq!(OpinionValidity::parse("3y"), None);
         assert_eq!(OpinionValidity::parse("0d"), None);
     }
@@ -273,7 +301,7 @@ mod tests {
             folio: None,
             issued_on: None,
         };
-        let result = classify_opinion(&record, &rfc, &none, SUBSIDY, day(2026, 11, 27));
+        let result = classify_opinion(&record, &rfc, &none, &subsidy(), day(2026, 11, 27));
         assert_eq!(result.reason, ItemReason::NewOpinion);
         assert!(!result.found);
         assert_eq!(result.opinion, OpinionDetails::default());
@@ -283,7 +311,7 @@ mod tests {
         // Not registered again: nothing to write.
         record.rfc = Some(rfc.as_str().to_owned());
         record.sat_opinion = Some("no_inscrito".into());
-        let again = classify_opinion(&record, &rfc, &none, SUBSIDY, day(2026, 11, 28));
+        let again = classify_opinion(&record, &rfc, &none, &subsidy(), day(2026, 11, 28));
         assert_eq!(again.reason, ItemReason::SameOpinion);
     }
 }

@@ -9,10 +9,10 @@ use serde_json::json;
 
 use super::opinion::{self, OpinionProvider, classify_opinion};
 use super::records::{PendingItem, exchange_job, pending_rfcs};
+use super::validity::OpinionTerm;
 use crate::attachments::AttachmentStore;
 use crate::audit::Actor;
 use crate::auth::principal::StaffUser;
-use crate::config::OpinionValidity;
 use crate::confrontations::classify::ItemResult;
 use crate::confrontations::queue::{self, Fence};
 use crate::db::{self, AnyConnection};
@@ -62,7 +62,7 @@ pub async fn classify_pending(
     pending: Vec<PendingItem>,
     records: &HashMap<i64, RegistryRecord>,
     provider: impl OpinionProvider,
-    validity: OpinionValidity,
+    term: &OpinionTerm,
     today: chrono::NaiveDate,
 ) -> Vec<(i64, Option<i64>, u32, ItemResult)> {
     let mut results = Vec::with_capacity(pending.len());
@@ -71,7 +71,7 @@ pub async fn classify_pending(
         let record = item.farmer_id.and_then(|f| records.get(&f));
         let result = match (rfc, record) {
             (Some(rfc), Some(record)) => match provider.opinion(&rfc).await {
-                Ok(answer) => classify_opinion(record, &rfc, &answer, validity, today),
+                Ok(answer) => classify_opinion(record, &rfc, &answer, term, today),
                 Err(error) => ItemResult::failed(opinion::failure_reason(&error)),
             },
             (None, _) => ItemResult::failed(confrontas_api::ItemReason::InvalidRfc),
@@ -80,6 +80,30 @@ pub async fn classify_pending(
         results.push((item.id, item.farmer_id, 1, result));
     }
     results
+}
+
+/// Audits an answer file refused whole (nothing else is stored): who sent which file, and
+/// how many of its rows were wrong.
+pub fn record_refused_answers(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+    report: &AnswerImport,
+) -> AppResult<()> {
+    conn.write_transaction(|conn| {
+        actor.record(
+            conn,
+            "sat_answers_refused",
+            "confrontation",
+            id,
+            json!({
+                "file_name": report.file_name,
+                "rows": report.rows,
+                "wrong_rows": report.error_count,
+            }),
+        )?;
+        Ok(())
+    })
 }
 
 /// An accepted answer file: where it is, and what its import found.

@@ -31,5 +31,6 @@ mod renapo_client;
 mod requests;
 mod rfc_ownership;
 mod sat;
+mod sat_dates;
 mod schema_parity;
 mod sqlite_concurrency;

@@ -5,8 +5,8 @@
 
 use confrontas_api::paths;
 use confrontas_api::{
-    ApplyOutcome, Classification, Confrontation, ConfrontationItem, ConfrontationState, Curp,
-    Farmer, FarmerChange, ItemFilter, ItemReason, Page, PageParams, Rfc, Role,
+    ApplyOutcome, Classification, Confrontation, ConfrontationState, Curp, Farmer, FarmerChange,
+    ItemReason, Page, PageParams, Rfc, Role,
 };
 use confrontas_server::db::{self, AnyConnection};
 use confrontas_server::population::{DEMO_SEED, Person, Population};
@@ -15,6 +15,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::registry_imports::{start, wait_done};
+use crate::sat::{exported_rfcs, farmer, import, items};
 use crate::support::procedure::{Tokens, of_kind_in_attention};
 use crate::support::{Expect, TestApp, problem};
 
@@ -67,21 +68,6 @@ async fn import_farmers(app: &TestApp, token: &str, rows: &[(&str, &Person, &str
     assert_eq!(done.rejected, 0, "{done:?}");
 }
 
-async fn farmer(app: &TestApp, token: &str, curp: &str) -> Farmer {
-    app.get_ok(&paths::registry::farmer(curp), token).await
-}
-
-async fn items(app: &TestApp, token: &str, id: i64) -> Vec<ConfrontationItem> {
-    let filter = ItemFilter {
-        per_page: Some(200),
-        ..Default::default()
-    };
-    let page: Page<ConfrontationItem> = app
-        .get_ok(&paths::confrontations::items(id, &filter), token)
-        .await;
-    page.items
-}
-
 /// A SAT confrontation by exchange file of `rows` (CURP, RFC written), answered «positiva»
 /// for every RFC it sends; returns the finished job and the RFCs it sent.
 async fn confronted(
@@ -89,6 +75,27 @@ async fn confronted(
     tokens: &Tokens,
     rows: &[(&str, &str)],
 ) -> (Confrontation, Vec<String>) {
+    let started = exchange_started(app, tokens, rows).await;
+    let sent = exported_rfcs(app, &tokens.sub, started.id).await;
+    let mut answers = String::from("RFC,SENTIDO,FOLIO,FECHA_EMISION\n");
+    for (n, rfc) in sent.iter().enumerate() {
+        answers.push_str(&format!("{rfc},POSITIVO,26NE{:07},01-12-2026\n", n + 1));
+    }
+    let response = import(app, &tokens.sub, started.id, "respuesta.csv", answers).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let finished: Confrontation = app
+        .get_ok(&paths::confrontations::one(started.id), &tokens.sub)
+        .await;
+    assert_eq!(finished.state, ConfrontationState::Finished);
+    (finished, sent)
+}
+
+/// A SAT confrontation by exchange file of `rows` (CURP, RFC written), waiting for the SAT.
+pub(crate) async fn exchange_started(
+    app: &TestApp,
+    tokens: &Tokens,
+    rows: &[(&str, &str)],
+) -> Confrontation {
     let mut layout = String::from("CURP,RFC\n");
     for (curp, rfc) in rows {
         layout.push_str(&format!("{curp},{rfc}\n"));
@@ -98,43 +105,10 @@ async fn confronted(
         .start_confrontation(&tokens.sub, request.summary.id)
         .await;
     assert_eq!(started.state, ConfrontationState::WaitingAuthority);
-    let sent: Vec<String> = app
-        .get(
-            &paths::sat::exchange(started.id, paths::sat::ExchangeFile::Text),
-            &tokens.sub,
-        )
-        .await
-        .text()
-        .await
-        .unwrap()
-        .lines()
-        .map(|line| line[7..].trim().to_owned())
-        .collect();
-    let mut answers = String::from("RFC,SENTIDO,FOLIO,FECHA_EMISION\n");
-    for (n, rfc) in sent.iter().enumerate() {
-        answers.push_str(&format!("{rfc},POSITIVO,26NE{:07},01-12-2026\n", n + 1));
-    }
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(answers.into_bytes()).file_name("respuesta.csv"),
-    );
-    let response = app
-        .http
-        .post(app.url(&paths::sat::answers(started.id)))
-        .bearer_auth(&tokens.sub)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{:?}", response.text().await);
-    let finished: Confrontation = app
-        .get_ok(&paths::confrontations::one(started.id), &tokens.sub)
-        .await;
-    assert_eq!(finished.state, ConfrontationState::Finished);
-    (finished, sent)
+    started
 }
 
-async fn apply(app: &TestApp, token: &str, job: &Confrontation) -> ApplyOutcome {
+pub(crate) async fn apply(app: &TestApp, token: &str, job: &Confrontation) -> ApplyOutcome {
     app.send_json(
         Method::POST,
         &paths::confrontations::apply(job.id),

@@ -56,7 +56,7 @@ fn with_wrong_check_digit(person: &Person) -> String {
     format!("{body}{other}")
 }
 
-async fn items(app: &TestApp, token: &str, id: i64) -> Vec<ConfrontationItem> {
+pub(crate) async fn items(app: &TestApp, token: &str, id: i64) -> Vec<ConfrontationItem> {
     let response = app
         .get(
             &paths::confrontations::items(
@@ -82,12 +82,18 @@ async fn job(app: &TestApp, token: &str, id: i64) -> Confrontation {
     response.expect_json(200).await
 }
 
-async fn farmer(app: &TestApp, token: &str, curp: &str) -> Farmer {
+pub(crate) async fn farmer(app: &TestApp, token: &str, curp: &str) -> Farmer {
     let response = app.get(&paths::registry::farmer(curp), token).await;
     response.expect_json(200).await
 }
 
-async fn import(app: &TestApp, token: &str, id: i64, name: &str, csv: String) -> reqwest::Response {
+pub(crate) async fn import(
+    app: &TestApp,
+    token: &str,
+    id: i64,
+    name: &str,
+    csv: String,
+) -> reqwest::Response {
     let form = Form::new().part(
         "file",
         Part::bytes(csv.into_bytes()).file_name(name.to_owned()),
@@ -102,7 +108,7 @@ async fn import(app: &TestApp, token: &str, id: i64, name: &str, csv: String) ->
 }
 
 /// The fixed-width export, read back into RFCs (checking every record's width).
-async fn exported_rfcs(app: &TestApp, token: &str, id: i64) -> Vec<String> {
+pub(crate) async fn exported_rfcs(app: &TestApp, token: &str, id: i64) -> Vec<String> {
     let response = app
         .get(
             &paths::sat::exchange(id, paths::sat::ExchangeFile::Text),
@@ -303,10 +309,10 @@ async fn the_exchange_file_round_trip_classifies_each_sense_and_applies_with_his
     );
     assert_eq!(listed[0].authority_status.as_deref(), Some("positiva"));
     assert_eq!(listed[0].opinion_folio.as_deref(), Some("26NE0000001"));
-    // Validity: three months for subsidies (the default), the day of issue counted.
+    // Validity: three months for subsidies (the default), to the same day (CFF art. 12).
     assert_eq!(
         listed[0].opinion_valid_until,
-        chrono::NaiveDate::from_ymd_opt(2027, 2, 26)
+        chrono::NaiveDate::from_ymd_opt(2027, 2, 27)
     );
     assert_eq!(
         listed[5].rfc_warnings,

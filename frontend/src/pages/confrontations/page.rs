@@ -7,7 +7,7 @@ use confrontas_api::paths::sat::ExchangeFile;
 use confrontas_api::{
     AnswerImport, ApplyOutcome, Authority, Classification, Confrontation, ConfrontationControl,
     ConfrontationItem, ConfrontationState, ItemFilter, ItemReason, Page, Role, SatOutcome,
-    SatProvider, field_label, paths,
+    SatProvider, field_label, paths, value_label,
 };
 use gloo_net::http::Method;
 use leptos::prelude::*;
@@ -16,7 +16,7 @@ use leptos_router::components::A;
 use super::{KpiCards, MetricCards, OutcomeCards, state_badge};
 use crate::api::{self, ApiError};
 use crate::components::{
-    Alert, FilePicker, Loaded, Pager, Position, chosen_file, format_time, use_id_param,
+    Alert, FilePicker, Loaded, Pager, Position, chosen_file, count_of, format_time, use_id_param,
 };
 use crate::session::use_session;
 use crate::url_state::use_url_state;
@@ -327,8 +327,10 @@ fn Controls(
                             "Revertido"
                         };
                         format!(
-                            "{what}: {} productores, {} campos, {} conflictos.",
-                            o.farmers, o.fields, o.conflicts
+                            "{what}: {}, {}, {}.",
+                            count_of(o.farmers, "productor", "productores"),
+                            count_of(o.fields, "campo", "campos"),
+                            count_of(o.conflicts, "conflicto", "conflictos")
                         )
                     }),
                 _ => api::send_json::<_, Confrontation>(Method::POST, &path, &body)
@@ -533,6 +535,13 @@ fn Results(
     }
 }
 
+/// A field's value in words, "(vacío)" for none.
+fn shown(field: &str, value: &Option<String>) -> String {
+    value
+        .as_deref()
+        .map_or_else(|| "(vacío)".to_owned(), |v| value_label(field, v))
+}
+
 /// SAT: the opinion answered (sense, folio, validity), as one cell.
 fn opinion_cell(item: &ConfrontationItem) -> String {
     let sense = item
@@ -546,6 +555,9 @@ fn opinion_cell(item: &ConfrontationItem) -> String {
     }
     if let Some(until) = item.opinion_valid_until {
         text.push_str(&format!(" · vigente hasta {}", until.format("%d/%m/%Y")));
+    }
+    if let Some(standing) = item.opinion_standing {
+        text.push_str(&format!(" · {}", standing.label()));
     }
     text
 }
@@ -583,8 +595,8 @@ fn ItemRow(item: ConfrontationItem, authority: Authority, link: bool) -> impl In
                         {item.changes.iter().map(|c| view! {
                             <tr>
                                 <th scope="row">{field_label(&c.field).to_owned()}</th>
-                                <td class="before">{c.before.clone().unwrap_or_else(|| "(vacío)".into())}</td>
-                                <td class="after">{c.after.clone().unwrap_or_else(|| "(vacío)".into())}</td>
+                                <td class="before">{shown(&c.field, &c.before)}</td>
+                                <td class="after">{shown(&c.field, &c.after)}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>

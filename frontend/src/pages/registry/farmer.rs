@@ -1,14 +1,15 @@
 use confrontas_api::{
     Farmer, FarmerChange, FarmerStatus, Page, PageParams, SatOutcome, field_label, paths,
+    value_label,
 };
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use super::search::full_name;
-use super::{farmer_status_badge, source_label, state_label};
+use super::{StandingBadge, farmer_status_badge, source_label, state_label};
 use crate::api;
-use crate::components::{Loaded, Pager, Position, format_time, today};
+use crate::components::{Loaded, Pager, Position, format_time};
 use crate::url_state::use_url_state;
 
 #[component]
@@ -89,11 +90,7 @@ fn FarmerCard(farmer: Farmer) -> impl IntoView {
                 {row("Emisión de la opinión", date(farmer.sat_issued_on))}
                 <div class="profile-row" data-testid="sat-validity"><dt>"Opinión vigente hasta"</dt><dd>
                     {date(farmer.sat_valid_until)}
-                    {farmer.sat_valid_until.map(|until| if until >= today() {
-                        view! { " " <span class="badge badge-ok">"Vigente"</span> }.into_any()
-                    } else {
-                        view! { " " <span class="badge badge-warn">"Vencida"</span> }.into_any()
-                    })}
+                    {farmer.sat_standing.map(|standing| view! { " " <StandingBadge standing/> })}
                 </dd></div>
                 {row("Versión", farmer.version.to_string())}
             </dl>
@@ -128,11 +125,12 @@ fn ChangeItem(change: FarmerChange) -> impl IntoView {
         }
         .into_any()
     } else {
-        let before = change
-            .before
-            .clone()
-            .unwrap_or_else(|| "(vacío)".to_owned());
-        let after = change.after.clone().unwrap_or_else(|| "(vacío)".to_owned());
+        let shown = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map_or_else(|| "(vacío)".to_owned(), |v| value_label(&change.field, v))
+        };
+        let (before, after) = (shown(&change.before), shown(&change.after));
         view! {
             <p><strong>{field_label(&change.field).to_owned()}</strong>": "
                 <span class="before">{before}</span>" → "<span class="after">{after}</span>

@@ -7,7 +7,7 @@ pub mod opinion;
 pub mod search;
 
 use confrontas_api::identity::{STATES, state_name};
-use confrontas_api::{ChangeSource, FarmerStatus};
+use confrontas_api::{ChangeSource, FarmerStatus, OpinionStanding, ValidityState};
 use leptos::prelude::*;
 
 /// A farmer's status as a badge with its Spanish label.
@@ -18,6 +18,17 @@ pub fn farmer_status_badge(status: FarmerStatus) -> impl IntoView {
         FarmerStatus::Deregistered => "badge badge-off",
     };
     view! { <span class=class>{status.label()}</span> }
+}
+
+/// An opinion's validity today as a badge: "Vigente", "Por vencer en N días", "Vencida".
+#[component]
+pub fn StandingBadge(standing: OpinionStanding) -> impl IntoView {
+    let class = match standing.state {
+        ValidityState::Valid => "badge badge-ok",
+        ValidityState::Expiring => "badge badge-warn",
+        ValidityState::Expired => "badge badge-dark",
+    };
+    view! { <span class=class data-testid="opinion-standing">{standing.label()}</span> }
 }
 
 /// "JC — Jalisco", or what was stored when it is not a state code.

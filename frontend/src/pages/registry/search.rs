@@ -1,10 +1,10 @@
 use confrontas_api::{
-    Farmer, FarmerExportFilter, FarmerFilter, FarmerSort, FarmerStatus, Page, paths,
+    Farmer, FarmerExportFilter, FarmerFilter, FarmerSort, FarmerStatus, Page, SatOutcome, paths,
 };
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::{farmer_status_badge, state_label, state_options};
+use super::{StandingBadge, farmer_status_badge, state_label, state_options};
 use crate::api::{self, ApiError};
 use crate::components::{Alert, Loaded, Pager, Position, format_time};
 use crate::url_state::{follow_url, use_url_state};
@@ -141,12 +141,14 @@ pub fn RegistryPage() -> impl IntoView {
                                     <caption class="visually-hidden">"Productores encontrados"</caption>
                                     <thead><tr>
                                         <th scope="col">"CURP"</th><th scope="col">"Nombre"</th><th scope="col">"Entidad"</th>
-                                        <th scope="col">"Estatus"</th><th scope="col">"RFC"</th><th scope="col">"Último cambio"</th>
+                                        <th scope="col">"Estatus"</th><th scope="col">"RFC"</th><th scope="col">"Opinión 32-D"</th>
+                                        <th scope="col">"Último cambio"</th>
                                     </tr></thead>
                                     <tbody>
                                         {list.items.into_iter().map(|farmer| {
                                             let href = format!("/padron/{}", farmer.curp);
                                             let name = full_name(&farmer);
+                                            let opinion = opinion_cell(&farmer);
                                             view! {
                                                 <tr>
                                                     <td><A href=href><code>{farmer.curp.clone()}</code></A></td>
@@ -154,6 +156,7 @@ pub fn RegistryPage() -> impl IntoView {
                                                     <td>{state_label(farmer.state.as_deref())}</td>
                                                     <td>{farmer_status_badge(farmer.status)}</td>
                                                     <td>{farmer.rfc.clone().unwrap_or_else(|| "—".into())}</td>
+                                                    <td>{opinion}</td>
                                                     <td>{format_time(Some(farmer.updated_at))}</td>
                                                 </tr>
                                             }
@@ -167,6 +170,22 @@ pub fn RegistryPage() -> impl IntoView {
                 }))}
             </Loaded>
         </section>
+    }
+}
+
+/// The registry's opinion: its sense and its validity today, "—" without one.
+fn opinion_cell(farmer: &Farmer) -> impl IntoView + use<> {
+    let sense = farmer
+        .sat_opinion
+        .as_deref()
+        .map(|o| SatOutcome::parse(o).map_or_else(|| o.to_owned(), |o| o.label().to_owned()));
+    match sense {
+        None => view! { "—" }.into_any(),
+        Some(sense) => view! {
+            {sense}
+            {farmer.sat_standing.map(|standing| view! { " " <StandingBadge standing/> })}
+        }
+        .into_any(),
     }
 }
 
