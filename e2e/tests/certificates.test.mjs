@@ -8,31 +8,11 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { BASE_URL, OUTPUT, launch, violations } from "./browser.mjs";
-import { PDF, call, openAs, openRequest, registryPage, stateIs, submitRequest, tokenOf } from "./procedure.mjs";
+import { call, openAs, openRequest, registryPage, requestInAttention, stateIs, submitRequest, tokenOf } from "./procedure.mjs";
 
 let context;
 before(async () => { context = await launch(); });
 after(async () => { await context?.close(); });
-
-/** A RENAPO request with `curps`, submitted, forwarded and accepted through the API. */
-async function renapoRequestInAttention(curps) {
-  const form = new FormData();
-  form.append("request_type", "renapo");
-  form.append("subject", `Vivencia tras la rotación ${Date.now()}`);
-  form.append("signer_name", "Ing. Ana Pérez Gómez");
-  form.append("signer_position", "Directora General de Fomento a la Agricultura");
-  form.append("oficio", new Blob([PDF], { type: "application/pdf" }), "oficio.pdf");
-  form.append("layout", new Blob([["CURP", ...curps].join("\n")], { type: "text/csv" }), "layout.csv");
-  let response = await call(await tokenOf("area"), "POST", "/api/v1/requests", form);
-  assert.equal(response.status, 201);
-  let request = await response.json();
-  for (const [action, role] of [["forward", "mesa"], ["accept", "subdireccion"]]) {
-    response = await call(await tokenOf(role), "POST", `/api/v1/requests/${request.id}/${action}`, { version: request.version });
-    assert.equal(response.status, 200, action);
-    request = await response.json();
-  }
-  return request;
-}
 
 /** The simulated RENAPO rotates; what it would e-mail, as a file for the browser. */
 async function rotation(name) {
@@ -43,7 +23,7 @@ async function rotation(name) {
 
 test("RENAPO's new certificate is deployed without restart, verified, and rolled back", async () => {
   const curps = (await registryPage(40, 3 + Math.floor(Math.random() * 40))).map((f) => f.curp);
-  const renapo = await renapoRequestInAttention(curps);
+  const renapo = await requestInAttention("renapo", ["CURP", ...curps], `Vivencia tras la rotación ${Date.now()}`);
   const stamp = Date.now();
   const firstFile = await rotation(`renapo-nuevo-${stamp}.pem`);
 

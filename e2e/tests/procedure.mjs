@@ -71,3 +71,25 @@ export async function registryPage(perPage, page) {
   const farmers = await call(await tokenOf("subdireccion"), "GET", `/api/v1/farmers?per_page=${perPage}&page=${page}&sort=curp`);
   return (await farmers.json()).items;
 }
+
+/** A request of `kind` (`renapo`, `sat`) with these layout `lines` (header included),
+ * submitted by the area, forwarded by the desk and accepted by the sub-directorate through the
+ * API. */
+export async function requestInAttention(kind, lines, subject = `Solicitud ${kind} ${Date.now()}`) {
+  const form = new FormData();
+  form.append("request_type", kind);
+  form.append("subject", subject);
+  form.append("signer_name", "Ing. Ana Pérez Gómez");
+  form.append("signer_position", "Directora General de Fomento a la Agricultura");
+  form.append("oficio", new Blob([PDF], { type: "application/pdf" }), "oficio.pdf");
+  form.append("layout", new Blob([lines.join("\n")], { type: "text/csv" }), "layout.csv");
+  let response = await call(await tokenOf("area"), "POST", "/api/v1/requests", form);
+  if (response.status !== 201) throw new Error(`submission: ${response.status} ${await response.text()}`);
+  let request = await response.json();
+  for (const [action, role] of [["forward", "mesa"], ["accept", "subdireccion"]]) {
+    response = await call(await tokenOf(role), "POST", `/api/v1/requests/${request.id}/${action}`, { version: request.version });
+    if (response.status !== 200) throw new Error(`${action}: ${response.status} ${await response.text()}`);
+    request = await response.json();
+  }
+  return request;
+}

@@ -8,7 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { OUTPUT, launch, violations } from "./browser.mjs";
-import { openAs, openRequest, registryPage, stateIs, submitRequest } from "./procedure.mjs";
+import { call, openAs, openRequest, registryPage, requestInAttention, stateIs, submitRequest, tokenOf } from "./procedure.mjs";
 
 let context;
 before(async () => { context = await launch(); });
@@ -21,11 +21,11 @@ async function farmersWithRfc(count) {
   return farmers.filter((f) => f.rfc && !f.sat_opinion).slice(0, count);
 }
 
-/** Today as the SAT prints it, dd-mm-yyyy. */
-function today() {
-  const now = new Date();
+/** A day as the SAT prints it, dd-mm-yyyy: today, or `daysAgo` before. */
+function today(daysAgo = 0) {
+  const day = new Date(Date.now() - daysAgo * 86_400_000);
   const pad = (n) => String(n).padStart(2, "0");
-  return `${pad(now.getDate())}-${pad(now.getMonth() + 1)}-${now.getFullYear()}`;
+  return `${pad(day.getDate())}-${pad(day.getMonth() + 1)}-${day.getFullYear()}`;
 }
 
 function answerFile(lines) {
@@ -169,4 +169,50 @@ test("a SAT request goes from submission to close with the exchange file", async
   assert.deepEqual(sub.errors, ["console: Failed to load resource: the server responded with a status of 409 (Conflict)"]);
   assert.deepEqual(desk.errors, []);
   for (const who of [area, desk, sub]) await who.page.close();
+});
+
+test("another farmer's RFC is refused on its row and an opinion that arrives expired is marked", async () => {
+  // Three farmers with an RFC and no opinion; the first and second born on different days.
+  const [first, second, third] = (await farmersWithRfc(40))
+    .filter((f, i, all) => i === 0 || f.rfc.slice(4, 10) !== all[0].rfc.slice(4, 10))
+    .slice(0, 3);
+  const subject = `RFC ajeno ${Date.now()}`;
+  const request = await requestInAttention("sat", ["CURP,RFC", `${first.curp},${second.rfc}`, `${third.curp},${third.rfc}`], subject);
+  const token = await tokenOf("subdireccion");
+  let response = await call(token, "POST", `/api/v1/requests/${request.id}/confrontations?provider=exchange_file`, {});
+  assert.equal(response.status, 201);
+  const job = await response.json();
+  response = await call(token, "GET", `/api/v1/confrontations/${job.id}/sat/exchange.txt`);
+  const sent = (await response.text()).split("\r\n").filter(Boolean).map((line) => line.slice(7).trim());
+  assert.deepEqual(sent, [third.rfc], "the SAT is not asked about an RFC that is not the farmer's");
+  // The SAT answers with an opinion issued 200 days ago: long past its three months.
+  const form = new FormData();
+  form.append("file", new Blob([answerFile([`${third.rfc},POSITIVO,26NE7000001,${today(200)}`])], { type: "text/csv" }), "respuesta.csv");
+  response = await call(token, "POST", `/api/v1/confrontations/${job.id}/sat/answers`, form);
+  assert.equal(response.status, 200);
+
+  const sub = await openAs(context, "subdireccion");
+  await openRequest(sub.page, request.ticket_number);
+  await sub.page.getByRole("link", { name: `Confronta ${job.id}` }).click();
+  await stateIs(sub.page, "Terminada");
+  const results = sub.page.getByTestId("results");
+  const refused = results.getByRole("row").filter({ hasText: first.curp });
+  await refused.getByRole("cell", { name: "El RFC no corresponde a la CURP" }).waitFor();
+  await refused.getByRole("cell", { name: "No se puede actualizar" }).waitFor();
+  await refused.getByRole("cell", { name: second.rfc }).waitFor();
+  await results.getByRole("cell", { name: /^Positiva · folio 26NE7000001 · vigente hasta .* · Vencida$/ }).waitFor();
+  assert.deepEqual(await violations(sub.page), [], "results with a refused RFC and an expired opinion");
+  await sub.page.screenshot({ path: `${OUTPUT}/sat-rfc-ajeno-y-vencida.png`, fullPage: true });
+
+  await sub.page.getByRole("button", { name: "Aplicar al padrón…" }).click();
+  await sub.page.getByRole("alertdialog").getByRole("button", { name: "Sí, continuar" }).click();
+  await sub.page.getByText("Aplicado al padrón: 1 productor,").waitFor();
+  await sub.page.getByRole("link", { name: third.curp }).click();
+  await sub.page.getByTestId("sat-validity").getByText("Vencida", { exact: true }).waitFor();
+  await sub.page.screenshot({ path: `${OUTPUT}/sat-opinion-vencida.png`, fullPage: true });
+  await sub.page.goBack();
+  await sub.page.getByRole("link", { name: first.curp }).click();
+  await sub.page.getByRole("definition").filter({ hasText: first.rfc }).waitFor();
+  assert.deepEqual(sub.errors, []);
+  await sub.page.close();
 });
