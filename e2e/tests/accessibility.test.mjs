@@ -28,7 +28,8 @@ test("every administrator page has no axe violations", async () => {
     ["/admin/unidades", "Unidades administrativas"], ["/admin/clientes-api", "Clientes API"],
     ["/padron", "Padrón de productores"], ["/padron/importaciones", "Importar padrón"],
     ["/layout", "Validar layout de CURP"], ["/admin/niveles-de-servicio", "Niveles de servicio"],
-    ["/admin/calendario", "Calendario de días hábiles"], ["/solicitudes", "Solicitudes"],
+    ["/admin/calendario", "Calendario de días hábiles"], ["/admin/elegibilidad", "Política de elegibilidad"],
+    ["/solicitudes", "Solicitudes"],
     ["/notificaciones", "Notificaciones"], ["/indicadores", "Indicadores de confrontas"]];
   for (const [path, heading] of pages) {
     await page.goto(`${BASE_URL}${path}`);

@@ -200,7 +200,9 @@ test("another farmer's RFC is refused on its row and an opinion that arrives exp
   await refused.getByRole("cell", { name: "El RFC no corresponde a la CURP" }).waitFor();
   await refused.getByRole("cell", { name: "No se puede actualizar" }).waitFor();
   await refused.getByRole("cell", { name: second.rfc }).waitFor();
-  await results.getByRole("cell", { name: /^Positiva · folio 26NE7000001 · vigente hasta .* · Vencida$/ }).waitFor();
+  await results.getByRole("cell", { name: /^Positiva · folio 26NE7000001 · vigente hasta .* · Vencida · Requiere nueva opinión$/ }).waitFor();
+  await sub.page.getByTestId("sat-expired").getByText("1 · 100.00 %").waitFor();
+  await sub.page.getByTestId("sat-rfc-problems").getByText("1 · 50.00 %").waitFor();
   assert.deepEqual(await violations(sub.page), [], "results with a refused RFC and an expired opinion");
   await sub.page.screenshot({ path: `${OUTPUT}/sat-rfc-ajeno-y-vencida.png`, fullPage: true });
 
@@ -209,10 +211,37 @@ test("another farmer's RFC is refused on its row and an opinion that arrives exp
   await sub.page.getByText("Aplicado al padrón: 1 productor,").waitFor();
   await sub.page.getByRole("link", { name: third.curp }).click();
   await sub.page.getByTestId("sat-validity").getByText("Vencida", { exact: true }).waitFor();
+  await sub.page.getByTestId("sat-eligibility").getByText("Requiere nueva opinión", { exact: true }).waitFor();
   await sub.page.screenshot({ path: `${OUTPUT}/sat-opinion-vencida.png`, fullPage: true });
   await sub.page.goBack();
   await sub.page.getByRole("link", { name: first.curp }).click();
   await sub.page.getByRole("definition").filter({ hasText: first.rfc }).waitFor();
   assert.deepEqual(sub.errors, []);
   await sub.page.close();
+});
+
+test("an administrator changes the eligibility policy and farmers are judged by it at once", async () => {
+  const admin = await openAs(context, "admin");
+  await admin.page.getByRole("link", { name: "Elegibilidad" }).click();
+  await admin.page.getByRole("heading", { level: 1, name: "Política de elegibilidad" }).waitFor();
+  const noObligations = admin.page.getByLabel("Inscrito sin obligaciones: elegible");
+  const wasEligible = await noObligations.isChecked();
+  await noObligations.setChecked(!wasEligible);
+  await admin.page.getByLabel("Condiciones para «Inscrito sin obligaciones»").fill("si el apoyo anual no rebasa 40 UMA");
+  await admin.page.getByRole("button", { name: "Guardar política" }).click();
+  await admin.page.locator("#policy-comment:invalid").waitFor(); // the reason is required
+  await admin.page.getByLabel("Motivo del cambio (p. ej., las reglas de operación del programa)").fill("Reglas de operación 2027");
+  await admin.page.getByRole("button", { name: "Guardar política" }).click();
+  await admin.page.getByText(/^Política guardada \(versión \d+\)\.$/).waitFor();
+  await admin.page.getByTestId("policy-version").getByText(/Motivo: Reglas de operación 2027/).waitFor();
+  assert.deepEqual(await violations(admin.page), [], "eligibility policy page");
+  await admin.page.screenshot({ path: `${OUTPUT}/admin-elegibilidad.png`, fullPage: true });
+
+  const token = await tokenOf("subdireccion");
+  const policy = await (await call(token, "GET", "/api/v1/sat/eligibility-policy")).json();
+  const rule = policy.rules.find((r) => r.outcome === "inscrito_sin_obligaciones");
+  assert.equal(rule.eligible, !wasEligible);
+  assert.equal(rule.condition, "si el apoyo anual no rebasa 40 UMA");
+  assert.deepEqual(admin.errors, []);
+  await admin.page.close();
 });

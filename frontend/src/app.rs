@@ -7,8 +7,8 @@ use leptos_router::path;
 
 use crate::layout::Layout;
 use crate::pages::admin::{
-    api_clients::ApiClientsPage, calendar::CalendarPage, sla::SlaPoliciesPage, units::UnitsPage,
-    users::UsersPage,
+    api_clients::ApiClientsPage, calendar::CalendarPage, eligibility::EligibilityPolicyPage,
+    sla::SlaPoliciesPage, units::UnitsPage, users::UsersPage,
 };
 use crate::pages::certificates::CertificatesPage;
 use crate::pages::confrontations::{kpis::KpiPage, page::ConfrontationPage};
@@ -81,6 +81,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("unidades") view=UnitsPage />
                         <Route path=path!("clientes-api") view=ApiClientsPage />
                         <Route path=path!("niveles-de-servicio") view=SlaPoliciesPage />
+                        <Route path=path!("elegibilidad") view=EligibilityPolicyPage />
                         <Route path=path!("calendario") view=CalendarPage />
                     </ProtectedParentRoute>
                 </ProtectedParentRoute>

@@ -78,6 +78,11 @@ const NAVIGATION: &[NavItem] = &[
         roles: &[Role::Admin],
     },
     NavItem {
+        href: "/admin/elegibilidad",
+        label: "Elegibilidad",
+        roles: &[Role::Admin],
+    },
+    NavItem {
         href: "/admin/calendario",
         label: "Calendario",
         roles: &[Role::Admin],

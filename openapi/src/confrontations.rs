@@ -476,6 +476,19 @@ impl ConfrontationMetrics {
         }
     }
 
+    /// The KPIs of a SAT confrontation: inconsistencies count only opinions that differ from
+    /// the registry's (a first opinion is not one) and the rows that cannot be updated; deaths
+    /// mean nothing here.
+    pub fn sat_kpis(&self, sat: &crate::SatIndicators) -> Kpis {
+        Kpis {
+            inconsistencies: ratio(sat.changed + self.cannot_update, self.to_process),
+            deregistrations: None,
+            mortality_index: None,
+            survival: None,
+            population_updated: ratio(self.applied, self.to_process),
+        }
+    }
+
     /// Sums two jobs' counts (for aggregates by period and unit).
     pub fn add(&mut self, other: &ConfrontationMetrics) {
         self.to_process += other.to_process;
@@ -507,6 +520,9 @@ pub struct Confrontation {
     pub kpis: Kpis,
     /// SAT only: items answered with each sense.
     pub outcomes: Vec<OutcomeCount>,
+    /// SAT only: eligibility, expiry, RFC problems and changed opinions.
+    #[serde(default)]
+    pub sat: Option<crate::SatIndicators>,
     pub created_by: PersonRef,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -546,6 +562,9 @@ pub struct ConfrontationItem {
     /// that arrived already expired reads `expired`.
     #[serde(default)]
     pub opinion_standing: Option<crate::OpinionStanding>,
+    /// SAT only: that opinion's subsidy eligibility by today's policy.
+    #[serde(default)]
+    pub opinion_eligibility: Option<crate::EligibilityVerdict>,
     /// `None` while the item waits its turn.
     pub classification: Option<Classification>,
     pub reason: Option<ItemReason>,
@@ -623,6 +642,9 @@ pub struct KpiLine {
     pub kpis: Kpis,
     /// SAT only: items answered with each sense.
     pub outcomes: Vec<OutcomeCount>,
+    /// SAT only: eligibility, expiry, RFC problems and changed opinions.
+    #[serde(default)]
+    pub sat: Option<crate::SatIndicators>,
 }
 
 /// `GET /kpis`: confrontations finished in a period, overall and per unit, and the registry's

@@ -297,6 +297,10 @@ pub mod sat {
             extension.as_str()
         )
     }
+    pub fn eligibility_policy() -> String {
+        format!("{API}/sat/eligibility-policy")
+    }
+
     pub fn answers(id: i64) -> String {
         format!("{API}/confrontations/{id}/sat/answers")
     }

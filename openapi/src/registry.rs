@@ -77,6 +77,9 @@ pub struct Farmer {
     /// The opinion's validity today (Mexico City), computed when read.
     #[serde(default)]
     pub sat_standing: Option<crate::OpinionStanding>,
+    /// The subsidy eligibility of that opinion by today's policy (`GET /sat/eligibility-policy`).
+    #[serde(default)]
+    pub sat_eligibility: Option<crate::EligibilityVerdict>,
     /// Increases with every change; send it back in `PATCH` to avoid overwriting someone else's edit.
     pub version: i32,
     pub created_at: DateTime<Utc>,

@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use confrontas_api::{
     Authority, Classification, Confrontation, ConfrontationControl, ConfrontationItem,
-    ConfrontationMetrics, ConfrontationState, Curp, FieldChange, ItemFilter, ItemReason,
-    OutcomeCount, Page, RequestState, RequestType, Rfc, RfcOwnership, RfcWarning, SatOutcome,
-    SatProvider,
+    ConfrontationMetrics, ConfrontationState, Curp, Eligibility, EligibilityPolicy, FieldChange,
+    ItemFilter, ItemReason, OpinionStanding, OutcomeCount, Page, RequestState, RequestType, Rfc,
+    RfcOwnership, RfcWarning, SatIndicators, SatOutcome, SatProvider, ValidityState,
 };
 use diesel::prelude::*;
 use serde_json::json;
@@ -122,9 +122,15 @@ pub fn to_dtos(conn: &mut AnyConnection, rows: Vec<JobRow>) -> AppResult<Vec<Con
         .map(|r| r.id)
         .collect();
     let mut outcomes = outcome_counts(conn, &sat_jobs)?;
+    let sat_rows: Vec<&JobRow> = rows
+        .iter()
+        .filter(|r| r.authority == Authority::Sat.as_str())
+        .collect();
+    let mut indicators = sat_indicators(conn, &sat_rows)?;
     rows.into_iter()
         .map(|row| {
             let metrics = row.metrics();
+            let sat = indicators.remove(&row.id);
             Ok(Confrontation {
                 id: row.id,
                 request_id: row.request_id,
@@ -134,7 +140,11 @@ pub fn to_dtos(conn: &mut AnyConnection, rows: Vec<JobRow>) -> AppResult<Vec<Con
                 outcomes: outcomes.remove(&row.id).unwrap_or_default(),
                 state: row.current_state()?,
                 waiting_reason: row.waiting_reason,
-                kpis: metrics.kpis(),
+                kpis: match &sat {
+                    Some(sat) => metrics.sat_kpis(sat),
+                    None => metrics.kpis(),
+                },
+                sat,
                 metrics,
                 created_by: people
                     .get(&row.created_by)
@@ -181,6 +191,92 @@ pub fn outcome_counts(
         list.sort_by_key(|c| SatOutcome::ALL.iter().position(|o| *o == c.outcome));
     }
     Ok(counts)
+}
+
+/// Reasons of rows refused for their RFC.
+const RFC_PROBLEMS: [ItemReason; 5] = [
+    ItemReason::MissingRfc,
+    ItemReason::InvalidRfc,
+    ItemReason::RfcMismatch,
+    ItemReason::RfcOfLegalEntity,
+    ItemReason::RfcHeldByOther,
+];
+
+/// The SAT indicators of each of `jobs`: an opinion counts as expired, and is judged by
+/// today's eligibility policy, as it stood when the job finished (today while it runs).
+pub fn sat_indicators(
+    conn: &mut AnyConnection,
+    jobs: &[&JobRow],
+) -> AppResult<HashMap<i64, SatIndicators>> {
+    use confrontation_items::dsl as i;
+    let policy = crate::sat::eligibility::policy(conn)?;
+    let today = crate::calendar::rules::local_date(chrono::Utc::now());
+    let mut indicators: HashMap<i64, SatIndicators> = HashMap::new();
+    let mut reference = HashMap::new();
+    for job in jobs {
+        let finished = job
+            .finished_at
+            .map(|at| crate::calendar::rules::local_date(at.and_utc()));
+        reference.insert(job.id, finished.unwrap_or(today));
+        indicators.insert(
+            job.id,
+            SatIndicators {
+                to_process: job.to_process.max(0) as u64,
+                ..SatIndicators::default()
+            },
+        );
+    }
+    let ids: Vec<i64> = jobs.iter().map(|job| job.id).collect();
+    for chunk in ids.chunks(db::IN_CHUNK) {
+        let groups = i::confrontation_items
+            .filter(i::confrontation_id.eq_any(chunk))
+            .filter(i::reason.is_not_null())
+            .group_by((
+                i::confrontation_id,
+                i::reason,
+                i::authority_status,
+                i::opinion_valid_until,
+            ))
+            .select((
+                i::confrontation_id,
+                i::reason,
+                i::authority_status,
+                i::opinion_valid_until,
+                diesel::dsl::count_star(),
+            ))
+            .load::<(
+                i64,
+                Option<String>,
+                Option<String>,
+                Option<chrono::NaiveDate>,
+                i64,
+            )>(conn)?;
+        for (job, reason, sense, valid_until, count) in groups {
+            let (Some(line), Some(on)) = (indicators.get_mut(&job), reference.get(&job)) else {
+                continue;
+            };
+            let count = count.max(0) as u64;
+            let reason = reason.as_deref().and_then(ItemReason::parse);
+            if reason.is_some_and(|r| RFC_PROBLEMS.contains(&r)) {
+                line.rfc_problems += count;
+            }
+            if reason == Some(ItemReason::ChangedOpinion) {
+                line.changed += count;
+            }
+            let Some(outcome) = sense.as_deref().and_then(SatOutcome::parse) else {
+                continue;
+            };
+            line.answered += count;
+            let standing = valid_until.map(|until| OpinionStanding::on(until, *on));
+            if standing.is_some_and(|s| s.state == ValidityState::Expired) {
+                line.expired += count;
+            }
+            if policy.verdict(outcome, standing).verdict == Eligibility::Eligible {
+                line.eligible += count;
+            }
+        }
+    }
+    Ok(indicators)
 }
 
 pub fn dto(conn: &mut AnyConnection, row: JobRow) -> AppResult<Confrontation> {
@@ -701,8 +797,18 @@ impl ItemRow {
         })
     }
 
-    pub fn into_dto(self) -> AppResult<ConfrontationItem> {
+    /// The item as the API shows it, its opinion's eligibility judged by `policy`.
+    pub fn into_dto(self, policy: &EligibilityPolicy) -> AppResult<ConfrontationItem> {
+        let standing = self
+            .opinion_valid_until
+            .map(crate::registry::records::opinion_standing);
         Ok(ConfrontationItem {
+            opinion_eligibility: crate::sat::eligibility::verdict(
+                policy,
+                self.authority_status.as_deref(),
+                standing,
+            ),
+            opinion_standing: standing,
             row: self.row_number.max(0) as u32,
             changes: self.field_changes()?,
             classification: self
@@ -719,9 +825,6 @@ impl ItemRow {
             rfc: self.rfc,
             opinion_folio: self.opinion_folio,
             opinion_issued_on: self.opinion_issued_on,
-            opinion_standing: self
-                .opinion_valid_until
-                .map(crate::registry::records::opinion_standing),
             opinion_valid_until: self.opinion_valid_until,
             rfc_warnings: self
                 .rfc_warnings
@@ -766,7 +869,10 @@ pub fn items(
             .order(confrontation_items::row_number)
             .select(ItemRow::as_select()),
     )?
-    .try_map(|rows| rows.into_iter().map(ItemRow::into_dto).collect())
+    .try_map(|rows| {
+        let policy = crate::sat::eligibility::policy(conn)?;
+        rows.into_iter().map(|row| row.into_dto(&policy)).collect()
+    })
 }
 
 /// Requests of `kind` resolve only after a finished confrontation.

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use confrontas_api::{
     Authority, ConfrontationMetrics, ConfrontationState, KpiLine, KpiReport, OutcomeCount,
-    ReportPeriod, SatOutcome,
+    ReportPeriod, SatIndicators, SatOutcome,
 };
 use diesel::prelude::*;
 
@@ -21,15 +21,26 @@ use crate::schema::{confrontations, farmers, requests};
 /// Days a proof of life counts for the registry-wide coverage.
 const PROOF_OF_LIFE_DAYS: i64 = 365;
 
-fn line(
-    unit: Option<(i64, String)>,
-    jobs: &[&JobRow],
-    outcomes_by_job: &HashMap<i64, Vec<OutcomeCount>>,
-) -> KpiLine {
+/// The SAT's per-job counts a line adds up.
+struct SatCounts {
+    outcomes: HashMap<i64, Vec<OutcomeCount>>,
+    indicators: HashMap<i64, SatIndicators>,
+}
+
+fn line(unit: Option<(i64, String)>, jobs: &[&JobRow], sat: Option<&SatCounts>) -> KpiLine {
     let mut metrics = ConfrontationMetrics::default();
     let mut outcomes: Vec<OutcomeCount> = Vec::new();
+    let mut indicators = sat.map(|_| SatIndicators::default());
+    let no_outcomes = HashMap::new();
+    let outcomes_by_job = sat.map_or(&no_outcomes, |s| &s.outcomes);
     for job in jobs {
         metrics.add(&job.metrics());
+        if let (Some(total), Some(of_job)) = (
+            indicators.as_mut(),
+            sat.and_then(|s| s.indicators.get(&job.id)),
+        ) {
+            total.add(of_job);
+        }
         for count in outcomes_by_job.get(&job.id).into_iter().flatten() {
             match outcomes.iter_mut().find(|c| c.outcome == count.outcome) {
                 Some(total) => total.count += count.count,
@@ -43,9 +54,13 @@ fn line(
         unit_id,
         unit_name,
         confrontations: jobs.len() as u64,
-        kpis: metrics.kpis(),
+        kpis: match &indicators {
+            Some(sat) => metrics.sat_kpis(sat),
+            None => metrics.kpis(),
+        },
         metrics,
         outcomes,
+        sat: indicators,
     }
 }
 
@@ -85,17 +100,20 @@ pub fn report(
         by_unit.entry(*unit).or_default().push(job);
     }
     let all: Vec<&JobRow> = rows.iter().map(|(job, _)| job).collect();
-    let outcomes = if authority == Authority::Sat {
+    let sat = if authority == Authority::Sat {
         let ids: Vec<i64> = all.iter().map(|job| job.id).collect();
-        super::jobs::outcome_counts(conn, &ids)?
+        Some(SatCounts {
+            outcomes: super::jobs::outcome_counts(conn, &ids)?,
+            indicators: super::jobs::sat_indicators(conn, &all)?,
+        })
     } else {
-        HashMap::new()
+        None
     };
     let units = by_unit
         .into_iter()
         .map(|(unit, jobs)| {
             let name = names.get(&unit).map(|u| u.name.clone()).unwrap_or_default();
-            line(Some((unit, name)), &jobs, &outcomes)
+            line(Some((unit, name)), &jobs, sat.as_ref())
         })
         .collect();
 
@@ -114,7 +132,7 @@ pub fn report(
     Ok(KpiReport {
         period: period_text.to_owned(),
         authority,
-        overall: line(None, &all, &outcomes),
+        overall: line(None, &all, sat.as_ref()),
         units,
         active_farmers: active,
         with_recent_proof_of_life: recent,

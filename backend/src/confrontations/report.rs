@@ -8,8 +8,8 @@ use std::io::Write;
 use std::path::Path;
 
 use confrontas_api::{
-    Authority, Classification, Confrontation, ItemReason, Kpis, RfcWarning, SatOutcome,
-    outcome_shares,
+    Authority, Classification, Confrontation, EligibilityPolicy, ItemReason, Kpis, RfcWarning,
+    SatOutcome, outcome_shares,
 };
 use diesel::prelude::*;
 use rust_xlsxwriter::Format;
@@ -48,6 +48,7 @@ const SAT_COLUMNS: &[(&str, f64)] = &[
     ("Emisión", 12.0),
     ("Vigente hasta", 14.0),
     ("Vigencia al generar el reporte", 24.0),
+    ("Elegibilidad para subsidios", 40.0),
 ];
 
 fn columns(authority: Authority) -> &'static [(&'static str, f64)] {
@@ -57,8 +58,12 @@ fn columns(authority: Authority) -> &'static [(&'static str, f64)] {
     }
 }
 
-/// One results row, as text.
-fn result_cells(item: &ItemRow, authority: Authority) -> AppResult<Vec<String>> {
+/// One results row, as text; a SAT opinion's eligibility judged by `policy`.
+fn result_cells(
+    item: &ItemRow,
+    authority: Authority,
+    policy: &EligibilityPolicy,
+) -> AppResult<Vec<String>> {
     let changes = item
         .field_changes()?
         .iter()
@@ -96,6 +101,9 @@ fn result_cells(item: &ItemRow, authority: Authority) -> AppResult<Vec<String>> 
     ];
     if authority == Authority::Sat {
         let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+        let standing = item
+            .opinion_valid_until
+            .map(crate::registry::records::opinion_standing);
         cells.extend([
             item.rfc.clone().unwrap_or_default(),
             item.rfc_warnings
@@ -109,8 +117,9 @@ fn result_cells(item: &ItemRow, authority: Authority) -> AppResult<Vec<String>> 
             item.opinion_folio.clone().unwrap_or_default(),
             date(item.opinion_issued_on),
             date(item.opinion_valid_until),
-            item.opinion_valid_until
-                .map(|until| crate::registry::records::opinion_standing(until).label())
+            standing.map(|s| s.label()).unwrap_or_default(),
+            crate::sat::eligibility::verdict(policy, item.authority_status.as_deref(), standing)
+                .map(|verdict| verdict.describe())
                 .unwrap_or_default(),
         ]);
     }
@@ -176,6 +185,14 @@ fn summary_lines(job: &Confrontation) -> Vec<(&'static str, String)> {
         ),
         ("Terminada", time(job.finished_at)),
         ("Aplicada al padrón", time(job.applied_at)),
+    ];
+    if job.reverted_at.is_some() {
+        lines.push((
+            "Revertida: sus cambios al padrón se deshicieron",
+            time(job.reverted_at),
+        ));
+    }
+    lines.extend([
         ("Registros a procesar", m.to_process.to_string()),
         ("Procesados", m.processed.to_string()),
         ("A actualizar", m.to_update.to_string()),
@@ -185,7 +202,7 @@ fn summary_lines(job: &Confrontation) -> Vec<(&'static str, String)> {
         ("Actualizaciones aplicadas", m.applied.to_string()),
         ("% de inconsistencias", percent(inconsistencies)),
         ("% de población actualizada", percent(population_updated)),
-    ];
+    ]);
     match job.authority {
         Authority::Renapo => lines.extend([
             (
@@ -197,6 +214,30 @@ fn summary_lines(job: &Confrontation) -> Vec<(&'static str, String)> {
             ("Estatus de supervivencia", percent(survival)),
         ]),
         Authority::Sat => {
+            let sat = job.sat.unwrap_or_default();
+            lines.extend([
+                (
+                    "Opiniones distintas de la del padrón",
+                    sat.changed.to_string(),
+                ),
+                ("Con respuesta del SAT", sat.answered.to_string()),
+                (
+                    "Elegibles para subsidios (política vigente)",
+                    format!("{} ({})", sat.eligible, percent(sat.eligible_share())),
+                ),
+                (
+                    "Opiniones ya vencidas al llegar",
+                    format!("{} ({})", sat.expired, percent(sat.expired_share())),
+                ),
+                (
+                    "Filas con problemas de RFC",
+                    format!(
+                        "{} ({})",
+                        sat.rfc_problems,
+                        percent(sat.rfc_problem_share())
+                    ),
+                ),
+            ]);
             let counts = &job.outcomes;
             for (outcome, share) in outcome_shares(counts) {
                 let count = counts
@@ -231,13 +272,14 @@ pub fn xlsx(conn: &mut AnyConnection, job: &Confrontation, dir: &Path) -> AppRes
     }
     let results =
         spreadsheet::add_table_sheet(&mut workbook, "Resultados", columns(job.authority))?;
+    let policy = crate::sat::eligibility::policy(conn)?;
     let mut row = 0u32;
     for_each_item(conn, job.id, |item| {
         row += 1;
         if row > spreadsheet::LAST_ROW {
             return Err(AppError::internal("more results than an Excel sheet holds"));
         }
-        let cells = result_cells(item, job.authority)?;
+        let cells = result_cells(item, job.authority, &policy)?;
         results
             .write_number(row, 0, f64::from(item.row_number))
             .map_err(xlsx_error)?;
@@ -263,8 +305,9 @@ pub fn csv(conn: &mut AnyConnection, job: &Confrontation, dir: &Path) -> AppResu
     writer
         .write_record(columns(job.authority).iter().map(|(title, _)| *title))
         .map_err(csv_error)?;
+    let policy = crate::sat::eligibility::policy(conn)?;
     for_each_item(conn, job.id, |item| {
-        let cells = result_cells(item, job.authority)?;
+        let cells = result_cells(item, job.authority, &policy)?;
         writer
             .write_record(cells.iter().map(|c| neutralize(c).into_owned()))
             .map_err(csv_error)

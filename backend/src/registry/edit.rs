@@ -114,7 +114,7 @@ pub fn update(
             })
             .collect();
         if changes.is_empty() {
-            return current.into_dto();
+            return current.into_dto(&crate::sat::eligibility::policy(conn)?);
         }
         if let Some(Some(rfc)) = edits.rfc.change() {
             check_rfc_owner(conn, &current, &rfc)?;
@@ -161,7 +161,7 @@ pub fn update(
             &current.curp,
             json!({ "fields": fields }),
         )?;
-        find(conn, &current.curp)?.into_dto()
+        find(conn, &current.curp)?.into_dto(&crate::sat::eligibility::policy(conn)?)
     })
 }
 

@@ -48,6 +48,7 @@ pub fn workbook(
 ) -> AppResult<std::fs::File> {
     let mut workbook = spreadsheet::new_workbook(dir)?;
     let sheet = spreadsheet::add_table_sheet(&mut workbook, "Padrón", &COLUMNS)?;
+    let policy = crate::sat::eligibility::policy(conn)?;
     let mut after_id = 0i64;
     let mut line = 0u32;
     'pages: loop {
@@ -65,7 +66,7 @@ pub fn workbook(
                 break 'pages;
             }
             line += 1;
-            let dto = farmer.into_dto()?;
+            let dto = farmer.into_dto(&policy)?;
             let values = [
                 dto.curp,
                 dto.rfc.unwrap_or_default(),

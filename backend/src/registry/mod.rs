@@ -84,8 +84,12 @@ async fn get_farmer(
     curp: web::Path<String>,
 ) -> AppResult<web::Json<Farmer>> {
     let curp = curp.into_inner();
-    let row = db::run(&state.pool, move |conn| records::find(conn, &curp)).await?;
-    Ok(web::Json(row.into_dto()?))
+    let farmer = db::run(&state.pool, move |conn| {
+        let policy = crate::sat::eligibility::policy(conn)?;
+        records::find(conn, &curp)?.into_dto(&policy)
+    })
+    .await?;
+    Ok(web::Json(farmer))
 }
 
 /// Change the fields staff may edit. Each changed field gets a history row with the reason.

@@ -1,7 +1,9 @@
 //! Reading the registry: a farmer by CURP, searches, and a farmer's history.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use confrontas_api::{ChangeSource, Farmer, FarmerChange, FarmerSort, FarmerStatus, Page, Sex};
+use confrontas_api::{
+    ChangeSource, EligibilityPolicy, Farmer, FarmerChange, FarmerSort, FarmerStatus, Page, Sex,
+};
 use diesel::prelude::*;
 
 use super::bulk::search_key;
@@ -36,7 +38,11 @@ pub struct FarmerRow {
 }
 
 impl FarmerRow {
-    pub fn into_dto(self) -> AppResult<Farmer> {
+    /// The farmer as the API shows it, the opinion's eligibility judged by `policy`.
+    pub fn into_dto(self, policy: &EligibilityPolicy) -> AppResult<Farmer> {
+        let standing = self.sat_valid_until.map(opinion_standing);
+        let eligibility =
+            crate::sat::eligibility::verdict(policy, self.sat_opinion.as_deref(), standing);
         Ok(Farmer {
             status: FarmerStatus::parse(&self.status)
                 .ok_or_else(|| AppError::internal("unknown farmer status"))?,
@@ -60,7 +66,8 @@ impl FarmerRow {
             sat_opinion: self.sat_opinion,
             sat_folio: self.sat_folio,
             sat_issued_on: self.sat_issued_on,
-            sat_standing: self.sat_valid_until.map(opinion_standing),
+            sat_eligibility: eligibility,
+            sat_standing: standing,
             sat_valid_until: self.sat_valid_until,
             version: self.version,
             created_at: self.created_at.and_utc(),
@@ -94,12 +101,13 @@ pub fn list(
             .query()
             .order((farmers::updated_at.desc(), farmers::id.desc())),
     };
+    let policy = crate::sat::eligibility::policy(conn)?;
     page.load(
         conn,
         search.query().count(),
         sorted.select(FarmerRow::as_select()),
     )?
-    .try_map(|rows| rows.into_iter().map(FarmerRow::into_dto).collect())
+    .try_map(|rows| rows.into_iter().map(|row| row.into_dto(&policy)).collect())
 }
 
 /// A registry search (list and export share it).

@@ -5,6 +5,7 @@
 //! confrontations themselves are jobs of the `confrontations` slice.
 
 pub mod client;
+pub mod eligibility;
 pub mod exchange;
 pub mod gateway;
 pub mod opinion;
@@ -14,10 +15,10 @@ pub mod validity;
 
 use std::collections::HashSet;
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use confrontas_api::{
-    AnswerImport, FieldError, OpinionQr, OpinionVerification, RegistryOpinion, SatOutcome,
-    VerifyOpinionBody,
+    AnswerImport, EligibilityPolicy, EligibilityPolicyUpdate, FieldError, OpinionQr,
+    OpinionVerification, RegistryOpinion, SatOutcome, VerifyOpinionBody,
 };
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -26,7 +27,7 @@ use self::validity::OpinionTerm;
 use crate::api_doc::{
     BadRequest, BodyErrors, Conflict, Forbidden, NotFound, Unauthenticated, UploadErrors,
 };
-use crate::auth::principal::{Staff, SubdireccionOnly};
+use crate::auth::principal::{AdminOnly, AnyStaff, Staff, SubdireccionOnly};
 use crate::db::{self};
 use crate::error::{AppError, AppResult};
 use crate::registry::RegistryStaff;
@@ -36,9 +37,53 @@ use crate::state::AppState;
 pub fn routes(config: &mut ServiceConfig) {
     config
         .service(verify_opinion)
+        .service(eligibility_policy)
+        .service(change_eligibility_policy)
         .service(export_xlsx)
         .service(export_text)
         .service(import_answers);
+}
+
+/// The subsidy eligibility policy in force: the verdict for each sense of the opinion (with
+/// the program's conditions); an expired opinion always needs a new one.
+#[utoipa::path(
+    tag = "sat",
+    security(("bearer" = [])),
+    responses((status = 200, body = EligibilityPolicy), Unauthenticated, Forbidden)
+)]
+#[get("/sat/eligibility-policy")]
+async fn eligibility_policy(
+    state: web::Data<AppState>,
+    _staff: Staff<AnyStaff>,
+) -> AppResult<web::Json<EligibilityPolicy>> {
+    let policy = db::run(&state.pool, eligibility::policy).await?;
+    Ok(web::Json(policy))
+}
+
+/// Replace the eligibility policy (administrators): one rule per sense, the version it
+/// replaces (409 when it changed meanwhile) and why; audited with the rules before and after.
+#[utoipa::path(
+    tag = "sat",
+    security(("bearer" = [])),
+    request_body = EligibilityPolicyUpdate,
+    responses(
+        (status = 200, body = EligibilityPolicy),
+        BodyErrors, Unauthenticated, Forbidden, Conflict
+    )
+)]
+#[put("/sat/eligibility-policy")]
+async fn change_eligibility_policy(
+    state: web::Data<AppState>,
+    admin: Staff<AdminOnly>,
+    body: web::Json<EligibilityPolicyUpdate>,
+) -> AppResult<web::Json<EligibilityPolicy>> {
+    let update = body.into_inner();
+    let (user, actor) = (admin.user.clone(), admin.actor());
+    let saved = db::run(&state.pool, move |conn| {
+        eligibility::save(conn, &user, &actor, &update)
+    })
+    .await?;
+    Ok(web::Json(saved))
 }
 
 /// Today in Mexico City (opinions are valid by civil days there).

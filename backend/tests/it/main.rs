@@ -32,5 +32,6 @@ mod requests;
 mod rfc_ownership;
 mod sat;
 mod sat_dates;
+mod sat_eligibility;
 mod schema_parity;
 mod sqlite_concurrency;

@@ -195,6 +195,8 @@ fn every_contract_path() -> Vec<(&'static str, String)> {
         ("get", paths::sat::exchange(3, ExchangeFile::Text)),
         ("post", paths::sat::answers(3)),
         ("post", paths::sat::verify_opinion()),
+        ("get", paths::sat::eligibility_policy()),
+        ("put", paths::sat::eligibility_policy()),
         (
             "get",
             paths::certificates::list(&CertificateFilter {

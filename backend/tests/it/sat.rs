@@ -413,6 +413,50 @@ async fn the_exchange_file_round_trip_classifies_each_sense_and_applies_with_his
         )
         .await;
     assert_eq!(response.status(), 200, "{:?}", response.text().await);
+
+    // The report after the revert: its summary says so and when; SAT indicators, not
+    // RENAPO's; every coded value in words.
+    let response = app
+        .get(&paths::confrontations::report_xlsx(started.id), &tokens.sub)
+        .await;
+    let bytes = crate::support::workbook(response, &finished.ticket_number).await;
+    let summary = crate::support::sheets::read_sheet(bytes.clone(), "Resumen");
+    let labels: Vec<&str> = summary.iter().map(|row| row[0].as_str()).collect();
+    let reverted_line = summary
+        .iter()
+        .find(|row| row[0].starts_with("Revertida"))
+        .unwrap_or_else(|| panic!("a reverted line in {summary:?}"));
+    assert!(
+        reverted_line[1].starts_with(&crate::sat_dates::today().to_string()),
+        "{reverted_line:?}"
+    );
+    for sat_line in [
+        "Elegibles para subsidios (política vigente)",
+        "Opiniones ya vencidas al llegar",
+        "Filas con problemas de RFC",
+        "Opiniones distintas de la del padrón",
+    ] {
+        assert!(labels.contains(&sat_line), "{sat_line} in {labels:?}");
+    }
+    assert!(
+        !labels
+            .iter()
+            .any(|l| l.contains("mortalidad") || l.contains("bajas"))
+    );
+    let results = crate::support::sheets::read_sheet(bytes, "Resultados");
+    let text = format!("{results:?}");
+    for code in [
+        "en_suspension",
+        "inscrito_sin_obligaciones",
+        "no_inscrito",
+        "check_digit",
+        "positiva",
+    ] {
+        assert!(!text.contains(code), "{code} in the results: {text}");
+    }
+    assert!(text.contains("Dígito verificador no coincide"));
+    assert!(text.contains("Opinión 32-D: (vacío) → En suspensión de actividades"));
+
     let reverted = farmer(&app, &tokens.sub, person(42).curp.as_str()).await;
     assert_eq!(reverted.sat_opinion, None);
     assert_eq!(reverted.sat_folio, None);

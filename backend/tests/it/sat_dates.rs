@@ -32,7 +32,7 @@ fn person(index: u64) -> Person {
     Population::new(DEMO_SEED).person(index)
 }
 
-fn today() -> NaiveDate {
+pub(crate) fn today() -> NaiveDate {
     local_date(chrono::Utc::now())
 }
 
@@ -130,7 +130,13 @@ async fn an_opinion_expired_on_arrival_is_stored_and_shown_expired_everywhere(ap
         .text()
         .await
         .unwrap();
-    assert!(csv.lines().nth(1).unwrap().ends_with("Vencida"), "{csv}");
+    assert!(
+        csv.lines()
+            .nth(1)
+            .unwrap()
+            .ends_with(",Vencida,Requiere nueva opinión"),
+        "{csv}"
+    );
 
     let fresh = answered(&app, &tokens, &[3], "26NEW", today()).await;
     let item = &items(&app, &tokens.sub, fresh.id).await[0];

@@ -1,8 +1,9 @@
 //! Administration pages (role admin): users, administrative units, API clients, service-level
-//! policies and the business-day calendar.
+//! policies, the subsidy eligibility policy and the business-day calendar.
 
 pub mod api_clients;
 pub mod calendar;
+pub mod eligibility;
 pub mod sla;
 pub mod units;
 pub mod users;

@@ -2,13 +2,11 @@
 //! month, quarter, semester or year, overall and per unit, with a chart of how the rows were
 //! classified, and the registry's proof-of-life coverage. Areas see their own unit.
 
-use confrontas_api::{
-    Authority, ConfrontationMetrics, KpiLine, KpiQuery, KpiReport, SatOutcome, paths,
-};
+use confrontas_api::{Authority, ConfrontationMetrics, KpiLine, KpiQuery, KpiReport, paths};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{KpiCards, MetricCards, OutcomeCards, percent};
+use super::{KpiCards, MetricCards, OutcomeCards, SatCards, percent};
 use crate::api;
 use crate::components::Loaded;
 use crate::url_state::{follow_url, use_url_state};
@@ -150,7 +148,9 @@ fn Report(report: KpiReport) -> impl IntoView {
             <KpiCards authority=authority kpis=Signal::derive(move || overall.kpis) />
             {(authority == Authority::Sat).then(|| {
                 let outcomes = overall.outcomes.clone();
+                let sat = overall.sat;
                 view! {
+                    <SatCards sat=Signal::derive(move || sat) />
                     <h3>"Sentido de las opiniones"</h3>
                     <OutcomeCards outcomes=Signal::derive(move || outcomes.clone()) />
                 }
@@ -172,7 +172,7 @@ fn Report(report: KpiReport) -> impl IntoView {
                         <th scope="col">"Clasificación"</th><th scope="col">"Inconsistencias"</th>
                         {match authority {
                             Authority::Renapo => view! { <th scope="col">"Bajas"</th><th scope="col">"Mortalidad"</th> }.into_any(),
-                            Authority::Sat => view! { <th scope="col">"Positivas"</th><th scope="col">"Negativas"</th> }.into_any(),
+                            Authority::Sat => view! { <th scope="col">"Elegibles"</th><th scope="col">"Vencidas al llegar"</th> }.into_any(),
                         }}
                         <th scope="col">"Actualizada"</th>
                     </tr></thead>
@@ -188,15 +188,12 @@ fn Report(report: KpiReport) -> impl IntoView {
 
 #[component]
 fn UnitRow(line: KpiLine, authority: Authority) -> impl IntoView {
-    let share = |outcome: SatOutcome| {
-        confrontas_api::outcome_shares(&line.outcomes)
-            .into_iter()
-            .find(|(o, _)| *o == outcome)
-            .map(|(_, share)| share)
-    };
     let (third, fourth) = match authority {
         Authority::Renapo => (line.kpis.deregistrations, line.kpis.mortality_index),
-        Authority::Sat => (share(SatOutcome::Positiva), share(SatOutcome::Negativa)),
+        Authority::Sat => (
+            line.sat.and_then(|s| s.eligible_share()),
+            line.sat.and_then(|s| s.expired_share()),
+        ),
     };
     view! {
         <tr>

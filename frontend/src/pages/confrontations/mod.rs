@@ -10,7 +10,8 @@ use confrontas_api::StartQuery;
 use confrontas_api::paths;
 use confrontas_api::{
     Authority, AuthorityMode, Confrontation, ConfrontationMetrics, ConfrontationState, Kpis,
-    OutcomeCount, Readiness, RequestDetail, RequestState, Role, SatProvider, outcome_shares,
+    OutcomeCount, Readiness, RequestDetail, RequestState, Role, SatIndicators, SatProvider,
+    outcome_shares,
 };
 use gloo_net::http::Method;
 use leptos::prelude::*;
@@ -90,6 +91,36 @@ pub fn KpiCards(#[prop(into)] kpis: Signal<Kpis>, authority: Authority) -> impl 
                 {card("Supervivencia", |k| k.survival)}
             })}
             {card("Población actualizada", |k| k.population_updated)}
+        </dl>
+    }
+}
+
+/// SAT: eligible and expired shares of the answered rows, rows refused for their RFC, and
+/// opinions that differ from the registry's.
+#[component]
+pub fn SatCards(#[prop(into)] sat: Signal<Option<SatIndicators>>) -> impl IntoView {
+    let card = move |label: &'static str,
+                     test_id: &'static str,
+                     value: fn(&SatIndicators) -> (u64, Option<f64>)| {
+        view! {
+            <div data-testid=test_id>
+                <dt>{label}</dt>
+                <dd>{move || sat.get().map_or_else(|| "—".to_owned(), |s| {
+                    let (count, share) = value(&s);
+                    format!("{count} · {}", percent(share))
+                })}</dd>
+                <meter min="0" max="1" value=move || sat.get().and_then(|s| value(&s).1).unwrap_or(0.0) aria-hidden="true"></meter>
+            </div>
+        }
+    };
+    view! {
+        <dl class="totals kpis" aria-label="Indicadores del SAT">
+            {card("Elegibles para subsidios", "sat-eligible", |s| (s.eligible, s.eligible_share()))}
+            {card("Opiniones vencidas al llegar", "sat-expired", |s| (s.expired, s.expired_share()))}
+            {card("Filas con problemas de RFC", "sat-rfc-problems", |s| (s.rfc_problems, s.rfc_problem_share()))}
+            {card("Opiniones distintas de la del padrón", "sat-changed", |s| {
+                (s.changed, (s.to_process > 0).then(|| s.changed as f64 / s.to_process as f64))
+            })}
         </dl>
     }
 }

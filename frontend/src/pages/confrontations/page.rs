@@ -13,7 +13,7 @@ use gloo_net::http::Method;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::{KpiCards, MetricCards, OutcomeCards, state_badge};
+use super::{KpiCards, MetricCards, OutcomeCards, SatCards, state_badge};
 use crate::api::{self, ApiError};
 use crate::components::{
     Alert, FilePicker, Loaded, Pager, Position, chosen_file, count_of, format_time, use_id_param,
@@ -122,6 +122,7 @@ pub fn ConfrontationPage() -> impl IntoView {
                 <h3>"Indicadores"</h3>
                 <KpiCards authority=authority kpis=Signal::derive(move || current(job).map(|j| j.kpis).unwrap_or_default()) />
                 {(authority == Authority::Sat).then(|| view! {
+                    <SatCards sat=Signal::derive(move || current(job).and_then(|j| j.sat)) />
                     <h3>"Sentido de las opiniones"</h3>
                     <OutcomeCards outcomes=Signal::derive(move || current(job).map(|j| j.outcomes).unwrap_or_default()) />
                 })}
@@ -558,6 +559,9 @@ fn opinion_cell(item: &ConfrontationItem) -> String {
     }
     if let Some(standing) = item.opinion_standing {
         text.push_str(&format!(" · {}", standing.label()));
+    }
+    if let Some(verdict) = &item.opinion_eligibility {
+        text.push_str(&format!(" · {}", verdict.describe()));
     }
     text
 }

@@ -7,7 +7,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use super::search::full_name;
-use super::{StandingBadge, farmer_status_badge, source_label, state_label};
+use super::{EligibilityBadge, StandingBadge, farmer_status_badge, source_label, state_label};
 use crate::api;
 use crate::components::{Loaded, Pager, Position, format_time};
 use crate::url_state::use_url_state;
@@ -92,6 +92,12 @@ fn FarmerCard(farmer: Farmer) -> impl IntoView {
                     {date(farmer.sat_valid_until)}
                     {farmer.sat_standing.map(|standing| view! { " " <StandingBadge standing/> })}
                 </dd></div>
+                {farmer.sat_eligibility.clone().map(|verdict| view! {
+                    <div class="profile-row" data-testid="sat-eligibility"><dt>"Elegibilidad para subsidios"</dt><dd>
+                        <EligibilityBadge verdict=verdict.verdict />
+                        {verdict.condition.map(|condition| view! { " " <span class="muted">{condition}</span> })}
+                    </dd></div>
+                })}
                 {row("Versión", farmer.version.to_string())}
             </dl>
         </section>

@@ -7,7 +7,7 @@ pub mod opinion;
 pub mod search;
 
 use confrontas_api::identity::{STATES, state_name};
-use confrontas_api::{ChangeSource, FarmerStatus, OpinionStanding, ValidityState};
+use confrontas_api::{ChangeSource, Eligibility, FarmerStatus, OpinionStanding, ValidityState};
 use leptos::prelude::*;
 
 /// A farmer's status as a badge with its Spanish label.
@@ -29,6 +29,17 @@ pub fn StandingBadge(standing: OpinionStanding) -> impl IntoView {
         ValidityState::Expired => "badge badge-dark",
     };
     view! { <span class=class data-testid="opinion-standing">{standing.label()}</span> }
+}
+
+/// A subsidy eligibility verdict as a badge.
+#[component]
+pub fn EligibilityBadge(verdict: Eligibility) -> impl IntoView {
+    let class = match verdict {
+        Eligibility::Eligible => "badge badge-ok",
+        Eligibility::NotEligible => "badge badge-dark",
+        Eligibility::NeedsNewOpinion => "badge badge-warn",
+    };
+    view! { <span class=class>{verdict.label()}</span> }
 }
 
 /// "JC — Jalisco", or what was stored when it is not a state code.
