@@ -141,7 +141,7 @@ pub fn RegistryPage() -> impl IntoView {
                                     <caption class="visually-hidden">"Productores encontrados"</caption>
                                     <thead><tr>
                                         <th scope="col">"CURP"</th><th scope="col">"Nombre"</th><th scope="col">"Entidad"</th>
-                                        <th scope="col">"Estatus"</th><th scope="col">"RFC"</th><th scope="col">"Opinión 32-D"</th>
+                                        <th scope="col">"Estatus"</th><th scope="col">"RFC"</th><th scope="col">"Opinión del SAT"</th>
                                         <th scope="col">"Último cambio"</th>
                                     </tr></thead>
                                     <tbody>
