@@ -65,6 +65,10 @@ pub fn MetricCards(
                 card("Inscritos en el RFC", |m| m.found, "metric-found")
             }}
             {card("Actualizaciones aplicadas", |m| m.applied, "metric-applied")}
+            <div data-testid="metric-queries" title="Cada consulta enviada a la autoridad cuenta contra la cuota: reintentos y respuestas que se perdieron al caer una instancia incluidos.">
+                <dt>"Consultas a la autoridad"</dt>
+                <dd>{move || metrics.get().queries.to_string()}</dd>
+            </div>
         </dl>
     }
 }
