@@ -135,6 +135,7 @@ impl EligibilityPolicy {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EligibilityPolicyUpdate {
     /// One rule for each of the five senses.
+    #[cfg_attr(feature = "openapi", schema(min_items = 5, max_items = 5))]
     pub rules: Vec<EligibilityRule>,
     pub version: i32,
     /// Why the policy changes (e.g. the program's rules of operation), kept in the audit log.

@@ -10,14 +10,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use confrontas_api::{Authority, ConfrontationState, ItemReason, Rfc};
 use diesel::prelude::*;
 use futures_util::StreamExt;
-use tokio::sync::{Notify, Semaphore, SemaphorePermit, watch};
+use tokio::sync::{Notify, Semaphore, SemaphorePermit, mpsc, oneshot, watch};
 
 use super::classify::{ItemResult, classify};
 use super::pacing::{Breaker, RateLimiter, WaitReason, backoff};
@@ -323,6 +323,8 @@ pub async fn drain(ctx: &EngineContext, job: i64, authority: Authority) -> AppRe
 enum Queried<A> {
     Answered(A),
     Failed(ItemReason),
+    /// The query could not be recorded, so it was not sent: the item goes back to the queue.
+    Unsent,
 }
 
 /// One query's outcome, as the retry loop sees it.
@@ -334,13 +336,15 @@ enum Attempt<A> {
     Halt(WaitReason),
     /// This item's final result without an answer (an unusable answer, a refusal).
     Final(ItemReason),
+    /// The query could not be recorded (the database failed), so it was not sent.
+    Unrecorded,
 }
 
 /// Runs `attempt` until it answers, a final result comes, or the retries for transient faults
 /// run out. Waiting on the breaker costs no retry, nor does a failed probe or a halt: those
-/// make the whole job wait instead. Returns the queries that counted as tries; `sent` counts
-/// every query, as it goes out.
-async fn with_retries<A, F, Fut>(lane: &Lane, sent: &AtomicU32, mut attempt: F) -> (u32, Queried<A>)
+/// make the whole job wait instead. Returns the queries that counted as tries (every query
+/// sent is recorded by its [`QueryLog`] as it goes out).
+async fn with_retries<A, F, Fut>(lane: &Lane, mut attempt: F) -> (u32, Queried<A>)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Attempt<A>>,
@@ -349,7 +353,6 @@ where
     let mut attempts = 0;
     loop {
         let probe = lane.breaker.admit().await;
-        sent.fetch_add(1, Ordering::Relaxed);
         match attempt().await {
             Attempt::Answer(answer) => {
                 lane.breaker.success();
@@ -364,6 +367,7 @@ where
                 lane.breaker.trip(reason);
                 continue;
             }
+            Attempt::Unrecorded => return (attempts, Queried::Unsent),
             Attempt::Transient => {}
         }
         lane.breaker.failure(WaitReason::Unavailable);
@@ -383,42 +387,66 @@ where
     }
 }
 
+/// Records each query in the database before it goes out (`docs/architecture.md`,
+/// "Confrontations"): the authority counts every query against the agency's quota, answered or
+/// lost with a killed instance, so the count must not wait for the answer. Queries waiting to
+/// be recorded are written together, one transaction for as many as have gathered.
+struct QueryLog {
+    item: i64,
+    sender: mpsc::UnboundedSender<(i64, oneshot::Sender<bool>)>,
+}
+
+impl QueryLog {
+    /// Records one query of the item; `false` when it could not be written, and then the
+    /// query must not be sent.
+    async fn record(&self) -> bool {
+        let (done, recorded) = oneshot::channel();
+        self.sender.send((self.item, done)).is_ok() && recorded.await.unwrap_or(false)
+    }
+}
+
 /// Asks every item of a chunk with `ask`, each waiting its turn on the lane's bound of queries
 /// in flight (so while one chunk commits, the other worker's items fill the bound), and hands
 /// the outcomes to `commit` as they come, in batches at most `commit_every` apart: a crash
-/// loses at most that much of the authority's answers. An item still waiting when `stopped`
-/// rises comes back as `None`. Each outcome says how many queries its item cost, whatever
-/// came of them.
-async fn ask_and_commit<T, A, F, Fut, C, Committed>(
+/// loses at most that much of the authority's answers. Every query is written with `record`
+/// before it is sent. An item still waiting when `stopped` rises comes back as `None`.
+async fn ask_and_commit<T, A, F, Fut, C, Committed, R, Recorded>(
     queries: Vec<(i64, T)>,
     stopped: &watch::Receiver<bool>,
     width: usize,
     commit_every: Duration,
     ask: F,
     mut commit: C,
+    record: R,
 ) -> AppResult<()>
 where
-    F: Fn(T, Arc<AtomicU32>) -> Fut,
+    F: Fn(T, QueryLog) -> Fut,
     Fut: Future<Output = (u32, Queried<A>)>,
     C: FnMut(Vec<Outcome<A>>) -> Committed,
     Committed: Future<Output = AppResult<()>>,
+    R: Fn(Vec<i64>) -> Recorded,
+    Recorded: Future<Output = AppResult<()>>,
 {
     let ask = &ask;
-    let (sender, mut received) = tokio::sync::mpsc::unbounded_channel();
+    let (sender, mut received) = mpsc::unbounded_channel();
+    let (log, mut to_record) = mpsc::unbounded_channel::<(i64, oneshot::Sender<bool>)>();
     let asking = async move {
         futures_util::stream::iter(queries)
             .map(|(id, query)| {
                 let mut stopped = stopped.clone();
+                let log = QueryLog {
+                    item: id,
+                    sender: log.clone(),
+                };
                 async move {
-                    let sent = Arc::new(AtomicU32::new(0));
                     // The stop first: a query polled once more after it would still take a
                     // slot of the authority's quota (and reserve more), then be dropped.
                     let outcome = tokio::select! {
                         biased;
                         _ = stopped.wait_for(|stop| *stop) => None,
-                        outcome = ask(query, sent.clone()) => Some(outcome),
+                        outcome = ask(query, log) => Some(outcome),
                     };
-                    (id, sent.load(Ordering::Relaxed), outcome)
+                    (id, outcome)
                 }
             })
             .buffer_unordered(width)
@@ -428,6 +456,22 @@ where
                 std::future::ready(())
             })
             .await;
+        Ok::<(), AppError>(())
+    };
+    let recording = async {
+        while let Some(first) = to_record.recv().await {
+            let mut batch = vec![first];
+            while let Ok(next) = to_record.try_recv() {
+                batch.push(next);
+            }
+            let written = record(batch.iter().map(|(item, _)| *item).collect()).await;
+            if let Err(error) = &written {
+                tracing::warn!(error = %error.detail, "queries could not be recorded; they are not sent");
+            }
+            for (_, done) in batch {
+                let _ = done.send(written.is_ok());
+            }
+        }
         Ok::<(), AppError>(())
     };
     let committing = async {
@@ -448,11 +492,11 @@ where
         Ok(())
     };
     // A failed commit stops the asking too: the chunk's items return when the lease ends.
-    tokio::try_join!(asking, committing).map(drop)
+    tokio::try_join!(asking, recording, committing).map(drop)
 }
 
 /// An item's query outcome: its id, and its tries and what they came to (`None` when stopped).
-type Outcome<A> = (i64, u32, Option<(u32, Queried<A>)>);
+type Outcome<A> = (i64, Option<(u32, Queried<A>)>);
 
 /// An item's stored result: id, farmer, tries, result.
 type Stored = (i64, Option<i64>, u32, ItemResult);
@@ -492,15 +536,12 @@ async fn commit_batch(
     job: i64,
     authority: Authority,
     (results, interrupted): (Vec<Stored>, Vec<i64>),
-    sent: Vec<(i64, u32)>,
 ) -> AppResult<()> {
     let owner = ctx.engine.instance.clone();
     let stored = db::run(&ctx.pool, move |conn| {
         conn.write_transaction(|conn| {
             let now = db::now();
             let tally = queue::store_in(conn, job, queue::Fence::Lease(&owner), &results, now)?;
-            // Counted whether or not the lease still held: the authority saw the queries.
-            queue::count_queries(conn, job, &sent)?;
             queue::release(conn, &owner, &interrupted)?;
             Ok(tally.processed)
         })
@@ -509,15 +550,6 @@ async fn commit_batch(
     let lane = ctx.engine.lane(authority);
     lane.processed.fetch_add(stored as u64, Ordering::Relaxed);
     Ok(())
-}
-
-/// The queries each item of `outcomes` cost (those that cost any).
-fn queries_of<A>(outcomes: &[Outcome<A>]) -> Vec<(i64, u32)> {
-    outcomes
-        .iter()
-        .filter(|(_, sent, _)| *sent > 0)
-        .map(|(id, sent, _)| (*id, *sent))
-        .collect()
 }
 
 /// The chunk's results from the query outcomes: each answered item classified by `classify`
@@ -532,8 +564,9 @@ fn results_of<A>(
     let farmers: HashMap<i64, Option<i64>> = items.iter().map(|i| (i.id, i.farmer_id)).collect();
     let mut results = Vec::with_capacity(outcomes.len());
     let mut interrupted = Vec::new();
-    for (id, _, outcome) in outcomes {
-        let Some((attempts, queried)) = outcome else {
+    for (id, outcome) in outcomes {
+        let Some((attempts, queried)) = outcome.filter(|(_, q)| !matches!(q, Queried::Unsent))
+        else {
             interrupted.push(id);
             continue;
         };
@@ -542,6 +575,7 @@ fn results_of<A>(
             (Queried::Answered(answer), Some(record)) => classify(id, record, answer),
             (Queried::Answered(_), None) => ItemResult::failed(ItemReason::NotInRegistry),
             (Queried::Failed(reason), _) => ItemResult::failed(reason),
+            (Queried::Unsent, _) => unreachable!("unsent items are interrupted"),
         };
         results.push((id, farmer, attempts, result));
     }
@@ -562,15 +596,15 @@ async fn ask_renapo(
         stopped,
         settings.chunk_size,
         settings.commit_every,
-        |curp: String, sent: Arc<AtomicU32>| async move { query_renapo(ctx, &curp, &sent).await },
+        |curp: String, log: QueryLog| async move { query_renapo(ctx, &curp, &log).await },
         move |outcomes| async move {
-            let sent = queries_of(&outcomes);
             let taken = new_curps_taken(ctx, &outcomes).await?;
             let results = results_of(outcomes, &chunk.items, records, |_, record, answer| {
                 classify(record, &answer, |curp| taken.contains(curp))
             });
-            commit_batch(ctx, chunk.job, chunk.authority, results, sent).await
+            commit_batch(ctx, chunk.job, chunk.authority, results).await
         },
+        |items| record_queries(ctx, chunk.job, items),
     )
     .await
 }
@@ -602,14 +636,13 @@ async fn ask_sat(
         stopped,
         settings.chunk_size,
         settings.commit_every,
-        |rfc: Option<Rfc>, sent: Arc<AtomicU32>| async move {
+        |rfc: Option<Rfc>, log: QueryLog| async move {
             match rfc {
-                Some(rfc) => query_sat(ctx, &rfc, &sent).await,
+                Some(rfc) => query_sat(ctx, &rfc, &log).await,
                 None => (0, Queried::Failed(ItemReason::InvalidRfc)),
             }
         },
         move |outcomes| async move {
-            let sent = queries_of(&outcomes);
             let today = crate::calendar::rules::local_date(chrono::Utc::now());
             let results = results_of(outcomes, &chunk.items, records, |id, record, answer| {
                 let rfc = rfcs[&id]
@@ -617,9 +650,19 @@ async fn ask_sat(
                     .expect("only items with an RFC are answered");
                 classify_opinion(record, rfc, &answer, term, today)
             });
-            commit_batch(ctx, chunk.job, chunk.authority, results, sent).await
+            commit_batch(ctx, chunk.job, chunk.authority, results).await
         },
+        |items| record_queries(ctx, chunk.job, items),
     )
+    .await
+}
+
+/// Writes one query for each of `items` (an item twice when it is asked twice) to the items
+/// and the job, before the queries go out.
+async fn record_queries(ctx: &EngineContext, job: i64, items: Vec<i64>) -> AppResult<()> {
+    db::run(&ctx.pool, move |conn| {
+        conn.write_transaction(|conn| Ok(queue::record_queries(conn, job, &items)?))
+    })
     .await
 }
 
@@ -630,7 +673,7 @@ async fn new_curps_taken(
 ) -> AppResult<HashSet<String>> {
     let wanted: Vec<String> = outcomes
         .iter()
-        .filter_map(|(_, _, outcome)| match outcome {
+        .filter_map(|(_, outcome)| match outcome {
             Some((_, Queried::Answered(answer))) => match answer.as_ref() {
                 Answer::Found(record) if record.status == CurpStatus::Rcc => {
                     Some(record.historic_curps.clone())
@@ -662,11 +705,14 @@ async fn new_curps_taken(
 async fn query_renapo(
     ctx: &EngineContext,
     curp: &str,
-    sent: &AtomicU32,
+    log: &QueryLog,
 ) -> (u32, Queried<Box<Answer>>) {
     let lane = &ctx.engine.renapo;
-    with_retries(lane, sent, || async move {
+    with_retries(lane, || async move {
         let permit = lane.enter().await;
+        if !log.record().await {
+            return Attempt::Unrecorded;
+        }
         let reply = ctx.renapo.ask(curp).await;
         drop(permit);
         if let Ok(Some(session)) = reply.as_ref().map(|r| r.session_id.as_deref()) {
@@ -693,13 +739,16 @@ async fn query_renapo(
 }
 
 /// Asks the SAT's online provider about one RFC (with retries).
-async fn query_sat(ctx: &EngineContext, rfc: &Rfc, sent: &AtomicU32) -> (u32, Queried<SatAnswer>) {
+async fn query_sat(ctx: &EngineContext, rfc: &Rfc, log: &QueryLog) -> (u32, Queried<SatAnswer>) {
     let Some(provider) = ctx.sat.online() else {
         return (0, Queried::Failed(ItemReason::AuthorityUnavailable));
     };
     let lane = &ctx.engine.sat;
-    with_retries(lane, sent, || async move {
+    with_retries(lane, || async move {
         let permit = lane.enter().await;
+        if !log.record().await {
+            return Attempt::Unrecorded;
+        }
         let reply = provider.opinion(rfc).await;
         drop(permit);
         match reply {

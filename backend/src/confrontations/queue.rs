@@ -148,18 +148,22 @@ pub fn heartbeat(
         .execute(c))
 }
 
-/// Adds the queries sent for items of `job` (id, queries) to each item and to the job.
-pub fn count_queries(conn: &mut AnyConnection, job: i64, sent: &[(i64, u32)]) -> QueryResult<()> {
-    let mut total = 0i64;
-    for (id, queries) in sent {
-        diesel::update(confrontation_items::table.find(id))
-            .set(confrontation_items::queries.eq(confrontation_items::queries + *queries as i32))
-            .execute(conn)?;
-        total += i64::from(*queries);
+/// Records one query for each of `items` (an item as often as it appears) on the items and
+/// their job: written before the queries are sent, so a crash never leaves a query the
+/// authority saw uncounted.
+pub fn record_queries(conn: &mut AnyConnection, job: i64, items: &[i64]) -> QueryResult<()> {
+    let mut per_item: std::collections::BTreeMap<i64, i32> = std::collections::BTreeMap::new();
+    for item in items {
+        *per_item.entry(*item).or_default() += 1;
     }
-    if total > 0 {
+    for (item, queries) in &per_item {
+        diesel::update(confrontation_items::table.find(item))
+            .set(confrontation_items::queries.eq(confrontation_items::queries + queries))
+            .execute(conn)?;
+    }
+    if !items.is_empty() {
         diesel::update(confrontations::table.find(job))
-            .set(confrontations::queries.eq(confrontations::queries + total))
+            .set(confrontations::queries.eq(confrontations::queries + items.len() as i64))
             .execute(conn)?;
     }
     Ok(())
