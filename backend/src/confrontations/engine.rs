@@ -48,6 +48,9 @@ pub struct Lane {
     limiter: RateLimiter,
     breaker: Breaker,
     in_flight: Semaphore,
+    /// Queries recorded and waiting for their place in flight: recording runs ahead of the
+    /// queries in flight (so its write is off their path) but at most this far.
+    recorded_ahead: Semaphore,
     /// Queries sent by this instance (engine and online consultations), for `/metrics`.
     queries: AtomicU64,
     /// Items whose results this instance committed, for `/metrics`.
@@ -65,6 +68,7 @@ impl Lane {
             limiter,
             breaker: Breaker::new(settings.breaker_threshold, settings.breaker_cooldown),
             in_flight: Semaphore::new(settings.concurrency),
+            recorded_ahead: Semaphore::new(settings.concurrency),
             queries: AtomicU64::new(0),
             processed: AtomicU64::new(0),
             settings: settings.clone(),
@@ -77,6 +81,20 @@ impl Lane {
         self.limiter.acquire().await;
         self.queries.fetch_add(1, Ordering::Relaxed);
         permit
+    }
+
+    /// Records a query with `log`, then waits for its place in flight and its slot as
+    /// [`Lane::enter`]; `None` when it could not be recorded (it must not be sent). At most
+    /// the concurrency's worth of queries are recorded ahead of those in flight, so a crash
+    /// leaves at most twice the concurrency counted but unsent.
+    async fn enter_recorded(&self, log: &QueryLog) -> Option<Option<SemaphorePermit<'_>>> {
+        let ahead = self.recorded_ahead.acquire().await.ok();
+        if !log.record().await {
+            return None;
+        }
+        let permit = self.enter().await;
+        drop(ahead);
+        Some(permit)
     }
 
     /// Waits for the rate limit's slot of a query made outside the engine (an online
@@ -709,10 +727,9 @@ async fn query_renapo(
 ) -> (u32, Queried<Box<Answer>>) {
     let lane = &ctx.engine.renapo;
     with_retries(lane, || async move {
-        let permit = lane.enter().await;
-        if !log.record().await {
+        let Some(permit) = lane.enter_recorded(log).await else {
             return Attempt::Unrecorded;
-        }
+        };
         let reply = ctx.renapo.ask(curp).await;
         drop(permit);
         if let Ok(Some(session)) = reply.as_ref().map(|r| r.session_id.as_deref()) {
@@ -745,10 +762,9 @@ async fn query_sat(ctx: &EngineContext, rfc: &Rfc, log: &QueryLog) -> (u32, Quer
     };
     let lane = &ctx.engine.sat;
     with_retries(lane, || async move {
-        let permit = lane.enter().await;
-        if !log.record().await {
+        let Some(permit) = lane.enter_recorded(log).await else {
             return Attempt::Unrecorded;
-        }
+        };
         let reply = provider.opinion(rfc).await;
         drop(permit);
         match reply {
