@@ -34,10 +34,13 @@ test("a request goes from the area through the desk and the sub-directorate to i
   await area.page.getByRole("list", { name: "Filas del layout con errores" }).getByText(/^Fila 4 \(HEGG560427MVZRRL05\)/).waitFor();
   await area.page.screenshot({ path: `${OUTPUT}/solicitud-layout-rechazado.png`, fullPage: true });
 
+  // Another file takes away what was said of the first one: its report and its refused rows.
   const good = ["CURP", ...curps].join("\n");
   await area.page.getByLabel("Layout de CURP (.xlsx o .csv)").setInputFiles({
     name: "layout.csv", mimeType: "text/csv", buffer: Buffer.from(good, "utf8"),
   });
+  await area.page.getByRole("list", { name: "Filas del layout con errores" }).waitFor({ state: "detached" });
+  assert.equal(await area.page.getByText(/El layout tiene 1 fila con errores/).count(), 0, "the first file's report is gone");
   await area.page.getByRole("button", { name: "Revisar el layout antes de enviar" }).click();
   await area.page.getByText("El layout está listo: 200 filas válidas.").waitFor();
   assert.deepEqual(await violations(area.page), [], "new request page with its layout report");

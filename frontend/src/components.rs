@@ -175,6 +175,9 @@ pub fn FilePicker(
     failure: RwSignal<Option<ApiError>>,
     #[prop(default = "file")] field: &'static str,
     #[prop(default = SPREADSHEETS)] accept: &'static str,
+    /// Called when another file is chosen (what was said of the previous one no longer holds).
+    #[prop(optional)]
+    on_change: Option<Callback<()>>,
 ) -> impl IntoView {
     let error = field_error(failure, field);
     let error_id = format!("{id}-error");
@@ -185,6 +188,11 @@ pub fn FilePicker(
                 id=id
                 type="file"
                 accept=accept
+                on:change=move |_| {
+                    if let Some(changed) = on_change {
+                        changed.run(());
+                    }
+                }
                 node_ref=node
                 aria-invalid=move || error.get().is_some().to_string()
                 aria-describedby=error_id.clone()

@@ -27,6 +27,20 @@ pub fn NewRequestPage() -> impl IntoView {
     let checking = RwSignal::new(false);
     let sending = RwSignal::new(false);
     let needs_layout = move || request_type.get().needs_layout();
+    // What was said of a layout (its report, its refused rows, a failed check) is about that
+    // file only: another file, or a check that passes, takes it away.
+    let about_layout = move |error: &ApiError| {
+        error.problem.as_ref().is_some_and(|p| {
+            p.code == "layout_has_errors" || p.errors.iter().any(|e| e.field == "layout")
+        })
+    };
+    let forget_layout = move || {
+        report.set(None);
+        check_failure.set(None);
+        if failure.with_untracked(|f| f.as_ref().is_some_and(about_layout)) {
+            failure.set(None);
+        }
+    };
 
     let download = move |path: String, name: &'static str| {
         leptos::task::spawn_local(async move {
@@ -51,6 +65,9 @@ pub fn NewRequestPage() -> impl IntoView {
             checking.set(false);
             match outcome {
                 Ok(result) => {
+                    if result.is_clean() {
+                        forget_layout();
+                    }
                     check_failure.set(None);
                     report.set(Some(result));
                 }
@@ -154,7 +171,8 @@ pub fn NewRequestPage() -> impl IntoView {
                 </div>
                 <FilePicker id="oficio" label="Oficio firmado (PDF)" node=oficio failure=failure field="oficio" accept=".pdf,application/pdf" />
                 <div class:hidden=move || !needs_layout()>
-                    <FilePicker id="layout" label="Layout de CURP (.xlsx o .csv)" node=layout failure=failure field="layout" />
+                    <FilePicker id="layout" label="Layout de CURP (.xlsx o .csv)" node=layout failure=failure field="layout"
+                        on_change=Callback::new(move |_| forget_layout()) />
                     <button type="button" class="ghost" on:click=check_layout disabled=move || checking.get()>
                         {move || if checking.get() { "Revisando el layout…" } else { "Revisar el layout antes de enviar" }}
                     </button>
