@@ -59,7 +59,10 @@ test("import a registry file, search the new farmer and read its history", async
   await timeline.first().waitFor();
   const entries = await timeline.allTextContents();
   assert.ok(entries.some((e) => e.includes("Municipio") && e.includes("Tlaquepaque")), entries.join("\n"));
-  assert.ok(entries.every((e) => e.includes("Importación") && /\(import:\d+\)/.test(e)), entries.join("\n"));
+  // Each change says, in words, where it came from (a link to the imports) and who made it.
+  assert.ok(entries.every((e) => /Importación \d+/.test(e) && e.includes("Por Daniela Flores Ortega")), entries.join("\n"));
+  assert.ok(entries.every((e) => !/import:|user:/.test(e)), entries.join("\n"));
+  await timeline.first().getByRole("link", { name: /^Importación \d+$/ }).waitFor();
   await page.screenshot({ path: `${OUTPUT}/padron-productor.png`, fullPage: true });
   assert.deepEqual(errors, []);
   await page.close();

@@ -753,6 +753,18 @@ mod tests {
             change("given_names", Some("Juan"), "JUAN").describe(),
             "Nombre(s): Juan → JUAN"
         );
+        assert_eq!(
+            change("birth_date", Some("1956-12-31"), "1956-12-30").describe(),
+            "Fecha de nacimiento: 31/12/1956 → 30/12/1956"
+        );
+        assert_eq!(
+            change("sex", Some("H"), "M").describe(),
+            "Sexo: Hombre → Mujer"
+        );
+        assert_eq!(
+            change("birth_state", Some("DF"), "JC").describe(),
+            "Entidad de nacimiento: DF — Ciudad de México → JC — Jalisco"
+        );
     }
 
     #[test]

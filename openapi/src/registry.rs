@@ -258,6 +258,12 @@ pub struct FarmerChange {
     pub comment: Option<String>,
     /// `user:{id}`, `client:{id}` or `system`.
     pub actor: String,
+    /// Who, as people read it: the user's name, the API client, or "Sistema".
+    #[serde(default)]
+    pub actor_name: String,
+    /// The source as people read it: "Confronta 3 · MS-2026-000008", "Importación 2".
+    #[serde(default)]
+    pub source_title: Option<String>,
     pub at: DateTime<Utc>,
 }
 
@@ -372,14 +378,28 @@ pub struct FarmerExportFilter {
 
 /// Spanish names of the registry's fields, as the history, the confrontation results and
 /// their reports show them.
-/// A stored value of `field` as people read it: senses and statuses in words, the rest as is.
+/// A stored value of `field` as people read it: senses, statuses, sexes and states in words,
+/// dates as dd/mm/aaaa, the rest as is.
 pub fn value_label(field: &str, value: &str) -> String {
     let label = match field {
-        "sat_opinion" => crate::SatOutcome::parse(value).map(crate::SatOutcome::label),
-        "status" => FarmerStatus::parse(value).map(FarmerStatus::label),
+        "sat_opinion" => crate::SatOutcome::parse(value).map(|o| o.label().to_owned()),
+        "status" => FarmerStatus::parse(value).map(|s| s.label().to_owned()),
+        "sex" => match value {
+            "H" => Some(crate::Sex::Male.label().to_owned()),
+            "M" => Some(crate::Sex::Female.label().to_owned()),
+            _ => None,
+        },
+        "birth_state" | "state" => {
+            crate::identity::state_name(value).map(|name| format!("{value} — {name}"))
+        }
+        "birth_date" | "sat_issued_on" | "sat_valid_until" => {
+            chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+                .ok()
+                .map(|day| day.format("%d/%m/%Y").to_string())
+        }
         _ => None,
     };
-    label.unwrap_or(value).to_owned()
+    label.unwrap_or_else(|| value.to_owned())
 }
 
 pub fn field_label(field: &str) -> &str {

@@ -1,5 +1,7 @@
 //! Reading the registry: a farmer by CURP, searches, and a farmer's history.
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use confrontas_api::{
     ChangeSource, EligibilityPolicy, Farmer, FarmerChange, FarmerSort, FarmerStatus, Page, Sex,
@@ -9,7 +11,7 @@ use diesel::prelude::*;
 use super::bulk::search_key;
 use crate::db::{self, AnyConnection, PageRequest};
 use crate::error::{AppError, AppResult};
-use crate::schema::{farmer_history, farmers};
+use crate::schema::{confrontations, farmer_history, farmers, requests};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = farmers)]
@@ -186,7 +188,7 @@ pub fn history(
 ) -> AppResult<Page<FarmerChange>> {
     let farmer = find(conn, curp)?;
     let of_farmer = || farmer_history::table.filter(farmer_history::farmer_id.eq(farmer.id));
-    let rows = page.load(
+    let rows: Page<HistoryTuple> = page.load(
         conn,
         of_farmer().count(),
         of_farmer().order(farmer_history::id.desc()).select((
@@ -201,7 +203,50 @@ pub fn history(
             farmer_history::at,
         )),
     )?;
-    rows.try_map(|rows: Vec<HistoryTuple>| {
+    let users: Vec<i64> = rows
+        .items
+        .iter()
+        .filter_map(|row| row.7.strip_prefix("user:")?.parse().ok())
+        .collect();
+    let people = crate::attachments::people(conn, &users)?;
+    let jobs: Vec<i64> = rows
+        .items
+        .iter()
+        .filter_map(|row| {
+            row.5
+                .as_deref()?
+                .strip_prefix("confrontation:")?
+                .parse()
+                .ok()
+        })
+        .collect();
+    let tickets: HashMap<i64, String> = confrontations::table
+        .inner_join(requests::table)
+        .filter(confrontations::id.eq_any(&jobs))
+        .select((confrontations::id, requests::ticket_number))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    let actor_name = |actor: &str| match actor.split_once(':') {
+        Some(("user", id)) => id
+            .parse()
+            .ok()
+            .and_then(|id: i64| people.get(&id))
+            .map_or_else(|| actor.to_owned(), |person| person.name.clone()),
+        Some(("client", id)) => format!("Sistema asociado (cliente API {id})"),
+        _ => "Sistema".to_owned(),
+    };
+    let source_title = |source_ref: &str| match source_ref.split_once(':') {
+        Some(("confrontation", id)) => {
+            Some(match id.parse().ok().and_then(|id: i64| tickets.get(&id)) {
+                Some(ticket) => format!("Confronta {id} · {ticket}"),
+                None => format!("Confronta {id}"),
+            })
+        }
+        Some(("import", id)) => Some(format!("Importación {id}")),
+        _ => None,
+    };
+    rows.try_map(|rows| {
         rows.into_iter()
             .map(
                 |(id, field, before, after, source, source_ref, comment, actor, at)| {
@@ -212,8 +257,10 @@ pub fn history(
                         field,
                         before,
                         after,
+                        source_title: source_ref.as_deref().and_then(source_title),
                         source_ref,
                         comment,
+                        actor_name: actor_name(&actor),
                         actor,
                         at: at.and_utc(),
                     })

@@ -373,6 +373,18 @@ async fn the_exchange_file_round_trip_classifies_each_sense_and_applies_with_his
         .map(|c| c.field.as_str())
         .collect();
     assert_eq!(fields.len(), 4, "{fields:?}");
+    // People read who and where from in words: the sub-directorate's name, the confrontation
+    // with its ticket.
+    let applied_change = history
+        .items
+        .iter()
+        .find(|c| c.source_ref.as_deref() == Some(&format!("confrontation:{}", started.id)))
+        .unwrap();
+    assert_eq!(
+        applied_change.source_title.as_deref(),
+        Some(format!("Confronta {} · {}", started.id, finished.ticket_number).as_str())
+    );
+    assert_eq!(applied_change.actor_name, "Daniela Flores Ortega");
 
     let kpis: KpiReport = app
         .get_ok(

@@ -1,6 +1,5 @@
 use confrontas_api::{
-    Farmer, FarmerChange, FarmerStatus, Page, PageParams, SatOutcome, field_label, paths,
-    value_label,
+    Farmer, FarmerChange, Page, PageParams, SatOutcome, field_label, paths, value_label,
 };
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -116,11 +115,9 @@ fn ChangeItem(change: FarmerChange) -> impl IntoView {
         let fields = record
             .into_iter()
             .map(|(field, value)| {
-                let value = match (field.as_str(), value.as_str()) {
-                    ("status", Some(code)) => FarmerStatus::parse(code)
-                        .map_or_else(|| code.to_owned(), |s| s.label().to_owned()),
-                    (_, Some(text)) => text.to_owned(),
-                    (_, None) => value.to_string(),
+                let value = match value.as_str() {
+                    Some(text) => value_label(&field, text),
+                    None => value.to_string(),
                 };
                 view! { <li>{format!("{}: {value}", field_label(&field))}</li> }
             })
@@ -146,11 +143,25 @@ fn ChangeItem(change: FarmerChange) -> impl IntoView {
     };
     view! {
         <li class="timeline-item">
-            <p class="timeline-when">{format_time(Some(change.at))}" · "{source_label(change.source)}
-                {change.source_ref.clone().map(|r| format!(" ({r})"))}
+            <p class="timeline-when">{format_time(Some(change.at))}" · "
+                {match source_link(&change) {
+                    Some(link) => link.into_any(),
+                    None => source_label(change.source).into_any(),
+                }}
             </p>
             {what}
-            <p class="muted">"Por "{change.actor.clone()}{change.comment.clone().map(|c| format!(" · Motivo: {c}"))}</p>
+            <p class="muted">"Por "{change.actor_name.clone()}{change.comment.clone().map(|c| format!(" · Motivo: {c}"))}</p>
         </li>
     }
+}
+
+/// The change's source as a link to it: the confrontation's page, or the registry imports.
+fn source_link(change: &FarmerChange) -> Option<impl IntoView + use<>> {
+    let title = change.source_title.clone()?;
+    let href = match change.source_ref.as_deref()?.split_once(':')? {
+        ("confrontation", id) => format!("/confrontas/{id}"),
+        ("import", _) => "/padron/importaciones".to_owned(),
+        _ => return None,
+    };
+    Some(view! { <A href=href>{title}</A> })
 }
