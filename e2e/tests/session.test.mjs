@@ -42,7 +42,7 @@ for (const { role, label, name, unit } of ROLES) {
     await page.getByRole("button", { name: "Cerrar sesión" }).click();
     await page.waitForURL("**/ingresar");
     await page.goto(`${BASE_URL}/perfil`);
-    await page.waitForURL("**/ingresar");
+    await page.waitForURL(/\/ingresar\?siguiente=%2Fperfil$/);
     await page.getByRole("heading", { name: "Iniciar sesión" }).waitFor();
 
     assert.deepEqual(errors, []);
@@ -83,4 +83,31 @@ test("unknown addresses show a Spanish not-found page", async () => {
   await page.goto(`${BASE_URL}/no-existe/aqui`);
   await page.getByRole("heading", { name: "Página no encontrada" }).waitFor();
   await page.close();
+});
+
+test("a page opened without a session returns to it, query included, after signing in; other sites never", async () => {
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(`${BASE_URL}/solicitudes?request_type=sat&q=MS`);
+  await page.waitForURL(/\/ingresar\?siguiente=%2Fsolicitudes%3Frequest_type%3Dsat%26q%3DMS$/);
+  await page.getByLabel("Correo electrónico").fill("mesa@demo.confrontas.mx");
+  await page.getByLabel("Contraseña", { exact: true }).fill(DEMO_PASSWORD);
+  await page.getByRole("button", { name: "Iniciar sesión" }).click();
+  await page.getByRole("heading", { level: 1, name: "Solicitudes" }).waitFor();
+  const back = new URL(page.url());
+  assert.equal(back.pathname, "/solicitudes");
+  assert.equal(back.searchParams.get("request_type"), "sat");
+  assert.equal(await page.getByLabel("Ticket, folio o asunto").inputValue(), "MS");
+  await page.close();
+
+  // A `siguiente` that leaves the site is ignored: the person lands on the home page.
+  const other = await context.newPage();
+  await other.goto(`${BASE_URL}/ingresar?siguiente=//example.com/robo`);
+  await other.getByLabel("Correo electrónico").fill("mesa@demo.confrontas.mx");
+  await other.getByLabel("Contraseña", { exact: true }).fill(DEMO_PASSWORD);
+  await other.getByRole("button", { name: "Iniciar sesión" }).click();
+  await other.getByRole("heading", { level: 1, name: /^Hola/ }).waitFor();
+  assert.equal(new URL(other.url()).origin, new URL(BASE_URL).origin);
+  assert.deepEqual(errors, []);
+  await other.close();
 });

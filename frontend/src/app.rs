@@ -33,7 +33,7 @@ pub fn App() -> impl IntoView {
                     path=path!("")
                     view=Layout
                     condition=move || session.is_active()
-                    redirect_path=|| "/ingresar"
+                    redirect_path=sign_in_and_return
                     fallback=|| view! { <p class="loading" role="status">"Recuperando su sesión…"</p> }
                 >
                     <Route path=path!("") view=HomePage />
@@ -87,5 +87,28 @@ pub fn App() -> impl IntoView {
                 </ProtectedParentRoute>
             </Routes>
         </Router>
+    }
+}
+
+/// The sign-in page, asked to return afterwards to the page that needed it (its path and
+/// query; the login page follows only same-origin paths).
+fn sign_in_and_return() -> String {
+    let location = web_sys::window().map(|w| w.location());
+    let here = location
+        .map(|l| {
+            format!(
+                "{}{}",
+                l.pathname().unwrap_or_default(),
+                l.search().unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
+    if here.is_empty() || here == "/" || here.starts_with("/ingresar") {
+        "/ingresar".to_owned()
+    } else {
+        format!(
+            "/ingresar?siguiente={}",
+            String::from(js_sys::encode_uri_component(&here))
+        )
     }
 }

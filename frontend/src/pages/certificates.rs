@@ -365,7 +365,7 @@ pub fn CertificatesPage() -> impl IntoView {
                         let status = status_badge(active.status);
                         match active.certificate {
                             None => view! {
-                                <p>{status}" El cliente confía en el certificado configurado en el servidor (CONFRONTAS_RENAPO_CA_FILE) o en el del simulador."</p>
+                                <p>{status}" El cliente confía en el certificado que configuró el administrador del servidor, o en el del simulador."</p>
                             }.into_any(),
                             Some(c) => view! {
                                 <p class="countdown" data-testid="countdown">{status}" "{format!(
