@@ -104,7 +104,7 @@ test("a request goes from the area through the desk and the sub-directorate to i
   await sub.page.screenshot({ path: `${OUTPUT}/confronta-en-proceso.png`, fullPage: true });
   await progress.filter({ hasText: "200 de 200 registros procesados (100.0 %)" }).waitFor();
   await sub.page.locator(".lead .badge").filter({ hasText: "Terminada" }).waitFor();
-  const count = async (id) => Number(await sub.page.getByTestId(id).locator("dd").textContent());
+  const count = async (id) => Number((await sub.page.getByTestId(id).locator("dd").textContent()).replaceAll(",", ""));
   assert.equal(await count("metric-to-process"), 200);
   assert.equal(
     (await count("metric-to-update")) + (await count("metric-no-update")) + (await count("metric-cannot-update")),

@@ -85,6 +85,8 @@ test("the registry search keeps its filters, order and page when coming back fro
   await page.getByRole("heading", { level: 1, name: "Padrón de productores" }).waitFor();
   const pager = page.getByRole("navigation", { name: "Paginación" });
   await pager.getByText(/^Página 1 de \d+/).waitFor();
+  // Thousands are written as people in Mexico write them.
+  await pager.getByText(/ · \d{1,3}(,\d{3})+ productores$/).waitFor();
   await page.getByLabel("Estatus").selectOption("active");
   await page.getByRole("button", { name: "Buscar" }).click();
   await page.waitForURL((url) => url.searchParams.get("status") === "active");

@@ -121,7 +121,7 @@ pub fn Pager(
             <button type="button" class="ghost" disabled={page <= 1} on:click=move |_| go_to.run(page.saturating_sub(1).max(1))>
                 "Anterior"
             </button>
-            <span aria-live="polite">{format!("Página {page} de {page_count} · {total} {noun}")}</span>
+            <span aria-live="polite">{format!("Página {} de {} · {} {noun}", thousands(u64::from(page)), thousands(page_count), thousands(total))}</span>
             <button type="button" class="ghost" disabled={u64::from(page) >= page_count} on:click=move |_| go_to.run(page + 1)>
                 "Siguiente"
             </button>
@@ -245,9 +245,26 @@ pub fn TextArea(
     }
 }
 
-/// `1 fila`, `3 filas`: a count with its noun in the right number.
+/// `1 fila`, `3 filas`, `12,500 filas`: a count with its noun in the right number.
 pub fn count_of(count: u64, one: &str, many: &str) -> String {
-    format!("{count} {}", if count == 1 { one } else { many })
+    format!(
+        "{} {}",
+        thousands(count),
+        if count == 1 { one } else { many }
+    )
+}
+
+/// A whole number as people in Mexico write it: `12,500`.
+pub fn thousands(number: u64) -> String {
+    let digits = number.to_string();
+    let mut written = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            written.push(',');
+        }
+        written.push(digit);
+    }
+    written
 }
 
 /// A file size people read: `512 B`, `34.2 KB`, `1.5 MB`.

@@ -19,7 +19,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
 use crate::api::{self, ApiError};
-use crate::components::{Alert, Loaded, format_time};
+use crate::components::{Alert, Loaded, format_time, thousands};
 use crate::session::use_session;
 
 pub fn state_badge(state: ConfrontationState) -> impl IntoView {
@@ -47,7 +47,7 @@ pub fn MetricCards(
                      value: fn(&ConfrontationMetrics) -> u64,
                      testid: &'static str| {
         view! {
-            <div data-testid=testid><dt>{label}</dt><dd>{move || value(&metrics.get()).to_string()}</dd></div>
+            <div data-testid=testid><dt>{label}</dt><dd>{move || thousands(value(&metrics.get()))}</dd></div>
         }
     };
     let renapo = authority == Authority::Renapo;
@@ -67,7 +67,7 @@ pub fn MetricCards(
             {card("Actualizaciones aplicadas", |m| m.applied, "metric-applied")}
             <div data-testid="metric-queries" title="Cada consulta enviada a la autoridad cuenta contra la cuota: reintentos y respuestas que se perdieron al caer una instancia incluidos.">
                 <dt>"Consultas a la autoridad"</dt>
-                <dd>{move || metrics.get().queries.to_string()}</dd>
+                <dd>{move || thousands(metrics.get().queries)}</dd>
             </div>
         </dl>
     }
@@ -111,7 +111,7 @@ pub fn SatCards(#[prop(into)] sat: Signal<Option<SatIndicators>>) -> impl IntoVi
                 <dt>{label}</dt>
                 <dd>{move || sat.get().map_or_else(|| "—".to_owned(), |s| {
                     let (count, share) = value(&s);
-                    format!("{count} · {}", percent(share))
+                    format!("{} · {}", thousands(count), percent(share))
                 })}</dd>
                 <meter min="0" max="1" value=move || sat.get().and_then(|s| value(&s).1).unwrap_or(0.0) aria-hidden="true"></meter>
             </div>
@@ -141,7 +141,7 @@ pub fn OutcomeCards(#[prop(into)] outcomes: Signal<Vec<OutcomeCount>>) -> impl I
                     view! {
                         <div data-outcome=outcome.as_str()>
                             <dt>{outcome.label()}</dt>
-                            <dd>{format!("{count} · {}", percent(Some(share)))}</dd>
+                            <dd>{format!("{} · {}", thousands(count), percent(Some(share)))}</dd>
                             <meter min="0" max="1" value=share aria-hidden="true"></meter>
                         </div>
                     }

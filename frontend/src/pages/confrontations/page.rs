@@ -16,7 +16,8 @@ use leptos_router::components::A;
 use super::{KpiCards, MetricCards, OutcomeCards, SatCards, state_badge};
 use crate::api::{self, ApiError};
 use crate::components::{
-    Alert, FilePicker, Loaded, Pager, Position, chosen_file, count_of, format_time, use_id_param,
+    Alert, FilePicker, Loaded, Pager, Position, chosen_file, count_of, format_time, thousands,
+    use_id_param,
 };
 use crate::session::use_session;
 use crate::url_state::use_url_state;
@@ -150,7 +151,7 @@ fn Progress(job: RwSignal<Option<Result<Confrontation, ApiError>>>) -> impl Into
             <p aria-live="polite" data-testid="progress-text">{move || {
                 let m = metrics();
                 let share = if m.to_process == 0 { 100.0 } else { m.processed as f64 * 100.0 / m.to_process as f64 };
-                format!("{} de {} registros procesados ({share:.1} %)", m.processed, m.to_process)
+                format!("{} de {} registros procesados ({share:.1} %)", thousands(m.processed), thousands(m.to_process))
             }}</p>
         </section>
     }
