@@ -386,6 +386,29 @@ impl ItemReason {
     }
 }
 
+/// RENAPO's `statusCurp` with its meaning, as people read it ("BD — Baja por defunción"); a
+/// code in no public list stays as it came (the union of the lists in the reference).
+pub fn renapo_status_label(code: &str) -> String {
+    let meaning = match code {
+        "AN" => "Alta normal",
+        "AH" => "Alta con homonimia",
+        "CRA" => "CURP reactivada",
+        "RCN" => "Registro de cambio no afectando a la CURP",
+        "RCC" => "Registro de cambio afectando a la CURP",
+        "BD" => "Baja por defunción",
+        "BSU" => "Baja sin uso",
+        "BAP" => "Baja por documento apócrifo",
+        "BDM" => "Baja administrativa",
+        "BDP" => "Baja por adopción",
+        "BJD" => "Baja judicial",
+        "BDA" => "Baja por duplicidad",
+        "BCC" => "Baja por cambio en la CURP",
+        "BCN" => "Baja no afectando a la CURP",
+        _ => return code.to_owned(),
+    };
+    format!("{code} — {meaning}")
+}
+
 /// One field the authority has differently: registry value before → authority value after.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -732,6 +755,16 @@ mod tests {
         assert_eq!(kpis.survival, Some(0.95));
         assert_eq!(kpis.population_updated, Some(0.125));
         assert_eq!(ConfrontationMetrics::default().kpis(), Kpis::default());
+    }
+
+    #[test]
+    fn renapo_status_codes_carry_their_meaning_and_unknown_ones_stay_as_they_came() {
+        assert_eq!(renapo_status_label("BD"), "BD — Baja por defunción");
+        assert_eq!(
+            renapo_status_label("RCC"),
+            "RCC — Registro de cambio afectando a la CURP"
+        );
+        assert_eq!(renapo_status_label("XYZ"), "XYZ");
     }
 
     #[test]

@@ -94,7 +94,7 @@ fn result_cells(
         reason.to_owned(),
         changes,
         match authority {
-            Authority::Renapo => status,
+            Authority::Renapo => confrontas_api::renapo_status_label(&status),
             Authority::Sat => SatOutcome::parse(&status).map_or(status, |o| o.label().to_owned()),
         },
         applied,

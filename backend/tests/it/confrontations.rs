@@ -253,7 +253,7 @@ async fn every_row_is_classified_as_renapo_answers_and_the_metrics_add_up(app: T
     assert_eq!(results[0][4], "Diferencias (antes → después)");
     assert!(results[7][4].starts_with("Nombre(s): "), "{:?}", results[7]);
     assert!(results[7][4].ends_with(" GUADALUPE"));
-    assert_eq!(results[3][5], "BD");
+    assert_eq!(results[3][5], "BD — Baja por defunción");
     let response = app
         .get(&paths::confrontations::report_csv(job.id), &tokens.sub)
         .await;

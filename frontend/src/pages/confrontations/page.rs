@@ -579,7 +579,11 @@ fn ItemRow(item: ConfrontationItem, authority: Authority, link: bool) -> impl In
         }
     });
     let answer = match authority {
-        Authority::Renapo => item.authority_status.clone().unwrap_or_default(),
+        Authority::Renapo => item
+            .authority_status
+            .as_deref()
+            .map(confrontas_api::renapo_status_label)
+            .unwrap_or_default(),
         Authority::Sat => opinion_cell(&item),
     };
     let curp = if link && item.curp.len() == 18 {
