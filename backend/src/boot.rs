@@ -18,7 +18,8 @@ use crate::uploads::ParsePermits;
 use crate::{auth, certificates, notifications};
 
 /// Opens the database, applies migrations, fails the imports a stop interrupted, keeps the
-/// opinions' validity days on the configured rule, prepares keys and connects to the authorities (starting the built-in simulators when configured so).
+/// opinions' validity days on the configured rule, prepares keys and connects to the
+/// authorities (starting the built-in simulators when configured so).
 pub async fn open(config: Config) -> Result<AppState, String> {
     // Every TLS client and server of the process uses the same provider.
     crate::tls::ensure_crypto_provider();

@@ -409,6 +409,16 @@ pub fn renapo_status_label(code: &str) -> String {
     format!("{code} — {meaning}")
 }
 
+impl From<crate::RfcOwnership> for ItemReason {
+    /// Why a row's RFC cannot be the farmer's, as the row's reason.
+    fn from(problem: crate::RfcOwnership) -> ItemReason {
+        match problem {
+            crate::RfcOwnership::LegalEntity => ItemReason::RfcOfLegalEntity,
+            crate::RfcOwnership::Contradicts => ItemReason::RfcMismatch,
+        }
+    }
+}
+
 /// One field the authority has differently: registry value before → authority value after.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

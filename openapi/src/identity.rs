@@ -599,7 +599,12 @@ impl Rfc {
 
     /// Whether many people may share this RFC (the generic ones, which identify nobody).
     pub fn is_generic(&self) -> bool {
-        GENERIC_RFCS.contains(&self.0.as_str())
+        Rfc::is_generic_text(&self.0)
+    }
+
+    /// [`Rfc::is_generic`] for an RFC stored as text (stored RFCs are normalized).
+    pub fn is_generic_text(text: &str) -> bool {
+        GENERIC_RFCS.contains(&text)
     }
 }
 

@@ -583,8 +583,7 @@ fn results_of<A>(
     let mut results = Vec::with_capacity(outcomes.len());
     let mut interrupted = Vec::new();
     for (id, outcome) in outcomes {
-        let Some((attempts, queried)) = outcome.filter(|(_, q)| !matches!(q, Queried::Unsent))
-        else {
+        let Some((attempts, queried)) = outcome else {
             interrupted.push(id);
             continue;
         };
@@ -593,7 +592,11 @@ fn results_of<A>(
             (Queried::Answered(answer), Some(record)) => classify(id, record, answer),
             (Queried::Answered(_), None) => ItemResult::failed(ItemReason::NotInRegistry),
             (Queried::Failed(reason), _) => ItemResult::failed(reason),
-            (Queried::Unsent, _) => unreachable!("unsent items are interrupted"),
+            // Not sent: the item goes back to the queue, as if interrupted.
+            (Queried::Unsent, _) => {
+                interrupted.push(id);
+                continue;
+            }
         };
         results.push((id, farmer, attempts, result));
     }

@@ -11,7 +11,7 @@ use confrontas_api::{
     Authority, Classification, Confrontation, ConfrontationControl, ConfrontationItem,
     ConfrontationMetrics, ConfrontationState, Curp, Eligibility, EligibilityPolicy, FieldChange,
     ItemFilter, ItemReason, OpinionStanding, OutcomeCount, Page, RequestState, RequestType, Rfc,
-    RfcOwnership, RfcWarning, SatIndicators, SatOutcome, SatProvider, ValidityState,
+    RfcWarning, SatIndicators, SatOutcome, SatProvider, ValidityState,
 };
 use diesel::prelude::*;
 use serde_json::json;
@@ -377,10 +377,7 @@ fn items_of(
                         if let Err(problem) = rfc.belongs_to(&curp) {
                             // Kept with the item, so the report shows which RFC was refused.
                             row.rfc = rfc.into();
-                            return Err(match problem {
-                                RfcOwnership::LegalEntity => ItemReason::RfcOfLegalEntity,
-                                RfcOwnership::Contradicts => ItemReason::RfcMismatch,
-                            });
+                            return Err(problem.into());
                         }
                         Some(rfc)
                     }

@@ -8,8 +8,8 @@ use std::io::Write;
 use std::path::Path;
 
 use confrontas_api::{
-    Authority, Classification, Confrontation, EligibilityPolicy, ItemReason, Kpis, RfcWarning,
-    SatOutcome, outcome_shares,
+    Authority, Classification, Confrontation, EligibilityPolicy, ItemReason, Kpis, OpinionStanding,
+    RfcWarning, SatOutcome, outcome_shares,
 };
 use diesel::prelude::*;
 use rust_xlsxwriter::Format;
@@ -58,11 +58,27 @@ fn columns(authority: Authority) -> &'static [(&'static str, f64)] {
     }
 }
 
-/// One results row, as text; a SAT opinion's eligibility judged by `policy`.
+/// How a report reads the SAT opinions: their validity on the day it is made, their
+/// eligibility by the policy then in force (read once per report, not per row).
+struct OpinionReading {
+    policy: EligibilityPolicy,
+    today: chrono::NaiveDate,
+}
+
+impl OpinionReading {
+    fn now(conn: &mut AnyConnection) -> AppResult<OpinionReading> {
+        Ok(OpinionReading {
+            policy: crate::sat::eligibility::policy(conn)?,
+            today: crate::calendar::rules::local_date(chrono::Utc::now()),
+        })
+    }
+}
+
+/// One results row, as text; a SAT opinion read by `reading`.
 fn result_cells(
     item: &ItemRow,
     authority: Authority,
-    policy: &EligibilityPolicy,
+    reading: &OpinionReading,
 ) -> AppResult<Vec<String>> {
     let changes = item
         .field_changes()?
@@ -103,7 +119,7 @@ fn result_cells(
         let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
         let standing = item
             .opinion_valid_until
-            .map(crate::registry::records::opinion_standing);
+            .map(|until| OpinionStanding::on(until, reading.today));
         cells.extend([
             item.rfc.clone().unwrap_or_default(),
             item.rfc_warnings
@@ -118,9 +134,13 @@ fn result_cells(
             date(item.opinion_issued_on),
             date(item.opinion_valid_until),
             standing.map(|s| s.label()).unwrap_or_default(),
-            crate::sat::eligibility::verdict(policy, item.authority_status.as_deref(), standing)
-                .map(|verdict| verdict.describe())
-                .unwrap_or_default(),
+            crate::sat::eligibility::verdict(
+                &reading.policy,
+                item.authority_status.as_deref(),
+                standing,
+            )
+            .map(|verdict| verdict.describe())
+            .unwrap_or_default(),
         ]);
     }
     Ok(cells)
@@ -272,14 +292,14 @@ pub fn xlsx(conn: &mut AnyConnection, job: &Confrontation, dir: &Path) -> AppRes
     }
     let results =
         spreadsheet::add_table_sheet(&mut workbook, "Resultados", columns(job.authority))?;
-    let policy = crate::sat::eligibility::policy(conn)?;
+    let reading = OpinionReading::now(conn)?;
     let mut row = 0u32;
     for_each_item(conn, job.id, |item| {
         row += 1;
         if row > spreadsheet::LAST_ROW {
             return Err(AppError::internal("more results than an Excel sheet holds"));
         }
-        let cells = result_cells(item, job.authority, &policy)?;
+        let cells = result_cells(item, job.authority, &reading)?;
         results
             .write_number(row, 0, f64::from(item.row_number))
             .map_err(xlsx_error)?;
@@ -305,9 +325,9 @@ pub fn csv(conn: &mut AnyConnection, job: &Confrontation, dir: &Path) -> AppResu
     writer
         .write_record(columns(job.authority).iter().map(|(title, _)| *title))
         .map_err(csv_error)?;
-    let policy = crate::sat::eligibility::policy(conn)?;
+    let reading = OpinionReading::now(conn)?;
     for_each_item(conn, job.id, |item| {
-        let cells = result_cells(item, job.authority, &policy)?;
+        let cells = result_cells(item, job.authority, &reading)?;
         writer
             .write_record(cells.iter().map(|c| neutralize(c).into_owned()))
             .map_err(csv_error)

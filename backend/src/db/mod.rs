@@ -3,6 +3,7 @@
 
 mod connector;
 mod pagination;
+pub mod settings;
 
 pub use self::pagination::PageRequest;
 

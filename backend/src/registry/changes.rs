@@ -280,7 +280,7 @@ pub fn rfc_holder(
     rfc: &str,
     farmer_id: i64,
 ) -> QueryResult<Option<String>> {
-    if confrontas_api::Rfc::parse(rfc).is_ok_and(|r| r.is_generic()) {
+    if confrontas_api::Rfc::is_generic_text(rfc) {
         return Ok(None);
     }
     farmers::table

@@ -1,7 +1,7 @@
 //! Staff editing a farmer: the fields they may change, each change with a history row that
 //! keeps the reason, on the version they saw.
 
-use confrontas_api::{ChangeSource, Curp, Farmer, FarmerPatch, ItemReason, Rfc, RfcOwnership};
+use confrontas_api::{ChangeSource, Curp, Farmer, FarmerPatch, ItemReason, Rfc};
 use diesel::prelude::*;
 use serde_json::json;
 
@@ -173,10 +173,7 @@ fn check_rfc_owner(conn: &mut AnyConnection, farmer: &FarmerRow, rfc: &str) -> A
     if let (Ok(parsed), Ok(curp)) = (Rfc::parse(rfc), Curp::parse(&farmer.curp))
         && let Err(problem) = parsed.belongs_to(&curp)
     {
-        let code = match problem {
-            RfcOwnership::LegalEntity => ItemReason::RfcOfLegalEntity,
-            RfcOwnership::Contradicts => ItemReason::RfcMismatch,
-        };
+        let code = ItemReason::from(problem);
         return Err(AppError::new(
             unprocessable,
             code.as_str(),

@@ -6,25 +6,18 @@ use confrontas_api::{
     EligibilityPolicy, EligibilityPolicyUpdate, EligibilityVerdict, FieldError, OpinionStanding,
     SatOutcome,
 };
-use diesel::prelude::*;
 use serde_json::json;
 
 use crate::audit::Actor;
 use crate::auth::principal::StaffUser;
 use crate::db::{self, AnyConnection};
 use crate::error::{AppError, AppResult};
-use crate::schema::settings;
 
 const KEY: &str = "eligibility_policy";
 
 /// The policy in force: the administrator's, or the default until one is saved.
 pub fn policy(conn: &mut AnyConnection) -> AppResult<EligibilityPolicy> {
-    let stored: Option<String> = settings::table
-        .find(KEY)
-        .select(settings::value)
-        .first(conn)
-        .optional()?;
-    match stored {
+    match db::settings::get(conn, KEY)? {
         None => Ok(EligibilityPolicy::default()),
         Some(text) => serde_json::from_str(&text)
             .map_err(|e| AppError::internal(format!("stored eligibility policy unreadable: {e}"))),
@@ -120,14 +113,7 @@ pub fn save(
             comment: Some(update.comment.trim().to_owned()),
         };
         let text = serde_json::to_string(&saved).map_err(AppError::internal)?;
-        let updated = diesel::update(settings::table.find(KEY))
-            .set(settings::value.eq(&text))
-            .execute(conn)?;
-        if updated == 0 {
-            diesel::insert_into(settings::table)
-                .values((settings::key.eq(KEY), settings::value.eq(&text)))
-                .execute(conn)?;
-        }
+        db::settings::put(conn, KEY, &text)?;
         actor.record(
             conn,
             "eligibility_policy_changed",

@@ -10,9 +10,9 @@ use crate::audit::Actor;
 use crate::calendar::records::load as load_calendar;
 use crate::calendar::rules::BusinessCalendar;
 use crate::config::OpinionValidity;
-use crate::db::AnyConnection;
+use crate::db::{self, AnyConnection};
 use crate::error::AppResult;
-use crate::schema::{farmers, settings};
+use crate::schema::farmers;
 
 /// The validity rule with the business days it needs for months that lack the day.
 #[derive(Debug, Clone)]
@@ -79,11 +79,7 @@ const STORED_RULE: &str = "sat_opinion_validity";
 pub fn reconcile(conn: &mut AnyConnection, validity: OpinionValidity) -> AppResult<u64> {
     let rule = format!("{}:cff-art-12", validity.describe());
     conn.write_transaction(|conn| {
-        let stored: Option<String> = settings::table
-            .find(STORED_RULE)
-            .select(settings::value)
-            .first(conn)
-            .optional()?;
+        let stored = db::settings::get(conn, STORED_RULE)?;
         if stored.as_deref() == Some(rule.as_str()) {
             return Ok(0);
         }
@@ -106,14 +102,7 @@ pub fn reconcile(conn: &mut AnyConnection, validity: OpinionValidity) -> AppResu
                 changed += 1;
             }
         }
-        let updated = diesel::update(settings::table.find(STORED_RULE))
-            .set(settings::value.eq(&rule))
-            .execute(conn)?;
-        if updated == 0 {
-            diesel::insert_into(settings::table)
-                .values((settings::key.eq(STORED_RULE), settings::value.eq(&rule)))
-                .execute(conn)?;
-        }
+        db::settings::put(conn, STORED_RULE, &rule)?;
         Actor::system(None).record(
             conn,
             "sat_validity_recomputed",

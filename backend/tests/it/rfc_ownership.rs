@@ -239,10 +239,13 @@ fn shared_rfcs(conn: &mut AnyConnection) -> i64 {
 async fn no_import_or_edit_gives_one_farmers_rfc_to_another_or_contradicts_the_curp(app: TestApp) {
     let token = app.login(Role::Subdireccion).await.access_token;
     let six = person(6);
-    let first = homonym(&six, 0);
-    // An import: the homonym may not take farmer 6's RFC, a company's, or one of another date.
+    let (first, second, third) = (homonym(&six, 0), homonym(&six, 1), homonym(&six, 2));
+    let new_rfc = with_homoclave(six.rfc.as_str(), "Y1");
+    // An import: the homonym may not take farmer 6's RFC, a company's, or one of another date;
+    // nor may two rows of the file give one new RFC to two people.
     let csv = format!(
-        "CURP,NOMBRE(S),PRIMER APELLIDO,RFC\n{first},{g},{f},{}\n{},,,MAB9307148T4\n{},,,{}\n",
+        "CURP,NOMBRE(S),PRIMER APELLIDO,RFC\n{first},{g},{f},{}\n{},,,MAB9307148T4\n{},,,{}\n\
+         {second},{g},{f},{new_rfc}\n{third},{g},{f},{new_rfc}\n",
         six.rfc,
         person(2).curp,
         person(1).curp,
@@ -252,7 +255,7 @@ async fn no_import_or_edit_gives_one_farmers_rfc_to_another_or_contradicts_the_c
     );
     let queued = start(&app, &token, "padron.csv", csv.into_bytes()).await;
     let (done, _) = wait_done(&app, &token, queued.id).await;
-    assert_eq!((done.inserted, done.rejected), (0, 3), "{done:?}");
+    assert_eq!((done.inserted, done.rejected), (1, 4), "{done:?}");
     let refused: Page<confrontas_api::ImportRejection> = app
         .get_ok(
             &paths::registry::rejections(done.id, &PageParams::default()),
@@ -262,7 +265,17 @@ async fn no_import_or_edit_gives_one_farmers_rfc_to_another_or_contradicts_the_c
     let reasons: Vec<&str> = refused.items.iter().map(|r| r.reason.as_str()).collect();
     assert_eq!(
         reasons,
-        ["rfc_held_by_other", "rfc_of_legal_entity", "rfc_mismatch"]
+        [
+            "rfc_held_by_other",
+            "rfc_of_legal_entity",
+            "rfc_mismatch",
+            "rfc_held_by_other"
+        ]
+    );
+    assert!(
+        refused.items[3].message.contains(&second),
+        "{:?}",
+        refused.items[3]
     );
     assert!(
         refused.items[0].message.contains(six.curp.as_str()),

@@ -3,7 +3,7 @@
 //! by the batch writer.
 
 use confrontas_api::identity::{STATES, plain_upper};
-use confrontas_api::{Curp, FarmerStatus, ItemReason, Rfc, RfcOwnership};
+use confrontas_api::{Curp, FarmerStatus, ItemReason, Rfc};
 
 use crate::registry::bulk::{NewFarmer, search_name};
 use crate::registry::columns;
@@ -160,11 +160,11 @@ impl RowReader {
                 let rfc =
                     Rfc::parse(value).map_err(|p| refuse(curp_text, "invalid_rfc", p.message()))?;
                 rfc.belongs_to(&curp).map_err(|problem| {
-                    let reason = match problem {
-                        RfcOwnership::LegalEntity => ItemReason::RfcOfLegalEntity,
-                        RfcOwnership::Contradicts => ItemReason::RfcMismatch,
-                    };
-                    refuse(curp_text, reason.as_str(), problem.message())
+                    refuse(
+                        curp_text,
+                        ItemReason::from(problem).as_str(),
+                        problem.message(),
+                    )
                 })?;
                 Some(rfc.to_string())
             }

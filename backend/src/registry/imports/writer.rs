@@ -191,7 +191,7 @@ fn apply_batch(
                     continue;
                 }
             };
-            let rfc = incoming.rfc.as_ref().filter(|r| !is_generic(r));
+            let rfc = incoming.rfc.as_ref().filter(|r| !Rfc::is_generic_text(r));
             if let Some(rfc) = rfc
                 && let Some(holder) = rfc_holders.get(rfc)
                 && *holder != incoming.curp
@@ -295,7 +295,7 @@ fn rfc_holders(conn: &mut AnyConnection, batch: &[Row]) -> QueryResult<HashMap<S
     let wanted: Vec<&str> = batch
         .iter()
         .filter_map(|r| r.parsed.as_ref().ok()?.rfc.as_deref())
-        .filter(|rfc| !is_generic(rfc))
+        .filter(|rfc| !Rfc::is_generic_text(rfc))
         .collect();
     if wanted.is_empty() {
         return Ok(HashMap::new());
@@ -307,10 +307,6 @@ fn rfc_holders(conn: &mut AnyConnection, batch: &[Row]) -> QueryResult<HashMap<S
         .load::<(String, String)>(conn)?
         .into_iter()
         .collect())
-}
-
-fn is_generic(rfc: &str) -> bool {
-    Rfc::parse(rfc).is_ok_and(|r| r.is_generic())
 }
 
 fn write_counts(conn: &mut AnyConnection, import_id: i64, counts: &Counts) -> QueryResult<()> {

@@ -118,7 +118,7 @@ fn PolicyForm(
                                     </td>
                                     <td>
                                         <label for=condition_id.clone() class="visually-hidden">{format!("Condiciones para «{label}»")}</label>
-                                        <input id=condition_id type="text" maxlength="300" bind:value=condition />
+                                        <input id=condition_id type="text" maxlength=confrontas_api::CONDITION_MAX.to_string() bind:value=condition />
                                     </td>
                                 </tr>
                             }
