@@ -147,6 +147,9 @@ pub struct Engine {
     /// How long the SAT's opinions are valid (their classification depends on it).
     opinion_validity: OpinionValidity,
     wake: Notify,
+    /// When this instance started: for its first lease it leaves a dead instance's items to
+    /// the instances that have lived longer (`queue::Takeover`).
+    started: std::time::Instant,
 }
 
 /// What the engine's workers use: the database, the authorities and the engine itself — not
@@ -182,6 +185,7 @@ impl Engine {
             settings: renapo.clone(),
             opinion_validity,
             wake: Notify::new(),
+            started: std::time::Instant::now(),
         }
     }
 
@@ -194,6 +198,16 @@ impl Engine {
         match authority {
             Authority::Renapo => &self.renapo,
             Authority::Sat => &self.sat,
+        }
+    }
+
+    /// Whose expired leases this instance takes over: a newcomer (restarted after a crash,
+    /// perhaps about to crash again) only those no live instance is there to take.
+    fn takeover(&self) -> queue::Takeover {
+        if self.started.elapsed() < self.settings.lease {
+            queue::Takeover::WhenAlone
+        } else {
+            queue::Takeover::Any
         }
     }
 
@@ -291,6 +305,7 @@ fn claim_chunk(
         conn,
         job,
         &engine.instance,
+        engine.takeover(),
         engine.lease_until(),
         engine.settings.chunk_size,
     )?;
@@ -798,13 +813,14 @@ async fn keep_alive(ctx: EngineContext, job: i64, authority: Authority, stop: wa
         let owner = engine.instance.clone();
         let until = engine.lease_until();
         let waiting = engine.lane(authority).waiting_message();
+        let takeover = engine.takeover();
         let current = db::run(&ctx.pool, move |conn| {
             let now = db::now();
             queue::heartbeat(conn, job, &owner, until)?;
             queue::set_waiting(conn, job, waiting, now)?;
             Ok((
                 queue::state_of(conn, job)?,
-                queue::has_orphans(conn, job, now)?,
+                queue::has_orphans(conn, job, &owner, takeover, now)?,
             ))
         })
         .await;

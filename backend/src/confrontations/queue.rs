@@ -53,18 +53,53 @@ pub fn runnable_jobs(
         .collect())
 }
 
-/// Whether items of `job` sit under a lease that ran out (their instance died or hung): the
-/// instances working on the job then end their chunks early, so the next claim takes those
-/// items over at once instead of after a whole chunk (README, "Confrontations").
-pub fn has_orphans(conn: &mut AnyConnection, job: i64, now: NaiveDateTime) -> QueryResult<bool> {
+/// Whose expired leases an instance takes over (`docs/architecture.md`, "Confrontations").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Takeover {
+    /// Any: the instance has run for at least a lease, so it is not crash-looping.
+    Any,
+    /// Only while no other instance holds a live lease on the job: the instance has just
+    /// started, and one restarted after a crash may crash again and orphan them once more;
+    /// instances that have lived take them instead.
+    WhenAlone,
+}
+
+/// `$1`: the claiming instance, `$3`: the job, `$5`: now. No other instance holds a live lease
+/// on the job.
+const ALONE: &str = "NOT EXISTS (SELECT 1 FROM confrontation_items live \
+     WHERE live.confrontation_id = $3 AND live.state = 'leased' AND live.lease_until >= $5 \
+     AND live.lease_owner <> $1)";
+
+/// Whether items of `job` sit under a lease that ran out (their instance died or hung) that
+/// `owner` may take over as `takeover` says: the instances working on the job then end their
+/// chunks early, so the next claim takes those items over at once instead of after a whole
+/// chunk (README, "Confrontations").
+pub fn has_orphans(
+    conn: &mut AnyConnection,
+    job: i64,
+    owner: &str,
+    takeover: Takeover,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     use diesel::dsl::exists;
-    diesel::select(exists(
+    let leased = || {
         confrontation_items::table
             .filter(confrontation_items::confrontation_id.eq(job))
             .filter(confrontation_items::state.eq("leased"))
-            .filter(confrontation_items::lease_until.lt(now)),
+    };
+    let expired: bool =
+        diesel::select(exists(leased().filter(confrontation_items::lease_until.lt(now))))
+            .get_result(conn)?;
+    if !expired || takeover == Takeover::Any {
+        return Ok(expired);
+    }
+    let others_alive: bool = diesel::select(exists(
+        leased()
+            .filter(confrontation_items::lease_until.ge(now))
+            .filter(confrontation_items::lease_owner.ne(owner)),
     ))
-    .get_result(conn)
+    .get_result(conn)?;
+    Ok(!others_alive)
 }
 
 /// Every lease, whoever holds it: on SQLite one instance owns the database, so at start-up
@@ -79,36 +114,49 @@ pub fn release_all(conn: &mut AnyConnection) -> QueryResult<usize> {
         .execute(conn)
 }
 
-/// `$5`: now. Items whose lease ran out, or pending ones.
+/// `$1`: owner, `$2`: lease end, `$3`: job, `$4`: how many, `$5`: now.
 const CLAIM: &str = "UPDATE confrontation_items SET state = 'leased', lease_owner = $1, lease_until = $2 \
      WHERE id IN (SELECT id FROM confrontation_items WHERE confrontation_id = $3 AND {WHICH} \
      ORDER BY id LIMIT $4{LOCK}) RETURNING id, curp, rfc, farmer_id";
-const ORPHANED: &str = "state = 'leased' AND lease_until < $5";
 const PENDING: &str = "state = 'pending' AND $5 IS NOT NULL";
 
+/// Items whose lease ran out, as `takeover` allows taking them.
+fn orphaned(takeover: Takeover) -> String {
+    let expired = "state = 'leased' AND lease_until < $5";
+    match takeover {
+        Takeover::Any => expired.to_owned(),
+        Takeover::WhenAlone => format!("{expired} AND {ALONE}"),
+    }
+}
+
+/// `sql` in the backend's dialect: row locks skipped on PostgreSQL, numbered `?` on SQLite
+/// (where the write transaction is the lock).
+fn for_backend(sql: &str, backend: Backend) -> String {
+    match backend {
+        Backend::Postgres => sql.replace("{LOCK}", " FOR UPDATE SKIP LOCKED"),
+        Backend::Sqlite => sql.replace("{LOCK}", "").replace('$', "?"),
+    }
+}
+
 /// Leases up to `limit` items of `job` to `owner` until `until`, oldest first: first those
-/// whose lease ran out (a dead instance's), then pending ones.
+/// whose lease ran out (a dead instance's) as `takeover` allows, then pending ones.
 pub fn claim(
     conn: &mut AnyConnection,
     job: i64,
     owner: &str,
+    takeover: Takeover,
     until: NaiveDateTime,
     limit: usize,
 ) -> QueryResult<Vec<Leased>> {
     let now = db::now();
     let mut leased: Vec<Leased> = conn.write_transaction(|conn| {
         let mut leased: Vec<Leased> = Vec::new();
-        for which in [ORPHANED, PENDING] {
+        for which in [orphaned(takeover), PENDING.to_owned()] {
             let wanted = limit - leased.len();
             if wanted == 0 {
                 break;
             }
-            let sql = CLAIM.replace("{WHICH}", which);
-            let sql = match conn.backend() {
-                Backend::Postgres => sql.replace("{LOCK}", " FOR UPDATE SKIP LOCKED"),
-                // One writer at a time: the write transaction is the lock.
-                Backend::Sqlite => sql.replace("{LOCK}", "").replace('$', "?"),
-            };
+            let sql = for_backend(&CLAIM.replace("{WHICH}", &which), conn.backend());
             let taken: Vec<Leased> = crate::per_backend!(conn, |c| diesel::sql_query(&sql)
                 .bind::<Text, _>(owner)
                 .bind::<Timestamp, _>(until)

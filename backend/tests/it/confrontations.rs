@@ -29,6 +29,7 @@ on_both_backends!(
     a_renapo_request_resolves_only_after_a_finished_confrontation,
     only_the_sub_directorate_runs_confrontations_and_areas_see_only_their_own,
     an_apply_cut_short_before_it_writes_leaves_the_version_for_the_retry,
+    a_newly_started_instance_leaves_a_dead_instances_items_to_those_that_have_lived,
 );
 
 /// The registry refuses every write while `on` (a real trigger in the real database: the way
@@ -863,5 +864,122 @@ async fn progress_events_come_about_every_second_within_a_chunk() {
     assert!(
         longest < Duration::from_millis(1_300),
         "progress events about a second apart at most: {longest:?}"
+    );
+}
+
+/// Puts `count` pending items of `job` under `owner`'s lease, ending `minutes` from now
+/// (negative: a lease that ran out); returns their ids.
+fn lease_directly(app: &TestApp, job: i64, owner: &str, minutes: i64, count: i64) -> Vec<i64> {
+    use confrontas_server::schema::confrontation_items as items;
+    use diesel::prelude::*;
+    let mut conn = app.state.pool.get().unwrap();
+    let ids: Vec<i64> = items::table
+        .filter(items::confrontation_id.eq(job))
+        .filter(items::state.eq("pending"))
+        .order(items::id)
+        .limit(count)
+        .select(items::id)
+        .load(&mut conn)
+        .unwrap();
+    diesel::update(items::table.filter(items::id.eq_any(&ids)))
+        .set((
+            items::state.eq("leased"),
+            items::lease_owner.eq(owner),
+            items::lease_until
+                .eq(confrontas_server::db::now() + chrono::TimeDelta::minutes(minutes)),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    ids
+}
+
+/// An instance restarted after a crash may crash again: for its first lease it takes no
+/// orphaned items while another instance lives to take them, so the same items are not
+/// orphaned again and again (README, "Confrontations").
+async fn a_newly_started_instance_leaves_a_dead_instances_items_to_those_that_have_lived(
+    app: TestApp,
+) {
+    use confrontas_server::confrontations::queue::{self, Takeover};
+    let tokens = Tokens::of(&app).await;
+    with_simulator(
+        &app,
+        Faults {
+            latency: Duration::from_millis(200),
+            ..Faults::default()
+        },
+    )
+    .await;
+    let request = in_attention(&app, &tokens, layout(&(0..60).collect::<Vec<_>>())).await;
+    let job = app
+        .start_confrontation(&tokens.sub, request.summary.id)
+        .await;
+    let path = paths::confrontations::control(job.id, ConfrontationControl::Pause);
+    post(&app, &tokens.sub, &path, json!({ "version": job.version }))
+        .await
+        .expect_json::<Confrontation>(200)
+        .await;
+    // The paused job's chunk stops and gives back what it had not asked.
+    let leased = || {
+        use confrontas_server::schema::confrontation_items as items;
+        use diesel::prelude::*;
+        let mut conn = app.state.pool.get().unwrap();
+        items::table
+            .filter(items::confrontation_id.eq(job.id))
+            .filter(items::state.eq("leased"))
+            .count()
+            .get_result::<i64>(&mut conn)
+            .unwrap()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while leased() > 0 {
+        assert!(std::time::Instant::now() < deadline, "the chunk stops");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let orphaned = lease_directly(&app, job.id, "dead", -1, 5);
+    lease_directly(&app, job.id, "survivor", 1, 5);
+    let mut conn = app.state.pool.get().unwrap();
+    let now = confrontas_server::db::now();
+    let until = now + chrono::TimeDelta::minutes(1);
+    assert!(
+        !queue::has_orphans(&mut conn, job.id, "newcomer", Takeover::WhenAlone, now).unwrap(),
+        "a newcomer is not told to take them while the survivor lives"
+    );
+    let newcomers = queue::claim(&mut conn, job.id, "newcomer", Takeover::WhenAlone, until, 10)
+        .unwrap();
+    assert_eq!(newcomers.len(), 10, "it works on pending items meanwhile");
+    assert!(
+        newcomers.iter().all(|item| !orphaned.contains(&item.id)),
+        "the newcomer leaves the orphaned items"
+    );
+    assert!(queue::has_orphans(&mut conn, job.id, "survivor", Takeover::Any, now).unwrap());
+    let survivors = queue::claim(&mut conn, job.id, "survivor", Takeover::Any, until, 10).unwrap();
+    assert_eq!(
+        survivors.iter().take(5).map(|item| item.id).collect::<Vec<_>>(),
+        orphaned,
+        "the instance that has lived takes them first"
+    );
+
+    // Alone (every other lease ran out), the newcomer takes them: nobody else would.
+    let orphaned_again = lease_directly(&app, job.id, "dead", -1, 5);
+    drop(conn);
+    {
+        use confrontas_server::schema::confrontation_items as items;
+        use diesel::prelude::*;
+        let mut conn = app.state.pool.get().unwrap();
+        diesel::update(items::table.filter(items::lease_owner.eq("survivor")))
+            .set(items::lease_until.eq(now - chrono::TimeDelta::minutes(1)))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let mut conn = app.state.pool.get().unwrap();
+    let now = confrontas_server::db::now();
+    assert!(queue::has_orphans(&mut conn, job.id, "newcomer", Takeover::WhenAlone, now).unwrap());
+    let alone = queue::claim(&mut conn, job.id, "newcomer", Takeover::WhenAlone, until, 20)
+        .unwrap();
+    let taken: Vec<i64> = alone.iter().map(|item| item.id).collect();
+    assert!(
+        orphaned_again.iter().all(|id| taken.contains(id)),
+        "alone, the newcomer takes them: {taken:?}"
     );
 }
