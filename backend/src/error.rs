@@ -165,9 +165,30 @@ impl From<diesel::result::Error> for AppError {
                 "referenced_record",
                 "El registro está relacionado con otros y no puede cambiarse así.",
             ),
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => database_unavailable(),
+            Error::DatabaseError(_, info) => match crate::db::fault_of(info.message()) {
+                Some(fault) => {
+                    tracing::warn!(%fault, "a database statement failed for a reason outside the request");
+                    match fault {
+                        crate::db::Fault::Full => AppError::unavailable(
+                            "database_unavailable",
+                            "El disco de la base de datos está lleno; avise al administrador del sistema.",
+                        ),
+                        _ => database_unavailable(),
+                    }
+                }
+                None => AppError::internal(Error::DatabaseError(DatabaseErrorKind::Unknown, info)),
+            },
             other => AppError::internal(other),
         }
     }
+}
+
+fn database_unavailable() -> AppError {
+    AppError::unavailable(
+        "database_unavailable",
+        "La base de datos no está disponible en este momento. Intente en unos segundos.",
+    )
 }
 
 impl From<r2d2::Error> for AppError {
@@ -175,10 +196,7 @@ impl From<r2d2::Error> for AppError {
         // The pool's connector logs an outage once per state change; a busy pool shows in
         // /metrics. Logging here would repeat it for every request.
         tracing::debug!(%error, "no database connection in time");
-        AppError::unavailable(
-            "database_unavailable",
-            "La base de datos no está disponible en este momento. Intente en unos segundos.",
-        )
+        database_unavailable()
     }
 }
 

@@ -64,7 +64,7 @@ pub fn spawn(pool: DbPool, window: Duration) {
         let mut ticks = tokio::time::interval(EVERY);
         loop {
             ticks.tick().await;
-            match db::run(&pool, move |conn| {
+            match db::run_in_background(&pool, move |conn| {
                 Ok(purge_expired(conn, db::now(), window)?)
             })
             .await

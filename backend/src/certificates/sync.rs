@@ -21,7 +21,7 @@ pub fn trust(renapo: &RenapoGateway, row: &CertificateRow) -> AppResult<()> {
 
 /// Trusts the deployed certificate if this instance does not yet.
 pub async fn follow(pool: &DbPool, renapo: &RenapoGateway) -> AppResult<()> {
-    let Some(row) = db::run(pool, |conn| Ok(deployed(conn)?)).await? else {
+    let Some(row) = db::run_in_background(pool, |conn| Ok(deployed(conn)?)).await? else {
         return Ok(());
     };
     if renapo.trusted_fingerprint().as_deref() != Some(row.fingerprint.as_str()) {
@@ -44,7 +44,7 @@ pub async fn spawn(pool: DbPool, renapo: Arc<RenapoGateway>, every: Duration) ->
             if let Err(error) = follow(&pool, &renapo).await {
                 tracing::warn!(%error.detail, "cannot follow the deployed RENAPO certificate");
             }
-            match db::run(&pool, super::expiry::check).await {
+            match db::run_in_background(&pool, super::expiry::check).await {
                 Ok(0) => {}
                 Ok(told) => tracing::warn!(told, "RENAPO certificate expiry alert sent"),
                 Err(error) => {

@@ -250,7 +250,8 @@ pub async fn spawn(ctx: EngineContext) -> AppResult<()> {
         return Ok(());
     }
     if ctx.backend == db::Backend::Sqlite {
-        let released = db::run(&ctx.pool, |conn| Ok(queue::release_all(conn)?)).await?;
+        let released =
+            db::run_in_background(&ctx.pool, |conn| Ok(queue::release_all(conn)?)).await?;
         if released > 0 {
             tracing::warn!(
                 released,
@@ -326,7 +327,7 @@ fn claim_chunk(
 async fn next_chunk(ctx: &EngineContext) -> AppResult<Option<Chunk>> {
     let engine = ctx.engine.clone();
     let authorities = configured(ctx);
-    db::run(&ctx.pool, move |conn| {
+    db::run_in_background(&ctx.pool, move |conn| {
         for (job, authority) in queue::runnable_jobs(conn, &authorities)? {
             if let Some(chunk) = claim_chunk(conn, &engine, job, authority)? {
                 return Ok(Some(chunk));
@@ -341,7 +342,7 @@ async fn next_chunk(ctx: &EngineContext) -> AppResult<Option<Chunk>> {
 pub async fn drain(ctx: &EngineContext, job: i64, authority: Authority) -> AppResult<()> {
     loop {
         let engine = ctx.engine.clone();
-        let chunk = db::run(&ctx.pool, move |conn| {
+        let chunk = db::run_in_background(&ctx.pool, move |conn| {
             claim_chunk(conn, &engine, job, authority)
         })
         .await?;
@@ -539,7 +540,8 @@ async fn process(ctx: &EngineContext, chunk: Chunk) -> AppResult<()> {
     let engine = ctx.engine.clone();
     let (job, authority) = (chunk.job, chunk.authority);
     let ids: Vec<i64> = chunk.items.iter().filter_map(|i| i.farmer_id).collect();
-    let records = db::run(&ctx.pool, move |conn| Ok(changes::records(conn, &ids)?)).await?;
+    let records =
+        db::run_in_background(&ctx.pool, move |conn| Ok(changes::records(conn, &ids)?)).await?;
 
     let (stop, stopped) = watch::channel(false);
     let heartbeat = tokio::spawn(keep_alive(ctx.clone(), job, authority, stop));
@@ -551,7 +553,7 @@ async fn process(ctx: &EngineContext, chunk: Chunk) -> AppResult<()> {
     worked?;
 
     let waiting = engine.lane(authority).waiting_message();
-    db::run(&ctx.pool, move |conn| {
+    db::run_in_background(&ctx.pool, move |conn| {
         let now = db::now();
         queue::set_waiting(conn, job, waiting, now)?;
         if queue::finish_if_done(conn, job, now)? {
@@ -571,7 +573,7 @@ async fn commit_batch(
     (results, interrupted): (Vec<Stored>, Vec<i64>),
 ) -> AppResult<()> {
     let owner = ctx.engine.instance.clone();
-    let stored = db::run(&ctx.pool, move |conn| {
+    let stored = db::run_in_background(&ctx.pool, move |conn| {
         conn.write_transaction(|conn| {
             let now = db::now();
             let tally = queue::store_in(conn, job, queue::Fence::Lease(&owner), &results, now)?;
@@ -663,7 +665,7 @@ async fn ask_sat(
     let rfcs = &rfcs;
     let settings = &ctx.engine.settings;
     let validity = ctx.engine.opinion_validity;
-    let term = &db::run(&ctx.pool, move |conn| {
+    let term = &db::run_in_background(&ctx.pool, move |conn| {
         Ok(OpinionTerm::load(conn, validity)?)
     })
     .await?;
@@ -696,7 +698,7 @@ async fn ask_sat(
 /// Writes one query for each of `items` (an item twice when it is asked twice) to the items
 /// and the job, before the queries go out.
 async fn record_queries(ctx: &EngineContext, job: i64, items: Vec<i64>) -> AppResult<()> {
-    db::run(&ctx.pool, move |conn| {
+    db::run_in_background(&ctx.pool, move |conn| {
         conn.write_transaction(|conn| Ok(queue::record_queries(conn, job, &items)?))
     })
     .await
@@ -723,7 +725,7 @@ async fn new_curps_taken(
     if wanted.is_empty() {
         return Ok(HashSet::new());
     }
-    db::run(&ctx.pool, move |conn| {
+    db::run_in_background(&ctx.pool, move |conn| {
         let backend = conn.backend();
         let texts: Vec<&str> = wanted.iter().map(String::as_str).collect();
         Ok(farmers::table
@@ -814,7 +816,7 @@ async fn keep_alive(ctx: EngineContext, job: i64, authority: Authority, stop: wa
         let until = engine.lease_until();
         let waiting = engine.lane(authority).waiting_message();
         let takeover = engine.takeover();
-        let current = db::run(&ctx.pool, move |conn| {
+        let current = db::run_in_background(&ctx.pool, move |conn| {
             let now = db::now();
             queue::heartbeat(conn, job, &owner, until)?;
             queue::set_waiting(conn, job, waiting, now)?;

@@ -128,7 +128,7 @@ impl SharedSchedule {
     async fn reserve(&self, interval: Duration) -> AppResult<Vec<Instant>> {
         let step = interval.as_micros().max(1) as i64;
         let (authority, block) = (self.authority.as_str(), i64::from(self.block));
-        let (start_us, now_us) = db::run(&self.pool, move |conn| {
+        let (start_us, now_us) = db::run_in_background(&self.pool, move |conn| {
             Ok(reserve_slots(conn, authority, block * step)?)
         })
         .await?;

@@ -87,9 +87,10 @@ pub fn has_orphans(
             .filter(confrontation_items::confrontation_id.eq(job))
             .filter(confrontation_items::state.eq("leased"))
     };
-    let expired: bool =
-        diesel::select(exists(leased().filter(confrontation_items::lease_until.lt(now))))
-            .get_result(conn)?;
+    let expired: bool = diesel::select(exists(
+        leased().filter(confrontation_items::lease_until.lt(now)),
+    ))
+    .get_result(conn)?;
     if !expired || takeover == Takeover::Any {
         return Ok(expired);
     }

@@ -110,9 +110,18 @@ impl AnyConnection {
     }
 }
 
+/// How long a background worker's statement waits for SQLite's write lock held by another
+/// connection or program: an import's batch of 50,000 rows holds it for a second or two, and
+/// an engine commit that gave up would throw its answers away.
+const BACKGROUND_BUSY: Duration = Duration::from_secs(10);
+
 /// Per-connection settings of each backend.
 #[derive(Debug)]
-struct SessionSettings;
+struct SessionSettings {
+    /// How long a request's statement waits for SQLite's write lock: the checkout bound, so
+    /// that a request answers 503 within it whatever holds the database.
+    busy: Duration,
+}
 
 impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SessionSettings {
     fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
@@ -129,11 +138,12 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SessionSettings
             // The page cache (default 2 MiB) is raised to 32 MiB: with a registry of a million
             // farmers, index pages (CURP, name) no longer fall out of it between writes, which
             // otherwise costs a read syscall per touched page. It grows only as pages are used.
-            conn.batch_execute(
-                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+            conn.batch_execute(&format!(
+                "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
                  PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
                  PRAGMA cache_size = -32768;",
-            )
+                self.busy.as_millis()
+            ))
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
         Ok(())
@@ -168,7 +178,9 @@ pub fn connect(url: &str, max_size: u32, connect_timeout: Duration) -> Result<Db
         .connection_timeout(connect_timeout)
         // The connector logs outages once per state change; r2d2 would log every attempt.
         .error_handler(Box::new(r2d2::NopErrorHandler))
-        .connection_customizer(Box::new(SessionSettings))
+        .connection_customizer(Box::new(SessionSettings {
+            busy: connect_timeout,
+        }))
         .build(Connector::new(url))
         .map_err(|e| format!("cannot open the database: {e}"))
 }
@@ -193,6 +205,41 @@ pub fn migrations_current(conn: &mut AnyConnection) -> Result<bool, String> {
     Ok(!pending)
 }
 
+/// Why a statement failed for a reason outside the request: the database is held by another
+/// writer, or its file cannot be read or written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// SQLite's lock stayed with another connection or program past the busy timeout.
+    Locked,
+    /// The disk holding the database is full.
+    Full,
+    /// The file cannot be read or written (an I/O error, a read-only or vanished file).
+    Unreadable,
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Fault::Locked => "the database is locked by another connection or program",
+            Fault::Full => "the disk holding the database is full",
+            Fault::Unreadable => "the database file cannot be read or written",
+        })
+    }
+}
+
+/// The fault a database error message tells of, if any: SQLite's result texts
+/// (`sqlite3_errstr`) for busy, locked, full, I/O, read-only and unopenable databases.
+pub fn fault_of(message: &str) -> Option<Fault> {
+    match message {
+        "database is locked" | "database table is locked" => Some(Fault::Locked),
+        "database or disk is full" => Some(Fault::Full),
+        "disk I/O error"
+        | "attempt to write a readonly database"
+        | "unable to open database file" => Some(Fault::Unreadable),
+        _ => None,
+    }
+}
+
 /// The current UTC time, truncated to microseconds: what both backends store exactly.
 pub fn now() -> chrono::NaiveDateTime {
     use chrono::{DurationRound, TimeDelta};
@@ -208,7 +255,7 @@ pub fn checkout(pool: &DbPool) -> Result<DbConn, AppError> {
     pool.get().map_err(AppError::from)
 }
 
-/// Runs blocking database work on the blocking thread pool.
+/// Runs blocking database work of a request on the blocking thread pool.
 pub async fn run<T, F>(pool: &DbPool, work: F) -> Result<T, AppError>
 where
     F: FnOnce(&mut AnyConnection) -> Result<T, AppError> + Send + 'static,
@@ -221,6 +268,69 @@ where
     })
     .await
     .map_err(|_| AppError::internal("database task was cancelled"))?
+}
+
+/// Runs blocking database work of a background worker: like [`run`], but on SQLite its
+/// statements wait up to [`BACKGROUND_BUSY`] for another writer instead of the request bound
+/// (`docs/architecture.md`, "Several instances, two databases").
+pub async fn run_in_background<T, F>(pool: &DbPool, work: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = checkout_for_background(&pool)?;
+        work(&mut conn)
+    })
+    .await
+    .map_err(|_| AppError::internal("database task was cancelled"))?
+}
+
+/// A connection for a background worker: see [`run_in_background`]. The request bound comes
+/// back when it returns to the pool.
+pub fn checkout_for_background(pool: &DbPool) -> Result<PatientConn, AppError> {
+    let mut conn = checkout(pool)?;
+    if let AnyConnection::Sqlite(sqlite) = &mut *conn {
+        set_busy(sqlite, BACKGROUND_BUSY)?;
+    }
+    Ok(PatientConn {
+        conn,
+        request_busy: pool.connection_timeout(),
+    })
+}
+
+fn set_busy(conn: &mut diesel::SqliteConnection, busy: Duration) -> Result<(), AppError> {
+    conn.batch_execute(&format!("PRAGMA busy_timeout = {}", busy.as_millis()))
+        .map_err(AppError::from)
+}
+
+/// A pooled connection that waits for SQLite's write lock as long as a background worker may.
+pub struct PatientConn {
+    conn: DbConn,
+    request_busy: Duration,
+}
+
+impl std::ops::Deref for PatientConn {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for PatientConn {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+}
+
+impl Drop for PatientConn {
+    fn drop(&mut self) {
+        if let AnyConnection::Sqlite(sqlite) = &mut *self.conn {
+            // Setting the busy timeout does no I/O; it fails only on a closed connection.
+            let _ = set_busy(sqlite, self.request_busy);
+        }
+    }
 }
 
 diesel::define_sql_function!(
@@ -297,6 +407,59 @@ mod tests {
         assert_eq!(error.retry_after_secs, Some(5));
         drop(held);
         assert!(checkout(&pool).is_ok(), "free again once returned");
+    }
+
+    #[test]
+    fn a_request_waits_for_another_writer_as_long_as_the_checkout_bound_and_a_worker_longer() {
+        use diesel::RunQueryDsl;
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("busy.sqlite").display().to_string();
+        let pool = connect(&url, 2, Duration::from_millis(200)).unwrap();
+        diesel::sql_query("CREATE TABLE t (x INTEGER)")
+            .execute(&mut *checkout(&pool).unwrap())
+            .unwrap();
+        let write =
+            |conn: &mut AnyConnection| diesel::sql_query("INSERT INTO t VALUES (1)").execute(conn);
+
+        let mut other = checkout(&pool).unwrap();
+        other.batch_execute("BEGIN IMMEDIATE").unwrap();
+        let started = std::time::Instant::now();
+        let refused = write(&mut checkout(&pool).unwrap()).expect_err("the lock is held");
+        let waited = started.elapsed();
+        assert!(waited < Duration::from_millis(1_000), "{waited:?}");
+        let error = AppError::from(refused);
+        assert_eq!(
+            (error.status.as_u16(), error.code),
+            (503, "database_unavailable")
+        );
+
+        // The other writer lets go after 500 ms, well within a worker's patience.
+        let releasing = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(500));
+            other.batch_execute("COMMIT").unwrap();
+        });
+        let mut patient = checkout_for_background(&pool).unwrap();
+        assert_eq!(write(&mut patient).unwrap(), 1, "the worker waited for it");
+        drop(patient);
+        releasing.join().unwrap();
+
+        let mut holder = checkout(&pool).unwrap();
+        holder.batch_execute("BEGIN IMMEDIATE").unwrap();
+        let again = std::time::Instant::now();
+        assert!(write(&mut checkout(&pool).unwrap()).is_err());
+        assert!(
+            again.elapsed() < Duration::from_millis(1_000),
+            "back in the pool, the connection waits as a request does"
+        );
+        holder.batch_execute("ROLLBACK").unwrap();
+    }
+
+    #[test]
+    fn database_faults_are_told_apart_from_the_requests_own_errors() {
+        assert_eq!(fault_of("database is locked"), Some(Fault::Locked));
+        assert_eq!(fault_of("database or disk is full"), Some(Fault::Full));
+        assert_eq!(fault_of("disk I/O error"), Some(Fault::Unreadable));
+        assert_eq!(fault_of("UNIQUE constraint failed: users.email"), None);
     }
 
     #[test]

@@ -160,7 +160,7 @@ pub async fn deliver(pool: &DbPool, settings: &SmtpSettings) -> usize {
             return 0;
         }
     };
-    let outgoing = match db::run(pool, |conn| Ok(pending(conn)?)).await {
+    let outgoing = match db::run_in_background(pool, |conn| Ok(pending(conn)?)).await {
         Ok(outgoing) => outgoing,
         Err(error) => {
             tracing::warn!(detail = %error.detail, "cannot read the e-mail outbox");
@@ -170,7 +170,7 @@ pub async fn deliver(pool: &DbPool, settings: &SmtpSettings) -> usize {
     let mut sent = 0;
     for message in outgoing {
         let (id, attempts) = (message.id, message.attempts);
-        let claimed = db::run(pool, move |conn| Ok(claim(conn, id, attempts)?)).await;
+        let claimed = db::run_in_background(pool, move |conn| Ok(claim(conn, id, attempts)?)).await;
         if !matches!(claimed, Ok(true)) {
             continue;
         }
@@ -180,7 +180,8 @@ pub async fn deliver(pool: &DbPool, settings: &SmtpSettings) -> usize {
         };
         match outcome {
             Ok(_) => {
-                let marked = db::run(pool, move |conn| Ok(mark_sent(conn, id)?)).await;
+                let marked =
+                    db::run_in_background(pool, move |conn| Ok(mark_sent(conn, id)?)).await;
                 if marked.is_ok() {
                     sent += 1;
                 }

@@ -945,8 +945,15 @@ async fn a_newly_started_instance_leaves_a_dead_instances_items_to_those_that_ha
         !queue::has_orphans(&mut conn, job.id, "newcomer", Takeover::WhenAlone, now).unwrap(),
         "a newcomer is not told to take them while the survivor lives"
     );
-    let newcomers = queue::claim(&mut conn, job.id, "newcomer", Takeover::WhenAlone, until, 10)
-        .unwrap();
+    let newcomers = queue::claim(
+        &mut conn,
+        job.id,
+        "newcomer",
+        Takeover::WhenAlone,
+        until,
+        10,
+    )
+    .unwrap();
     assert_eq!(newcomers.len(), 10, "it works on pending items meanwhile");
     assert!(
         newcomers.iter().all(|item| !orphaned.contains(&item.id)),
@@ -955,7 +962,11 @@ async fn a_newly_started_instance_leaves_a_dead_instances_items_to_those_that_ha
     assert!(queue::has_orphans(&mut conn, job.id, "survivor", Takeover::Any, now).unwrap());
     let survivors = queue::claim(&mut conn, job.id, "survivor", Takeover::Any, until, 10).unwrap();
     assert_eq!(
-        survivors.iter().take(5).map(|item| item.id).collect::<Vec<_>>(),
+        survivors
+            .iter()
+            .take(5)
+            .map(|item| item.id)
+            .collect::<Vec<_>>(),
         orphaned,
         "the instance that has lived takes them first"
     );
@@ -975,8 +986,15 @@ async fn a_newly_started_instance_leaves_a_dead_instances_items_to_those_that_ha
     let mut conn = app.state.pool.get().unwrap();
     let now = confrontas_server::db::now();
     assert!(queue::has_orphans(&mut conn, job.id, "newcomer", Takeover::WhenAlone, now).unwrap());
-    let alone = queue::claim(&mut conn, job.id, "newcomer", Takeover::WhenAlone, until, 20)
-        .unwrap();
+    let alone = queue::claim(
+        &mut conn,
+        job.id,
+        "newcomer",
+        Takeover::WhenAlone,
+        until,
+        20,
+    )
+    .unwrap();
     let taken: Vec<i64> = alone.iter().map(|item| item.id).collect();
     assert!(
         orphaned_again.iter().all(|id| taken.contains(id)),

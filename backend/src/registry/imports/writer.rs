@@ -334,7 +334,7 @@ pub fn run_import(
     actor: &Actor,
 ) -> AppResult<()> {
     let mut reader = RowReader::default();
-    let mut conn = db::checkout(pool)?;
+    let mut conn = db::checkout_for_background(pool)?;
     let started = db::now();
     diesel::update(registry_imports::table.find(import_id))
         .set((
@@ -350,7 +350,7 @@ pub fn run_import(
         BATCH_ROWS,
         |record| Ok(reader.read(record)),
         |batches| {
-            let mut conn = db::checkout(pool)?;
+            let mut conn = db::checkout_for_background(pool)?;
             let mut counts = Counts::default();
             for batch in batches {
                 apply_batch(
