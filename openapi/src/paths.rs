@@ -198,6 +198,14 @@ pub mod requests {
     pub fn list(filter: &RequestFilter) -> String {
         with_query(format!("{API}/requests"), filter)
     }
+    /// Every request of the list `filter` selects, as a workbook (`page`/`per_page` ignored).
+    pub fn export_xlsx(filter: &RequestFilter) -> String {
+        with_query(format!("{API}/requests/export.xlsx"), filter)
+    }
+    /// The same as CSV.
+    pub fn export_csv(filter: &RequestFilter) -> String {
+        with_query(format!("{API}/requests/export.csv"), filter)
+    }
     pub fn submit() -> String {
         format!("{API}/requests")
     }

@@ -6,6 +6,7 @@
 pub mod dashboard;
 pub mod demo;
 mod documents;
+mod export;
 mod letter;
 mod numbering;
 pub mod records;
@@ -36,6 +37,8 @@ pub fn routes(config: &mut ServiceConfig) {
     config
         .service(submit_request)
         .service(list_requests)
+        .service(export_requests_xlsx)
+        .service(export_requests_csv)
         .service(get_request)
         .service(observe)
         .service(resubmit)
@@ -124,6 +127,80 @@ async fn list_requests(
     })
     .await?;
     Ok(web::Json(result))
+}
+
+/// Every request the list's filters select (not a page), in its order, written by `write` on
+/// the spreadsheet permits.
+async fn export(
+    state: &AppState,
+    staff: &Staff<AnyStaff>,
+    filter: RequestFilter,
+    write: fn(&[RequestSummary], &std::path::Path) -> AppResult<std::fs::File>,
+) -> AppResult<std::fs::File> {
+    filter.validate().map_err(AppError::validation)?;
+    let (pool, user, dir) = (state.pool.clone(), staff.user.clone(), state.uploads_dir());
+    state
+        .parse_permits
+        .run(move || {
+            let found = records::all(&mut *db::checkout(&pool)?, &user, &filter, Utc::now())?;
+            write(&found, &dir)
+        })
+        .await
+}
+
+/// The file name of an export made now: `solicitudes_2026-12-07.xlsx`.
+fn export_name(extension: &str) -> String {
+    format!(
+        "solicitudes_{}.{extension}",
+        crate::calendar::rules::local_date(Utc::now())
+    )
+}
+
+/// The list as a workbook: every request its filters select (not only a page), in its order.
+#[utoipa::path(
+    tag = "requests",
+    security(("bearer" = [])),
+    params(RequestFilter),
+    responses(
+        (status = 200, description = "The workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        BadRequest, Unauthenticated, Forbidden, Unprocessable
+    )
+)]
+#[get("/requests/export.xlsx")]
+async fn export_requests_xlsx(
+    state: web::Data<AppState>,
+    staff: Staff<AnyStaff>,
+    request: HttpRequest,
+    filter: web::Query<RequestFilter>,
+) -> AppResult<HttpResponse> {
+    let file = export(&state, &staff, filter.into_inner(), export::xlsx).await?;
+    crate::spreadsheet::download(&request, file, &export_name("xlsx"))
+}
+
+/// The list as CSV (UTF-8 with a byte-order mark), like the workbook.
+#[utoipa::path(
+    tag = "requests",
+    security(("bearer" = [])),
+    params(RequestFilter),
+    responses(
+        (status = 200, description = "The list", content_type = "text/csv", body = String),
+        BadRequest, Unauthenticated, Forbidden, Unprocessable
+    )
+)]
+#[get("/requests/export.csv")]
+async fn export_requests_csv(
+    state: web::Data<AppState>,
+    staff: Staff<AnyStaff>,
+    request: HttpRequest,
+    filter: web::Query<RequestFilter>,
+) -> AppResult<HttpResponse> {
+    let file = export(&state, &staff, filter.into_inner(), export::csv).await?;
+    crate::download::attachment(
+        &request,
+        file,
+        &export_name("csv"),
+        "text/csv; charset=utf-8",
+    )
 }
 
 /// A request with its documents, clocks and the actions the caller may take.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use confrontas_api::{
-    Page, RequestAction, RequestDetail, RequestFilter, RequestSla, RequestSort, RequestState,
+    Curp, Page, RequestAction, RequestDetail, RequestFilter, RequestSla, RequestSort, RequestState,
     RequestSummary, RequestType, Role, SlaClock, TimelineEntry, TimelineEvent,
 };
 use diesel::prelude::*;
@@ -15,7 +15,10 @@ use crate::auth::principal::StaffUser;
 use crate::calendar::{self, start_of_local_day};
 use crate::db::{self, AnyConnection, PageRequest};
 use crate::error::{AppError, AppResult};
-use crate::schema::{attachments as attachments_table, request_events, requests, users};
+use crate::schema::{
+    attachments as attachments_table, confrontation_items, confrontations, request_events,
+    requests, users,
+};
 use crate::sla;
 use crate::units::records::unit_refs;
 
@@ -90,16 +93,39 @@ fn filtered<'a>(
     if let Some(to) = filter.submitted_to.and_then(|d| d.succ_opt()) {
         query = query.filter(requests::submitted_at.lt(start_of_local_day(to).naive_utc()));
     }
+    if filter.mine == Some(true) {
+        let waiting: Vec<&str> = RequestState::ALL
+            .into_iter()
+            .filter(|state| state.next_role() == Some(staff.role))
+            .map(RequestState::as_str)
+            .collect();
+        query = query.filter(requests::state.eq_any(waiting));
+    }
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let code = db::like_anywhere(&q.to_uppercase());
         let words = db::contains_pattern(q);
-        query = query.filter(
-            requests::ticket_number
-                .like(code.clone())
-                .escape('\\')
-                .or(requests::folio.like(code).escape('\\'))
-                .or(db::lower(requests::subject).like(words).escape('\\')),
-        );
+        let text = requests::ticket_number
+            .like(code.clone())
+            .escape('\\')
+            .or(requests::folio.like(code).escape('\\'))
+            .or(db::lower(requests::subject).like(words).escape('\\'));
+        query = match Curp::parse(q) {
+            // A person: the requests whose confrontations asked for them.
+            Ok(curp) => query.filter(
+                text.or(requests::id.eq_any(
+                    confrontations::table
+                        .filter(
+                            confrontations::id.eq_any(
+                                confrontation_items::table
+                                    .filter(confrontation_items::curp.eq(curp.as_str().to_owned()))
+                                    .select(confrontation_items::confrontation_id),
+                            ),
+                        )
+                        .select(confrontations::request_id),
+                )),
+            ),
+            Err(_) => query.filter(text),
+        };
     }
     query
 }
@@ -115,20 +141,8 @@ pub fn list(
 ) -> AppResult<Page<RequestSummary>> {
     let sort = filter.sort.unwrap_or_default();
     // Clocks are computed, not stored: filtering or sorting by them reads every match.
-    if filter.sla_status.is_some() || sort == RequestSort::Due {
-        let rows = filtered(staff, filter)
-            .order(requests::submitted_at.desc())
-            .select(RequestRow::as_select())
-            .load(conn)?;
-        let mut found: Vec<RequestSummary> = summaries(conn, &rows, now)?
-            .into_iter()
-            .map(|(summary, _)| summary)
-            .filter(|s| filter.sla_status.is_none() || s.sla_status == filter.sla_status)
-            .collect();
-        if sort == RequestSort::Due {
-            found.sort_by_key(|s| (s.due_date.is_none(), s.due_date, s.submitted_at));
-        }
-        return Ok(page.slice(found));
+    if filter.sla_status.is_some() || matches!(sort, RequestSort::Due | RequestSort::DueLast) {
+        return Ok(page.slice(all(conn, staff, filter, now)?));
     }
     let ordered = match sort {
         RequestSort::Oldest => {
@@ -137,7 +151,9 @@ pub fn list(
         RequestSort::Updated => {
             filtered(staff, filter).order((requests::updated_at.desc(), requests::id.desc()))
         }
-        RequestSort::Recent | RequestSort::Due => {
+        RequestSort::Ticket => filtered(staff, filter).order(requests::ticket_number.asc()),
+        RequestSort::TicketDesc => filtered(staff, filter).order(requests::ticket_number.desc()),
+        RequestSort::Recent | RequestSort::Due | RequestSort::DueLast => {
             filtered(staff, filter).order((requests::submitted_at.desc(), requests::id.desc()))
         }
     };
@@ -152,6 +168,43 @@ pub fn list(
             .map(|(summary, _)| summary)
             .collect())
     })
+}
+
+/// Every request `staff` may see that `filter` selects, sorted as it asks (no pages): for
+/// orders and filters on the computed clocks, and for exports.
+pub fn all(
+    conn: &mut AnyConnection,
+    staff: &StaffUser,
+    filter: &RequestFilter,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<RequestSummary>> {
+    let rows = filtered(staff, filter)
+        .order((requests::submitted_at.desc(), requests::id.desc()))
+        .select(RequestRow::as_select())
+        .load(conn)?;
+    let mut found: Vec<RequestSummary> = summaries(conn, &rows, now)?
+        .into_iter()
+        .map(|(summary, _)| summary)
+        .filter(|s| filter.sla_status.is_none() || s.sla_status == filter.sla_status)
+        .collect();
+    match filter.sort.unwrap_or_default() {
+        RequestSort::Recent => {}
+        RequestSort::Oldest => found.reverse(),
+        RequestSort::Due => {
+            found.sort_by_key(|s| (s.due_date.is_none(), s.due_date, s.submitted_at));
+        }
+        RequestSort::DueLast => found.sort_by_key(|s| {
+            (
+                s.due_date.is_none(),
+                std::cmp::Reverse(s.due_date),
+                s.submitted_at,
+            )
+        }),
+        RequestSort::Updated => found.sort_by_key(|s| std::cmp::Reverse((s.updated_at, s.id))),
+        RequestSort::Ticket => found.sort_by(|a, b| a.ticket_number.cmp(&b.ticket_number)),
+        RequestSort::TicketDesc => found.sort_by(|a, b| b.ticket_number.cmp(&a.ticket_number)),
+    }
+    Ok(found)
 }
 
 /// Summaries of `rows` with their clocks as of `now`, in the same order.

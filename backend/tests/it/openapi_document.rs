@@ -73,6 +73,7 @@ fn every_contract_path() -> Vec<(&'static str, String)> {
     let filters = RequestFilter {
         state: Some(RequestState::Observed),
         q: Some("MS-2026/1 ñ".into()),
+        mine: Some(true),
         page: Some(2),
         ..Default::default()
     };
@@ -139,6 +140,8 @@ fn every_contract_path() -> Vec<(&'static str, String)> {
         ("get", paths::layouts::template()),
         ("post", paths::layouts::validate(&Default::default())),
         ("get", paths::requests::list(&filters)),
+        ("get", paths::requests::export_xlsx(&filters)),
+        ("get", paths::requests::export_csv(&filters)),
         ("post", paths::requests::submit()),
         ("get", paths::requests::one(3)),
         ("get", paths::requests::timeline(3)),

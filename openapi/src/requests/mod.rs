@@ -241,16 +241,32 @@ pub enum RequestSort {
     Oldest,
     /// Nearest due date first (requests without a running clock last).
     Due,
+    /// Farthest due date first (requests without a running clock last).
+    DueLast,
     /// Most recently changed first.
     Updated,
+    /// By ticket number, ascending.
+    Ticket,
+    /// By ticket number, descending.
+    TicketDesc,
+}
+
+/// Which way a column of a list is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortDirection {
+    Ascending,
+    Descending,
 }
 
 impl RequestSort {
-    pub const ALL: [RequestSort; 4] = [
+    pub const ALL: [RequestSort; 7] = [
         RequestSort::Recent,
         RequestSort::Oldest,
         RequestSort::Due,
+        RequestSort::DueLast,
         RequestSort::Updated,
+        RequestSort::Ticket,
+        RequestSort::TicketDesc,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -258,7 +274,10 @@ impl RequestSort {
             RequestSort::Recent => "recent",
             RequestSort::Oldest => "oldest",
             RequestSort::Due => "due",
+            RequestSort::DueLast => "due_last",
             RequestSort::Updated => "updated",
+            RequestSort::Ticket => "ticket",
+            RequestSort::TicketDesc => "ticket_desc",
         }
     }
 
@@ -272,8 +291,41 @@ impl RequestSort {
             RequestSort::Recent => "Más recientes",
             RequestSort::Oldest => "Más antiguas",
             RequestSort::Due => "Próximas a vencer",
+            RequestSort::DueLast => "Vencimiento más lejano",
             RequestSort::Updated => "Cambios recientes",
+            RequestSort::Ticket => "Ticket ascendente",
+            RequestSort::TicketDesc => "Ticket descendente",
         }
+    }
+
+    /// The column this order sorts by (`ticket`, `due`, `submitted`; `None`: last change)
+    /// and its direction.
+    pub fn column(self) -> Option<(&'static str, SortDirection)> {
+        match self {
+            RequestSort::Recent => Some(("submitted", SortDirection::Descending)),
+            RequestSort::Oldest => Some(("submitted", SortDirection::Ascending)),
+            RequestSort::Due => Some(("due", SortDirection::Ascending)),
+            RequestSort::DueLast => Some(("due", SortDirection::Descending)),
+            RequestSort::Ticket => Some(("ticket", SortDirection::Ascending)),
+            RequestSort::TicketDesc => Some(("ticket", SortDirection::Descending)),
+            RequestSort::Updated => None,
+        }
+    }
+
+    /// The order a click on `column`'s header asks for: the other direction when the list is
+    /// sorted by it, else the column's natural first direction (newest received, nearest due,
+    /// lowest ticket).
+    pub fn toggled(self, column: &str) -> Option<RequestSort> {
+        let sorted_here = self.column().filter(|(c, _)| *c == column).map(|(_, d)| d);
+        Some(match (column, sorted_here) {
+            ("submitted", Some(SortDirection::Descending)) => RequestSort::Oldest,
+            ("submitted", _) => RequestSort::Recent,
+            ("due", Some(SortDirection::Ascending)) => RequestSort::DueLast,
+            ("due", _) => RequestSort::Due,
+            ("ticket", Some(SortDirection::Ascending)) => RequestSort::TicketDesc,
+            ("ticket", _) => RequestSort::Ticket,
+            _ => return None,
+        })
     }
 }
 
@@ -292,8 +344,13 @@ pub struct RequestFilter {
     pub submitted_from: Option<NaiveDate>,
     /// Submitted on or before this date (Mexico City).
     pub submitted_to: Option<NaiveDate>,
-    /// Part of the ticket number, folio or subject.
+    /// Part of the ticket number, folio or subject, or a whole CURP (the requests whose
+    /// confrontations included that person).
     pub q: Option<String>,
+    /// Only what waits for the caller's role: for the service desk what it must receive,
+    /// register or close; for the sub-directorate what it must accept and attend; for an area
+    /// what it must correct.
+    pub mine: Option<bool>,
     pub sort: Option<RequestSort>,
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
     pub page: Option<u32>,

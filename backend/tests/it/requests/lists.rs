@@ -14,6 +14,9 @@ use super::*;
 on_both_backends!(
     dashboards_and_the_sla_report_count_what_is_pending_late_and_met,
     the_list_filters_by_state_type_dates_and_text_and_sorts,
+    mine_keeps_what_waits_for_the_callers_role,
+    a_curp_finds_the_requests_that_confronted_it,
+    column_orders_and_exports_follow_the_list,
 );
 
 async fn list(app: &TestApp, token: &str, filter: RequestFilter) -> Vec<String> {
@@ -331,4 +334,184 @@ async fn the_list_filters_by_state_type_dates_and_text_and_sorts(app: TestApp) {
         )
         .await;
     assert_eq!((paged.total, paged.items.len()), (3, 1));
+}
+
+async fn mine_keeps_what_waits_for_the_callers_role(app: TestApp) {
+    let tokens = Tokens::of(&app).await;
+    let submitted = in_state(&app, &tokens, RequestState::Submitted).await;
+    let observed = in_state(&app, &tokens, RequestState::Observed).await;
+    let forwarded = in_state(&app, &tokens, RequestState::Forwarded).await;
+    let closed = in_state(&app, &tokens, RequestState::Closed).await;
+    let mine = RequestFilter {
+        mine: Some(true),
+        sort: Some(RequestSort::Oldest),
+        ..Default::default()
+    };
+    let ticket = |d: &RequestDetail| d.summary.ticket_number.clone();
+    assert_eq!(
+        list(&app, &tokens.mesa, mine.clone()).await,
+        [ticket(&submitted)]
+    );
+    assert_eq!(
+        list(&app, &tokens.sub, mine.clone()).await,
+        [ticket(&forwarded)]
+    );
+    assert_eq!(
+        list(&app, &tokens.area, mine.clone()).await,
+        [ticket(&observed)]
+    );
+    assert_eq!(
+        list(
+            &app,
+            &tokens.mesa,
+            RequestFilter {
+                mine: Some(false),
+                ..mine
+            }
+        )
+        .await
+        .len(),
+        4,
+        "mine=false is everything: {}",
+        ticket(&closed)
+    );
+}
+
+async fn a_curp_finds_the_requests_that_confronted_it(app: TestApp) {
+    use crate::support::procedure::{in_attention, layout};
+    use confrontas_server::population::{DEMO_SEED, Population};
+    let tokens = Tokens::of(&app).await;
+    let confronted = in_attention(&app, &tokens, layout(&[3, 4])).await;
+    let other = in_attention(&app, &tokens, layout(&[5])).await;
+    app.confront(&tokens.sub, confronted.summary.id).await;
+    app.confront(&tokens.sub, other.summary.id).await;
+    let people = Population::new(DEMO_SEED);
+    let by_curp = |curp: String| RequestFilter {
+        q: Some(curp),
+        ..Default::default()
+    };
+    assert_eq!(
+        list(
+            &app,
+            &tokens.mesa,
+            by_curp(people.person(4).curp.to_string())
+        )
+        .await,
+        vec![confronted.summary.ticket_number]
+    );
+    assert_eq!(
+        list(
+            &app,
+            &tokens.area,
+            by_curp(people.person(5).curp.to_string().to_lowercase())
+        )
+        .await,
+        vec![other.summary.ticket_number],
+        "written in lower case too"
+    );
+    assert!(
+        list(
+            &app,
+            &tokens.mesa,
+            by_curp(people.person(6).curp.to_string())
+        )
+        .await
+        .is_empty(),
+        "a CURP no confrontation asked for"
+    );
+}
+
+async fn column_orders_and_exports_follow_the_list(app: TestApp) {
+    use crate::support::sheets::read_sheet;
+    let tokens = Tokens::of(&app).await;
+    let first = in_state(&app, &tokens, RequestState::Submitted).await;
+    let second = in_state(&app, &tokens, RequestState::Forwarded).await;
+    let late = submit(&app, &tokens.area).await;
+    age(&app, late.summary.id, 30);
+    let (a, b, c) = (
+        first.summary.ticket_number.clone(),
+        second.summary.ticket_number.clone(),
+        late.summary.ticket_number.clone(),
+    );
+    let sorted = |sort: RequestSort| RequestFilter {
+        sort: Some(sort),
+        ..Default::default()
+    };
+    assert_eq!(
+        list(&app, &tokens.mesa, sorted(RequestSort::Ticket)).await,
+        [a.clone(), b.clone(), c.clone()]
+    );
+    assert_eq!(
+        list(&app, &tokens.mesa, sorted(RequestSort::TicketDesc)).await,
+        [c.clone(), b.clone(), a.clone()]
+    );
+    let nearest = list(&app, &tokens.mesa, sorted(RequestSort::Due)).await;
+    assert_eq!(nearest[0], c, "the late one is due first");
+    let farthest = list(&app, &tokens.mesa, sorted(RequestSort::DueLast)).await;
+    assert_eq!(farthest.len(), 3);
+    assert_eq!(farthest.last(), Some(&c), "the nearest due date last");
+    assert_eq!(
+        RequestSort::Recent.toggled("submitted"),
+        Some(RequestSort::Oldest)
+    );
+    assert_eq!(
+        RequestSort::Oldest.toggled("submitted"),
+        Some(RequestSort::Recent)
+    );
+    assert_eq!(RequestSort::Recent.toggled("due"), Some(RequestSort::Due));
+    assert_eq!(RequestSort::Due.toggled("due"), Some(RequestSort::DueLast));
+
+    // The export holds every request the filters select, in the list's order, not a page.
+    let filter = RequestFilter {
+        request_type: Some(RequestType::Renapo),
+        sort: Some(RequestSort::Ticket),
+        per_page: Some(1),
+        ..Default::default()
+    };
+    let response = app
+        .get(&paths::requests::export_xlsx(&filter), &tokens.mesa)
+        .await;
+    let rows = read_sheet(
+        crate::support::workbook(response, "solicitudes_").await,
+        "Solicitudes",
+    );
+    assert_eq!(
+        rows[0][..6],
+        ["Ticket", "Folio", "Tipo", "Asunto", "Unidad", "Estado"].map(String::from)
+    );
+    assert_eq!(
+        rows[1..].iter().map(|r| r[0].clone()).collect::<Vec<_>>(),
+        [a.clone(), b.clone(), c.clone()]
+    );
+    assert_eq!(rows[2][5], "Turnada", "states in words");
+    assert_eq!(rows[2][1], second.summary.folio.clone().unwrap());
+
+    let response = app
+        .get(&paths::requests::export_csv(&filter), &tokens.area)
+        .await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()[reqwest::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let text = response.text().await.unwrap();
+    assert!(text.starts_with("\u{feff}Ticket,Folio,Tipo"), "{text}");
+    assert_eq!(
+        text.lines().count(),
+        4,
+        "a header and the area's three requests"
+    );
+
+    let refused = app
+        .get(
+            &paths::requests::export_csv(&RequestFilter {
+                q: Some("x".repeat(101)),
+                ..Default::default()
+            }),
+            &tokens.mesa,
+        )
+        .await;
+    refused.expect_problem(422, "validation_failed").await;
 }

@@ -1,0 +1,1 @@
+DROP INDEX confrontation_items_curp;
