@@ -26,6 +26,7 @@ diesel::table! {
         last_login_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        must_change_password -> Bool,
     }
 }
 

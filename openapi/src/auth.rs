@@ -194,6 +194,10 @@ pub struct Me {
     pub unit: UnitRef,
     /// API clients only.
     pub scopes: Vec<ApiScope>,
+    /// Users only: the password is a temporary one an administrator set; every other endpoint
+    /// answers 403 `password_change_required` until the user chooses their own.
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 /// `POST /api/v1/me/password`. Changing the password ends every session of the user.

@@ -157,6 +157,9 @@ pub enum TrustStatus {
     Expired,
     /// No certificate deployed from the store (the configured file is trusted).
     NotDeployed,
+    /// RENAPO presented a server certificate this instance does not trust (it changed its
+    /// certificate and the new one is not deployed): every query fails until it is.
+    Untrusted,
 }
 
 impl TrustStatus {
@@ -173,12 +176,18 @@ impl TrustStatus {
         }
     }
 
+    /// Whether RENAPO cannot be queried with it: expired, or refused in the handshake.
+    pub fn is_trouble(self) -> bool {
+        matches!(self, TrustStatus::Expired | TrustStatus::Untrusted)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             TrustStatus::Valid => "Vigente",
             TrustStatus::ExpiringSoon => "Por vencer",
             TrustStatus::Expired => "Vencido",
             TrustStatus::NotDeployed => "Sin certificado desplegado",
+            TrustStatus::Untrusted => "No confiable",
         }
     }
 }

@@ -200,6 +200,20 @@ pub fn text_problem(value: &str, max: usize) -> Option<String> {
     }
 }
 
+/// The page numbers a pager offers around `page` of `count`: the first, the last and two on
+/// each side of the current one, `None` where numbers are left out.
+pub fn page_numbers(page: u64, count: u64) -> Vec<Option<u64>> {
+    let mut shown: Vec<Option<u64>> = Vec::new();
+    for number in 1..=count {
+        if number == 1 || number == count || number.abs_diff(page) <= 2 {
+            shown.push(Some(number));
+        } else if shown.last() != Some(&None) {
+            shown.push(None);
+        }
+    }
+    shown
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,5 +302,29 @@ mod tests {
         assert!(text_problem("Dirección", 10).is_none());
         assert!(text_problem("Dirección General", 10).is_some());
         assert!(text_problem("uno\ndos", 10).is_some());
+    }
+
+    #[test]
+    fn a_pager_offers_the_ends_and_the_neighbourhood_of_the_current_page() {
+        assert_eq!(page_numbers(1, 1), [Some(1)]);
+        assert_eq!(page_numbers(1, 4), [Some(1), Some(2), Some(3), Some(4)]);
+        assert_eq!(
+            page_numbers(10, 30),
+            [
+                Some(1),
+                None,
+                Some(8),
+                Some(9),
+                Some(10),
+                Some(11),
+                Some(12),
+                None,
+                Some(30)
+            ]
+        );
+        assert_eq!(
+            page_numbers(2, 9),
+            [Some(1), Some(2), Some(3), Some(4), None, Some(9)]
+        );
     }
 }

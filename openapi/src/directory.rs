@@ -203,6 +203,15 @@ impl UserPatch {
     }
 }
 
+/// The answer of `POST /api/v1/users/{id}/password-reset`: a temporary password, shown this
+/// once and stored only as a hash. Its holder signs in with it and must choose their own before
+/// anything else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TemporaryPassword {
+    pub temporary_password: String,
+}
+
 /// A partner system allowed to call the API with the client-credentials grant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

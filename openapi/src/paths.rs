@@ -93,6 +93,9 @@ pub mod users {
     pub fn one(id: i64) -> String {
         format!("{API}/users/{id}")
     }
+    pub fn password_reset(id: i64) -> String {
+        format!("{API}/users/{id}/password-reset")
+    }
 }
 
 pub mod api_clients {

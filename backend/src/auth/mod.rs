@@ -20,7 +20,7 @@ use crate::api_doc::{BodyErrors, Forbidden, TooManyRequests, Unauthenticated};
 use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use principal::{AnyStaff, Principal, Staff, client_ip};
+use principal::{PendingPasswordToo, Principal, Staff, client_ip};
 use service::Origin;
 
 pub fn routes(config: &mut ServiceConfig) {
@@ -91,7 +91,10 @@ async fn refresh(
     responses((status = 204, description = "Session ended"), Unauthenticated, Forbidden)
 )]
 #[post("/auth/logout")]
-async fn logout(state: web::Data<AppState>, staff: Staff<AnyStaff>) -> AppResult<HttpResponse> {
+async fn logout(
+    state: web::Data<AppState>,
+    staff: Staff<PendingPasswordToo>,
+) -> AppResult<HttpResponse> {
     let user = staff.user;
     service::logout(&state, user.id, user.session_id, user.client_ip).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -173,7 +176,7 @@ async fn me(state: web::Data<AppState>, principal: Principal) -> AppResult<web::
 #[post("/me/password")]
 async fn change_password(
     state: web::Data<AppState>,
-    staff: Staff<AnyStaff>,
+    staff: Staff<PendingPasswordToo>,
     body: web::Json<ChangePasswordRequest>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner();

@@ -59,6 +59,25 @@ fn verify_now(password: &str, hash: &str) -> bool {
         .is_ok()
 }
 
+/// Characters of temporary passwords: no look-alikes (0/O, 1/l/I), so that one read aloud or
+/// copied by hand arrives intact.
+const TEMPORARY_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+
+/// A temporary password: four groups of four characters from the operating system's random
+/// source through the thread's CSPRNG (about 93 bits), e.g. `hK7m-3PqX-z9Ta-Rw4e`.
+pub fn temporary() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..4)
+        .map(|_| {
+            (0..4)
+                .map(|_| TEMPORARY_ALPHABET[rng.random_range(0..TEMPORARY_ALPHABET.len())] as char)
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +113,22 @@ mod tests {
                 .await
                 .unwrap()
         );
+    }
+
+    #[test]
+    fn temporary_passwords_are_four_groups_without_look_alikes_and_never_repeat() {
+        let first = super::temporary();
+        let groups: Vec<&str> = first.split('-').collect();
+        assert_eq!(groups.len(), 4, "{first}");
+        assert!(groups.iter().all(|g| g.len() == 4), "{first}");
+        assert!(
+            first
+                .chars()
+                .filter(|c| *c != '-')
+                .all(|c| super::TEMPORARY_ALPHABET.contains(&(c as u8))),
+            "{first}"
+        );
+        assert!(!first.contains(['0', 'O', '1', 'l', 'I']));
+        assert_ne!(first, super::temporary());
     }
 }

@@ -29,6 +29,9 @@ pub struct StaffUser {
     pub unit_id: i64,
     pub session_id: String,
     pub client_ip: IpAddr,
+    /// The password is a temporary one an administrator set: until the user chooses their own,
+    /// only the endpoints of their own session answer (`Staff<PendingPasswordToo>`).
+    pub must_change_password: bool,
 }
 
 /// A partner system authenticated with the client-credentials grant.
@@ -97,15 +100,15 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
             .and_then(|id| id.parse::<i64>().ok())
         {
             let session_id = claims.sid.ok_or_else(unauthenticated)?;
-            let (role, unit_id) = sessions::table
+            let (role, unit_id, must_change_password) = sessions::table
                 .inner_join(users::table)
                 .filter(sessions::id.eq(&session_id))
                 .filter(sessions::user_id.eq(user_id))
                 .filter(sessions::revoked_at.is_null())
                 .filter(sessions::expires_at.gt(now))
                 .filter(users::active.eq(true))
-                .select((users::role, users::unit_id))
-                .first::<(String, i64)>(conn)
+                .select((users::role, users::unit_id, users::must_change_password))
+                .first::<(String, i64, bool)>(conn)
                 .optional()?
                 .ok_or_else(unauthenticated)?;
             let role = Role::parse(&role)
@@ -116,6 +119,7 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
                 unit_id,
                 session_id,
                 client_ip: ip,
+                must_change_password,
             }))
         } else if let Some(client_id) = claims.sub.strip_prefix("client:") {
             let (id, unit_id, allowed, secret_hash) = api_clients::table
@@ -209,6 +213,16 @@ impl FromRequest for Principal {
 /// The roles a `Staff<_>` extractor admits.
 pub trait RoleSet {
     const ROLES: &'static [Role];
+    /// Whether a user who must still replace a temporary password is admitted.
+    const WHILE_PASSWORD_IS_TEMPORARY: bool = false;
+}
+
+/// Every staff role, also before a temporary password is replaced: for the endpoints of the
+/// person's own session (who am I, change my password, sign out).
+pub struct PendingPasswordToo;
+impl RoleSet for PendingPasswordToo {
+    const ROLES: &'static [Role] = &Role::ALL;
+    const WHILE_PASSWORD_IS_TEMPORARY: bool = true;
 }
 
 /// Every staff role.
@@ -221,6 +235,13 @@ impl RoleSet for AnyStaff {
 pub struct AdminOnly;
 impl RoleSet for AdminOnly {
     const ROLES: &'static [Role] = &[Role::Admin];
+}
+
+/// The staff who see every unit's requests: the service desk, the sub-directorate and the
+/// administration (not the areas).
+pub struct MinistryStaff;
+impl RoleSet for MinistryStaff {
+    const ROLES: &'static [Role] = &[Role::Mesa, Role::Subdireccion, Role::Admin];
 }
 
 /// The sub-directorate only: it runs confrontations and applies their results.
@@ -249,6 +270,15 @@ impl<R: RoleSet + 'static> FromRequest for Staff<R> {
         let principal = principal_of(req);
         Box::pin(async move {
             match principal.await? {
+                Principal::Staff(user)
+                    if user.must_change_password && !R::WHILE_PASSWORD_IS_TEMPORARY =>
+                {
+                    Err(AppError::new(
+                        actix_web::http::StatusCode::FORBIDDEN,
+                        "password_change_required",
+                        "Su contraseña es temporal: cámbiela en «Mi perfil» antes de continuar.",
+                    ))
+                }
                 Principal::Staff(user) if R::ROLES.contains(&user.role) => Ok(Staff {
                     user,
                     _roles: PhantomData,

@@ -37,6 +37,7 @@ pub fn me(conn: &mut AnyConnection, principal: Principal) -> AppResult<Me> {
                     name: unit.2,
                 },
                 scopes: Vec::new(),
+                must_change_password: user.must_change_password,
             })
         }
         Principal::Client(client) => {
@@ -58,6 +59,7 @@ pub fn me(conn: &mut AnyConnection, principal: Principal) -> AppResult<Me> {
                     name: unit.2,
                 },
                 scopes: client.scopes,
+                must_change_password: false,
             })
         }
     }

@@ -532,6 +532,7 @@ pub async fn change_password(
             diesel::update(users::table.find(user_id))
                 .set((
                     users::password_hash.eq(new_hash),
+                    users::must_change_password.eq(false),
                     users::updated_at.eq(db::now()),
                 ))
                 .execute(conn)?;

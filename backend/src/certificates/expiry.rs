@@ -1,7 +1,7 @@
-//! Expiry alerts of the deployed RENAPO certificate: the sub-directorate and the
-//! administration are notified 30, 15 and 7 days before it expires and when it has expired —
-//! once each, even with several instances (the sent alerts are recorded with a
-//! compare-and-set on the certificate's row, in the notifications' transaction).
+//! Alerts about RENAPO's certificate: the sub-directorate and the administration are notified
+//! 30, 15 and 7 days before the deployed one expires and when it has expired, and when RENAPO
+//! presents a certificate the instances do not trust — once each, even with several instances
+//! (what was sent is recorded with a compare-and-set, in the notifications' transaction).
 
 use chrono::NaiveDateTime;
 use confrontas_api::Role;
@@ -73,8 +73,38 @@ pub fn check(conn: &mut AnyConnection) -> AppResult<usize> {
         Ok(crate::notifications::announce_certificate(
             conn,
             &[Role::Subdireccion, Role::Admin],
-            row.id,
+            Some(row.id),
             &message(row.not_after, now),
+        )?)
+    })
+}
+
+/// The `settings` key recording whether the refusal of RENAPO's certificate was announced.
+const REFUSAL_KEY: &str = "renapo_certificate_refused";
+
+/// Announces a refused handshake (`reason`) once per incident; a trusted handshake ends the
+/// incident. Returns how many people were told.
+pub fn refusal(conn: &mut AnyConnection, reason: Option<&str>) -> AppResult<usize> {
+    let (from, to) = match reason {
+        Some(_) => ("trusted", "refused"),
+        None => ("refused", "trusted"),
+    };
+    conn.write_transaction(|conn| {
+        if db::settings::get(conn, REFUSAL_KEY)?.as_deref().unwrap_or("trusted") == to
+            || !db::settings::swap(conn, REFUSAL_KEY, from, to)?
+        {
+            return Ok(0);
+        }
+        let Some(reason) = reason else {
+            return Ok(0);
+        };
+        let deployed_id = deployed(conn)?.map(|row| row.id);
+        tracing::warn!(%reason, "announcing that RENAPO's certificate is refused");
+        Ok(crate::notifications::announce_certificate(
+            conn,
+            &[Role::Subdireccion, Role::Admin],
+            deployed_id,
+            "RENAPO presentó un certificado que Confrontas no reconoce: las consultas y confrontas con RENAPO están detenidas. Despliegue el certificado nuevo que RENAPO envió en «Certificado RENAPO».",
         )?)
     })
 }

@@ -31,7 +31,7 @@ pub async fn follow(pool: &DbPool, renapo: &RenapoGateway) -> AppResult<()> {
 }
 
 /// Follows the deployed certificate now and every `every` (when RENAPO is configured), and
-/// sends its expiry alerts when they fall due.
+/// sends its expiry alerts when they fall due and the alert of a refused handshake.
 pub async fn spawn(pool: DbPool, renapo: Arc<RenapoGateway>, every: Duration) -> AppResult<()> {
     if !renapo.is_configured() {
         return Ok(());
@@ -43,6 +43,18 @@ pub async fn spawn(pool: DbPool, renapo: Arc<RenapoGateway>, every: Duration) ->
             ticks.tick().await;
             if let Err(error) = follow(&pool, &renapo).await {
                 tracing::warn!(%error.detail, "cannot follow the deployed RENAPO certificate");
+            }
+            let refused = renapo.trust_refused();
+            match db::run_in_background(&pool, move |conn| {
+                super::expiry::refusal(conn, refused.as_deref())
+            })
+            .await
+            {
+                Ok(0) => {}
+                Ok(told) => tracing::warn!(told, "RENAPO certificate refusal announced"),
+                Err(error) => {
+                    tracing::warn!(%error.detail, "cannot announce the RENAPO certificate's refusal")
+                }
             }
             match db::run_in_background(&pool, super::expiry::check).await {
                 Ok(0) => {}

@@ -27,3 +27,20 @@ pub fn put(conn: &mut AnyConnection, key: &str, value: &str) -> QueryResult<()> 
     }
     Ok(())
 }
+
+/// Moves `key` from `from` to `to` if it holds `from` (a missing key holds `from` too), inside
+/// the caller's transaction; whether this call made the move. Of several instances making the
+/// same move at once, exactly one does.
+pub fn swap(conn: &mut AnyConnection, key: &str, from: &str, to: &str) -> QueryResult<bool> {
+    if get(conn, key)?.is_none() {
+        // A second instance inserting at the same time fails here and moves nothing.
+        diesel::insert_into(settings::table)
+            .values((settings::key.eq(key), settings::value.eq(to)))
+            .execute(conn)?;
+        return Ok(true);
+    }
+    let moved = diesel::update(settings::table.find(key).filter(settings::value.eq(from)))
+        .set(settings::value.eq(to))
+        .execute(conn)?;
+    Ok(moved == 1)
+}

@@ -1,5 +1,5 @@
 //! Writing notifications: telling the people who act next on a request (and the requesting
-//! area when it is answered), or the people in charge of RENAPO's certificate; in the
+//! area as it moves on its way), or the people in charge of RENAPO's certificate; in the
 //! transaction of the event they announce. And marking them read.
 
 use chrono::NaiveDateTime;
@@ -52,8 +52,9 @@ fn users_of(conn: &mut AnyConnection, role: Role, unit_id: i64) -> QueryResult<V
     query.load(conn)
 }
 
-/// Tells the role that acts next and, when the request is answered (observed, rejected,
-/// resolved, closed), the requesting area. Returns how many people were told.
+/// Tells the role that acts next and, whenever the request moves on its way (observed,
+/// forwarded with its folio, accepted, rejected, resolved, closed), the requesting area.
+/// Returns how many people were told.
 pub fn announce(conn: &mut AnyConnection, news: &Announcement) -> QueryResult<usize> {
     let mut recipients = match news.state.next_role() {
         Some(role) => users_of(conn, role, news.unit_id)?,
@@ -62,6 +63,8 @@ pub fn announce(conn: &mut AnyConnection, news: &Announcement) -> QueryResult<us
     let answers_the_area = matches!(
         news.event,
         TimelineEvent::Observe
+            | TimelineEvent::Forward
+            | TimelineEvent::Accept
             | TimelineEvent::Reject
             | TimelineEvent::Resolve
             | TimelineEvent::Close
@@ -83,12 +86,13 @@ pub fn announce(conn: &mut AnyConnection, news: &Announcement) -> QueryResult<us
     })
 }
 
-/// Tells the active users of `roles` about RENAPO's certificate `certificate_id`. Returns how
+/// Tells the active users of `roles` about RENAPO's certificate (`certificate_id`, the deployed
+/// one it concerns, if any). Returns how
 /// many people were told.
 pub fn announce_certificate(
     conn: &mut AnyConnection,
     roles: &[Role],
-    certificate_id: i64,
+    certificate_id: Option<i64>,
     message: &str,
 ) -> QueryResult<usize> {
     let mut recipients = Vec::new();
@@ -100,7 +104,7 @@ pub fn announce_certificate(
         user_id,
         request_id: None,
         event_id: None,
-        certificate_id: Some(certificate_id),
+        certificate_id,
         message,
         created_at: now,
         email_attempts: 0,

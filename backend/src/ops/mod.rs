@@ -120,7 +120,12 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
         } else {
             AuthorityMode::NotConfigured
         },
-        renapo_trust,
+        // A refused handshake is the more urgent news.
+        renapo_trust: if state.renapo.trust_refused().is_some() {
+            TrustStatus::Untrusted
+        } else {
+            renapo_trust
+        },
         sat: if state.sat.is_simulated() {
             AuthorityMode::Simulator
         } else if state.sat.online().is_some() {

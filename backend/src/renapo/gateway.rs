@@ -23,6 +23,9 @@ pub struct RenapoGateway {
     client: RwLock<Option<Arc<RenapoClient>>>,
     /// Fingerprint of the deployed certificate trusted now (`None`: the configured file's).
     trusted: RwLock<Option<String>>,
+    /// Why the last handshake refused RENAPO's server certificate, while no query has been
+    /// answered since (RENAPO changed its certificate and the new one is not deployed yet).
+    refused: RwLock<Option<String>>,
     settings: Option<RenapoSettings>,
     simulator: Option<tokio::sync::Mutex<RenapoSimulator>>,
 }
@@ -47,6 +50,7 @@ impl RenapoGateway {
                 return Ok(RenapoGateway {
                     client: RwLock::new(None),
                     trusted: RwLock::new(None),
+                    refused: RwLock::new(None),
                     settings: None,
                     simulator: None,
                 });
@@ -92,6 +96,7 @@ impl RenapoGateway {
         Ok(RenapoGateway {
             client: RwLock::new(Some(Arc::new(client))),
             trusted: RwLock::new(None),
+            refused: RwLock::new(None),
             settings: Some(settings),
             simulator: simulator.map(tokio::sync::Mutex::new),
         })
@@ -139,7 +144,35 @@ impl RenapoGateway {
     pub fn replace_trust_anchor(&self, pem: &str) -> Result<(), String> {
         let client = self.client_trusting(pem)?;
         *self.client.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(client));
+        *self.refused.write().unwrap_or_else(|e| e.into_inner()) = None;
         Ok(())
+    }
+
+    /// Why RENAPO's server certificate is refused now, if it is: the last query failed the
+    /// handshake for want of trust and none has been answered since.
+    pub fn trust_refused(&self) -> Option<String> {
+        self.refused
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Remembers whether `answer` says RENAPO's certificate is trusted.
+    fn note<T>(&self, answer: Result<T, ClientError>) -> Result<T, GatewayError> {
+        let refused = match &answer {
+            Ok(_) => Some(None),
+            Err(ClientError::Untrusted(reason)) => Some(Some(reason.clone())),
+            // Other failures say nothing about the certificate.
+            Err(_) => None,
+        };
+        if let Some(refused) = refused {
+            let mut current = self.refused.write().unwrap_or_else(|e| e.into_inner());
+            if current.is_none() && refused.is_some() {
+                tracing::error!(reason = ?refused, "RENAPO's server certificate is not trusted: deploy its new certificate");
+            }
+            *current = refused;
+        }
+        Ok(answer?)
     }
 
     /// Trusts the deployed certificate `pem` (of `fingerprint`) from now on.
@@ -160,7 +193,7 @@ impl RenapoGateway {
     /// Asks RENAPO for `curp` and acknowledges the answer.
     pub async fn consult(&self, curp: &str) -> Result<Reply, GatewayError> {
         let client = self.current().ok_or(GatewayError::NotConfigured)?;
-        Ok(client.consult(curp).await?)
+        self.note(client.consult(curp).await)
     }
 
     /// Asks RENAPO for `curp`, leaving the acknowledgement to [`confirm`].
@@ -168,7 +201,7 @@ impl RenapoGateway {
     /// [`confirm`]: RenapoGateway::confirm
     pub async fn ask(&self, curp: &str) -> Result<Reply, GatewayError> {
         let client = self.current().ok_or(GatewayError::NotConfigured)?;
-        Ok(client.ask(curp).await?)
+        self.note(client.ask(curp).await)
     }
 
     /// Acknowledges an answer's session (`getConfirm`).

@@ -73,6 +73,7 @@ fn demo_user(conn: &mut AnyConnection, role: Role) -> AppResult<StaffUser> {
         unit_id,
         session_id: String::new(),
         client_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        must_change_password: false,
     })
 }
 

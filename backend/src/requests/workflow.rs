@@ -145,14 +145,46 @@ fn record_documents(
     Ok(())
 }
 
-/// What the people told of an event read.
-fn message(ticket: &str, event: TimelineEvent, folio: Option<&str>) -> String {
-    match (event, folio) {
-        (TimelineEvent::Forward, Some(folio)) => {
-            format!("{ticket}: {} {folio}.", event.label())
+/// Subjects longer than this are cut in notifications (the request has it whole).
+const SUBJECT_IN_NEWS: usize = 80;
+
+/// What the people told of an event read: the ticket and the subject first, then what happened
+/// as the reader needs it — the items to correct, the reason of a rejection, the resolution,
+/// the folio (`docs/architecture.md`, "The request procedure").
+fn message(ticket: &str, subject: &str, entry: &Entry) -> String {
+    let subject = if subject.chars().count() > SUBJECT_IN_NEWS {
+        let cut: String = subject.chars().take(SUBJECT_IN_NEWS - 1).collect();
+        format!("{}…", cut.trim_end())
+    } else {
+        subject.to_owned()
+    };
+    let comment = entry.comment.filter(|c| !c.is_empty());
+    let what = match entry.event {
+        TimelineEvent::Observe => {
+            let mut asked: Vec<&str> = entry.items.iter().map(String::as_str).collect();
+            asked.extend(comment);
+            format!(
+                "la Mesa de Servicios le pide corregir: {}",
+                asked.join("; ")
+            )
         }
-        _ => format!("{ticket}: {}.", event.label()),
-    }
+        TimelineEvent::Forward => match entry.folio {
+            Some(folio) => format!("turnada a la Subdirección con el folio {folio}"),
+            None => "turnada a la Subdirección".to_owned(),
+        },
+        TimelineEvent::Accept => "la Subdirección la aceptó y la está atendiendo".to_owned(),
+        TimelineEvent::Reject => match comment {
+            Some(reason) => format!("declarada no procedente: {reason}"),
+            None => "declarada no procedente".to_owned(),
+        },
+        TimelineEvent::Resolve => match comment {
+            Some(summary) => format!("atendida: {summary}"),
+            None => "atendida".to_owned(),
+        },
+        event => event.label().to_lowercase(),
+    };
+    let what = what.trim_end_matches('.');
+    format!("{ticket} «{subject}»: {what}.")
 }
 
 /// Submits a new request of the caller's unit; returns its id.
@@ -214,7 +246,7 @@ pub fn submit(
                 event: TimelineEvent::Submit,
                 state: RequestState::Submitted,
                 actor_id: staff.id,
-                message: &message(&ticket, TimelineEvent::Submit, None),
+                message: &message(&ticket, fields.subject.trim(), &entry),
             },
         )?;
         Ok(id)
@@ -349,7 +381,7 @@ pub fn act(
                 event,
                 state: to,
                 actor_id: staff.id,
-                message: &message(&row.ticket_number, event, folio.as_deref()),
+                message: &message(&row.ticket_number, &row.subject, &entry),
             },
         )?;
         records::visible(conn, staff, id)

@@ -11,7 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::api_doc::{
     BadRequest, BodyErrors, Conflict, Forbidden, NotFound, Unauthenticated, Unprocessable,
 };
-use crate::auth::principal::{AdminOnly, Staff};
+use crate::auth::principal::{AdminOnly, MinistryStaff, Staff};
 use crate::db::{self, PageRequest};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -24,7 +24,7 @@ pub fn routes(config: &mut ServiceConfig) {
         .service(update_unit);
 }
 
-/// List administrative units.
+/// List administrative units (the service desk and the sub-directorate filter requests by them).
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),
@@ -34,7 +34,7 @@ pub fn routes(config: &mut ServiceConfig) {
 #[get("/units")]
 async fn list_units(
     state: web::Data<AppState>,
-    _admin: Staff<AdminOnly>,
+    _staff: Staff<MinistryStaff>,
     filter: web::Query<NameFilter>,
 ) -> AppResult<web::Json<Page<Unit>>> {
     let filter = filter.into_inner();

@@ -5,7 +5,7 @@ pub mod records;
 pub mod service;
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use confrontas_api::{NewUser, Page, Role, User, UserFilter, UserPatch};
+use confrontas_api::{NewUser, Page, Role, TemporaryPassword, User, UserFilter, UserPatch};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api_doc::{
@@ -21,7 +21,8 @@ pub fn routes(config: &mut ServiceConfig) {
         .service(list_users)
         .service(create_user)
         .service(get_user)
-        .service(update_user);
+        .service(update_user)
+        .service(reset_password);
 }
 
 /// List staff users.
@@ -120,4 +121,37 @@ async fn update_user(
     })
     .await?;
     Ok(web::Json(updated))
+}
+
+/// Reset a user's password: a temporary one is answered this once (never stored in clear, never
+/// e-mailed by the server); the user's sessions end, and with it they can only sign in and
+/// choose their own. An administrator changes their own password in their profile.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, body = TemporaryPassword), BadRequest, Unauthenticated, Forbidden, NotFound, Conflict))]
+#[post("/users/{id:-?[0-9]+}/password-reset")]
+async fn reset_password(
+    state: web::Data<AppState>,
+    admin: Staff<AdminOnly>,
+    id: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    if id == admin.user.id {
+        return Err(AppError::conflict(
+            "cannot_reset_self",
+            "Su propia contraseña se cambia en «Mi perfil».",
+        ));
+    }
+    let temporary_password = crate::auth::password::temporary();
+    let hash = state.hasher.hash(temporary_password.clone()).await?;
+    let actor = admin.actor();
+    db::run(&state.pool, move |conn| {
+        service::reset_password(conn, &actor, id, &hash)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(TemporaryPassword { temporary_password }))
 }

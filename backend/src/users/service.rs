@@ -132,3 +132,32 @@ pub fn update(
         Ok(after)
     })
 }
+
+/// Replaces user `id`'s password with the temporary one hashed as `hash`, which they must change
+/// before anything else, and ends their sessions; audited without any secret.
+pub fn reset_password(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+    hash: &str,
+) -> AppResult<()> {
+    conn.write_transaction(|conn| {
+        let user = find(conn, id)?;
+        diesel::update(users::table.find(id))
+            .set((
+                users::password_hash.eq(hash),
+                users::must_change_password.eq(true),
+                users::updated_at.eq(db::now()),
+            ))
+            .execute(conn)?;
+        let sessions_ended = revoke_user_sessions(conn, id)?;
+        actor.record(
+            conn,
+            "user_password_reset",
+            "user",
+            id,
+            json!({ "email": user.email, "sessions_ended": sessions_ended }),
+        )?;
+        Ok(())
+    })
+}

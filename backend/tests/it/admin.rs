@@ -13,7 +13,123 @@ on_both_backends!(
     admin_manages_units_with_validation_and_duplicates_refused,
     admin_manages_users_and_lists_paginate_and_filter,
     admin_cannot_disable_or_demote_themselves,
+    the_desk_and_the_sub_directorate_list_units_and_areas_do_not,
+    a_reset_password_is_shown_once_and_must_be_replaced_before_anything_else,
 );
+
+async fn a_reset_password_is_shown_once_and_must_be_replaced_before_anything_else(app: TestApp) {
+    use confrontas_api::{SessionTokens, TemporaryPassword};
+    use confrontas_server::seed::demo_email;
+    let admin = app.login(Role::Admin).await.access_token;
+    let desk = app.login(Role::Mesa).await.access_token;
+    let desk_me: confrontas_api::Me = app.get_ok(&paths::auth::me(), &desk).await;
+    assert!(!desk_me.must_change_password);
+
+    let reset = app
+        .send_json(
+            Method::POST,
+            &paths::users::password_reset(desk_me.id),
+            &admin,
+            json!(null),
+        )
+        .await;
+    assert_eq!(reset.headers()["cache-control"], "no-store");
+    let temporary: TemporaryPassword = reset.expect_json(200).await;
+    let password = temporary.temporary_password;
+    assert_eq!(password.len(), 19, "{password}");
+    assert!(
+        password.split('-').all(|group| group.len() == 4),
+        "{password}"
+    );
+
+    assert_eq!(
+        app.get(&paths::auth::me(), &desk).await.status(),
+        401,
+        "the sessions ended"
+    );
+    let email = demo_email(Role::Mesa);
+    assert_eq!(
+        app.login_as(&email, crate::support::DEMO_PASSWORD)
+            .await
+            .status(),
+        401
+    );
+    let session: SessionTokens = app.login_as(&email, &password).await.expect_json(200).await;
+    let me: confrontas_api::Me = app.get_ok(&paths::auth::me(), &session.access_token).await;
+    assert!(me.must_change_password);
+    app.get(
+        &paths::requests::list(&Default::default()),
+        &session.access_token,
+    )
+    .await
+    .expect_problem(403, "password_change_required")
+    .await;
+
+    let chosen = "mi-contraseña-propia-2026";
+    let changed = app
+        .send_json(
+            Method::POST,
+            &paths::auth::password(),
+            &session.access_token,
+            json!({ "current_password": password, "new_password": chosen }),
+        )
+        .await;
+    assert_eq!(changed.status(), 204);
+    let session: SessionTokens = app.login_as(&email, chosen).await.expect_json(200).await;
+    let me: confrontas_api::Me = app.get_ok(&paths::auth::me(), &session.access_token).await;
+    assert!(!me.must_change_password);
+    assert_eq!(
+        app.get(
+            &paths::requests::list(&Default::default()),
+            &session.access_token
+        )
+        .await
+        .status(),
+        200
+    );
+
+    let admin_me: confrontas_api::Me = app.get_ok(&paths::auth::me(), &admin).await;
+    app.send_json(
+        Method::POST,
+        &paths::users::password_reset(admin_me.id),
+        &admin,
+        json!(null),
+    )
+    .await
+    .expect_problem(409, "cannot_reset_self")
+    .await;
+    let audit: Vec<String> = {
+        use confrontas_server::schema::audit_log;
+        use diesel::prelude::*;
+        audit_log::table
+            .filter(audit_log::action.eq("user_password_reset"))
+            .select(audit_log::detail)
+            .load(&mut app.state.pool.get().unwrap())
+            .unwrap()
+    };
+    assert_eq!(audit.len(), 1);
+    assert!(
+        !audit[0].contains(&password),
+        "no secret in the audit: {}",
+        audit[0]
+    );
+}
+
+/// The request list's unit filter needs the units: every role that sees every unit's requests
+/// may list them; an area (which sees only its own) may not.
+async fn the_desk_and_the_sub_directorate_list_units_and_areas_do_not(app: TestApp) {
+    let path = paths::units::list(&Default::default());
+    for role in [Role::Mesa, Role::Subdireccion, Role::Admin] {
+        let token = app.login(role).await.access_token;
+        let units: Page<Unit> = app.get_ok(&path, &token).await;
+        assert!(units.total > 1, "{role:?}");
+    }
+    let area = app.login(Role::Area).await.access_token;
+    app.get(&path, &area)
+        .await
+        .expect_problem(403, "forbidden")
+        .await;
+}
 
 /// `CONFRONTAS_ADMIN_EMAIL`/`_PASSWORD` create an administrator once; a later start with another
 /// password does not reset it.
@@ -73,11 +189,6 @@ fn admin_routes() -> Vec<(Method, String, serde_json::Value)> {
     let user = json!({ "email": "nuevo@ejemplo.mx", "name": "Nuevo", "position": "Analista", "unit_id": 1, "role": "area", "password": "contraseña-larga-1" });
     vec![
         (
-            Method::GET,
-            paths::units::list(&Default::default()),
-            json!(null),
-        ),
-        (
             Method::POST,
             paths::units::create(),
             json!({ "key": "NUEVA", "name": "Unidad nueva", "is_ministry": true }),
@@ -115,6 +226,12 @@ fn admin_routes() -> Vec<(Method, String, serde_json::Value)> {
             Method::PATCH,
             paths::api_clients::one(1),
             json!({ "name": "Otro" }),
+        ),
+        // No such user: the administrator's call must not end a caller's sessions.
+        (
+            Method::POST,
+            paths::users::password_reset(999_999),
+            json!(null),
         ),
         (Method::POST, paths::api_clients::secret(1), json!(null)),
     ]

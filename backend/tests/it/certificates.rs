@@ -119,6 +119,39 @@ async fn a_rotated_certificate_is_deployed_without_restart_and_everything_recove
         .await;
     assert!(refusal.detail.contains("certificado"), "{}", refusal.detail);
 
+    // It is loud: /ready says so, and the sub-directorate and the administration are told once.
+    let ready: Readiness = app.get_ok("/ready", &tokens.mesa).await;
+    assert_eq!(ready.renapo_trust, TrustStatus::Untrusted);
+    let told = |token: String| {
+        let app = &app;
+        async move {
+            let page: confrontas_api::Page<confrontas_api::Notification> = app
+                .get_ok(&paths::notifications::list(&Default::default()), &token)
+                .await;
+            page.items
+                .into_iter()
+                .filter(|n| n.message.starts_with("RENAPO presentó un certificado"))
+                .count()
+        }
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while told(tokens.sub.clone()).await == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sub-directorate is told"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        app.get(&consult, &partner).await.status(),
+        502,
+        "still refused"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    assert_eq!(told(tokens.sub.clone()).await, 1, "once per incident");
+    assert_eq!(told(admin.clone()).await, 1);
+    assert_eq!(told(tokens.mesa.clone()).await, 0, "the desk cannot deploy");
+
     // A confrontation started now waits for the certificate instead of failing its items.
     let indices: Vec<u64> = (0..30).collect();
     let request = in_attention(&app, &tokens, layout(&indices)).await;

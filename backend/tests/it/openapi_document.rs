@@ -97,6 +97,7 @@ fn every_contract_path() -> Vec<(&'static str, String)> {
         ),
         ("post", paths::users::create()),
         ("get", paths::users::one(3)),
+        ("post", paths::users::password_reset(3)),
         ("patch", paths::users::one(3)),
         ("get", paths::api_clients::list(&Default::default())),
         ("post", paths::api_clients::create()),

@@ -1,4 +1,5 @@
-//! Notifications reach who acts next, and the area when its request is answered.
+//! Notifications reach who acts next, and the area at every step of its request, saying what
+//! happened.
 
 use crate::support::TestApp;
 use crate::support::procedure::Tokens;
@@ -55,15 +56,55 @@ async fn notifications_reach_who_acts_next_and_the_area_when_answered(app: TestA
         1,
         "the sub-directorate acts next"
     );
+    assert_eq!(unread(&app, &tokens.area).await, 2, "told of the folio");
     let accepted = step(&app, &tokens, &forwarded, RequestAction::Accept).await;
+    assert_eq!(unread(&app, &tokens.area).await, 3, "told it is attended");
     let resolved = step(&app, &tokens, &accepted, RequestAction::Resolve).await;
     assert_eq!(
         unread(&app, &tokens.area).await,
-        2,
+        4,
         "told of the resolution"
     );
     step(&app, &tokens, &resolved, RequestAction::Close).await;
-    assert_eq!(unread(&app, &tokens.area).await, 3, "told of the close");
+    assert_eq!(unread(&app, &tokens.area).await, 5, "told of the close");
+
+    // Each reads ticket, subject and what happened, in the area's words.
+    let area_news: Page<Notification> = app
+        .get_ok(
+            &paths::notifications::list(&Default::default()),
+            &tokens.area,
+        )
+        .await;
+    let by_event = |event: TimelineEvent| {
+        area_news
+            .items
+            .iter()
+            .find(|n| n.event == Some(event))
+            .map(|n| n.message.clone())
+            .unwrap_or_else(|| panic!("no {event:?} notification"))
+    };
+    let ticket = &submitted.summary.ticket_number;
+    let head = format!("{ticket} «{}»: ", submitted.summary.subject);
+    let folio = forwarded.summary.folio.as_deref().unwrap();
+    assert_eq!(
+        by_event(TimelineEvent::Forward),
+        format!("{head}turnada a la Subdirección con el folio {folio}.")
+    );
+    assert_eq!(
+        by_event(TimelineEvent::Accept),
+        format!("{head}la Subdirección la aceptó y la está atendiendo.")
+    );
+    assert!(
+        by_event(TimelineEvent::Observe)
+            .starts_with(&format!("{head}la Mesa de Servicios le pide corregir: ")),
+        "{}",
+        by_event(TimelineEvent::Observe)
+    );
+    assert!(
+        by_event(TimelineEvent::Resolve).starts_with(&format!("{head}atendida: ")),
+        "{}",
+        by_event(TimelineEvent::Resolve)
+    );
 
     let forward_news: Page<Notification> = app
         .get_ok(
@@ -91,7 +132,7 @@ async fn notifications_reach_who_acts_next_and_the_area_when_answered(app: TestA
         )
         .await;
     assert_eq!(marked.status(), 204);
-    assert_eq!(unread(&app, &tokens.area).await, 2);
+    assert_eq!(unread(&app, &tokens.area).await, 4);
     let unread_list: Page<Notification> = app
         .get_ok(
             &paths::notifications::list(&NotificationFilter {
@@ -101,7 +142,7 @@ async fn notifications_reach_who_acts_next_and_the_area_when_answered(app: TestA
             &tokens.area,
         )
         .await;
-    assert_eq!(unread_list.total, 2);
+    assert_eq!(unread_list.total, 4);
     assert!(unread_list.items.iter().all(|n| n.read_at.is_none()));
     let all = app
         .send_json(
@@ -119,5 +160,5 @@ async fn notifications_reach_who_acts_next_and_the_area_when_answered(app: TestA
             &tokens.area,
         )
         .await;
-    assert_eq!(everything.total, 3);
+    assert_eq!(everything.total, 5);
 }

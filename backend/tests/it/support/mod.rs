@@ -159,6 +159,8 @@ pub fn test_vars(database_url: &str) -> HashMap<String, String> {
         ("CONFRONTAS_RENAPO_BACKOFF_MAX_MS", "200".to_owned()),
         ("CONFRONTAS_RENAPO_BREAKER_COOLDOWN_MS", "300".to_owned()),
         ("CONFRONTAS_RENAPO_READ_TIMEOUT_MS", "3000".to_owned()),
+        // Certificate news (a deploy on another instance, a refused handshake) within a second.
+        ("CONFRONTAS_TRUST_SYNC_MS", "1000".to_owned()),
         // So is the SAT's online provider.
         ("CONFRONTAS_SAT_URL", "simulator".to_owned()),
         ("CONFRONTAS_SAT_RATE_PER_SECOND", "0".to_owned()),
