@@ -1,7 +1,8 @@
 // The administrator manages accounts from the browser; other roles never see administration.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE_URL, DEMO_PASSWORD, OUTPUT, launch, logIn, watchErrors } from "./browser.mjs";
+import { BASE_URL, DEMO_PASSWORD, OUTPUT, goTo, launch, logIn, watchErrors } from "./browser.mjs";
+import { call, tokenOf } from "./procedure.mjs";
 
 let context;
 before(async () => { context = await launch(); });
@@ -11,7 +12,7 @@ test("admin creates a user who can then log in, and deactivates them", async () 
   const page = await context.newPage();
   const errors = watchErrors(page);
   await logIn(page, "admin@demo.confrontas.mx", DEMO_PASSWORD);
-  await page.getByRole("link", { name: "Usuarios" }).click();
+  await goTo(page, "Administración", "Usuarios");
   await page.getByRole("heading", { level: 1, name: "Usuarios" }).waitFor();
   await page.getByRole("cell", { name: "mesa@demo.confrontas.mx", exact: true }).waitFor();
 
@@ -56,7 +57,7 @@ test("admin creates a user who can then log in, and deactivates them", async () 
 test("admin registers an API client and sees its secret once", async () => {
   const page = await context.newPage();
   await logIn(page, "admin@demo.confrontas.mx", DEMO_PASSWORD);
-  await page.getByRole("link", { name: "Clientes API" }).click();
+  await goTo(page, "Administración", "Clientes API");
   await page.getByText("Aún no hay clientes API registrados.").waitFor();
   await page.getByLabel("Nombre del sistema").fill("Sistema de Padrones Estatales");
   await page.getByLabel("Unidad administrativa responsable").selectOption({ label: "DGFA — Dirección General de Fomento a la Agricultura" });
@@ -100,7 +101,7 @@ test("the user list paginates, and filters reset to the first page", async () =>
 
   const page = await context.newPage();
   await logIn(page, "admin@demo.confrontas.mx", DEMO_PASSWORD);
-  await page.getByRole("link", { name: "Usuarios" }).click();
+  await goTo(page, "Administración", "Usuarios");
   await page.getByLabel("Buscar por nombre o correo").fill(`lote${stamp}`);
   const pager = page.getByRole("navigation", { name: "Paginación" });
   await pager.getByText("Página 1 de 2 · 21 usuarios").waitFor();
@@ -114,5 +115,68 @@ test("the user list paginates, and filters reset to the first page", async () =>
   await pager.getByText("Página 1 de 1 · 2 usuarios").waitFor();
   await page.getByLabel("Buscar por nombre o correo").fill("nadie-se-llama-asi");
   await page.getByText("No hay usuarios que coincidan con los filtros.").waitFor();
+  await page.close();
+});
+
+test("admin edits a user, resets a password shown once, and cannot deactivate themselves", async () => {
+  const admin = await call(await tokenOf("admin"), "GET", "/api/v1/me").then((r) => r.json());
+  const email = `tecnica.${Date.now()}@demo.confrontas.mx`;
+  const created = await call(await tokenOf("admin"), "POST", "/api/v1/users", {
+    email, name: "Lucía Ortiz Ramos", position: "Analista", unit_id: admin.unit.id, role: "area",
+    password: "contraseña-inicial-2",
+  });
+  assert.equal(created.status, 201);
+
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await logIn(page, "admin@demo.confrontas.mx", DEMO_PASSWORD);
+  await goTo(page, "Administración", "Usuarios");
+  await page.getByLabel("Buscar por nombre o correo").fill("Lucía Ortiz");
+  await page.getByRole("cell", { name: email, exact: true }).waitFor();
+
+  // Edit: name, position, role.
+  await page.getByRole("button", { name: "Editar a Lucía Ortiz Ramos" }).click();
+  await page.getByRole("heading", { name: `Editar a Lucía Ortiz Ramos (${email})` }).waitFor();
+  assert.equal(await page.locator("#edit-unit").inputValue(), String(admin.unit.id), "the current unit is chosen");
+  await page.locator("#edit-position").fill("Jefa de Departamento de Padrones");
+  await page.locator("#edit-role").selectOption("mesa");
+  await page.getByRole("button", { name: "Guardar cambios" }).click();
+  await page.getByText("Se guardaron los datos de Lucía Ortiz Ramos.").waitFor();
+  await page.getByRole("cell", { name: /Jefa de Departamento de Padrones/ }).waitFor();
+  await page.getByRole("row", { name: /Lucía Ortiz Ramos/ }).getByRole("cell", { name: "Mesa de Servicios" }).waitFor();
+
+  // Reset: confirmed, then the temporary password is shown once.
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByRole("button", { name: "Restablecer contraseña de Lucía Ortiz Ramos" }).click();
+  const temporary = (await page.getByTestId("temporary-password").textContent()).trim();
+  assert.match(temporary, /^[A-Za-z2-9]{4}(-[A-Za-z2-9]{4}){3}$/);
+  await page.screenshot({ path: `${OUTPUT}/admin-contrasena-temporal.png` });
+
+  // The administrator's own row offers no deactivation nor reset.
+  await page.getByLabel("Buscar por nombre o correo").fill("Roberto");
+  await page.getByRole("cell", { name: "admin@demo.confrontas.mx", exact: true }).waitFor();
+  assert.equal(await page.getByRole("button", { name: "Desactivar a Roberto Peña Díaz" }).count(), 0);
+  assert.equal(await page.getByRole("button", { name: "Restablecer contraseña de Roberto Peña Díaz" }).count(), 0);
+  await page.getByRole("button", { name: "Editar a Roberto Peña Díaz" }).waitFor();
+  assert.deepEqual(errors, []);
+
+  // The holder signs in with it and is taken to choose their own before anything else.
+  const holder = await context.newPage();
+  await logIn(holder, email, temporary);
+  await holder.getByTestId("temporary-password-notice").waitFor();
+  assert.equal(new URL(holder.url()).pathname, "/perfil");
+  await holder.goto(`${BASE_URL}/solicitudes`);
+  await holder.getByTestId("temporary-password-notice").waitFor();
+  assert.equal(new URL(holder.url()).pathname, "/perfil");
+  await holder.getByLabel("Contraseña actual").fill(temporary);
+  await holder.getByLabel("Nueva contraseña", { exact: true }).fill("contraseña-elegida-2026");
+  await holder.getByLabel("Confirme la nueva contraseña").fill("contraseña-elegida-2026");
+  await holder.getByRole("button", { name: "Cambiar contraseña" }).click();
+  await holder.waitForURL("**/ingresar");
+  await holder.getByLabel("Correo electrónico").fill(email);
+  await holder.getByLabel("Contraseña", { exact: true }).fill("contraseña-elegida-2026");
+  await holder.getByRole("button", { name: "Iniciar sesión" }).click();
+  await holder.getByRole("heading", { level: 1, name: "Hola, Lucía Ortiz Ramos" }).waitFor();
+  await holder.close();
   await page.close();
 });

@@ -51,3 +51,20 @@ export async function violations(page) {
   const results = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
   return results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
 }
+
+/**
+ * Opens `item` from the header's menus, as a person does: `group` is the submenu it sits in
+ * ("Padrón", "Herramientas", "Administración"), or null for a page on the menu bar itself.
+ */
+export async function goTo(page, group, item) {
+  const menuButton = page.getByRole("button", { name: "Menú", exact: true });
+  if (await menuButton.isVisible()) await menuButton.click();
+  const nav = page.getByRole("navigation", { name: "Navegación principal" });
+  if (group) await nav.getByRole("button", { name: group, exact: true }).click();
+  await nav.getByRole("link", { name: item, exact: true }).click();
+}
+
+/** Opens the signed-in person's menu (profile, sign-out). */
+export async function openUserMenu(page) {
+  await page.getByTestId("user-box").getByRole("button").first().click();
+}

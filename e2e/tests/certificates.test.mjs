@@ -7,7 +7,7 @@
 // rotation is uploaded from the certificates page, deployed and rolled back.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE_URL, OUTPUT, launch, violations } from "./browser.mjs";
+import { BASE_URL, OUTPUT, goTo, launch, violations } from "./browser.mjs";
 import { call, openAs, openRequest, registryPage, requestInAttention, stateIs, submitRequest, tokenOf } from "./procedure.mjs";
 
 let context;
@@ -36,6 +36,13 @@ test("RENAPO's new certificate is deployed without restart, verified, and rolled
   await stateIs(sub.page, "En espera de la autoridad");
   await sub.page.getByText(/El certificado de RENAPO no es de confianza/).waitFor();
   await sub.page.screenshot({ path: `${OUTPUT}/certificado-confronta-en-espera.png`, fullPage: true });
+  // Every page of the sub-directorate says so, with the way to the certificates.
+  await sub.page.getByRole("link", { name: "Inicio" }).click();
+  const trouble = sub.page.getByTestId("certificate-trouble");
+  await trouble.getByText(/RENAPO presentó un certificado que Confrontas no reconoce/).waitFor();
+  await trouble.getByRole("link", { name: /Desplegar el certificado vigente/ }).waitFor();
+  assert.deepEqual(await violations(sub.page), [], "home with the certificate alert");
+  await sub.page.screenshot({ path: `${OUTPUT}/certificado-alerta.png` });
 
   // The area asks for the update; the desk forwards; the sub-directorate accepts.
   const area = await openAs(context, "area");
@@ -45,6 +52,7 @@ test("RENAPO's new certificate is deployed without restart, verified, and rolled
   await heading.waitFor();
   const ticket = (await heading.textContent()).replace("Solicitud ", "").trim();
   const desk = await openAs(context, "mesa");
+  assert.equal(await desk.page.getByTestId("certificate-trouble").count(), 0, "the desk cannot deploy");
   await openRequest(desk.page, ticket);
   await desk.page.getByRole("button", { name: "Turnar y emitir folio" }).click();
   await stateIs(desk.page, "Turnada");
@@ -74,6 +82,7 @@ test("RENAPO's new certificate is deployed without restart, verified, and rolled
   await sub.page.reload();
   await sub.page.getByRole("row", { name: /Despliegue del certificado/ }).getByText("Atendida en tiempo").waitFor();
   await sub.page.getByTestId("certificates").getByText("Desplegado", { exact: true }).waitFor();
+  assert.equal(await sub.page.getByTestId("certificate-trouble").count(), 0, "mended");
   await sub.page.getByTestId("certificates").getByRole("button", { name: "Verificar" }).click();
   await sub.page.getByText(/^Verificación exitosa: Conexión TLS establecida/).waitFor();
   await sub.page.screenshot({ path: `${OUTPUT}/certificado-desplegado.png`, fullPage: true });
@@ -100,7 +109,7 @@ test("RENAPO's new certificate is deployed without restart, verified, and rolled
   // A second rotation, uploaded from the certificates page, deployed, then rolled back.
   // This time the administration makes the simulated RENAPO rotate from the certificates page.
   const admin = await openAs(context, "admin");
-  await admin.page.getByRole("link", { name: "Certificado RENAPO" }).click();
+  await goTo(admin.page, "Herramientas", "Certificado RENAPO");
   const handing = admin.page.waitForEvent("download");
   await admin.page.getByRole("button", { name: "Rotar con una nueva autoridad" }).click();
   const handed = await handing;
@@ -109,8 +118,11 @@ test("RENAPO's new certificate is deployed without restart, verified, and rolled
   const secondFile = `${OUTPUT}/${secondName}`;
   await handed.saveAs(secondFile);
   await admin.page.getByText(/rotó su certificado/).waitFor();
-  await sub.page.getByRole("link", { name: "Certificado RENAPO" }).click();
+  await goTo(sub.page, "Herramientas", "Certificado RENAPO");
   await sub.page.getByRole("heading", { level: 1, name: "Certificado de RENAPO" }).waitFor();
+  await sub.page.getByTestId("certificates").getByText("Desplegado", { exact: true }).waitFor();
+  assert.equal(await sub.page.getByRole("button", { name: "Regresar al certificado anterior…" }).count(), 0,
+    "nothing to roll back to yet");
   await sub.page.getByLabel("Certificado (.pem, .crt, .cer o .der)").setInputFiles(secondFile);
   await sub.page.getByRole("button", { name: "Cargar y revisar" }).click();
   await sub.page.getByText(/^Certificado revisado y cargado: /).waitFor();

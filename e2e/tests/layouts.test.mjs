@@ -2,7 +2,7 @@
 // with the rows Excel shows, and the report as a workbook.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { DEMO_PASSWORD, OUTPUT, launch, logIn, watchErrors } from "./browser.mjs";
+import { DEMO_PASSWORD, OUTPUT, goTo, launch, logIn, watchErrors } from "./browser.mjs";
 import { corrupt, makeCurp } from "./curp.mjs";
 
 let context;
@@ -13,7 +13,7 @@ test("an area validates a layout and sees each problem on its row", async () => 
   const page = await context.newPage();
   const errors = watchErrors(page);
   await logIn(page, "area@demo.confrontas.mx", DEMO_PASSWORD);
-  await page.getByRole("link", { name: "Validar layout" }).click();
+  await goTo(page, "Herramientas", "Validar layout");
   await page.getByRole("heading", { level: 1, name: "Validar layout de CURP" }).waitFor();
 
   const template = page.waitForEvent("download");

@@ -14,7 +14,7 @@ export async function openAs(context, role) {
 export async function openRequest(page, ticket) {
   await page.getByRole("link", { name: "Solicitudes", exact: true }).click();
   await page.getByRole("heading", { level: 1, name: "Solicitudes" }).waitFor();
-  await page.getByLabel("Ticket, folio o asunto").fill(ticket);
+  await page.getByLabel("Ticket, folio, CURP o asunto").fill(ticket);
   await page.getByRole("button", { name: "Filtrar" }).click();
   await page.getByRole("link", { name: ticket }).click();
   await page.getByRole("heading", { level: 1, name: `Solicitud ${ticket}` }).waitFor();

@@ -2,7 +2,7 @@
 // refused rows are shown with their reasons.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE_URL, DEMO_PASSWORD, OUTPUT, launch, logIn, watchErrors } from "./browser.mjs";
+import { BASE_URL, DEMO_PASSWORD, OUTPUT, goTo, launch, logIn, watchErrors } from "./browser.mjs";
 import { corrupt, makeCurp } from "./curp.mjs";
 
 let context;
@@ -13,7 +13,7 @@ test("import a registry file, search the new farmer and read its history", async
   const page = await context.newPage();
   const errors = watchErrors(page);
   await logIn(page, "subdireccion@demo.confrontas.mx", DEMO_PASSWORD);
-  await page.getByRole("link", { name: "Importar padrón" }).click();
+  await goTo(page, "Padrón", "Importar padrón");
   await page.getByRole("heading", { level: 1, name: "Importar padrón" }).waitFor();
 
   // Submitting without a file names the field.
@@ -48,7 +48,7 @@ test("import a registry file, search the new farmer and read its history", async
   await page.screenshot({ path: `${OUTPUT}/padron-importacion.png`, fullPage: true });
 
   // Find the new farmer by name, without accents, and open it.
-  await page.getByRole("link", { name: "Padrón", exact: true }).click();
+  await goTo(page, "Padrón", "Consultar padrón");
   await page.getByRole("heading", { level: 1, name: "Padrón de productores" }).waitFor();
   await page.getByLabel("Nombre").fill("jose neco nunez");
   await page.getByRole("button", { name: "Buscar" }).click();
@@ -71,8 +71,8 @@ test("import a registry file, search the new farmer and read its history", async
 test("the area does not see the registry pages", async () => {
   const page = await context.newPage();
   await logIn(page, "area@demo.confrontas.mx", DEMO_PASSWORD);
-  await page.getByRole("link", { name: "Validar layout" }).waitFor();
-  assert.equal(await page.getByRole("link", { name: "Padrón", exact: true }).count(), 0);
+  await page.getByRole("button", { name: "Herramientas", exact: true }).waitFor();
+  assert.equal(await page.getByRole("button", { name: "Padrón", exact: true }).count(), 0);
   await page.goto(`${BASE_URL}/padron`);
   await page.waitForURL(`${BASE_URL}/`);
   await page.close();
@@ -83,7 +83,7 @@ test("an import with more refused rows than are kept says how many it kept", asy
   const page = await context.newPage();
   const errors = watchErrors(page);
   await logIn(page, "subdireccion@demo.confrontas.mx", DEMO_PASSWORD);
-  await page.getByRole("link", { name: "Importar padrón" }).click();
+  await goTo(page, "Padrón", "Importar padrón");
   const bad = Array.from({ length: 8 }, (_, n) => `NOESCURP${n};Ana;Ruiz`);
   const csv = ["CURP;Nombre(s);Primer apellido", ...bad].join("\r\n");
   await page.getByLabel("Archivo del padrón (.xlsx o .csv)").setInputFiles({

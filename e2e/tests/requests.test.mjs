@@ -6,7 +6,7 @@
 // downloaded by the area.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { OUTPUT, launch, violations } from "./browser.mjs";
+import { OUTPUT, goTo, launch, violations } from "./browser.mjs";
 import { PDF, openAs, openRequest, registryPage, stateIs, submitRequest } from "./procedure.mjs";
 
 let context;
@@ -169,7 +169,11 @@ test("a request goes from the area through the desk and the sub-directorate to i
   // The area was told of the close.
   await area.page.getByTestId("bell").click();
   await area.page.getByRole("heading", { level: 1, name: "Notificaciones" }).waitFor();
-  await area.page.getByRole("link", { name: `${ticket}: Ticket cerrado.` }).waitFor();
+  await area.page.getByRole("link", { name: `${ticket} «${subject}»: ticket cerrado.` }).waitFor();
+  // Every step on the way was told, in the area's words: the folio, the attention, the result.
+  await area.page.getByRole("link", { name: new RegExp(`^${ticket} «.*»: turnada a la Subdirección con el folio DGTIC/`) }).waitFor();
+  await area.page.getByRole("link", { name: `${ticket} «${subject}»: la Subdirección la aceptó y la está atendiendo.` }).waitFor();
+  await area.page.getByRole("link", { name: new RegExp(`^${ticket} «.*»: atendida: .+`) }).waitFor();
   await area.page.screenshot({ path: `${OUTPUT}/notificaciones-area.png`, fullPage: true });
 
   // The one error the browser logged is the refused layout, on purpose.
@@ -226,7 +230,7 @@ test("a request declared not admissible gets its response letter, and is closed"
 test("each role's dashboard shows what waits for it, and the admin edits service levels", async () => {
   const admin = await openAs(context, "admin");
   await admin.page.getByRole("region", { name: "Solicitudes por estado" }).waitFor();
-  await admin.page.getByRole("link", { name: "Niveles de servicio" }).click();
+  await goTo(admin.page, "Administración", "Niveles de servicio");
   await admin.page.getByRole("heading", { level: 1, name: "Niveles de servicio" }).waitFor();
   const days = admin.page.getByLabel("Plazo de SAT — Atención");
   assert.equal(await days.inputValue(), "27");
@@ -238,7 +242,7 @@ test("each role's dashboard shows what waits for it, and the admin edits service
   await admin.page.getByText("SAT — Atención: 27 días hábiles, aviso con 5 restantes.").waitFor();
   await admin.page.screenshot({ path: `${OUTPUT}/admin-niveles-servicio.png`, fullPage: true });
 
-  await admin.page.getByRole("link", { name: "Calendario" }).click();
+  await goTo(admin.page, "Administración", "Calendario");
   await admin.page.getByRole("heading", { level: 1, name: "Calendario de días hábiles" }).waitFor();
   await admin.page.getByRole("cell", { name: "LFT art. 74" }).first().waitFor();
   await admin.page.screenshot({ path: `${OUTPUT}/admin-calendario.png`, fullPage: true });

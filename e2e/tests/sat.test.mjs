@@ -7,7 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { OUTPUT, launch, violations } from "./browser.mjs";
+import { OUTPUT, goTo, launch, violations } from "./browser.mjs";
 import { call, openAs, openRequest, registryPage, requestInAttention, stateIs, submitRequest, tokenOf } from "./procedure.mjs";
 
 let context;
@@ -132,7 +132,7 @@ test("a SAT request goes from submission to close with the exchange file", async
   await sub.page.getByRole("definition").filter({ hasText: "26NE9000001" }).waitFor();
   await sub.page.locator("ol .after").filter({ hasText: "26NE9000001" }).waitFor(); // and in the history
   await sub.page.screenshot({ path: `${OUTPUT}/sat-productor.png`, fullPage: true });
-  await sub.page.getByRole("link", { name: "Verificar opinión SAT" }).click();
+  await goTo(sub.page, "Padrón", "Verificar opinión SAT");
   await sub.page.getByRole("heading", { level: 1, name: "Verificar opinión de cumplimiento (32-D)" }).waitFor();
   const qr = (folio) => `https://siat.sat.gob.mx/app/qr/faces/pages/mobile/validadorqr.jsf?D1=1&D2=1&D3=${folio}_${farmers[1].rfc}_${date}_N`;
   await sub.page.getByLabel("Dirección del código QR").fill("https://example.com/?D1=1");
@@ -222,7 +222,7 @@ test("another farmer's RFC is refused on its row and an opinion that arrives exp
 
 test("an administrator changes the eligibility policy and farmers are judged by it at once", async () => {
   const admin = await openAs(context, "admin");
-  await admin.page.getByRole("link", { name: "Elegibilidad" }).click();
+  await goTo(admin.page, "Administración", "Elegibilidad");
   await admin.page.getByRole("heading", { level: 1, name: "Política de elegibilidad" }).waitFor();
   const noObligations = admin.page.getByLabel("Inscrito sin obligaciones: elegible");
   const wasEligible = await noObligations.isChecked();

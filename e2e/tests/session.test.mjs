@@ -2,7 +2,7 @@
 // logs out; wrong credentials and empty fields are reported accessibly.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE_URL, DEMO_PASSWORD, OUTPUT, launch, logIn, watchErrors } from "./browser.mjs";
+import { BASE_URL, DEMO_PASSWORD, OUTPUT, launch, logIn, openUserMenu, watchErrors } from "./browser.mjs";
 
 const ROLES = [
   { role: "area", label: "Área solicitante", name: "Laura Hernández Ruiz", unit: "DGFA" },
@@ -25,6 +25,7 @@ for (const { role, label, name, unit } of ROLES) {
     assert.equal((await page.locator(".role-badge").textContent()).trim(), label);
     assert.equal((await page.locator(".user-name").textContent()).trim(), name);
 
+    await openUserMenu(page);
     await page.getByRole("link", { name: "Mi perfil" }).click();
     await page.getByRole("heading", { level: 1, name: "Mi perfil" }).waitFor();
     const profile = await page.getByTestId("profile").innerText();
@@ -39,6 +40,7 @@ for (const { role, label, name, unit } of ROLES) {
     await page.getByRole("heading", { level: 1, name: "Mi perfil" }).waitFor();
     assert.equal(new URL(page.url()).pathname, "/perfil");
 
+    await openUserMenu(page);
     await page.getByRole("button", { name: "Cerrar sesión" }).click();
     await page.waitForURL("**/ingresar");
     await page.goto(`${BASE_URL}/perfil`);
@@ -78,10 +80,15 @@ test("empty form: each field names its problem without calling the server", asyn
   await page.close();
 });
 
-test("unknown addresses show a Spanish not-found page", async () => {
+test("unknown addresses show a Spanish not-found page, after signing in like every page", async () => {
   const page = await context.newPage();
   await page.goto(`${BASE_URL}/no-existe/aqui`);
+  await page.waitForURL(/\/ingresar\?siguiente=%2Fno-existe%2Faqui$/);
+  await page.getByLabel("Correo electrónico").fill("mesa@demo.confrontas.mx");
+  await page.getByLabel("Contraseña", { exact: true }).fill(DEMO_PASSWORD);
+  await page.getByRole("button", { name: "Iniciar sesión" }).click();
   await page.getByRole("heading", { name: "Página no encontrada" }).waitFor();
+  await page.getByRole("navigation", { name: "Navegación principal" }).waitFor();
   await page.close();
 });
 
@@ -97,7 +104,7 @@ test("a page opened without a session returns to it, query included, after signi
   const back = new URL(page.url());
   assert.equal(back.pathname, "/solicitudes");
   assert.equal(back.searchParams.get("request_type"), "sat");
-  assert.equal(await page.getByLabel("Ticket, folio o asunto").inputValue(), "MS");
+  assert.equal(await page.getByLabel("Ticket, folio, CURP o asunto").inputValue(), "MS");
   await page.close();
 
   // A `siguiente` that leaves the site is ignored: the person lands on the home page.

@@ -2,7 +2,7 @@
 // link open the page as it was left.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BASE_URL, DEMO_PASSWORD, OUTPUT, launch, logIn, watchErrors } from "./browser.mjs";
+import { BASE_URL, DEMO_PASSWORD, OUTPUT, goTo, launch, logIn, watchErrors } from "./browser.mjs";
 
 let context;
 before(async () => { context = await launch(); });
@@ -35,7 +35,7 @@ test("the user list keeps its search, role and page across reload, back and a sh
   const page = await context.newPage();
   const errors = watchErrors(page);
   await logIn(page, "admin@demo.confrontas.mx", DEMO_PASSWORD);
-  await page.getByRole("link", { name: "Usuarios" }).click();
+  await goTo(page, "Administración", "Usuarios");
   const search = page.getByLabel("Buscar por nombre o correo");
   const role = page.getByLabel("Filtrar por rol");
   const pager = page.getByRole("navigation", { name: "Paginación" });
@@ -81,7 +81,7 @@ test("the registry search keeps its filters, order and page when coming back fro
   const page = await context.newPage();
   const errors = watchErrors(page);
   await logIn(page, "subdireccion@demo.confrontas.mx", DEMO_PASSWORD);
-  await page.getByRole("link", { name: "Padrón", exact: true }).click();
+  await goTo(page, "Padrón", "Consultar padrón");
   await page.getByRole("heading", { level: 1, name: "Padrón de productores" }).waitFor();
   const pager = page.getByRole("navigation", { name: "Paginación" });
   await pager.getByText(/^Página 1 de \d+/).waitFor();

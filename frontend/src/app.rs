@@ -27,6 +27,8 @@ pub fn App() -> impl IntoView {
     let session = Session::provide();
     view! {
         <Router>
+            // Every address is matched inside the frame (an unknown one by its last route); the
+            // fallback is never reached.
             <Routes fallback=NotFoundPage>
                 <Route path=path!("/ingresar") view=LoginPage />
                 <ProtectedParentRoute
@@ -84,6 +86,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("elegibilidad") view=EligibilityPolicyPage />
                         <Route path=path!("calendario") view=CalendarPage />
                     </ProtectedParentRoute>
+                    <Route path=path!("*any") view=NotFoundPage />
                 </ProtectedParentRoute>
             </Routes>
         </Router>

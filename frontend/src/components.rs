@@ -102,8 +102,9 @@ impl Position {
     }
 }
 
-/// Previous/next pagination for any list endpoint, showing where the loaded page stands (`at`,
-/// taken from the answer itself, so it always describes the rows on screen); `go_to` moves it.
+/// Pagination for any list endpoint: previous, numbered pages and next, and where the loaded
+/// page stands (`at`, taken from the answer itself, so it always describes the rows on screen);
+/// `go_to` moves it.
 #[component]
 pub fn Pager(
     at: Position,
@@ -116,15 +117,31 @@ pub fn Pager(
         total,
     } = at;
     let noun = if total == 1 { noun.0 } else { noun.1 };
+    let numbers = confrontas_api::page_numbers(u64::from(page), page_count)
+        .into_iter()
+        .map(|number| match number {
+            Some(number) if number == u64::from(page) => view! {
+                <li><button type="button" class="page-number" aria-current="page" aria-label=format!("Página {number}, la actual")>{thousands(number)}</button></li>
+            }
+            .into_any(),
+            Some(number) => view! {
+                <li><button type="button" class="ghost page-number" aria-label=format!("Página {number}")
+                    on:click=move |_| go_to.run(number as u32)>{thousands(number)}</button></li>
+            }
+            .into_any(),
+            None => view! { <li class="gap" aria-hidden="true">"…"</li> }.into_any(),
+        })
+        .collect_view();
     view! {
         <nav class="pager" aria-label="Paginación">
             <button type="button" class="ghost" disabled={page <= 1} on:click=move |_| go_to.run(page.saturating_sub(1).max(1))>
                 "Anterior"
             </button>
-            <span aria-live="polite">{format!("Página {} de {} · {} {noun}", thousands(u64::from(page)), thousands(page_count), thousands(total))}</span>
+            {(page_count > 1).then(|| view! { <ul class="page-numbers">{numbers}</ul> })}
             <button type="button" class="ghost" disabled={u64::from(page) >= page_count} on:click=move |_| go_to.run(page + 1)>
                 "Siguiente"
             </button>
+            <span aria-live="polite">{format!("Página {} de {} · {} {noun}", thousands(u64::from(page)), thousands(page_count), thousands(total))}</span>
         </nav>
     }
 }

@@ -21,7 +21,7 @@ fn status_badge(status: TrustStatus) -> impl IntoView {
     let class = match status {
         TrustStatus::Valid => "badge badge-ok",
         TrustStatus::ExpiringSoon => "badge badge-warn",
-        TrustStatus::Expired => "badge badge-error",
+        TrustStatus::Expired | TrustStatus::Untrusted => "badge badge-error",
         TrustStatus::NotDeployed => "badge badge-off",
     };
     view! { <span class=class data-testid="trust-status">{status.label()}</span> }
@@ -381,11 +381,18 @@ pub fn CertificatesPage() -> impl IntoView {
                     }
                 }))}
             </Loaded>
-            {move || is_sub().then(|| view! {
-                <div class="actions-row">
-                    <button type="button" class="ghost" disabled=move || busy.get() on:click=move |_| confirming_rollback.set(true)>"Regresar al certificado anterior…"</button>
-                </div>
-            })}
+            // A rollback deploys the certificate retired last: offered only when there is one.
+            {move || {
+                let retired = list
+                    .get()
+                    .and_then(Result::ok)
+                    .is_some_and(|all| all.iter().any(|c| c.state == CertificateState::Retired));
+                (is_sub() && retired).then(|| view! {
+                    <div class="actions-row">
+                        <button type="button" class="ghost" disabled=move || busy.get() on:click=move |_| confirming_rollback.set(true)>"Regresar al certificado anterior…"</button>
+                    </div>
+                })
+            }}
             {move || confirming_rollback.get().then(|| view! {
                 <div class="confirm" role="alertdialog" aria-labelledby="rollback-question">
                     <p id="rollback-question">{question("rollback")}</p>

@@ -23,6 +23,11 @@ pub fn ProfilePage() -> impl IntoView {
     };
     view! {
         <h1>"Mi perfil"</h1>
+        {move || me().is_some_and(|m| m.must_change_password).then(|| view! {
+            <p class="alert-error" role="alert" data-testid="temporary-password-notice">
+                "Entró con una contraseña temporal que le dio la administración. Elija su propia contraseña aquí abajo para continuar: escriba la temporal como contraseña actual."
+            </p>
+        })}
         <section class="card" aria-labelledby="data-title">
             <h2 id="data-title">"Datos de la cuenta"</h2>
             <dl class="profile" data-testid="profile">

@@ -1,4 +1,6 @@
-use confrontas_api::{NewUser, Page, Role, Unit, User, UserFilter, UserPatch, paths};
+use confrontas_api::{
+    NewUser, Page, Role, TemporaryPassword, Unit, User, UserFilter, UserPatch, paths,
+};
 use gloo_net::http::Method;
 use leptos::prelude::*;
 
@@ -7,6 +9,7 @@ use crate::api::{self, ApiError};
 use crate::components::{
     Alert, Loaded, Pager, Position, TextField, field_error, format_time, status_badge,
 };
+use crate::session::use_session;
 use crate::url_state::{follow_url, use_url_state};
 
 #[component]
@@ -34,6 +37,39 @@ pub fn UsersPage() -> impl IntoView {
     };
     let go_to = shown.page_opener();
     let units = LocalResource::new(active_units);
+    let session = use_session();
+    let my_id = move || session.me().map(|me| me.id);
+    let editing = RwSignal::new(None::<User>);
+    let temporary = RwSignal::new(None::<(String, String)>);
+
+    let reset = move |user: User| {
+        let question = format!(
+            "¿Restablecer la contraseña de {} ({})? Sus sesiones se cerrarán y deberá elegir una nueva al entrar.",
+            user.name, user.email
+        );
+        let confirmed = web_sys::window()
+            .and_then(|w| w.confirm_with_message(&question).ok())
+            .unwrap_or(false);
+        if !confirmed {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let answer = api::send_json::<_, TemporaryPassword>(
+                Method::POST,
+                &paths::users::password_reset(user.id),
+                &serde_json::Value::Null,
+            )
+            .await;
+            match answer {
+                Ok(answer) => {
+                    failure.set(None);
+                    notice.set(None);
+                    temporary.set(Some((user.name.clone(), answer.temporary_password)));
+                }
+                Err(error) => failure.set(Some(error)),
+            }
+        });
+    };
 
     let toggle = move |user: User| {
         leptos::task::spawn_local(async move {
@@ -68,6 +104,25 @@ pub fn UsersPage() -> impl IntoView {
             notice.set(Some(format!("Se creó la cuenta de {} ({}).", user.name, user.email)));
             users.refetch();
         }) />
+        {move || temporary.get().map(|(name, password)| view! {
+            <section class="card temporary-password" aria-labelledby="temporary-title" role="status" node_ref=brought_into_view()>
+                <h2 id="temporary-title">{format!("Contraseña temporal de {name}")}</h2>
+                <p><code class="secret" data-testid="temporary-password">{password}</code></p>
+                <p class="hint">"Se muestra solo esta vez: entréguela por un medio seguro. Al iniciar sesión con ella deberá elegir su propia contraseña antes de cualquier otra cosa."</p>
+                <button type="button" class="ghost" on:click=move |_| temporary.set(None)>"Ya la entregué; ocultar"</button>
+            </section>
+        })}
+        {move || editing.get().map(|user| view! {
+            <EditUserForm user=user units=units
+                on_done=Callback::new(move |saved: Option<User>| {
+                    editing.set(None);
+                    if let Some(saved) = saved {
+                        failure.set(None);
+                        notice.set(Some(format!("Se guardaron los datos de {}.", saved.name)));
+                        users.refetch();
+                    }
+                }) />
+        })}
         <section class="card" aria-labelledby="users-title">
             <h2 id="users-title">"Cuentas registradas"</h2>
             <div class="filters">
@@ -99,6 +154,25 @@ pub fn UsersPage() -> impl IntoView {
                                             let action = if user.active { "Desactivar" } else { "Activar" };
                                             let label = format!("{action} a {}", user.name);
                                             let target = user.clone();
+                                            let to_edit = user.clone();
+                                            let to_reset = user.clone();
+                                            let is_me = my_id() == Some(user.id);
+                                            let actions = if is_me {
+                                                view! {
+                                                    <td class="actions">
+                                                        <button type="button" class="ghost" aria-label=format!("Editar a {}", user.name) on:click=move |_| editing.set(Some(to_edit.clone()))>"Editar"</button>
+                                                        <span class="muted">"Su cuenta: la contraseña se cambia en «Mi perfil»"</span>
+                                                    </td>
+                                                }.into_any()
+                                            } else {
+                                                view! {
+                                                    <td class="actions">
+                                                        <button type="button" class="ghost" aria-label=format!("Editar a {}", user.name) on:click=move |_| editing.set(Some(to_edit.clone()))>"Editar"</button>
+                                                        <button type="button" class="ghost" aria-label=format!("Restablecer contraseña de {}", user.name) on:click=move |_| reset(to_reset.clone())>"Restablecer contraseña"</button>
+                                                        <button type="button" class="ghost" aria-label=label on:click=move |_| toggle(target.clone())>{action}</button>
+                                                    </td>
+                                                }.into_any()
+                                            };
                                             view! {
                                                 <tr>
                                                     <td>{user.name.clone()}<br /><span class="muted">{user.position.clone()}</span></td>
@@ -107,7 +181,7 @@ pub fn UsersPage() -> impl IntoView {
                                                     <td>{user.role.label()}</td>
                                                     <td>{status_badge(user.active)}</td>
                                                     <td>{format_time(user.last_login_at)}</td>
-                                                    <td><button type="button" class="ghost" aria-label=label on:click=move |_| toggle(target.clone())>{action}</button></td>
+                                                    {actions}
                                                 </tr>
                                             }
                                         }).collect_view()}
@@ -206,6 +280,86 @@ fn NewUserForm(
             </form>
         </section>
     }
+}
+
+/// Edits a user's name, position, unit and role (a new unit or role ends their sessions).
+#[component]
+fn EditUserForm(
+    user: User,
+    units: LocalResource<Result<Vec<Unit>, ApiError>>,
+    on_done: Callback<Option<User>>,
+) -> impl IntoView {
+    let name = RwSignal::new(user.name.clone());
+    let position = RwSignal::new(user.position.clone());
+    let unit_id = RwSignal::new(user.unit.id.to_string());
+    let role = RwSignal::new(user.role.as_str().to_owned());
+    let failure = RwSignal::new(None::<ApiError>);
+    let busy = RwSignal::new(false);
+    let id = user.id;
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let patch = UserPatch {
+            name: Some(name.get_untracked()),
+            position: Some(position.get_untracked()),
+            unit_id: unit_id.get_untracked().parse().ok(),
+            role: Role::parse(&role.get_untracked()),
+            ..Default::default()
+        };
+        if let Err(errors) = patch.validate() {
+            failure.set(Some(ApiError::from_fields(errors)));
+            return;
+        }
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let outcome =
+                api::send_json::<_, User>(Method::PATCH, &paths::users::one(id), &patch).await;
+            busy.set(false);
+            match outcome {
+                Ok(saved) => on_done.run(Some(saved)),
+                Err(error) => failure.set(Some(error)),
+            }
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="edit-user-title" node_ref=brought_into_view()>
+            <h2 id="edit-user-title">{format!("Editar a {} ({})", user.name, user.email)}</h2>
+            <form on:submit=submit novalidate class="grid-form">
+                <TextField id="edit-name" label="Nombre completo" value=name error=field_error(failure, "name") />
+                <TextField id="edit-position" label="Cargo" value=position error=field_error(failure, "position") />
+                <div class="field">
+                    <label for="edit-unit">"Unidad administrativa"</label>
+                    <select id="edit-unit" bind:value=unit_id>
+                        // The options come after the value: each says whether it is the one.
+                        {move || units.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|unit| {
+                            let chosen = unit.id.to_string() == unit_id.get_untracked();
+                            view! { <option value=unit.id.to_string() selected=chosen>{format!("{} — {}", unit.key, unit.name)}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="edit-role">"Rol"</label>
+                    <select id="edit-role" bind:value=role>
+                        {Role::ALL.iter().map(|role| view! { <option value=role.as_str()>{role.label()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <p class="hint">"Un cambio de unidad o de rol cierra sus sesiones."</p>
+                <Alert failure=failure notice=Signal::derive(|| None::<String>) />
+                <div class="actions-row">
+                    <button type="submit" disabled=move || busy.get()>"Guardar cambios"</button>
+                    <button type="button" class="ghost" on:click=move |_| on_done.run(None)>"Cancelar"</button>
+                </div>
+            </form>
+        </section>
+    }
+}
+
+/// A section that scrolls into view when it appears (it opens from a row far below).
+fn brought_into_view() -> NodeRef<leptos::html::Section> {
+    let section = NodeRef::<leptos::html::Section>::new();
+    section.on_load(|element| {
+        gloo_timers::callback::Timeout::new(0, move || element.scroll_into_view()).forget();
+    });
+    section
 }
 
 fn local_problem(field: &str, message: &str) -> ApiError {

@@ -3,15 +3,15 @@
 
 use chrono::NaiveDate;
 use confrontas_api::{
-    Page, RequestFilter, RequestSort, RequestState, RequestSummary, RequestType, Role, SlaStatus,
-    paths,
+    NameFilter, Page, RequestFilter, RequestSort, RequestState, RequestSummary, RequestType, Role,
+    SlaStatus, Unit, paths,
 };
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::RequestTable;
-use crate::api;
-use crate::components::{Loaded, Pager, Position};
+use super::{RequestTable, Sorting};
+use crate::api::{self, ApiError};
+use crate::components::{Alert, Loaded, Pager, Position};
 use crate::session::use_session;
 use crate::url_state::use_url_state;
 
@@ -35,9 +35,13 @@ pub fn RequestsPage() -> impl IntoView {
     let sla_status = RwSignal::new(String::new());
     let submitted_from = RwSignal::new(String::new());
     let submitted_to = RwSignal::new(String::new());
+    let unit = RwSignal::new(String::new());
+    let mine = RwSignal::new(false);
     Effect::new(move |_| {
         let filter = shown.get();
         q.set(filter.q.unwrap_or_default());
+        unit.set(filter.unit_id.map(|u| u.to_string()).unwrap_or_default());
+        mine.set(filter.mine == Some(true));
         state.set(
             filter
                 .state
@@ -76,9 +80,54 @@ pub fn RequestsPage() -> impl IntoView {
             sla_status: SlaStatus::parse(&sla_status.get_untracked()),
             submitted_from: submitted_from.get_untracked().parse().ok(),
             submitted_to: submitted_to.get_untracked().parse().ok(),
+            unit_id: unit.get_untracked().parse().ok(),
+            mine: mine.get_untracked().then_some(true),
             sort: shown.get_untracked().sort,
             ..RequestFilter::default()
         });
+    };
+    // The unit filter, for the staff who see every unit's requests.
+    let sees_every_unit = move || {
+        matches!(
+            session.role(),
+            Some(Role::Mesa | Role::Subdireccion | Role::Admin)
+        )
+    };
+    let units = LocalResource::new(move || {
+        let wanted = sees_every_unit();
+        async move {
+            if !wanted {
+                return Vec::new();
+            }
+            let all = NameFilter {
+                per_page: Some(200),
+                ..NameFilter::default()
+            };
+            api::get::<Page<Unit>>(&paths::units::list(&all))
+                .await
+                .map(|page| page.items)
+                .unwrap_or_default()
+        }
+    });
+    let failure = RwSignal::new(None::<ApiError>);
+    let export = move |extension: &'static str| {
+        let filter = shown.get_untracked();
+        leptos::task::spawn_local(async move {
+            let path = match extension {
+                "xlsx" => paths::requests::export_xlsx(&filter),
+                _ => paths::requests::export_csv(&filter),
+            };
+            failure.set(None);
+            if let Err(error) = api::download(&path, &format!("solicitudes.{extension}")).await {
+                failure.set(Some(error));
+            }
+        });
+    };
+    let sorting = Sorting {
+        current: Signal::derive(move || shown.get().sort.unwrap_or_default()),
+        sort_by: Callback::new(move |sort: RequestSort| {
+            shown.refilter(|filter| filter.sort = Some(sort));
+        }),
     };
     let clear = move |_| {
         shown.push(&RequestFilter {
@@ -104,7 +153,7 @@ pub fn RequestsPage() -> impl IntoView {
             <h2 id="filters-title" class="visually-hidden">"Filtros"</h2>
             <form class="grid-form" on:submit=search novalidate>
                 <div class="field">
-                    <label for="f-q">"Ticket, folio o asunto"</label>
+                    <label for="f-q">"Ticket, folio, CURP o asunto"</label>
                     <input id="f-q" type="search" maxlength="100" autocomplete="off" bind:value=q />
                 </div>
                 <div class="field">
@@ -128,6 +177,17 @@ pub fn RequestsPage() -> impl IntoView {
                         {SlaStatus::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.label()}</option> }).collect_view()}
                     </select>
                 </div>
+                {move || sees_every_unit().then(|| view! {
+                    <div class="field">
+                        <label for="f-unit">"Unidad solicitante"</label>
+                        <select id="f-unit" bind:value=unit>
+                            <option value="">"Todas"</option>
+                            {move || units.get().unwrap_or_default().into_iter().map(|u| view! {
+                                <option value=u.id.to_string()>{format!("{} — {}", u.key, u.name)}</option>
+                            }).collect_view()}
+                        </select>
+                    </div>
+                })}
                 <div class="field">
                     <label for="f-from">"Recibidas desde"</label>
                     <input id="f-from" type="date" bind:value=submitted_from />
@@ -136,6 +196,12 @@ pub fn RequestsPage() -> impl IntoView {
                     <label for="f-to">"Recibidas hasta"</label>
                     <input id="f-to" type="date" bind:value=submitted_to />
                 </div>
+                {move || (session.role() != Some(Role::Admin)).then(|| view! {
+                    <div class="field checkbox">
+                        <input id="f-mine" type="checkbox" bind:checked=mine />
+                        <label for="f-mine">"Solo lo que espera mi atención"</label>
+                    </div>
+                })}
                 <div class="actions-row">
                     <button type="submit">"Filtrar"</button>
                     <button type="button" class="ghost" on:click=clear>"Limpiar"</button>
@@ -145,6 +211,10 @@ pub fn RequestsPage() -> impl IntoView {
         <section class="card" aria-labelledby="results-title">
             <div class="section-head">
                 <h2 id="results-title">"Resultados"</h2>
+                <div class="actions-row">
+                    <button type="button" class="ghost" on:click=move |_| export("xlsx")>"Exportar .xlsx"</button>
+                    <button type="button" class="ghost" on:click=move |_| export("csv")>"Exportar .csv"</button>
+                </div>
                 <div class="field inline">
                     <label for="f-sort">"Ordenar por"</label>
                     <select id="f-sort" prop:value=sort on:change=change_sort>
@@ -152,13 +222,14 @@ pub fn RequestsPage() -> impl IntoView {
                     </select>
                 </div>
             </div>
+            <Alert failure=failure notice=Signal::derive(|| None::<String>) />
             <Loaded loading="Cargando solicitudes…">
                 {move || requests.get().map(|result| result.map(|list| if list.items.is_empty() {
                     view! { <p class="empty">"No hay solicitudes que coincidan con los filtros."</p> }.into_any()
                 } else {
                     let at = Position::of(&list);
                     view! {
-                        <RequestTable items=list.items caption="Solicitudes" />
+                        <RequestTable items=list.items caption="Solicitudes" sorting=sorting />
                         <Pager at=at go_to=go_to noun=("solicitud", "solicitudes") />
                     }.into_any()
                 }))}
