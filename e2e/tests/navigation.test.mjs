@@ -100,3 +100,28 @@ test("on a phone the menu sits behind a button and every page stays free of axe 
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("on a phone lists are cards, filters fold away, and nothing scrolls sideways", async () => {
+  const { page, errors } = await signedIn(390, 844);
+  const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  for (const [path, heading] of [["/solicitudes", "Solicitudes"], ["/padron", "Padrón de productores"], ["/admin/usuarios", "Usuarios"], ["/", "Hola, Roberto Peña Díaz"]]) {
+    await page.goto(`${BASE_URL}${path}`);
+    await page.getByRole("heading", { level: 1, name: heading }).waitFor();
+    await page.waitForLoadState("networkidle");
+    assert.ok(await fits(), `${path} fits 390 px`);
+    assert.deepEqual(await violations(page), [], path);
+  }
+  await page.goto(`${BASE_URL}/solicitudes`);
+  await page.getByRole("heading", { level: 1, name: "Solicitudes" }).waitFor();
+  const toggle = page.getByRole("button", { name: "Mostrar filtros" });
+  assert.equal(await page.getByLabel("Estado").isVisible(), false, "folded");
+  await page.locator("table tbody tr").first().waitFor();
+  const card = await page.locator("table tbody tr").first().boundingBox();
+  assert.ok(card.width <= 390, `a row is a card: ${card.width}px`);
+  await page.screenshot({ path: `${OUTPUT}/solicitudes-390.png`, fullPage: true });
+  await toggle.click();
+  await page.getByLabel("Estado").waitFor();
+  assert.equal(await page.getByRole("button", { name: "Ocultar filtros" }).getAttribute("aria-expanded"), "true");
+  assert.deepEqual(errors, []);
+  await page.close();
+});

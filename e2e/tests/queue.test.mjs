@@ -62,6 +62,7 @@ test("headers sort both ways, rows open their request, filters and exports follo
   await page.getByRole("cell", { name: subject }).waitFor();
   await page.reload();
   assert.equal(await page.getByLabel("Solo lo que espera mi atención").isChecked(), true);
+  await page.getByRole("cell", { name: subject }).waitFor();
 
   // Export what the filters select: the CSV has the header and one line per request listed.
   const listed = await page.locator("table tbody tr").count();

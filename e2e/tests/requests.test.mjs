@@ -92,9 +92,14 @@ test("a request goes from the area through the desk and the sub-directorate to i
   await sub.page.getByRole("button", { name: "Aceptar para atención" }).click();
   await stateIs(sub.page, "En atención");
   await sub.page.getByTestId("simulated-renapo").waitFor();
-  await sub.page.getByLabel("Resolución: qué se hizo y con qué resultado").fill("Sin confronta.");
-  await sub.page.getByRole("button", { name: "Marcar como atendida" }).click();
-  await sub.page.getByText(/no tiene una confronta terminada/).waitFor();
+  // The way shows where the request stands and who acts; resolving waits, saying for what.
+  const way = sub.page.getByRole("navigation", { name: "Avance en el procedimiento" });
+  assert.equal((await way.locator('[aria-current="step"]').textContent()).trim(), "En atención");
+  await way.getByText("Sigue: Subdirección de Operación").waitFor();
+  const resolve = sub.page.getByRole("button", { name: "Marcar como atendida" });
+  assert.equal(await resolve.isDisabled(), true);
+  await sub.page.getByText("Se marca como atendida cuando termine una confronta con RENAPO: iníciela en «Confrontas», abajo.").waitFor();
+  await sub.page.screenshot({ path: `${OUTPUT}/solicitud-camino.png`, fullPage: true });
 
   // It runs the confrontation and watches it progress live.
   await sub.page.getByRole("button", { name: "Iniciar confronta con RENAPO" }).click();
@@ -141,6 +146,9 @@ test("a request goes from the area through the desk and the sub-directorate to i
   await sub.page.getByRole("link", { name: `← Volver a la solicitud ${ticket}` }).click();
   await stateIs(sub.page, "En atención");
   await sub.page.getByRole("cell", { name: "Terminada" }).waitFor();
+  // The resolution opens with what the confrontation came to.
+  const drafted = await sub.page.getByLabel("Resolución: qué se hizo y con qué resultado").inputValue();
+  assert.match(drafted, /^Confronta \d+ con RENAPO terminada: \d+ filas; \d+ por actualizar/);
   await sub.page.getByLabel("Resolución: qué se hizo y con qué resultado").fill("");
   await sub.page.getByRole("button", { name: "Marcar como atendida" }).click();
   await sub.page.locator("#resolve-comment-error").getByText("Este campo es obligatorio.").waitFor();
@@ -160,7 +168,7 @@ test("a request goes from the area through the desk and the sub-directorate to i
   // The month's KPIs count the confrontation, with the registry's proof-of-life coverage.
   await desk.page.getByRole("link", { name: "Indicadores" }).click();
   await desk.page.getByRole("heading", { level: 1, name: "Indicadores de confrontas" }).waitFor();
-  await desk.page.getByRole("heading", { level: 2, name: / · [1-9]\d* confrontas$/ }).waitFor();
+  await desk.page.getByRole("heading", { level: 2, name: / · [1-9][\d,]* confrontas?$/ }).waitFor();
   await desk.page.getByTestId("coverage").filter({ hasText: /productores activos tienen vivencia acreditada/ }).waitFor();
   await desk.page.getByRole("table", { name: "Indicadores por unidad" }).getByRole("img").first().waitFor();
   assert.deepEqual(await violations(desk.page), [], "KPI page");
@@ -179,7 +187,7 @@ test("a request goes from the area through the desk and the sub-directorate to i
   // The one error the browser logged is the refused layout, on purpose.
   assert.deepEqual(area.errors, ["console: Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"]);
   // And the sub-directorate's, the resolution refused before the confrontation.
-  assert.deepEqual(sub.errors, ["console: Failed to load resource: the server responded with a status of 409 (Conflict)"]);
+  assert.deepEqual(sub.errors, []);
   assert.deepEqual(desk.errors, []);
   for (const who of [area, desk, sub]) await who.page.close();
 });
@@ -200,8 +208,14 @@ test("a request declared not admissible gets its response letter, and is closed"
   const sub = await openAs(context, "subdireccion");
   await openRequest(sub.page, ticket);
   await sub.page.getByLabel("Motivo por el que no procede (va en el oficio de respuesta)").fill("La solicitud la debe presentar la unidad que administra el servicio web.");
+  // A destructive step asks first, naming the ticket; its outcome is no green success.
+  sub.page.once("dialog", (dialog) => {
+    assert.match(dialog.message(), new RegExp(`¿Declarar no procedente la solicitud ${ticket}\\?`));
+    dialog.accept();
+  });
   await sub.page.getByRole("button", { name: "Declarar no procedente" }).click();
   await stateIs(sub.page, "No procedente");
+  await sub.page.locator(".alert-warn", { hasText: "Declarada no procedente." }).waitFor();
   await sub.page.getByRole("cell", { name: `oficio_respuesta_${ticket}.pdf`, exact: true }).waitFor();
   await sub.page.screenshot({ path: `${OUTPUT}/solicitud-no-procedente.png`, fullPage: true });
 

@@ -168,16 +168,21 @@ test("the KPI period asked for stays in the address", async () => {
   await logIn(page, "subdireccion@demo.confrontas.mx", DEMO_PASSWORD);
   await page.getByRole("heading", { level: 1, name: /^Hola/ }).waitFor();
   await page.goto(`${BASE_URL}/indicadores`);
-  await page.getByRole("textbox", { name: "Periodo" }).fill("2019");
+  // The period is chosen from lists, not typed.
+  await page.getByLabel("Tipo de periodo").selectOption({ label: "Trimestre" });
+  await page.getByLabel("Año", { exact: true }).selectOption("2025");
+  await page.getByLabel("Trimestre").selectOption({ label: "1.º trimestre (enero a marzo)" });
   await page.getByRole("button", { name: "Consultar" }).click();
-  await page.getByText("No hay confrontas terminadas en 2019.").waitFor();
-  assert.deepEqual(query(page), { period: "2019", authority: "renapo" });
+  await page.getByText("No hay confrontas terminadas en 1.º trimestre de 2025.").waitFor();
+  assert.deepEqual(query(page), { period: "2025-Q1", authority: "renapo" });
   await page.reload();
-  await page.getByText("No hay confrontas terminadas en 2019.").waitFor();
-  assert.equal(await page.getByRole("textbox", { name: "Periodo" }).inputValue(), "2019");
+  await page.getByText("No hay confrontas terminadas en 1.º trimestre de 2025.").waitFor();
+  assert.equal(await page.getByLabel("Tipo de periodo").inputValue(), "quarter");
+  assert.equal(await page.getByLabel("Año", { exact: true }).inputValue(), "2025");
+  assert.equal(await page.getByLabel("Trimestre").inputValue(), "1");
   await page.goBack();
   await page.waitForURL((url) => !url.searchParams.has("period"));
-  assert.notEqual(await page.getByRole("textbox", { name: "Periodo" }).inputValue(), "2019");
+  assert.equal(await page.getByLabel("Tipo de periodo").inputValue(), "month");
   assert.deepEqual(errors, []);
   await page.close();
 });

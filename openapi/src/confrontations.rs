@@ -741,9 +741,112 @@ pub struct CurpConsultation {
     pub simulated: bool,
 }
 
+/// `n` with its thousands grouped as es-MX writes them (`12,345`).
+fn figure(n: u64) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
+}
+
+/// `n` and the noun in its number: "1 fila", "2 filas".
+fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", figure(n), if n == 1 { one } else { many })
+}
+
+impl Confrontation {
+    /// What a finished confrontation came to, as the sub-directorate's resolution of the
+    /// request starts (the person edits it before resolving).
+    pub fn resolution_summary(&self) -> String {
+        let m = &self.metrics;
+        match self.authority {
+            Authority::Renapo => format!(
+                "Confronta {} con RENAPO terminada: {}; {} por actualizar ({}), {} sin cambios con prueba de vida, {} que no se pueden actualizar; {} en el padrón.",
+                self.id,
+                counted(m.to_process, "fila", "filas"),
+                figure(m.to_update),
+                counted(m.deceased, "defunción", "defunciones"),
+                figure(m.no_update),
+                figure(m.cannot_update),
+                counted(m.applied, "cambio aplicado", "cambios aplicados"),
+            ),
+            Authority::Sat => format!(
+                "Confronta {} con el SAT terminada: {}; {} con opinión nueva o distinta, {} sin cambios, {} sin respuesta utilizable; {} en el padrón.",
+                self.id,
+                counted(m.to_process, "RFC", "RFC"),
+                figure(m.to_update),
+                figure(m.no_update),
+                figure(m.cannot_update),
+                counted(m.applied, "cambio aplicado", "cambios aplicados"),
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_finished_confrontation_drafts_the_resolution_in_words_and_right_numbers() {
+        let job = |authority: Authority, metrics: ConfrontationMetrics| Confrontation {
+            id: 7,
+            request_id: 3,
+            ticket_number: "MS-2026-000003".into(),
+            authority,
+            provider: None,
+            state: ConfrontationState::Finished,
+            waiting_reason: None,
+            kpis: Kpis::default(),
+            metrics,
+            outcomes: Vec::new(),
+            sat: None,
+            created_by: crate::PersonRef {
+                id: 2,
+                name: "Daniela Flores Ortega".into(),
+                role: crate::Role::Subdireccion,
+            },
+            created_at: DateTime::<Utc>::MIN_UTC,
+            finished_at: None,
+            applied_at: None,
+            reverted_at: None,
+            version: 1,
+        };
+        let metrics = ConfrontationMetrics {
+            to_process: 12_345,
+            processed: 12_345,
+            to_update: 70,
+            no_update: 12_000,
+            cannot_update: 275,
+            deceased: 1,
+            found: 12_300,
+            applied: 1,
+            queries: 12_345,
+        };
+        assert_eq!(
+            job(Authority::Renapo, metrics).resolution_summary(),
+            "Confronta 7 con RENAPO terminada: 12,345 filas; 70 por actualizar (1 defunción), \
+             12,000 sin cambios con prueba de vida, 275 que no se pueden actualizar; 1 cambio \
+             aplicado en el padrón."
+        );
+        let one = ConfrontationMetrics {
+            to_process: 1,
+            processed: 1,
+            to_update: 1,
+            applied: 0,
+            ..metrics
+        };
+        assert!(
+            job(Authority::Sat, one)
+                .resolution_summary()
+                .starts_with("Confronta 7 con el SAT terminada: 1 RFC; 1 con opinión nueva"),
+        );
+    }
 
     #[test]
     fn kpis_follow_the_design_formulas() {

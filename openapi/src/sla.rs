@@ -342,6 +342,157 @@ pub struct SlaReport {
     pub lines: Vec<SlaReportLine>,
 }
 
+/// What kind of span a report covers, as people choose it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeriodKind {
+    Month,
+    Quarter,
+    Semester,
+    Year,
+}
+
+impl PeriodKind {
+    pub const ALL: [PeriodKind; 4] = [
+        PeriodKind::Month,
+        PeriodKind::Quarter,
+        PeriodKind::Semester,
+        PeriodKind::Year,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeriodKind::Month => "month",
+            PeriodKind::Quarter => "quarter",
+            PeriodKind::Semester => "semester",
+            PeriodKind::Year => "year",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<PeriodKind> {
+        PeriodKind::ALL.into_iter().find(|k| k.as_str() == value)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PeriodKind::Month => "Mes",
+            PeriodKind::Quarter => "Trimestre",
+            PeriodKind::Semester => "Semestre",
+            PeriodKind::Year => "Año",
+        }
+    }
+
+    /// The parts of a year of this kind, numbered from 1, with their names.
+    pub fn parts(self) -> Vec<(u32, String)> {
+        const MONTHS: [&str; 12] = [
+            "enero",
+            "febrero",
+            "marzo",
+            "abril",
+            "mayo",
+            "junio",
+            "julio",
+            "agosto",
+            "septiembre",
+            "octubre",
+            "noviembre",
+            "diciembre",
+        ];
+        match self {
+            PeriodKind::Month => (1..=12)
+                .map(|m| (m, MONTHS[m as usize - 1].to_owned()))
+                .collect(),
+            PeriodKind::Quarter => (1..=4)
+                .map(|q| {
+                    (
+                        q,
+                        format!(
+                            "{q}.º trimestre ({} a {})",
+                            MONTHS[(q * 3 - 3) as usize],
+                            MONTHS[(q * 3 - 1) as usize]
+                        ),
+                    )
+                })
+                .collect(),
+            PeriodKind::Semester => (1..=2)
+                .map(|s| {
+                    (
+                        s,
+                        format!(
+                            "{s}.º semestre ({} a {})",
+                            MONTHS[(s * 6 - 6) as usize],
+                            MONTHS[(s * 6 - 1) as usize]
+                        ),
+                    )
+                })
+                .collect(),
+            PeriodKind::Year => Vec::new(),
+        }
+    }
+}
+
+/// A report period as chosen from lists (kind, year, part) instead of typed: the same texts
+/// [`ReportPeriod::parse`] reads (`2026-11`, `2026-Q4`, `2026-S2`, `2026`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeriodChoice {
+    pub kind: PeriodKind,
+    pub year: i32,
+    /// Month, quarter or semester (1 for a year).
+    pub part: u32,
+}
+
+impl PeriodChoice {
+    /// The choice a period text stands for, if it is one.
+    pub fn parse(text: &str) -> Option<PeriodChoice> {
+        ReportPeriod::parse(text).ok()?;
+        let text = text.trim().to_ascii_uppercase();
+        let year = text.get(..4)?.parse().ok()?;
+        let rest = text.get(4..)?.trim_start_matches('-');
+        let (kind, part) = if rest.is_empty() {
+            (PeriodKind::Year, 1)
+        } else if let Some(q) = rest.strip_prefix('Q') {
+            (PeriodKind::Quarter, q.parse().ok()?)
+        } else if let Some(s) = rest.strip_prefix('S') {
+            (PeriodKind::Semester, s.parse().ok()?)
+        } else {
+            (PeriodKind::Month, rest.parse().ok()?)
+        };
+        Some(PeriodChoice { kind, year, part })
+    }
+
+    /// The period as people say it: "noviembre de 2026", "4.º trimestre de 2026", "2026".
+    pub fn label(self) -> String {
+        match self.kind {
+            PeriodKind::Year => self.year.to_string(),
+            kind => {
+                let parts = kind.parts();
+                let name = parts
+                    .iter()
+                    .find(|(n, _)| *n == self.part)
+                    .map(|(_, name)| name.split(" (").next().unwrap_or(name).to_owned())
+                    .unwrap_or_default();
+                format!("{name} de {}", self.year)
+            }
+        }
+    }
+
+    /// The period text; a part out of the kind's range is brought within it.
+    pub fn text(self) -> String {
+        let last = match self.kind {
+            PeriodKind::Month => 12,
+            PeriodKind::Quarter => 4,
+            PeriodKind::Semester => 2,
+            PeriodKind::Year => 1,
+        };
+        let part = self.part.clamp(1, last);
+        match self.kind {
+            PeriodKind::Month => format!("{}-{part:02}", self.year),
+            PeriodKind::Quarter => format!("{}-Q{part}", self.year),
+            PeriodKind::Semester => format!("{}-S{part}", self.year),
+            PeriodKind::Year => self.year.to_string(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,5 +543,44 @@ mod tests {
         assert!(update(5, 5).validate().is_err());
         assert!(update(0, 0).validate().is_err());
         assert!(update(251, 1).validate().is_err());
+    }
+
+    #[test]
+    fn a_period_chosen_from_lists_is_the_text_the_reports_read_and_back() {
+        for text in ["2026-11", "2026-Q4", "2026-S2", "2026", "2027-01"] {
+            let choice = PeriodChoice::parse(text).unwrap();
+            assert_eq!(choice.text(), text);
+            assert!(ReportPeriod::parse(&choice.text()).is_ok());
+        }
+        assert_eq!(
+            PeriodChoice::parse("2026-q3"),
+            Some(PeriodChoice {
+                kind: PeriodKind::Quarter,
+                year: 2026,
+                part: 3
+            })
+        );
+        assert_eq!(PeriodChoice::parse("2026-13"), None);
+        // Switching from a month to a semester keeps a part the semester can have.
+        let november = PeriodChoice::parse("2026-11").unwrap();
+        assert_eq!(
+            PeriodChoice {
+                kind: PeriodKind::Semester,
+                ..november
+            }
+            .text(),
+            "2026-S2"
+        );
+        assert_eq!(
+            PeriodKind::Quarter.parts()[3].1,
+            "4.º trimestre (octubre a diciembre)"
+        );
+        assert_eq!(PeriodKind::Month.parts().len(), 12);
+        assert_eq!(november.label(), "noviembre de 2026");
+        assert_eq!(
+            PeriodChoice::parse("2025-Q1").unwrap().label(),
+            "1.º trimestre de 2025"
+        );
+        assert_eq!(PeriodChoice::parse("2026").unwrap().label(), "2026");
     }
 }

@@ -146,7 +146,7 @@ pub fn UsersPage() -> impl IntoView {
                         let at = Position::of(&list);
                         view! {
                             <div class="table-scroll">
-                                <table>
+                                <table class="cards">
                                     <caption class="visually-hidden">"Usuarios"</caption>
                                     <thead><tr><th scope="col">"Nombre"</th><th scope="col">"Correo"</th><th scope="col">"Unidad"</th><th scope="col">"Rol"</th><th scope="col">"Estado"</th><th scope="col">"Último acceso"</th><th scope="col">"Acciones"</th></tr></thead>
                                     <tbody>
@@ -159,14 +159,14 @@ pub fn UsersPage() -> impl IntoView {
                                             let is_me = my_id() == Some(user.id);
                                             let actions = if is_me {
                                                 view! {
-                                                    <td class="actions">
+                                                    <td class="actions" data-label="Acciones">
                                                         <button type="button" class="ghost" aria-label=format!("Editar a {}", user.name) on:click=move |_| editing.set(Some(to_edit.clone()))>"Editar"</button>
                                                         <span class="muted">"Su cuenta: la contraseña se cambia en «Mi perfil»"</span>
                                                     </td>
                                                 }.into_any()
                                             } else {
                                                 view! {
-                                                    <td class="actions">
+                                                    <td class="actions" data-label="Acciones">
                                                         <button type="button" class="ghost" aria-label=format!("Editar a {}", user.name) on:click=move |_| editing.set(Some(to_edit.clone()))>"Editar"</button>
                                                         <button type="button" class="ghost" aria-label=format!("Restablecer contraseña de {}", user.name) on:click=move |_| reset(to_reset.clone())>"Restablecer contraseña"</button>
                                                         <button type="button" class="ghost" aria-label=label on:click=move |_| toggle(target.clone())>{action}</button>
@@ -175,12 +175,12 @@ pub fn UsersPage() -> impl IntoView {
                                             };
                                             view! {
                                                 <tr>
-                                                    <td>{user.name.clone()}<br /><span class="muted">{user.position.clone()}</span></td>
-                                                    <td>{user.email.clone()}</td>
-                                                    <td><abbr title=user.unit.name.clone()>{user.unit.key.clone()}</abbr></td>
-                                                    <td>{user.role.label()}</td>
-                                                    <td>{status_badge(user.active)}</td>
-                                                    <td>{format_time(user.last_login_at)}</td>
+                                                    <td data-label="Nombre">{user.name.clone()}<br /><span class="muted">{user.position.clone()}</span></td>
+                                                    <td data-label="Correo">{user.email.clone()}</td>
+                                                    <td data-label="Unidad"><abbr title=user.unit.name.clone()>{user.unit.key.clone()}</abbr></td>
+                                                    <td data-label="Rol">{user.role.label()}</td>
+                                                    <td data-label="Estado">{status_badge(user.active)}</td>
+                                                    <td data-label="Último acceso">{format_time(user.last_login_at)}</td>
                                                     {actions}
                                                 </tr>
                                             }

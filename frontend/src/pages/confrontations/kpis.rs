@@ -2,7 +2,9 @@
 //! month, quarter, semester or year, overall and per unit, with a chart of how the rows were
 //! classified, and the registry's proof-of-life coverage. Areas see their own unit.
 
-use confrontas_api::{Authority, ConfrontationMetrics, KpiLine, KpiQuery, KpiReport, paths};
+use confrontas_api::{
+    Authority, ConfrontationMetrics, KpiLine, KpiQuery, KpiReport, PeriodChoice, PeriodKind, paths,
+};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +12,11 @@ use super::{KpiCards, MetricCards, OutcomeCards, SatCards, percent};
 use crate::api;
 use crate::components::Loaded;
 use crate::url_state::{follow_url, use_url_state};
+
+/// A period text as people say it ("1.º trimestre de 2025").
+fn period_label(text: &str) -> String {
+    PeriodChoice::parse(text).map_or_else(|| text.to_owned(), PeriodChoice::label)
+}
 
 fn this_month() -> String {
     let now = js_sys::Date::new_0();
@@ -69,9 +76,25 @@ pub fn KpiPage() -> impl IntoView {
         period: shown.get().period.unwrap_or_else(this_month),
         authority: Some(shown.get().authority.unwrap_or(Authority::Renapo)),
     };
-    let period = RwSignal::new(String::new());
+    // The period is chosen from lists: kind, year and part, following the URL.
+    let kind = RwSignal::new(String::new());
+    let year = RwSignal::new(String::new());
+    let part = RwSignal::new(String::new());
+    let chosen = move || PeriodChoice::parse(&asked().period);
+    follow_url(kind, move || {
+        chosen()
+            .map_or(PeriodKind::Month, |c| c.kind)
+            .as_str()
+            .to_owned()
+    });
+    follow_url(year, move || {
+        chosen().map(|c| c.year.to_string()).unwrap_or_default()
+    });
+    follow_url(part, move || {
+        chosen().map(|c| c.part.to_string()).unwrap_or_default()
+    });
+    let this_year = js_sys::Date::new_0().get_full_year() as i32;
     let authority = RwSignal::new(String::new());
-    follow_url(period, move || asked().period);
     follow_url(authority, move || {
         asked()
             .authority
@@ -85,8 +108,13 @@ pub fn KpiPage() -> impl IntoView {
     });
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
+        let choice = PeriodChoice {
+            kind: PeriodKind::parse(&kind.get_untracked()).unwrap_or(PeriodKind::Month),
+            year: year.get_untracked().parse().unwrap_or(this_year),
+            part: part.get_untracked().parse().unwrap_or(1),
+        };
         shown.push(&KpisShown {
-            period: Some(period.get_untracked().trim().to_owned()),
+            period: Some(choice.text()),
             authority: Authority::parse(&authority.get_untracked()),
         });
     };
@@ -97,10 +125,35 @@ pub fn KpiPage() -> impl IntoView {
             <h2 id="period-title" class="visually-hidden">"Periodo"</h2>
             <form class="filters" on:submit=submit novalidate>
                 <div class="field">
-                    <label for="kpi-period">"Periodo"</label>
-                    <input id="kpi-period" type="text" bind:value=period aria-describedby="kpi-period-hint" maxlength="7" />
-                    <p id="kpi-period-hint" class="hint">"Mes (2026-11), trimestre (2026-Q4), semestre (2026-S2) o año (2026)."</p>
+                    <label for="kpi-kind">"Tipo de periodo"</label>
+                    <select id="kpi-kind" bind:value=kind>
+                        {PeriodKind::ALL.into_iter().map(|k| view! { <option value=k.as_str()>{k.label()}</option> }).collect_view()}
+                    </select>
                 </div>
+                <div class="field">
+                    <label for="kpi-year">"Año"</label>
+                    <select id="kpi-year" bind:value=year>
+                        {(2020..=this_year + 1).rev().map(|y| view! { <option value=y.to_string()>{y.to_string()}</option> }).collect_view()}
+                    </select>
+                </div>
+                {move || {
+                    let chosen_kind = PeriodKind::parse(&kind.get()).unwrap_or(PeriodKind::Month);
+                    let parts = chosen_kind.parts();
+                    (!parts.is_empty()).then(|| {
+                        let current = part.get_untracked();
+                        view! {
+                            <div class="field">
+                                <label for="kpi-part">{chosen_kind.label()}</label>
+                                <select id="kpi-part" bind:value=part>
+                                    {parts.into_iter().map(|(n, name)| {
+                                        let selected = n.to_string() == current;
+                                        view! { <option value=n.to_string() selected=selected>{name}</option> }
+                                    }).collect_view()}
+                                </select>
+                            </div>
+                        }
+                    })
+                }}
                 <div class="field">
                     <label for="kpi-authority">"Autoridad"</label>
                     <select id="kpi-authority" bind:value=authority>
@@ -136,14 +189,14 @@ fn Report(report: KpiReport) -> impl IntoView {
     });
     if overall.confrontations == 0 {
         return view! {
-            <section class="card"><p class="empty">{format!("No hay confrontas terminadas en {}.", report.period)}</p></section>
+            <section class="card"><p class="empty">{format!("No hay confrontas terminadas en {}.", period_label(&report.period))}</p></section>
             {coverage}
         }
         .into_any();
     }
     view! {
         <section class="card" aria-labelledby="overall-title">
-            <h2 id="overall-title">{format!("{} · {} confrontas", report.period, overall.confrontations)}</h2>
+            <h2 id="overall-title">{format!("{} · {}", period_label(&report.period), crate::components::count_of(overall.confrontations, "confronta", "confrontas"))}</h2>
             <MetricCards authority=authority metrics=Signal::derive(move || overall.metrics) />
             <KpiCards authority=authority kpis=Signal::derive(move || overall.kpis) />
             {(authority == Authority::Sat).then(|| {

@@ -137,7 +137,7 @@ pub fn RegistryPage() -> impl IntoView {
                         let at = Position::of(&list);
                         view! {
                             <div class="table-scroll">
-                                <table>
+                                <table class="cards">
                                     <caption class="visually-hidden">"Productores encontrados"</caption>
                                     <thead><tr>
                                         <th scope="col">"CURP"</th><th scope="col">"Nombre"</th><th scope="col">"Entidad"</th>
@@ -151,13 +151,13 @@ pub fn RegistryPage() -> impl IntoView {
                                             let opinion = opinion_cell(&farmer);
                                             view! {
                                                 <tr>
-                                                    <td><A href=href><code>{farmer.curp.clone()}</code></A></td>
-                                                    <td>{name}</td>
-                                                    <td>{state_label(farmer.state.as_deref())}</td>
-                                                    <td>{farmer_status_badge(farmer.status)}</td>
-                                                    <td>{farmer.rfc.clone().unwrap_or_else(|| "—".into())}</td>
-                                                    <td>{opinion}</td>
-                                                    <td>{format_time(Some(farmer.updated_at))}</td>
+                                                    <td data-label="CURP"><A href=href><code>{farmer.curp.clone()}</code></A></td>
+                                                    <td data-label="Nombre">{name}</td>
+                                                    <td data-label="Entidad">{state_label(farmer.state.as_deref())}</td>
+                                                    <td data-label="Estatus">{farmer_status_badge(farmer.status)}</td>
+                                                    <td data-label="RFC">{farmer.rfc.clone().unwrap_or_else(|| "—".into())}</td>
+                                                    <td data-label="Opinión del SAT">{opinion}</td>
+                                                    <td data-label="Último cambio">{format_time(Some(farmer.updated_at))}</td>
                                                 </tr>
                                             }
                                         }).collect_view()}

@@ -3,8 +3,8 @@
 //! clocks, every document and version, and the timeline.
 
 use confrontas_api::{
-    Attachment, AttachmentKind, RequestAction, RequestDetail, RequestState, RequestType, Role,
-    SlaClock, TimelineEntry, paths,
+    Attachment, AttachmentKind, Authority, Confrontation, ConfrontationState, RequestAction,
+    RequestDetail, RequestState, RequestType, Role, SlaClock, TimelineEntry, paths,
 };
 use gloo_net::http::Method;
 use leptos::prelude::*;
@@ -26,7 +26,9 @@ pub fn RequestPage() -> impl IntoView {
     let id = use_id_param();
     // Bumped after every change, so everything on the page is read again.
     let revision = RwSignal::new(0u32);
-    let notice = RwSignal::new(None::<String>);
+    // The last action's outcome; a destructive one (rejection, cancellation) is no success to
+    // celebrate and shows in the warning style.
+    let notice = RwSignal::new(None::<(String, bool)>);
     let detail = LocalResource::new(move || {
         revision.track();
         let url = paths::requests::one(id());
@@ -42,8 +44,8 @@ pub fn RequestPage() -> impl IntoView {
         let url = paths::requests::attachments(id());
         async move { api::get::<Vec<Attachment>>(&url).await }
     });
-    let on_done = Callback::new(move |message: String| {
-        notice.set(Some(message));
+    let on_done = Callback::new(move |outcome: (String, bool)| {
+        notice.set(Some(outcome));
         revision.update(|r| *r += 1);
     });
     let session = use_session();
@@ -53,7 +55,10 @@ pub fn RequestPage() -> impl IntoView {
             {move || detail.get().map(|result| result.map(|request| {
                 view! {
                     <Summary request=request.clone() />
-                    {notice.get().map(|message| view! { <p class="alert-ok" role="status">{message}</p> })}
+                    {notice.get().map(|(message, destructive)| {
+                        let class = if destructive { "alert-warn" } else { "alert-ok" };
+                        view! { <p class=class role="status">{message}</p> }
+                    })}
                     <Actions request=request.clone() on_done=on_done />
                     <SlaCard clocks=request.sla.clone() />
                     <RequestConfrontations request=request.clone() />
@@ -96,6 +101,7 @@ fn Summary(request: RequestDetail) -> impl IntoView {
     view! {
         <h1>{format!("Solicitud {}", s.ticket_number)}</h1>
         <p class="lead">{s.request_type.label()}" · "{state_badge(s.state)}" · "{sla_badge(s.sla_status)}</p>
+        <ProcedureMap state=s.state />
         <section class="card" aria-labelledby="data-title">
             <h2 id="data-title">"Datos"</h2>
             <dl class="profile">
@@ -124,7 +130,7 @@ fn post_action(
     body: serde_json::Value,
     busy: RwSignal<bool>,
     failure: RwSignal<Option<ApiError>>,
-    on_done: Callback<String>,
+    on_done: Callback<(String, bool)>,
 ) {
     busy.set(true);
     leptos::task::spawn_local(async move {
@@ -134,33 +140,103 @@ fn post_action(
         match outcome {
             Ok(_) => {
                 failure.set(None);
-                on_done.run(format!("{}.", RequestAction::past_tense(action)));
+                on_done.run((
+                    format!("{}.", RequestAction::past_tense(action)),
+                    is_destructive(action),
+                ));
             }
             Err(error) => failure.set(Some(error)),
         }
     });
 }
 
+/// Rejecting and cancelling end a request's way: they ask for a reason and a confirmation.
+fn is_destructive(action: RequestAction) -> bool {
+    matches!(action, RequestAction::Reject | RequestAction::Cancel)
+}
+
+/// Where an action sits among the ones offered: the step forward first (the primary one), then
+/// sending back for corrections, then the destructive ones.
+fn rank(action: RequestAction) -> u8 {
+    match action {
+        RequestAction::Observe => 1,
+        RequestAction::Reject | RequestAction::Cancel => 2,
+        _ => 0,
+    }
+}
+
 #[component]
-fn Actions(request: RequestDetail, on_done: Callback<String>) -> impl IntoView {
+fn Actions(request: RequestDetail, on_done: Callback<(String, bool)>) -> impl IntoView {
     let id = request.summary.id;
     let version = request.version;
+    let ticket = request.summary.ticket_number.clone();
     let needs_layout = request.summary.request_type.needs_layout();
-    let actions = request.available_actions.clone();
+    let authority = Authority::of_request(request.summary.request_type);
+    let mut actions = request.available_actions.clone();
     if actions.is_empty() {
         return ().into_any();
     }
+    actions.sort_by_key(|action| rank(*action));
+    let primary = actions.first().copied().filter(|a| rank(*a) == 0);
     view! {
         <section class="card" aria-labelledby="actions-title">
             <h2 id="actions-title">"Acciones"</h2>
-            {actions.into_iter().map(|action| match action {
-                RequestAction::Observe => view! { <ObserveForm id=id version=version on_done=on_done /> }.into_any(),
-                RequestAction::Resubmit => view! { <ResubmitForm id=id version=version needs_layout=needs_layout on_done=on_done /> }.into_any(),
-                _ => view! { <CommentForm id=id version=version action=action on_done=on_done /> }.into_any(),
+            {actions.into_iter().map(|action| {
+                let is_primary = Some(action) == primary;
+                let ticket = ticket.clone();
+                match action {
+                    RequestAction::Observe => view! { <ObserveForm id=id version=version on_done=on_done /> }.into_any(),
+                    RequestAction::Resubmit => view! { <ResubmitForm id=id version=version needs_layout=needs_layout on_done=on_done /> }.into_any(),
+                    RequestAction::Resolve if authority.is_some() => view! {
+                        <ResolveAfterConfrontation id=id version=version authority=authority on_done=on_done />
+                    }.into_any(),
+                    _ => view! { <CommentForm id=id version=version action=action ticket=ticket primary=is_primary on_done=on_done /> }.into_any(),
+                }
             }).collect_view()}
         </section>
     }
     .into_any()
+}
+
+/// A RENAPO or SAT request is resolved with what its confrontation came to: until one with its
+/// authority has finished the form says why it waits; then it opens with the confrontation's
+/// summary written, for the person to complete.
+#[component]
+fn ResolveAfterConfrontation(
+    id: i64,
+    version: i32,
+    authority: Option<Authority>,
+    on_done: Callback<(String, bool)>,
+) -> impl IntoView {
+    let confrontations = LocalResource::new(move || async move {
+        api::get::<Vec<Confrontation>>(&paths::requests::confrontations(id)).await
+    });
+    move || {
+        let finished = confrontations.get().and_then(Result::ok).and_then(|jobs| {
+            jobs.into_iter()
+                .filter(|job| {
+                    Some(job.authority) == authority && job.state == ConfrontationState::Finished
+                })
+                .max_by_key(|job| job.id)
+        });
+        match finished {
+            Some(job) => view! {
+                <CommentForm id=id version=version action=RequestAction::Resolve ticket=job.ticket_number.clone()
+                    primary=true draft=job.resolution_summary() on_done=on_done />
+            }.into_any(),
+            None => view! {
+                <div class="action-form">
+                    <button type="button" disabled=true aria-describedby="resolve-waits">{RequestAction::Resolve.label()}</button>
+                    <p id="resolve-waits" class="hint">
+                        {match authority {
+                            Some(Authority::Sat) => "Se marca como atendida cuando termine una confronta con el SAT: iníciela en «Confrontas», abajo.",
+                            _ => "Se marca como atendida cuando termine una confronta con RENAPO: iníciela en «Confrontas», abajo.",
+                        }}
+                    </p>
+                </div>
+            }.into_any(),
+        }
+    }
 }
 
 /// Forward, accept, close and cancel take an optional comment; reject and resolve require one
@@ -170,9 +246,12 @@ fn CommentForm(
     id: i64,
     version: i32,
     action: RequestAction,
-    on_done: Callback<String>,
+    ticket: String,
+    #[prop(optional)] primary: bool,
+    #[prop(optional)] draft: Option<String>,
+    on_done: Callback<(String, bool)>,
 ) -> impl IntoView {
-    let comment = RwSignal::new(String::new());
+    let comment = RwSignal::new(draft.unwrap_or_default());
     let busy = RwSignal::new(false);
     let failure = RwSignal::new(None::<ApiError>);
     let (field_id, label, required) = match action {
@@ -186,11 +265,12 @@ fn CommentForm(
             "Resolución: qué se hizo y con qué resultado",
             true,
         ),
+        RequestAction::Cancel => ("cancel-comment", "Motivo de la cancelación", true),
         RequestAction::Forward => ("forward-comment", "Comentario (opcional)", false),
         RequestAction::Accept => ("accept-comment", "Comentario (opcional)", false),
-        RequestAction::Close => ("close-comment", "Comentario (opcional)", false),
-        _ => ("cancel-comment", "Comentario (opcional)", false),
+        _ => ("close-comment", "Comentario (opcional)", false),
     };
+    let destructive = is_destructive(action);
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         let text = comment.get_untracked();
@@ -201,17 +281,33 @@ fn CommentForm(
             ])));
             return;
         }
+        if destructive {
+            let question = match action {
+                RequestAction::Reject => format!(
+                    "¿Declarar no procedente la solicitud {ticket}? Se enviará el oficio de respuesta con el motivo y no podrá deshacerse."
+                ),
+                _ => format!("¿Cancelar la solicitud {ticket}? No podrá deshacerse."),
+            };
+            let confirmed = web_sys::window()
+                .and_then(|w| w.confirm_with_message(&question).ok())
+                .unwrap_or(false);
+            if !confirmed {
+                return;
+            }
+        }
         let body = json!({ "version": version, "comment": (!blank).then_some(text) });
         post_action(id, action, body, busy, failure, on_done);
     };
-    let class = if matches!(action, RequestAction::Reject | RequestAction::Cancel) {
+    let class = if destructive {
         "danger"
+    } else if primary {
+        "primary"
     } else {
-        ""
+        "ghost"
     };
     view! {
         <form class="action-form" on:submit=submit novalidate>
-            <TextArea id=field_id label=label value=comment error=field_error(failure, "comment") rows=if required { 3 } else { 2 } />
+            <TextArea id=field_id label=label value=comment error=field_error(failure, "comment") rows=if action == RequestAction::Resolve { 4 } else if required { 3 } else { 2 } />
             <Alert failure=failure notice=Signal::derive(|| None::<String>) />
             <button type="submit" class=class disabled=move || busy.get()>{action.label()}</button>
         </form>
@@ -220,7 +316,7 @@ fn CommentForm(
 
 /// Observe: a list of items the area must address, edited before sending.
 #[component]
-fn ObserveForm(id: i64, version: i32, on_done: Callback<String>) -> impl IntoView {
+fn ObserveForm(id: i64, version: i32, on_done: Callback<(String, bool)>) -> impl IntoView {
     let items = RwSignal::new(Vec::<String>::new());
     let draft = RwSignal::new(String::new());
     let comment = RwSignal::new(String::new());
@@ -280,7 +376,7 @@ fn ResubmitForm(
     id: i64,
     version: i32,
     needs_layout: bool,
-    on_done: Callback<String>,
+    on_done: Callback<(String, bool)>,
 ) -> impl IntoView {
     let comment = RwSignal::new(String::new());
     let oficio = NodeRef::<leptos::html::Input>::new();
@@ -313,7 +409,7 @@ fn ResubmitForm(
             let outcome = api::send_form::<RequestDetail>(&path, &texts, &files).await;
             busy.set(false);
             match outcome {
-                Ok(_) => on_done.run(format!("{}.", RequestAction::Resubmit.past_tense())),
+                Ok(_) => on_done.run((format!("{}.", RequestAction::Resubmit.past_tense()), false)),
                 Err(error) => failure.set(Some(error)),
             }
         });
@@ -371,7 +467,7 @@ fn SlaCard(clocks: Vec<SlaClock>) -> impl IntoView {
 /// Mesa and Subdirección add reports to an open request; the Subdirección receives RENAPO's
 /// certificate on a certificate request in attention.
 #[component]
-fn AddDocument(request: RequestDetail, on_done: Callback<String>) -> impl IntoView {
+fn AddDocument(request: RequestDetail, on_done: Callback<(String, bool)>) -> impl IntoView {
     let session = use_session();
     let role = session.role();
     let state = request.summary.state;
@@ -411,7 +507,7 @@ fn AddDocument(request: RequestDetail, on_done: Callback<String>) -> impl IntoVi
                 api::send_form::<Vec<Attachment>>(&path, &texts, &[("file", chosen)]).await;
             busy.set(false);
             match outcome {
-                Ok(_) => on_done.run("Documento agregado.".to_owned()),
+                Ok(_) => on_done.run(("Documento agregado.".to_owned(), false)),
                 Err(error) => failure.set(Some(error)),
             }
         });
@@ -508,5 +604,65 @@ fn TimelineItem(entry: TimelineEntry) -> impl IntoView {
                 </ul>
             })}
         </li>
+    }
+}
+
+/// The procedure's way for a request in `state`, as steps: done, current (`aria-current`) and
+/// to come, with who acts next (`docs/architecture.md`, "The request procedure").
+fn procedure_steps(state: RequestState) -> Vec<(&'static str, std::cmp::Ordering)> {
+    let way: &[(&str, Option<RequestState>)] = match state {
+        RequestState::Cancelled => &[
+            ("Recibida", None),
+            ("Cancelada", Some(RequestState::Cancelled)),
+        ],
+        RequestState::Rejected => &[
+            ("Recibida", None),
+            ("Turnada", None),
+            ("No procedente", Some(RequestState::Rejected)),
+            ("Cerrada", Some(RequestState::Closed)),
+        ],
+        RequestState::Observed => &[
+            ("Recibida", None),
+            ("Con observaciones", Some(RequestState::Observed)),
+            ("Turnada", Some(RequestState::Forwarded)),
+            ("En atención", Some(RequestState::InProgress)),
+            ("Atendida", Some(RequestState::Resolved)),
+            ("Cerrada", Some(RequestState::Closed)),
+        ],
+        _ => &[
+            ("Recibida", Some(RequestState::Submitted)),
+            ("Turnada", Some(RequestState::Forwarded)),
+            ("En atención", Some(RequestState::InProgress)),
+            ("Atendida", Some(RequestState::Resolved)),
+            ("Cerrada", Some(RequestState::Closed)),
+        ],
+    };
+    let current = way.iter().position(|(_, s)| *s == Some(state)).unwrap_or(0);
+    way.iter()
+        .enumerate()
+        .map(|(i, (label, _))| (*label, i.cmp(&current)))
+        .collect()
+}
+
+#[component]
+fn ProcedureMap(state: RequestState) -> impl IntoView {
+    use std::cmp::Ordering;
+    let next = state
+        .next_role()
+        .map(|role| format!("Sigue: {}", role.label()));
+    view! {
+        <nav class="procedure" aria-label="Avance en el procedimiento">
+            <ol>
+                {procedure_steps(state).into_iter().map(|(label, order)| {
+                    let (class, current) = match order {
+                        Ordering::Less => ("done", None),
+                        Ordering::Equal => ("current", Some("step")),
+                        Ordering::Greater => ("todo", None),
+                    };
+                    view! { <li class=class aria-current=current>{label}</li> }
+                }).collect_view()}
+            </ol>
+            {next.map(|next| view! { <p class="hint">{next}</p> })}
+        </nav>
     }
 }

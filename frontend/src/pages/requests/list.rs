@@ -37,6 +37,7 @@ pub fn RequestsPage() -> impl IntoView {
     let submitted_to = RwSignal::new(String::new());
     let unit = RwSignal::new(String::new());
     let mine = RwSignal::new(false);
+    let filters_open = RwSignal::new(false);
     Effect::new(move |_| {
         let filter = shown.get();
         q.set(filter.q.unwrap_or_default());
@@ -151,7 +152,12 @@ pub fn RequestsPage() -> impl IntoView {
         <p class="lead">"Solicitudes de confronta y de certificado, con su estado y su nivel de servicio en días hábiles."</p>
         <section class="card" aria-labelledby="filters-title">
             <h2 id="filters-title" class="visually-hidden">"Filtros"</h2>
-            <form class="grid-form" on:submit=search novalidate>
+            // On phones the filters fold away behind this button (on wider screens it is hidden).
+            <button type="button" class="ghost filters-toggle" aria-expanded=move || filters_open.get().to_string()
+                aria-controls="request-filters" on:click=move |_| filters_open.update(|o| *o = !*o)>
+                {move || if filters_open.get() { "Ocultar filtros" } else { "Mostrar filtros" }}
+            </button>
+            <form id="request-filters" class="grid-form" class:folded=move || !filters_open.get() on:submit=search novalidate>
                 <div class="field">
                     <label for="f-q">"Ticket, folio, CURP o asunto"</label>
                     <input id="f-q" type="search" maxlength="100" autocomplete="off" bind:value=q />

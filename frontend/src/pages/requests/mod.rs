@@ -113,7 +113,7 @@ pub fn RequestTable(
     let navigate = leptos_router::hooks::use_navigate();
     view! {
         <div class="table-scroll">
-            <table class="rows-link">
+            <table class="rows-link cards">
                 <caption class="visually-hidden">{caption}</caption>
                 <thead><tr>
                     {header("Ticket", Some("ticket"), sorting)}
@@ -147,16 +147,16 @@ pub fn RequestTable(
                         };
                         view! {
                             <tr on:click=open>
-                                <td><A href=href><code>{request.ticket_number.clone()}</code></A>
+                                <td data-label="Ticket"><A href=href><code>{request.ticket_number.clone()}</code></A>
                                     {request.folio.clone().map(|folio| view! { <br /><span class="muted">{folio}</span> })}
                                 </td>
-                                <td>{request.request_type.short_label()}</td>
-                                <td>{request.subject.clone()}</td>
-                                <td>{request.unit.key.clone()}</td>
-                                <td>{state_badge(request.state)}</td>
-                                <td>{sla_badge(request.sla_status)}</td>
-                                <td>{format_date(request.due_date)}</td>
-                                <td>{format_time(Some(request.submitted_at))}</td>
+                                <td data-label="Tipo">{request.request_type.short_label()}</td>
+                                <td data-label="Asunto">{request.subject.clone()}</td>
+                                <td data-label="Unidad">{request.unit.key.clone()}</td>
+                                <td data-label="Estado">{state_badge(request.state)}</td>
+                                <td data-label="Nivel de servicio">{sla_badge(request.sla_status)}</td>
+                                <td data-label="Vence">{format_date(request.due_date)}</td>
+                                <td data-label="Recibida">{format_time(Some(request.submitted_at))}</td>
                             </tr>
                         }
                     }).collect_view()}
