@@ -271,18 +271,7 @@ pub fn count_of(count: u64, one: &str, many: &str) -> String {
     )
 }
 
-/// A whole number as people in Mexico write it: `12,500`.
-pub fn thousands(number: u64) -> String {
-    let digits = number.to_string();
-    let mut written = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            written.push(',');
-        }
-        written.push(digit);
-    }
-    written
-}
+pub use confrontas_api::thousands;
 
 /// A file size people read: `512 B`, `34.2 KB`, `1.5 MB`.
 pub fn file_size(bytes: i64) -> String {

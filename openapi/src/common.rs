@@ -200,6 +200,19 @@ pub fn text_problem(value: &str, max: usize) -> Option<String> {
     }
 }
 
+/// A whole number as people in Mexico write it: `12,500`.
+pub fn thousands(number: u64) -> String {
+    let digits = number.to_string();
+    let mut written = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            written.push(',');
+        }
+        written.push(digit);
+    }
+    written
+}
+
 /// The page numbers a pager offers around `page` of `count`: the first, the last and two on
 /// each side of the current one, `None` where numbers are left out.
 pub fn page_numbers(page: u64, count: u64) -> Vec<Option<u64>> {

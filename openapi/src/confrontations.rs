@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::common::thousands;
 use crate::identity::RfcWarning;
 use crate::registry::field_label;
 use crate::requests::{PersonRef, RequestType};
@@ -741,22 +742,9 @@ pub struct CurpConsultation {
     pub simulated: bool,
 }
 
-/// `n` with its thousands grouped as es-MX writes them (`12,345`).
-fn figure(n: u64) -> String {
-    let digits = n.to_string();
-    let mut grouped = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    grouped
-}
-
 /// `n` and the noun in its number: "1 fila", "2 filas".
 fn counted(n: u64, one: &str, many: &str) -> String {
-    format!("{} {}", figure(n), if n == 1 { one } else { many })
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
 }
 
 impl Confrontation {
@@ -769,19 +757,19 @@ impl Confrontation {
                 "Confronta {} con RENAPO terminada: {}; {} por actualizar ({}), {} sin cambios con prueba de vida, {} que no se pueden actualizar; {} en el padrón.",
                 self.id,
                 counted(m.to_process, "fila", "filas"),
-                figure(m.to_update),
+                thousands(m.to_update),
                 counted(m.deceased, "defunción", "defunciones"),
-                figure(m.no_update),
-                figure(m.cannot_update),
+                thousands(m.no_update),
+                thousands(m.cannot_update),
                 counted(m.applied, "cambio aplicado", "cambios aplicados"),
             ),
             Authority::Sat => format!(
                 "Confronta {} con el SAT terminada: {}; {} con opinión nueva o distinta, {} sin cambios, {} sin respuesta utilizable; {} en el padrón.",
                 self.id,
                 counted(m.to_process, "RFC", "RFC"),
-                figure(m.to_update),
-                figure(m.no_update),
-                figure(m.cannot_update),
+                thousands(m.to_update),
+                thousands(m.no_update),
+                thousands(m.cannot_update),
                 counted(m.applied, "cambio aplicado", "cambios aplicados"),
             ),
         }
