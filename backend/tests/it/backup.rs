@@ -139,7 +139,12 @@ async fn a_backup_under_load_restores_every_request_document_and_history_row(db:
     let tokens = Tokens::of(&api).await;
     let requests = all_requests(&api, &tokens.admin).await;
     assert_eq!(requests.len() as i64, rows["requests"], "every request");
-    assert!(requests.len() as u64 > 1 + 3, "the backup caught the load");
+    // The confronted request and the load's submissions before the backup began; those made
+    // while it ran may or may not be in it (its snapshot is consistent either way).
+    assert!(
+        requests.len() as u64 >= 1 + 3,
+        "the backup holds every request submitted before it began"
+    );
     let mut documents = 0;
     for request in &requests {
         for document in &request.attachments {
