@@ -184,6 +184,16 @@ test("a request goes from the area through the desk and the sub-directorate to i
   await area.page.getByRole("link", { name: new RegExp(`^${ticket} «.*»: atendida: .+`) }).waitFor();
   await area.page.screenshot({ path: `${OUTPUT}/notificaciones-area.png`, fullPage: true });
 
+  // The closed request shows the area what it came to, and its report to download.
+  await openRequest(area.page, ticket);
+  const result = area.page.getByRole("region", { name: "Resultado" });
+  assert.match(await result.getByTestId("result-summary").textContent(), /^Confronta \d+ con RENAPO terminada: \d+ filas;/);
+  const resultFile = area.page.waitForEvent("download");
+  await result.getByRole("button", { name: "Descargar resultados (.xlsx)" }).click();
+  assert.match((await resultFile).suggestedFilename(), /^confronta_.*\.xlsx$/);
+  assert.deepEqual(await violations(area.page), [], "closed request with its result");
+  await area.page.screenshot({ path: `${OUTPUT}/solicitud-resultado-area.png`, fullPage: true });
+
   // The one error the browser logged is the refused layout, on purpose.
   assert.deepEqual(area.errors, ["console: Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"]);
   // And the sub-directorate's, the resolution refused before the confrontation.

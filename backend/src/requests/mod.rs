@@ -138,6 +138,8 @@ async fn export(
     write: fn(&[RequestSummary], &std::path::Path) -> AppResult<std::fs::File>,
 ) -> AppResult<std::fs::File> {
     filter.validate().map_err(AppError::validation)?;
+    // The same bounds as the list's, though an export writes every page.
+    PageRequest::new(filter.page, filter.per_page)?;
     let (pool, user, dir) = (state.pool.clone(), staff.user.clone(), state.uploads_dir());
     state
         .parse_permits

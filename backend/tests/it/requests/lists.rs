@@ -514,4 +514,12 @@ async fn column_orders_and_exports_follow_the_list(app: TestApp) {
         )
         .await;
     refused.expect_problem(422, "validation_failed").await;
+    let no_page = RequestFilter {
+        per_page: Some(0),
+        ..Default::default()
+    };
+    app.get(&paths::requests::export_xlsx(&no_page), &tokens.mesa)
+        .await
+        .expect_problem(422, "validation_failed")
+        .await;
 }

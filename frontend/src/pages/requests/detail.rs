@@ -18,7 +18,7 @@ use crate::components::{
     use_id_param,
 };
 use crate::pages::certificates::RequestCertificates;
-use crate::pages::confrontations::RequestConfrontations;
+use crate::pages::confrontations::{KpiCards, MetricCards, RequestConfrontations};
 use crate::session::use_session;
 
 #[component]
@@ -60,6 +60,8 @@ pub fn RequestPage() -> impl IntoView {
                         view! { <p class=class role="status">{message}</p> }
                     })}
                     <Actions request=request.clone() on_done=on_done />
+                    {matches!(request.summary.state, RequestState::Resolved | RequestState::Closed)
+                        .then(|| view! { <RequestResult request=request.clone() /> })}
                     <SlaCard clocks=request.sla.clone() />
                     <RequestConfrontations request=request.clone() />
                     {(request.summary.request_type == RequestType::Certificate
@@ -665,4 +667,61 @@ fn ProcedureMap(state: RequestState) -> impl IntoView {
             {next.map(|next| view! { <p class="hint">{next}</p> })}
         </nav>
     }
+}
+
+/// What a resolved or closed request came to, for everyone who may see it (the area above
+/// all): the resolution, the last finished confrontation's figures and indicators, and its
+/// report to download.
+#[component]
+fn RequestResult(request: RequestDetail) -> impl IntoView {
+    let id = request.summary.id;
+    let Some(authority) = Authority::of_request(request.summary.request_type) else {
+        return ().into_any();
+    };
+    let confrontations = LocalResource::new(move || async move {
+        api::get::<Vec<Confrontation>>(&paths::requests::confrontations(id)).await
+    });
+    let failure = RwSignal::new(None::<ApiError>);
+    let download = move |job: i64, extension: &'static str| {
+        leptos::task::spawn_local(async move {
+            let path = match extension {
+                "xlsx" => paths::confrontations::report_xlsx(job),
+                _ => paths::confrontations::report_csv(job),
+            };
+            if let Err(error) = api::download(&path, &format!("confronta_{job}.{extension}")).await
+            {
+                failure.set(Some(error));
+            }
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="result-title">
+            <h2 id="result-title">"Resultado"</h2>
+            <Alert failure=failure notice=Signal::derive(|| None::<String>) />
+            <Loaded loading="Cargando el resultado…">
+                {move || confrontations.get().map(|result| result.map(|jobs| {
+                    let finished = jobs
+                        .into_iter()
+                        .filter(|job| job.authority == authority && job.state == ConfrontationState::Finished)
+                        .max_by_key(|job| job.id);
+                    match finished {
+                        None => view! { <p class="empty">"Esta solicitud no tiene una confronta terminada."</p> }.into_any(),
+                        Some(job) => {
+                            let job_id = job.id;
+                            view! {
+                                <p data-testid="result-summary">{job.resolution_summary()}</p>
+                                <MetricCards metrics=job.metrics authority=authority />
+                                <KpiCards kpis=job.kpis authority=authority />
+                                <div class="actions-row">
+                                    <button type="button" class="ghost" on:click=move |_| download(job_id, "xlsx")>"Descargar resultados (.xlsx)"</button>
+                                    <button type="button" class="ghost" on:click=move |_| download(job_id, "csv")>"Descargar resultados (.csv)"</button>
+                                </div>
+                            }.into_any()
+                        }
+                    }
+                }))}
+            </Loaded>
+        </section>
+    }
+    .into_any()
 }
