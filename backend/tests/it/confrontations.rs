@@ -909,7 +909,7 @@ async fn a_newly_started_instance_leaves_a_dead_instances_items_to_those_that_ha
         },
     )
     .await;
-    let request = in_attention(&app, &tokens, layout(&(0..60).collect::<Vec<_>>())).await;
+    let request = in_attention(&app, &tokens, layout(&(0..250).collect::<Vec<_>>())).await;
     let job = app
         .start_confrontation(&tokens.sub, request.summary.id)
         .await;
@@ -934,6 +934,16 @@ async fn a_newly_started_instance_leaves_a_dead_instances_items_to_those_that_ha
     while leased() > 0 {
         assert!(std::time::Instant::now() < deadline, "the chunk stops");
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // However far the engine got before the pause, the paused job's items are all waiting
+    // again: the claims below are the only ones (a paused job is never claimed by the engine).
+    {
+        use confrontas_server::schema::confrontation_items as items;
+        use diesel::prelude::*;
+        diesel::update(items::table.filter(items::confrontation_id.eq(job.id)))
+            .set(items::state.eq("pending"))
+            .execute(&mut app.state.pool.get().unwrap())
+            .unwrap();
     }
 
     let orphaned = lease_directly(&app, job.id, "dead", -1, 5);
