@@ -54,6 +54,7 @@ test("RENAPO's new certificate is deployed without restart, verified, and rolled
   const desk = await openAs(context, "mesa");
   assert.equal(await desk.page.getByTestId("certificate-trouble").count(), 0, "the desk cannot deploy");
   await openRequest(desk.page, ticket);
+  await desk.page.getByLabel("Turnarla a la Subdirección").check();
   await desk.page.getByRole("button", { name: "Turnar y emitir folio" }).click();
   await stateIs(desk.page, "Turnada");
   await openRequest(sub.page, ticket);

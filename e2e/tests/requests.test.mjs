@@ -58,6 +58,10 @@ test("a request goes from the area through the desk and the sub-directorate to i
   await desk.page.getByRole("region", { name: /Pendientes de su atención/ }).getByRole("link", { name: ticket }).click();
   await stateIs(desk.page, "Recibida");
   assert.deepEqual(await violations(desk.page), [], "request page with the desk's actions");
+  // One decision with a clear choice: nothing is sent until the desk picks one.
+  const decision = desk.page.getByRole("group", { name: /^¿Qué corresponde a la solicitud MS-/ });
+  assert.equal(await desk.page.getByRole("button", { name: "Turnar y emitir folio" }).count(), 0);
+  await decision.getByLabel("Pedir correcciones al área").check();
   await desk.page.getByLabel("Nueva observación").fill("El oficio no trae la firma autógrafa.");
   await desk.page.getByRole("button", { name: "Agregar a la lista" }).click();
   await desk.page.getByLabel("Nueva observación").fill("Indique el programa de los productores.");
@@ -79,6 +83,7 @@ test("a request goes from the area through the desk and the sub-directorate to i
 
   // The desk forwards: the folio is issued.
   await openRequest(desk.page, ticket);
+  await desk.page.getByLabel("Turnarla a la Subdirección").check();
   await desk.page.getByRole("button", { name: "Turnar y emitir folio" }).click();
   await stateIs(desk.page, "Turnada");
   const folio = desk.page.getByText(/^DGTIC\/DSSD\/003\/\d{4}\/\d{6}$/).first();
@@ -212,6 +217,7 @@ test("a request declared not admissible gets its response letter, and is closed"
 
   const desk = await openAs(context, "mesa");
   await openRequest(desk.page, ticket);
+  await desk.page.getByLabel("Turnarla a la Subdirección").check();
   await desk.page.getByRole("button", { name: "Turnar y emitir folio" }).click();
   await stateIs(desk.page, "Turnada");
 

@@ -49,6 +49,7 @@ test("a SAT request goes from submission to close with the exchange file", async
 
   const desk = await openAs(context, "mesa");
   await openRequest(desk.page, ticket);
+  await desk.page.getByLabel("Turnarla a la Subdirección").check();
   await desk.page.getByRole("button", { name: "Turnar y emitir folio" }).click();
   await stateIs(desk.page, "Turnada");
 

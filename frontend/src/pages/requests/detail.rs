@@ -180,10 +180,14 @@ fn Actions(request: RequestDetail, on_done: Callback<(String, bool)>) -> impl In
     }
     actions.sort_by_key(|action| rank(*action));
     let primary = actions.first().copied().filter(|a| rank(*a) == 0);
+    // The desk's two answers to a received request are one decision.
+    let desk_choice =
+        actions.contains(&RequestAction::Forward) && actions.contains(&RequestAction::Observe);
     view! {
         <section class="card" aria-labelledby="actions-title">
             <h2 id="actions-title">"Acciones"</h2>
-            {actions.into_iter().map(|action| {
+            {desk_choice.then(|| view! { <DeskDecision id=id version=version ticket=ticket.clone() on_done=on_done /> })}
+            {actions.into_iter().filter(|action| !(desk_choice && matches!(action, RequestAction::Forward | RequestAction::Observe))).map(|action| {
                 let is_primary = Some(action) == primary;
                 let ticket = ticket.clone();
                 match action {
@@ -313,6 +317,45 @@ fn CommentForm(
             <Alert failure=failure notice=Signal::derive(|| None::<String>) />
             <button type="submit" class=class disabled=move || busy.get()>{action.label()}</button>
         </form>
+    }
+}
+
+/// The service desk's decision on a received request, as one choice: forward it to the
+/// sub-directorate (the folio is issued) or send it back to the area with what to correct.
+#[component]
+fn DeskDecision(
+    id: i64,
+    version: i32,
+    ticket: String,
+    on_done: Callback<(String, bool)>,
+) -> impl IntoView {
+    let choice = RwSignal::new(None::<RequestAction>);
+    let option = move |action: RequestAction, label: &'static str, hint: &'static str| {
+        let input_id = format!("decision-{}", action.as_str());
+        let hint_id = format!("{input_id}-hint");
+        view! {
+            <div class="choice">
+                <input type="radio" name="desk-decision" id=input_id.clone() aria-describedby=hint_id.clone()
+                    prop:checked=move || choice.get() == Some(action)
+                    on:change=move |_| choice.set(Some(action)) />
+                <label for=input_id>{label}</label>
+                <p id=hint_id class="hint">{hint}</p>
+            </div>
+        }
+    };
+    view! {
+        <fieldset class="decision">
+            <legend>{format!("¿Qué corresponde a la solicitud {ticket}?")}</legend>
+            {option(RequestAction::Forward, "Turnarla a la Subdirección", "El oficio y el layout están completos: se emite el folio.")}
+            {option(RequestAction::Observe, "Pedir correcciones al área", "Algo falta o está mal: el área recibe la lista de lo que debe corregir.")}
+        </fieldset>
+        {move || match choice.get() {
+            Some(RequestAction::Forward) => view! {
+                <CommentForm id=id version=version action=RequestAction::Forward ticket=ticket.clone() primary=true on_done=on_done />
+            }.into_any(),
+            Some(RequestAction::Observe) => view! { <ObserveForm id=id version=version on_done=on_done /> }.into_any(),
+            _ => ().into_any(),
+        }}
     }
 }
 
