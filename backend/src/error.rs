@@ -168,7 +168,7 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => database_unavailable(),
             Error::DatabaseError(_, info) => match crate::db::fault_of(info.message()) {
                 Some(fault) => {
-                    tracing::warn!(%fault, "a database statement failed for a reason outside the request");
+                    crate::db::log_fault(fault);
                     match fault {
                         crate::db::Fault::Full => AppError::unavailable(
                             "database_unavailable",

@@ -104,7 +104,7 @@ test("on a phone the menu sits behind a button and every page stays free of axe 
 test("on a phone lists are cards, filters fold away, and nothing scrolls sideways", async () => {
   const { page, errors } = await signedIn(390, 844);
   const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
-  for (const [path, heading] of [["/solicitudes", "Solicitudes"], ["/padron", "Padrón de productores"], ["/admin/usuarios", "Usuarios"], ["/", "Hola, Roberto Peña Díaz"]]) {
+  for (const [path, heading] of [["/solicitudes", "Solicitudes"], ["/padron", "Padrón de productores"], ["/admin/usuarios", "Usuarios"], ["/solicitudes/1", /^Solicitud MS-/], ["/indicadores", "Indicadores de confrontas"], ["/", "Hola, Roberto Peña Díaz"]]) {
     await page.goto(`${BASE_URL}${path}`);
     await page.getByRole("heading", { level: 1, name: heading }).waitFor();
     await page.waitForLoadState("networkidle");

@@ -146,34 +146,43 @@ fn slug(label: &str) -> String {
         .collect()
 }
 
-/// A disclosure menu (the WAI-ARIA "disclosure navigation" pattern): a button that shows and
-/// hides its links. It closes when a page is chosen, on Escape (focus back on its button) and
-/// when focus leaves it.
-#[component]
-fn NavGroup(label: &'static str, items: Vec<&'static NavItem>) -> impl IntoView {
+/// Whether a disclosure is open: it closes whenever another page is shown.
+fn closed_on_navigation() -> RwSignal<bool> {
     let open = RwSignal::new(false);
     let location = leptos_router::hooks::use_location();
     Effect::new(move |_| {
         location.pathname.track();
         open.set(false);
     });
+    open
+}
+
+/// Whether the focus that `event` moves stays inside `container` (a menu closes when it leaves).
+fn focus_stays_in(container: Option<web_sys::Node>, event: &web_sys::FocusEvent) -> bool {
+    use wasm_bindgen::JsCast;
+    let going = event
+        .related_target()
+        .and_then(|target| target.dyn_into::<web_sys::Node>().ok());
+    container.is_some_and(|c| going.is_some_and(|node| c.contains(Some(&node))))
+}
+
+/// A disclosure menu (the WAI-ARIA "disclosure navigation" pattern): a button that shows and
+/// hides its links. It closes when a page is chosen, on Escape (focus back on its button) and
+/// when focus leaves it.
+#[component]
+fn NavGroup(label: &'static str, items: Vec<&'static NavItem>) -> impl IntoView {
+    let open = closed_on_navigation();
     let id = format!("menu-{}", slug(label));
     let group = NodeRef::<leptos::html::Li>::new();
     let toggle = NodeRef::<leptos::html::Button>::new();
     let hrefs: Vec<&'static str> = items.iter().map(|item| item.href).collect();
+    let location = leptos_router::hooks::use_location();
     let current = move || {
         let here = location.pathname.get();
         hrefs.iter().any(|href| is_within(&here, href))
     };
     let on_focusout = move |ev: web_sys::FocusEvent| {
-        use wasm_bindgen::JsCast;
-        let going = ev
-            .related_target()
-            .and_then(|target| target.dyn_into::<web_sys::Node>().ok());
-        let stays = group
-            .get()
-            .is_some_and(|li| going.is_some_and(|node| li.contains(Some(&node))));
-        if !stays {
+        if !focus_stays_in(group.get().map(Into::into), &ev) {
             open.set(false);
         }
     };
@@ -212,12 +221,7 @@ fn NavGroup(label: &'static str, items: Vec<&'static NavItem>) -> impl IntoView 
 #[component]
 fn MainMenu() -> impl IntoView {
     let session = use_session();
-    let open = RwSignal::new(false);
-    let location = leptos_router::hooks::use_location();
-    Effect::new(move |_| {
-        location.pathname.track();
-        open.set(false);
-    });
+    let open = closed_on_navigation();
     let entries = move || {
         let role = session.role();
         NAVIGATION
@@ -255,15 +259,10 @@ fn MainMenu() -> impl IntoView {
 /// request list (`/solicitudes?q=…`). The `/` key opens it from anywhere but a text field.
 #[component]
 fn GlobalSearch() -> impl IntoView {
-    let open = RwSignal::new(false);
+    let open = closed_on_navigation();
     let text = RwSignal::new(String::new());
     let input = NodeRef::<leptos::html::Input>::new();
     let navigate = use_navigate();
-    let location = leptos_router::hooks::use_location();
-    Effect::new(move |_| {
-        location.pathname.track();
-        open.set(false);
-    });
     Effect::new(move |_| {
         if open.get()
             && let Some(input) = input.get()
@@ -338,12 +337,7 @@ fn UserMenu() -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
     let leaving = RwSignal::new(false);
-    let open = RwSignal::new(false);
-    let location = leptos_router::hooks::use_location();
-    Effect::new(move |_| {
-        location.pathname.track();
-        open.set(false);
-    });
+    let open = closed_on_navigation();
     let log_out = move |_| {
         leaving.set(true);
         let navigate = navigate.clone();
@@ -354,14 +348,7 @@ fn UserMenu() -> impl IntoView {
     };
     let box_ref = NodeRef::<leptos::html::Div>::new();
     let on_focusout = move |ev: web_sys::FocusEvent| {
-        use wasm_bindgen::JsCast;
-        let going = ev
-            .related_target()
-            .and_then(|target| target.dyn_into::<web_sys::Node>().ok());
-        let stays = box_ref
-            .get()
-            .is_some_and(|div| going.is_some_and(|node| div.contains(Some(&node))));
-        if !stays {
+        if !focus_stays_in(box_ref.get().map(Into::into), &ev) {
             open.set(false);
         }
     };

@@ -342,6 +342,22 @@ pub struct SlaReport {
     pub lines: Vec<SlaReportLine>,
 }
 
+/// The months as Spanish writes them in running text (lower case).
+pub const MONTH_NAMES: [&str; 12] = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+];
+
 /// What kind of span a report covers, as people choose it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PeriodKind {
@@ -383,50 +399,26 @@ impl PeriodKind {
 
     /// The parts of a year of this kind, numbered from 1, with their names.
     pub fn parts(self) -> Vec<(u32, String)> {
-        const MONTHS: [&str; 12] = [
-            "enero",
-            "febrero",
-            "marzo",
-            "abril",
-            "mayo",
-            "junio",
-            "julio",
-            "agosto",
-            "septiembre",
-            "octubre",
-            "noviembre",
-            "diciembre",
-        ];
-        match self {
-            PeriodKind::Month => (1..=12)
-                .map(|m| (m, MONTHS[m as usize - 1].to_owned()))
-                .collect(),
-            PeriodKind::Quarter => (1..=4)
-                .map(|q| {
-                    (
-                        q,
-                        format!(
-                            "{q}.º trimestre ({} a {})",
-                            MONTHS[(q * 3 - 3) as usize],
-                            MONTHS[(q * 3 - 1) as usize]
-                        ),
-                    )
-                })
-                .collect(),
-            PeriodKind::Semester => (1..=2)
-                .map(|s| {
-                    (
-                        s,
-                        format!(
-                            "{s}.º semestre ({} a {})",
-                            MONTHS[(s * 6 - 6) as usize],
-                            MONTHS[(s * 6 - 1) as usize]
-                        ),
-                    )
-                })
-                .collect(),
-            PeriodKind::Year => Vec::new(),
-        }
+        let (months, noun) = match self {
+            PeriodKind::Month => {
+                return (1..=12)
+                    .map(|m| (m, MONTH_NAMES[m as usize - 1].to_owned()))
+                    .collect();
+            }
+            PeriodKind::Quarter => (3, "trimestre"),
+            PeriodKind::Semester => (6, "semestre"),
+            PeriodKind::Year => return Vec::new(),
+        };
+        (1..=12 / months)
+            .map(|n| {
+                let (first, last) = ((n - 1) * months, n * months - 1);
+                let span = format!(
+                    "{} a {}",
+                    MONTH_NAMES[first as usize], MONTH_NAMES[last as usize]
+                );
+                (n, format!("{n}.º {noun} ({span})"))
+            })
+            .collect()
     }
 }
 

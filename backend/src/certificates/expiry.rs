@@ -89,10 +89,16 @@ pub fn refusal(conn: &mut AnyConnection, reason: Option<&str>) -> AppResult<usiz
         Some(_) => ("trusted", "refused"),
         None => ("refused", "trusted"),
     };
+    // Read first: nearly every check finds nothing new and takes no write lock.
+    if db::settings::get(conn, REFUSAL_KEY)?
+        .as_deref()
+        .unwrap_or("trusted")
+        == to
+    {
+        return Ok(0);
+    }
     conn.write_transaction(|conn| {
-        if db::settings::get(conn, REFUSAL_KEY)?.as_deref().unwrap_or("trusted") == to
-            || !db::settings::swap(conn, REFUSAL_KEY, from, to)?
-        {
+        if !db::settings::swap(conn, REFUSAL_KEY, from, to)? {
             return Ok(0);
         }
         let Some(reason) = reason else {

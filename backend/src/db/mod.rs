@@ -227,6 +227,31 @@ impl std::fmt::Display for Fault {
     }
 }
 
+/// When a statement's fault was last logged: logged again when it changes or a minute has
+/// passed, never once per request (`docs/architecture.md`, "Several instances, two databases").
+struct FaultLog(std::sync::Mutex<Option<(Fault, std::time::Instant)>>);
+
+impl FaultLog {
+    fn is_due(&self, fault: Fault, now: std::time::Instant) -> bool {
+        let mut last = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let due = last.is_none_or(|(logged, at)| {
+            logged != fault || now.duration_since(at) >= Duration::from_secs(60)
+        });
+        if due {
+            *last = Some((fault, now));
+        }
+        due
+    }
+}
+
+/// Logs a statement's fault, as [`FaultLog`] allows.
+pub fn log_fault(fault: Fault) {
+    static LOGGED: FaultLog = FaultLog(std::sync::Mutex::new(None));
+    if LOGGED.is_due(fault, std::time::Instant::now()) {
+        tracing::warn!(%fault, "database statements fail for a reason outside the requests");
+    }
+}
+
 /// The fault a database error message tells of, if any: SQLite's result texts
 /// (`sqlite3_errstr`) for busy, locked, full, I/O, read-only and unopenable databases.
 pub fn fault_of(message: &str) -> Option<Fault> {
@@ -452,6 +477,24 @@ mod tests {
             "back in the pool, the connection waits as a request does"
         );
         holder.batch_execute("ROLLBACK").unwrap();
+    }
+
+    #[test]
+    fn a_fault_is_logged_when_it_starts_changes_and_every_minute_not_per_request() {
+        let log = FaultLog(std::sync::Mutex::new(None));
+        let start = std::time::Instant::now();
+        assert!(log.is_due(Fault::Locked, start));
+        for _ in 0..100 {
+            assert!(!log.is_due(Fault::Locked, start + Duration::from_secs(1)));
+        }
+        assert!(
+            log.is_due(Fault::Full, start + Duration::from_secs(2)),
+            "a new fault"
+        );
+        assert!(
+            log.is_due(Fault::Full, start + Duration::from_secs(62)),
+            "the reminder"
+        );
     }
 
     #[test]

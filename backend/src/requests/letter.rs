@@ -30,21 +30,6 @@ const MARGIN: f32 = 72.0;
 const SIZE: f32 = 11.0;
 const LEADING: f32 = 15.0;
 
-const MONTHS: [&str; 12] = [
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-];
-
 /// A line of the letter: its text and whether it is bold.
 struct Line {
     text: String,
@@ -165,7 +150,7 @@ fn long_date(date: DateTime<Utc>) -> String {
     format!(
         "{} de {} de {}",
         day.day(),
-        MONTHS[day.month0() as usize],
+        confrontas_api::MONTH_NAMES[day.month0() as usize],
         day.year()
     )
 }

@@ -51,6 +51,14 @@ fn certificate_form(pem: &str, file_name: &str) -> Form {
     )
 }
 
+/// The caller's notifications, newest first (one page).
+async fn notifications(app: &TestApp, token: &str) -> Vec<confrontas_api::Notification> {
+    let page: confrontas_api::Page<confrontas_api::Notification> = app
+        .get_ok(&paths::notifications::list(&Default::default()), token)
+        .await;
+    page.items
+}
+
 async fn send(app: &TestApp, token: &str, path: &str, form: Form) -> reqwest::Response {
     crate::support::procedure::send_form(app, path, token, form).await
 }
@@ -125,10 +133,8 @@ async fn a_rotated_certificate_is_deployed_without_restart_and_everything_recove
     let told = |token: String| {
         let app = &app;
         async move {
-            let page: confrontas_api::Page<confrontas_api::Notification> = app
-                .get_ok(&paths::notifications::list(&Default::default()), &token)
-                .await;
-            page.items
+            notifications(app, &token)
+                .await
                 .into_iter()
                 .filter(|n| n.message.starts_with("RENAPO presentó un certificado"))
                 .count()
@@ -693,10 +699,8 @@ async fn the_deployed_certificate_alerts_before_it_expires_and_once_expired() {
     let alerts = |token: String| {
         let app = &app;
         async move {
-            let page: confrontas_api::Page<confrontas_api::Notification> = app
-                .get_ok(&paths::notifications::list(&Default::default()), &token)
-                .await;
-            page.items
+            notifications(app, &token)
+                .await
                 .into_iter()
                 .filter(|n| n.certificate_id == Some(uploaded.id))
                 .map(|n| n.message)

@@ -566,20 +566,25 @@ async fn while_renapo_is_down_the_job_waits_and_then_continues_by_itself(app: Te
     );
 }
 
-async fn pause_resume_and_cancel_take_effect_between_chunks(app: TestApp) {
-    let tokens = Tokens::of(&app).await;
+/// A 250-row confrontation started against a simulator answering in 200 ms: it runs long
+/// enough to be paused in the middle.
+async fn slow_job(app: &TestApp, tokens: &Tokens) -> Confrontation {
     with_simulator(
-        &app,
+        app,
         Faults {
             latency: Duration::from_millis(200),
             ..Faults::default()
         },
     )
     .await;
-    let request = in_attention(&app, &tokens, layout(&(0..250).collect::<Vec<_>>())).await;
-    let job = app
-        .start_confrontation(&tokens.sub, request.summary.id)
-        .await;
+    let request = in_attention(app, tokens, layout(&(0..250).collect::<Vec<_>>())).await;
+    app.start_confrontation(&tokens.sub, request.summary.id)
+        .await
+}
+
+async fn pause_resume_and_cancel_take_effect_between_chunks(app: TestApp) {
+    let tokens = Tokens::of(&app).await;
+    let job = slow_job(&app, &tokens).await;
     let control = |verb: ConfrontationControl, job: &Confrontation| {
         (
             paths::confrontations::control(job.id, verb),
@@ -653,7 +658,7 @@ async fn pause_resume_and_cancel_take_effect_between_chunks(app: TestApp) {
     .total;
     assert_eq!(counted, 250, "every row keeps its item");
     // A new confrontation may start once the other is cancelled.
-    app.confront(&tokens.sub, request.summary.id).await;
+    app.confront(&tokens.sub, job.request_id).await;
 }
 
 async fn a_renapo_request_resolves_only_after_a_finished_confrontation(app: TestApp) {
@@ -901,18 +906,7 @@ async fn a_newly_started_instance_leaves_a_dead_instances_items_to_those_that_ha
 ) {
     use confrontas_server::confrontations::queue::{self, Takeover};
     let tokens = Tokens::of(&app).await;
-    with_simulator(
-        &app,
-        Faults {
-            latency: Duration::from_millis(200),
-            ..Faults::default()
-        },
-    )
-    .await;
-    let request = in_attention(&app, &tokens, layout(&(0..250).collect::<Vec<_>>())).await;
-    let job = app
-        .start_confrontation(&tokens.sub, request.summary.id)
-        .await;
+    let job = slow_job(&app, &tokens).await;
     let path = paths::confrontations::control(job.id, ConfrontationControl::Pause);
     post(&app, &tokens.sub, &path, json!({ "version": job.version }))
         .await

@@ -122,7 +122,7 @@ pub fn CertificateList(
             .into_any();
     }
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table data-testid="certificates">
                 <caption class="visually-hidden">"Certificados de RENAPO"</caption>
                 <thead><tr>

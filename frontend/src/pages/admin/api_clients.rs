@@ -111,7 +111,7 @@ pub fn ApiClientsPage() -> impl IntoView {
                     list => {
                         let at = Position::of(&list);
                         view! {
-                            <div class="table-scroll">
+                            <div class="table-scroll" tabindex="0">
                                 <table>
                                     <caption class="visually-hidden">"Clientes API"</caption>
                                     <thead><tr><th scope="col">"Nombre"</th><th scope="col">"client_id"</th><th scope="col">"Unidad"</th><th scope="col">"Alcances"</th><th scope="col">"Estado"</th><th scope="col">"Último uso"</th><th scope="col">"Acciones"</th></tr></thead>

@@ -97,7 +97,7 @@ fn PolicyForm(
         <form class="card wide-form" on:submit=save aria-labelledby="policy-title">
             <h2 id="policy-title">"Veredicto por sentido"</h2>
             <p class="muted" data-testid="policy-version">{last_change}</p>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0">
                 <table>
                     <caption class="visually-hidden">"Reglas de elegibilidad por sentido de la opinión"</caption>
                     <thead><tr>

@@ -145,7 +145,7 @@ pub fn UsersPage() -> impl IntoView {
                     list => {
                         let at = Position::of(&list);
                         view! {
-                            <div class="table-scroll">
+                            <div class="table-scroll" tabindex="0">
                                 <table class="cards">
                                     <caption class="visually-hidden">"Usuarios"</caption>
                                     <thead><tr><th scope="col">"Nombre"</th><th scope="col">"Correo"</th><th scope="col">"Unidad"</th><th scope="col">"Rol"</th><th scope="col">"Estado"</th><th scope="col">"Último acceso"</th><th scope="col">"Acciones"</th></tr></thead>

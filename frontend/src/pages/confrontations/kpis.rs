@@ -217,7 +217,7 @@ fn Report(report: KpiReport) -> impl IntoView {
                 <span class="swatch chart-no-update"></span>"Sin actualización "
                 <span class="swatch chart-cannot"></span>"No se pueden actualizar"
             </p>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0">
                 <table>
                     <caption class="visually-hidden">"Indicadores por unidad"</caption>
                     <thead><tr>

@@ -153,7 +153,10 @@ pub fn OutcomeCards(#[prop(into)] outcomes: Signal<Vec<OutcomeCount>>) -> impl I
 
 /// A request's confrontations, and for the sub-directorate the button that starts one.
 #[component]
-pub fn RequestConfrontations(request: RequestDetail) -> impl IntoView {
+pub fn RequestConfrontations(
+    request: RequestDetail,
+    list: LocalResource<Result<Vec<Confrontation>, ApiError>>,
+) -> impl IntoView {
     let session = use_session();
     let id = request.summary.id;
     let kind = request.summary.request_type;
@@ -162,9 +165,6 @@ pub fn RequestConfrontations(request: RequestDetail) -> impl IntoView {
     };
     let may_start = session.role() == Some(Role::Subdireccion)
         && request.summary.state == RequestState::InProgress;
-    let list = LocalResource::new(move || async move {
-        api::get::<Vec<Confrontation>>(&paths::requests::confrontations(id)).await
-    });
     // Whether the SAT's online provider is configured (else only the exchange file).
     let readiness =
         LocalResource::new(|| async { api::get::<Readiness>(&paths::ops::ready()).await });
@@ -244,7 +244,7 @@ pub fn RequestConfrontations(request: RequestDetail) -> impl IntoView {
                         }}</p>
                     }.into_any(),
                     jobs => view! {
-                        <div class="table-scroll">
+                        <div class="table-scroll" tabindex="0">
                             <table>
                                 <caption class="visually-hidden">"Confrontas de la solicitud"</caption>
                                 <thead><tr>

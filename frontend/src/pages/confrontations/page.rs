@@ -264,7 +264,7 @@ fn ExchangeSteps(
                         "No se importó «{}»: {} de {} filas tienen errores. Corríjalas y vuelva a importarlo; no se guardó nada.",
                         report.file_name, report.error_count, report.rows
                     )}</p>
-                    <div class="table-scroll">
+                    <div class="table-scroll" tabindex="0">
                         <table>
                             <caption class="visually-hidden">"Filas con errores"</caption>
                             <thead><tr><th scope="col">"Fila"</th><th scope="col">"RFC"</th><th scope="col">"Problema"</th></tr></thead>
@@ -510,7 +510,7 @@ fn Results(
                     list => {
                         let at = Position::of(&list);
                         view! {
-                            <div class="table-scroll">
+                            <div class="table-scroll" tabindex="0">
                                 <table data-testid="results">
                                     <caption class="visually-hidden">"Resultados por fila del layout"</caption>
                                     <thead><tr>

@@ -124,7 +124,7 @@ pub fn ImportsPage() -> impl IntoView {
                     list => {
                         let at = Position::of(&list);
                         view! {
-                            <div class="table-scroll">
+                            <div class="table-scroll" tabindex="0">
                                 <table>
                                     <caption class="visually-hidden">"Importaciones del padrón"</caption>
                                     <thead><tr>

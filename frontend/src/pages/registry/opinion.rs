@@ -103,7 +103,7 @@ fn Verification(verified: OpinionVerification) -> impl IntoView {
                 view! { <p class="empty">"Ningún productor del padrón tiene ese RFC."</p> }.into_any()
             } else {
                 view! {
-                    <div class="table-scroll">
+                    <div class="table-scroll" tabindex="0">
                         <table>
                             <caption class="visually-hidden">"Productores con ese RFC"</caption>
                             <thead><tr>

@@ -136,7 +136,7 @@ pub fn RegistryPage() -> impl IntoView {
                     list => {
                         let at = Position::of(&list);
                         view! {
-                            <div class="table-scroll">
+                            <div class="table-scroll" tabindex="0">
                                 <table class="cards">
                                     <caption class="visually-hidden">"Productores encontrados"</caption>
                                     <thead><tr>

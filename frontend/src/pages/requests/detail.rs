@@ -39,6 +39,12 @@ pub fn RequestPage() -> impl IntoView {
         let url = paths::requests::timeline(id());
         async move { api::get::<Vec<TimelineEntry>>(&url).await }
     });
+    // Read once for the page: the result, the resolve form and the confrontations list use it.
+    let confrontations = LocalResource::new(move || {
+        revision.track();
+        let url = paths::requests::confrontations(id());
+        async move { api::get::<Vec<Confrontation>>(&url).await }
+    });
     let documents = LocalResource::new(move || {
         revision.track();
         let url = paths::requests::attachments(id());
@@ -59,11 +65,11 @@ pub fn RequestPage() -> impl IntoView {
                         let class = if destructive { "alert-warn" } else { "alert-ok" };
                         view! { <p class=class role="status">{message}</p> }
                     })}
-                    <Actions request=request.clone() on_done=on_done />
+                    <Actions request=request.clone() confrontations=confrontations on_done=on_done />
                     {matches!(request.summary.state, RequestState::Resolved | RequestState::Closed)
-                        .then(|| view! { <RequestResult request=request.clone() /> })}
+                        .then(|| view! { <RequestResult request=request.clone() confrontations=confrontations /> })}
                     <SlaCard clocks=request.sla.clone() />
-                    <RequestConfrontations request=request.clone() />
+                    <RequestConfrontations request=request.clone() list=confrontations />
                     {(request.summary.request_type == RequestType::Certificate
                         && matches!(session.role(), Some(Role::Mesa | Role::Subdireccion | Role::Admin)))
                         .then(|| view! { <RequestCertificates request_id=request.summary.id /> })}
@@ -152,6 +158,9 @@ fn post_action(
     });
 }
 
+/// A request's confrontations, read once for its page.
+type Confrontations = LocalResource<Result<Vec<Confrontation>, ApiError>>;
+
 /// Rejecting and cancelling end a request's way: they ask for a reason and a confirmation.
 fn is_destructive(action: RequestAction) -> bool {
     matches!(action, RequestAction::Reject | RequestAction::Cancel)
@@ -168,7 +177,11 @@ fn rank(action: RequestAction) -> u8 {
 }
 
 #[component]
-fn Actions(request: RequestDetail, on_done: Callback<(String, bool)>) -> impl IntoView {
+fn Actions(
+    request: RequestDetail,
+    confrontations: Confrontations,
+    on_done: Callback<(String, bool)>,
+) -> impl IntoView {
     let id = request.summary.id;
     let version = request.version;
     let ticket = request.summary.ticket_number.clone();
@@ -194,7 +207,7 @@ fn Actions(request: RequestDetail, on_done: Callback<(String, bool)>) -> impl In
                     RequestAction::Observe => view! { <ObserveForm id=id version=version on_done=on_done /> }.into_any(),
                     RequestAction::Resubmit => view! { <ResubmitForm id=id version=version needs_layout=needs_layout on_done=on_done /> }.into_any(),
                     RequestAction::Resolve if authority.is_some() => view! {
-                        <ResolveAfterConfrontation id=id version=version authority=authority on_done=on_done />
+                        <ResolveAfterConfrontation id=id version=version authority=authority confrontations=confrontations on_done=on_done />
                     }.into_any(),
                     _ => view! { <CommentForm id=id version=version action=action ticket=ticket primary=is_primary on_done=on_done /> }.into_any(),
                 }
@@ -212,11 +225,9 @@ fn ResolveAfterConfrontation(
     id: i64,
     version: i32,
     authority: Option<Authority>,
+    confrontations: Confrontations,
     on_done: Callback<(String, bool)>,
 ) -> impl IntoView {
-    let confrontations = LocalResource::new(move || async move {
-        api::get::<Vec<Confrontation>>(&paths::requests::confrontations(id)).await
-    });
     move || {
         let finished = confrontations.get().and_then(Result::ok).and_then(|jobs| {
             jobs.into_iter()
@@ -478,7 +489,7 @@ fn SlaCard(clocks: Vec<SlaClock>) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="sla-title">
             <h2 id="sla-title">"Niveles de servicio (días hábiles)"</h2>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0">
                 <table>
                     <caption class="visually-hidden">"Relojes de nivel de servicio"</caption>
                     <thead><tr>
@@ -597,7 +608,7 @@ fn DocumentTable(documents: Vec<Attachment>) -> impl IntoView {
         return view! { <p class="empty">"La solicitud no tiene documentos."</p> }.into_any();
     }
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table>
                 <caption class="visually-hidden">"Documentos de la solicitud"</caption>
                 <thead><tr>
@@ -716,14 +727,10 @@ fn ProcedureMap(state: RequestState) -> impl IntoView {
 /// all): the resolution, the last finished confrontation's figures and indicators, and its
 /// report to download.
 #[component]
-fn RequestResult(request: RequestDetail) -> impl IntoView {
-    let id = request.summary.id;
+fn RequestResult(request: RequestDetail, confrontations: Confrontations) -> impl IntoView {
     let Some(authority) = Authority::of_request(request.summary.request_type) else {
         return ().into_any();
     };
-    let confrontations = LocalResource::new(move || async move {
-        api::get::<Vec<Confrontation>>(&paths::requests::confrontations(id)).await
-    });
     let failure = RwSignal::new(None::<ApiError>);
     let download = move |job: i64, extension: &'static str| {
         leptos::task::spawn_local(async move {

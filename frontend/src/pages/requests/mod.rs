@@ -112,7 +112,7 @@ pub fn RequestTable(
 ) -> impl IntoView {
     let navigate = leptos_router::hooks::use_navigate();
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table class="rows-link cards">
                 <caption class="visually-hidden">{caption}</caption>
                 <thead><tr>
